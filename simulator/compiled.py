@@ -1,0 +1,177 @@
+"""A validated scenario compiled to the plain arrays the engine's kernels evaluate.
+
+Everything scenario-specific is decided here, once, before any trial runs: which inputs are
+uncertain, their distribution codes and parameters, the discount factors, which input feeds
+which cost line. The kernels then see only arrays, so a new scenario never triggers a compile.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernels as K
+from .distributions import DataBuilder, Distribution
+from .scenario import Scenario
+
+COST_AMOUNT, COST_SHARE_OFFSHORE, COST_SHARE_ONSHORE, COST_SHARE_GROSS = 0, 1, 2, 3
+_SHARE_KIND = {"offshore_cost": COST_SHARE_OFFSHORE, "onshore_cost": COST_SHARE_ONSHORE,
+               "gross_savings": COST_SHARE_GROSS}
+_WORKFORCE_KEYS = ("onshore_fte", "onshore_cost_per_fte", "offshore_fte", "offshore_cost_per_fte",
+                   "onshore_cost_growth", "offshore_cost_growth", "ramp_up_months")
+_TIMING_OFFSET = {"start": 0.0, "mid": 0.5, "end": 1.0}
+
+
+def stream_key(name: str) -> int:
+    """Stable 32-bit key of an input's name; with the seed and chunk index it picks the input's
+    random stream, so an input with the same name draws the same numbers in any scenario."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "little")
+
+
+def quote(name: str) -> str:
+    """A name as it appears in a parameter path: ``risks["Client data breach"]``."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """Plain-array form of a scenario. Shapes: I inputs, C cost lines, R risks, H years."""
+
+    horizon: int
+    discount: np.ndarray  #: (H,) discount factor of each year's cash flows
+    input_names: tuple[str, ...]  #: (I,) parameter paths, e.g. 'workforce.ramp_up_months'
+    input_dists: tuple[Distribution, ...]  #: (I,) the validated distributions
+    input_codes: np.ndarray  #: (I,) int64 kernel codes
+    input_params: np.ndarray  #: (I, 8) float64 kernel parameters
+    input_keys: np.ndarray  #: (I,) uint32 stream keys
+    data: np.ndarray  #: flat float64 tables referred to by input and risk parameters
+    workforce: np.ndarray  #: (7,) int64 input index of each workforce level
+    cost_names: tuple[str, ...]
+    cost_categories: tuple[str, ...]
+    cost_kind: np.ndarray  #: (C,) int64, COST_* constants
+    cost_input: np.ndarray  #: (C,) int64 input index of the amount or share
+    cost_growth: np.ndarray  #: (C,) int64 input index of the yearly growth
+    cost_first: np.ndarray  #: (C,) int64 first year, 0-based
+    cost_last: np.ndarray  #: (C,) int64 last year, 0-based, inclusive
+    risk_names: tuple[str, ...]
+    risk_categories: tuple[str, ...]
+    risk_freq_code: np.ndarray  #: (R,) int64
+    risk_freq_params: np.ndarray  #: (R, 8)
+    risk_sev_code: np.ndarray  #: (R,) int64
+    risk_sev_params: np.ndarray  #: (R, 8)
+    risk_cap_event: np.ndarray  #: (R,) currency, inf where uncapped
+    risk_cap_year: np.ndarray  #: (R,) currency, inf where uncapped
+    risk_first: np.ndarray  #: (R,) int64 first live year, 0-based
+    risk_last: np.ndarray  #: (R,) int64 last live year, 0-based, inclusive
+    risk_freq_keys: np.ndarray  #: (R,) uint32 stream keys of the counts
+    risk_sev_keys: np.ndarray  #: (R,) uint32 stream keys of the severities
+
+    @property
+    def component_names(self) -> tuple[str, ...]:
+        """Cost lines then risks: the rows of a result's component totals."""
+        return self.cost_names + self.risk_names
+
+    @property
+    def component_categories(self) -> tuple[str, ...]:
+        return self.cost_categories + self.risk_categories
+
+    @property
+    def random_inputs(self) -> np.ndarray:
+        """Indices of inputs that need random draws (not constants)."""
+        return np.flatnonzero(self.input_codes != K.CONSTANT)
+
+
+def compile_scenario(s: Scenario) -> CompiledModel:
+    """Compile a validated scenario to kernel arrays."""
+    data = DataBuilder()
+    names: list[str] = []
+    dists: list[Distribution] = []
+    codes: list[int] = []
+    params: list[np.ndarray] = []
+
+    def add_input(name: str, dist: Distribution) -> int:
+        code, p = dist.compile(data)
+        names.append(name)
+        dists.append(dist)
+        codes.append(code)
+        params.append(p)
+        return len(names) - 1
+
+    info = s.scenario
+    horizon = info.horizon_years
+    years = np.arange(horizon, dtype=np.float64) + _TIMING_OFFSET[info.cash_flow_timing]
+    discount = (1.0 + info.discount_rate) ** -years
+
+    wf = np.array([add_input(f"workforce.{k}", getattr(s.workforce, k)) for k in _WORKFORCE_KEYS],
+                  dtype=np.int64)
+
+    cost_kind, cost_input, cost_growth, cost_first, cost_last = [], [], [], [], []
+    for c in s.costs:
+        base = f"costs[{quote(c.name)}]"
+        if c.amount is not None:
+            cost_kind.append(COST_AMOUNT)
+            cost_input.append(add_input(f"{base}.amount", c.amount))
+        else:
+            cost_kind.append(_SHARE_KIND[c.share_of])
+            cost_input.append(add_input(f"{base}.share", c.share))
+        cost_growth.append(add_input(f"{base}.growth", c.growth))
+        if c.timing == "once":
+            first = last = (c.year or 1) - 1
+        else:
+            first, last = (c.start_year or 1) - 1, (c.end_year or horizon) - 1
+        cost_first.append(first)
+        cost_last.append(last)
+
+    risk = {k: [] for k in ("fc", "fp", "sc", "sp", "ce", "cy", "first", "last", "fk", "sk")}
+    for r in s.risks:
+        base = f"risks[{quote(r.name)}]"
+        fc, fp = r.frequency.compile(data)
+        sc, sp = r.severity.compile(data)
+        risk["fc"].append(fc)
+        risk["fp"].append(fp)
+        risk["sc"].append(sc)
+        risk["sp"].append(sp)
+        risk["ce"].append(np.inf if r.cap_per_event is None else r.cap_per_event)
+        risk["cy"].append(np.inf if r.cap_per_year is None else r.cap_per_year)
+        risk["first"].append((r.start_year or 1) - 1)
+        risk["last"].append((r.end_year or horizon) - 1)
+        risk["fk"].append(stream_key(f"{base}.frequency"))
+        risk["sk"].append(stream_key(f"{base}.severity"))
+
+    def ints(x: list) -> np.ndarray:
+        return np.asarray(x, dtype=np.int64)
+
+    def rows(x: list) -> np.ndarray:
+        return np.asarray(x, dtype=np.float64).reshape(len(x), K.N_PARAMS)
+
+    return CompiledModel(
+        horizon=horizon,
+        discount=discount,
+        input_names=tuple(names),
+        input_dists=tuple(dists),
+        input_codes=ints(codes),
+        input_params=rows(params),
+        input_keys=np.asarray([stream_key(n) for n in names], dtype=np.uint32),
+        data=data.array(),
+        workforce=wf,
+        cost_names=tuple(c.name for c in s.costs),
+        cost_categories=tuple(c.category.value for c in s.costs),
+        cost_kind=ints(cost_kind),
+        cost_input=ints(cost_input),
+        cost_growth=ints(cost_growth),
+        cost_first=ints(cost_first),
+        cost_last=ints(cost_last),
+        risk_names=tuple(r.name for r in s.risks),
+        risk_categories=tuple(r.category.value for r in s.risks),
+        risk_freq_code=ints(risk["fc"]),
+        risk_freq_params=rows(risk["fp"]),
+        risk_sev_code=ints(risk["sc"]),
+        risk_sev_params=rows(risk["sp"]),
+        risk_cap_event=np.asarray(risk["ce"], dtype=np.float64),
+        risk_cap_year=np.asarray(risk["cy"], dtype=np.float64),
+        risk_first=ints(risk["first"]),
+        risk_last=ints(risk["last"]),
+        risk_freq_keys=np.asarray(risk["fk"], dtype=np.uint32),
+        risk_sev_keys=np.asarray(risk["sk"], dtype=np.uint32),
+    )

@@ -1,0 +1,544 @@
+"""Distribution families of the scenario format.
+
+One small class per family: it validates its parameters (pydantic), knows its closed forms
+through the equivalent frozen ``scipy.stats`` distribution, and compiles itself to the
+``(code, params)`` form the numba kernels evaluate (see :mod:`simulator.kernels`).
+
+In a scenario file a distribution is an inline table with a ``dist`` key, or a bare number
+(a constant)::
+
+    amount = { dist = "lognormal", low = 150_000, high = 600_000 }
+    onshore_fte = 20
+"""
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from scipy import stats
+
+from . import kernels as K
+
+# Resolution of tabulated quantile functions (beta, PERT, gamma). The sampled distribution's
+# CDF differs from the exact one by at most 1 / TABLE_CELLS anywhere (each cell of the table
+# holds exactly 1 / TABLE_CELLS of probability), and by far less in smooth regions.
+TABLE_CELLS = 8192
+TABLE_TAIL_KNOTS = 48
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class FieldError(ValueError):
+    """A parameter check that failed; ``field`` names the offending key for the error path."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class DataBuilder:
+    """Collects the tables compiled distributions refer to into one flat float64 array."""
+
+    def __init__(self) -> None:
+        self._parts: list[np.ndarray] = []
+        self._size = 0
+
+    def add(self, values: np.ndarray) -> int:
+        """Append ``values``; returns their offset in the final array."""
+        off = self._size
+        arr = np.ascontiguousarray(values, dtype=np.float64)
+        self._parts.append(arr)
+        self._size += arr.size
+        return off
+
+    def array(self) -> np.ndarray:
+        return np.concatenate(self._parts) if self._parts else np.zeros(1)
+
+
+class Distribution(BaseModel):
+    """Base class: a validated family with closed forms and a compiled form."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    def integer_valued(self) -> bool:
+        """Whether every draw is a whole number (what an event count needs)."""
+        return False
+
+    def scipy(self) -> Any:
+        """The equivalent frozen ``scipy.stats`` distribution (closed forms, tests, tables)."""
+        raise NotImplementedError
+
+    def mean(self) -> float:
+        return float(self.scipy().mean())
+
+    def std(self) -> float:
+        return float(self.scipy().std())
+
+    def quantile(self, q: Any) -> Any:
+        """Quantiles at levels ``q`` in [0, 1] (scalar or array), from the closed form."""
+        return self.scipy().ppf(q)
+
+    def support(self) -> tuple[float, float]:
+        lo, hi = self.scipy().support()
+        return float(lo), float(hi)
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        """The kernel code and its 8 parameters (tables go into ``data``)."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """The distribution in words, for reports and the assumptions table."""
+        args = ", ".join(f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}"
+                         for k, v in self.model_dump(exclude={"dist"}).items() if v is not None)
+        return f"{self.dist}({args})"
+
+
+def _params(*values: float) -> np.ndarray:
+    p = np.zeros(K.N_PARAMS)
+    p[: len(values)] = values
+    return p
+
+
+def _tabulate(frozen: Any, data: DataBuilder) -> tuple[int, np.ndarray]:
+    """Compile a continuous distribution without a cheap closed-form quantile to a table."""
+    n, t = TABLE_CELLS, TABLE_TAIL_KNOTS
+    main = frozen.ppf(np.arange(n + 1) / n)
+    tail = 2.0 ** -np.arange(t + 1) / n
+    lower = frozen.ppf(tail)
+    upper = frozen.ppf(1.0 - tail)
+    table = np.concatenate([main, lower, upper])
+    lo, hi = frozen.support()
+    # Tail knots that round to the end of an unbounded support would return +-inf.
+    table = np.clip(table, lo, hi)
+    if not np.all(np.isfinite(table)):
+        table = np.nan_to_num(table, posinf=np.nanmax(table[np.isfinite(table)]),
+                              neginf=np.nanmin(table[np.isfinite(table)]))
+    return K.TABLE, _params(data.add(table), n, t)
+
+
+class Constant(Distribution):
+    """Always ``value``. A bare number in a scenario file means this."""
+
+    dist: Literal["constant"] = "constant"
+    value: Finite
+
+    def scipy(self) -> Any:
+        return stats.uniform(loc=self.value, scale=0.0)
+
+    def mean(self) -> float:
+        return self.value
+
+    def std(self) -> float:
+        return 0.0
+
+    def quantile(self, q: Any) -> Any:
+        return np.full_like(np.asarray(q, dtype=float), self.value) if np.ndim(q) else self.value
+
+    def support(self) -> tuple[float, float]:
+        return self.value, self.value
+
+    def integer_valued(self) -> bool:
+        return float(self.value).is_integer()
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        return K.CONSTANT, _params(self.value)
+
+    def describe(self) -> str:
+        return f"{self.value:g}"
+
+
+class Uniform(Distribution):
+    """Every value between ``min`` and ``max`` equally likely."""
+
+    dist: Literal["uniform"]
+    min: Finite
+    max: Finite
+
+    @model_validator(mode="after")
+    def _check(self) -> "Uniform":
+        if not self.min < self.max:
+            raise FieldError("max", f"must be greater than min (got min={self.min:g}, max={self.max:g})")
+        return self
+
+    def scipy(self) -> Any:
+        return stats.uniform(loc=self.min, scale=self.max - self.min)
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        return K.UNIFORM, _params(self.min, self.max - self.min)
+
+
+class _ThreePoint(Distribution):
+    min: Finite
+    mode: Finite
+    max: Finite
+
+    @model_validator(mode="after")
+    def _check(self) -> "_ThreePoint":
+        if not self.min < self.max:
+            raise FieldError("max", f"must be greater than min (got min={self.min:g}, max={self.max:g})")
+        if not self.min <= self.mode <= self.max:
+            raise FieldError("mode", f"must lie in [min, max] (got mode={self.mode:g}, "
+                             f"min={self.min:g}, max={self.max:g})")
+        return self
+
+
+class Triangular(_ThreePoint):
+    """Triangle from ``min`` through the most likely value ``mode`` to ``max``."""
+
+    dist: Literal["triangular"]
+
+    def scipy(self) -> Any:
+        w = self.max - self.min
+        return stats.triang(c=(self.mode - self.min) / w, loc=self.min, scale=w)
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        c = (self.mode - self.min) / (self.max - self.min)
+        return K.TRIANGULAR, _params(self.min, self.mode, self.max, c)
+
+
+class Pert(_ThreePoint):
+    """PERT: a beta on [min, max] with most likely value ``mode``; ``lambda`` (default 4) sets
+    how strongly the mode pulls (mean = (min + lambda * mode + max) / (lambda + 2))."""
+
+    dist: Literal["pert"]
+    lambda_: Finite = Field(4.0, alias="lambda", gt=0)
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    def scipy(self) -> Any:
+        w = self.max - self.min
+        a = 1.0 + self.lambda_ * (self.mode - self.min) / w
+        b = 1.0 + self.lambda_ * (self.max - self.mode) / w
+        return stats.beta(a, b, loc=self.min, scale=w)
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        return _tabulate(self.scipy(), data)
+
+    def describe(self) -> str:
+        lam = "" if self.lambda_ == 4.0 else f", lambda={self.lambda_:g}"
+        return f"pert(min={self.min:g}, mode={self.mode:g}, max={self.max:g}{lam})"
+
+
+class Normal(Distribution):
+    """Normal with ``mean`` and standard deviation ``sd``; optional ``min``/``max`` truncate it
+    (draws outside are impossible, not clipped, so the mean moves accordingly)."""
+
+    dist: Literal["normal"]
+    mean_: Finite = Field(alias="mean")
+    sd: Finite = Field(gt=0)
+    min: Finite | None = None
+    max: Finite | None = None
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Normal":
+        lo, hi = self._bounds()
+        if not lo < hi:
+            raise FieldError("max", f"must be greater than min (got min={lo:g}, max={hi:g})")
+        a, b = (lo - self.mean_) / self.sd, (hi - self.mean_) / self.sd
+        if stats.norm.cdf(b) - stats.norm.cdf(a) < 1e-12 and stats.norm.sf(a) - stats.norm.sf(b) < 1e-12:
+            raise FieldError("min", "the truncation interval [min, max] lies more than 7 sd from the "
+                             "mean: almost no probability is left in it")
+        return self
+
+    def _bounds(self) -> tuple[float, float]:
+        return (-math.inf if self.min is None else self.min,
+                math.inf if self.max is None else self.max)
+
+    def scipy(self) -> Any:
+        lo, hi = self._bounds()
+        if self.min is None and self.max is None:
+            return stats.norm(self.mean_, self.sd)
+        return stats.truncnorm((lo - self.mean_) / self.sd, (hi - self.mean_) / self.sd,
+                               loc=self.mean_, scale=self.sd)
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        lo, hi = self._bounds()
+        a, b = (lo - self.mean_) / self.sd, (hi - self.mean_) / self.sd
+        sign = 1.0
+        if a > 0.0:
+            # Both bounds in the upper tail: sample the mirror image from the lower tail,
+            # where the cdf values keep their precision.
+            a, b, sign = -b, -a, -1.0
+        ua, ub = stats.norm.cdf(a), stats.norm.cdf(b)
+        return K.NORMAL, _params(self.mean_, self.sd, ua, ub - ua, sign)
+
+    def describe(self) -> str:
+        s = f"normal(mean={self.mean_:g}, sd={self.sd:g}"
+        s += "" if self.min is None else f", min={self.min:g}"
+        s += "" if self.max is None else f", max={self.max:g}"
+        return s + ")"
+
+
+class Lognormal(Distribution):
+    """Lognormal, given either as ``mu``, ``sigma`` (mean and standard deviation of log x) or as
+    a range ``low``, ``high`` holding the central ``confidence`` share of the probability
+    (default 0.9: low and high are the 5th and 95th percentiles)."""
+
+    dist: Literal["lognormal"]
+    mu: Finite | None = None
+    sigma: Finite | None = Field(None, gt=0)
+    low: Finite | None = Field(None, gt=0)
+    high: Finite | None = Field(None, gt=0)
+    confidence: Finite | None = Field(None, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Lognormal":
+        by_log = self.mu is not None or self.sigma is not None
+        by_range = self.low is not None or self.high is not None
+        if by_log == by_range:
+            raise ValueError("give either mu and sigma (of log x) or low and high (a range)")
+        if by_log and (self.mu is None or self.sigma is None):
+            raise ValueError("mu and sigma must be given together")
+        if by_range:
+            if self.low is None or self.high is None:
+                raise ValueError("low and high must be given together")
+            if not self.low < self.high:
+                raise FieldError("high", f"must be greater than low (got low={self.low:g}, "
+                                 f"high={self.high:g})")
+        elif self.confidence is not None:
+            raise ValueError("confidence goes with low and high, not with mu and sigma")
+        return self
+
+    def log_params(self) -> tuple[float, float]:
+        """(mu, sigma): mean and standard deviation of log x."""
+        if self.mu is not None:
+            return self.mu, self.sigma
+        z = stats.norm.ppf(0.5 + (0.9 if self.confidence is None else self.confidence) / 2)
+        lo, hi = math.log(self.low), math.log(self.high)
+        return (lo + hi) / 2, (hi - lo) / (2 * z)
+
+    def scipy(self) -> Any:
+        mu, sigma = self.log_params()
+        return stats.lognorm(s=sigma, scale=math.exp(mu))
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        return K.LOGNORMAL, _params(*self.log_params())
+
+
+class Beta(Distribution):
+    """Beta with shapes ``a``, ``b``, stretched from [0, 1] to [``min``, ``max``]."""
+
+    dist: Literal["beta"]
+    a: Finite = Field(gt=0)
+    b: Finite = Field(gt=0)
+    min: Finite = 0.0
+    max: Finite = 1.0
+
+    @model_validator(mode="after")
+    def _check(self) -> "Beta":
+        if not self.min < self.max:
+            raise FieldError("max", f"must be greater than min (got min={self.min:g}, max={self.max:g})")
+        return self
+
+    def scipy(self) -> Any:
+        return stats.beta(self.a, self.b, loc=self.min, scale=self.max - self.min)
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        return _tabulate(self.scipy(), data)
+
+
+class Gamma(Distribution):
+    """Gamma with ``shape`` k and ``scale`` theta (mean k * theta, variance k * theta^2)."""
+
+    dist: Literal["gamma"]
+    shape: Finite = Field(gt=0)
+    scale: Finite = Field(gt=0)
+
+    def scipy(self) -> Any:
+        return stats.gamma(self.shape, scale=self.scale)
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        return _tabulate(self.scipy(), data)
+
+
+class Poisson(Distribution):
+    """Poisson count with ``mean`` events (per year, where it is a frequency)."""
+
+    dist: Literal["poisson"]
+    mean_: Finite = Field(alias="mean", ge=0, le=1e6)
+
+    def integer_valued(self) -> bool:
+        return True
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    def scipy(self) -> Any:
+        return stats.poisson(self.mean_)
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        m = math.floor(self.mean_)
+        f = stats.poisson(self.mean_)
+        return K.POISSON, _params(self.mean_, m, f.pmf(m), f.cdf(m))
+
+    def describe(self) -> str:
+        return f"poisson(mean={self.mean_:g})"
+
+
+class Bernoulli(Distribution):
+    """1 with probability ``p``, else 0 (as a frequency: at most one event a year)."""
+
+    dist: Literal["bernoulli"]
+    p: Finite = Field(ge=0, le=1)
+
+    def integer_valued(self) -> bool:
+        return True
+
+    def scipy(self) -> Any:
+        return stats.bernoulli(self.p)
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        return K.BERNOULLI, _params(self.p)
+
+
+class NegativeBinomial(Distribution):
+    """Over-dispersed count with ``mean`` and ``dispersion`` r: variance = mean + mean^2 / r
+    (a Poisson whose rate is gamma-distributed; large r approaches a Poisson)."""
+
+    dist: Literal["negative_binomial"]
+    mean_: Finite = Field(alias="mean", gt=0, le=1e6)
+    dispersion: Finite = Field(gt=0)
+
+    def integer_valued(self) -> bool:
+        return True
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    def scipy(self) -> Any:
+        r = self.dispersion
+        return stats.nbinom(r, r / (r + self.mean_))
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        r, m = self.dispersion, self.mean_
+        f = self.scipy()
+        mode = max(0, math.floor((r - 1) * m / r))
+        return K.NEGBIN, _params(r, m / (r + m), mode, f.pmf(mode), f.cdf(mode))
+
+    def describe(self) -> str:
+        return f"negative_binomial(mean={self.mean_:g}, dispersion={self.dispersion:g})"
+
+
+class _Tabled(Distribution):
+    """Shared by discrete and empirical: a finite set of values with probabilities."""
+
+    def _table(self) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def scipy(self) -> Any:
+        values, probs = self._table()
+        # rv_discrete needs integers; a histogram distribution would smear, so use an
+        # exact finite distribution built on indices.
+        return _FiniteDist(values, probs)
+
+    def support(self) -> tuple[float, float]:
+        values, _ = self._table()
+        return float(values.min()), float(values.max())
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        values, probs = self._table()
+        cdf = np.cumsum(probs)
+        cdf /= cdf[-1]
+        cdf[-1] = np.inf  # u < 1 always lands in the last category at the latest
+        return K.DISCRETE, _params(data.add(np.concatenate([values, cdf])), values.size)
+
+
+class Discrete(_Tabled):
+    """One of ``values`` with probabilities proportional to ``weights`` (default equal)."""
+
+    dist: Literal["discrete"]
+    values: list[Finite] = Field(min_length=1, max_length=100_000)
+    weights: list[Finite] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "Discrete":
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise FieldError("weights", f"must have one entry per value (got {len(self.weights)} "
+                                 f"weights for {len(self.values)} values)")
+            if min(self.weights) < 0 or sum(self.weights) <= 0:
+                raise FieldError("weights", "must be >= 0 and not all zero")
+        return self
+
+    def integer_valued(self) -> bool:
+        return all(float(v).is_integer() for v in self.values)
+
+    def _table(self) -> tuple[np.ndarray, np.ndarray]:
+        v = np.asarray(self.values, dtype=float)
+        w = np.ones_like(v) if self.weights is None else np.asarray(self.weights, dtype=float)
+        order = np.argsort(v, kind="stable")
+        return v[order], w[order] / w.sum()
+
+
+class Empirical(_Tabled):
+    """Resamples observed ``values``: each observation equally likely (a bootstrap)."""
+
+    dist: Literal["empirical"]
+    values: list[Finite] = Field(min_length=1, max_length=1_000_000)
+
+    def _table(self) -> tuple[np.ndarray, np.ndarray]:
+        v = np.sort(np.asarray(self.values, dtype=float))
+        return v, np.full(v.size, 1.0 / v.size)
+
+    def describe(self) -> str:
+        return f"empirical({len(self.values)} values)"
+
+
+class _FiniteDist:
+    """Minimal scipy-like finite distribution over arbitrary real values."""
+
+    def __init__(self, values: np.ndarray, probs: np.ndarray) -> None:
+        self.values, self.probs = values, probs
+        self.cum = np.cumsum(probs)
+
+    def mean(self) -> float:
+        return float(np.dot(self.values, self.probs))
+
+    def var(self) -> float:
+        return float(np.dot((self.values - self.mean()) ** 2, self.probs))
+
+    def std(self) -> float:
+        return math.sqrt(self.var())
+
+    def cdf(self, x: Any) -> Any:
+        idx = np.searchsorted(self.values, x, side="right")
+        return np.where(idx > 0, self.cum[np.maximum(idx - 1, 0)], 0.0)
+
+    def ppf(self, q: Any) -> Any:
+        idx = np.searchsorted(self.cum, np.asarray(q) - 1e-12, side="left")
+        return self.values[np.minimum(idx, self.values.size - 1)]
+
+    def support(self) -> tuple[float, float]:
+        return float(self.values[0]), float(self.values[-1])
+
+
+FAMILIES: dict[str, type[Distribution]] = {
+    cls.model_fields["dist"].annotation.__args__[0]: cls  # type: ignore[union-attr]
+    for cls in (Constant, Uniform, Triangular, Pert, Normal, Lognormal, Beta, Gamma, Poisson,
+                Bernoulli, NegativeBinomial, Discrete, Empirical)
+}
+"""Family name (the ``dist`` key) -> class."""
+
+
+def _bare_number(v: Any) -> Any:
+    # A bare number is a constant; bools are numbers to Python but never to us.
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return {"dist": "constant", "value": float(v)}
+    return v
+
+
+AnyDistribution = Annotated[
+    Union[tuple(FAMILIES.values())],  # type: ignore[valid-type]
+    Field(discriminator="dist"),
+    BeforeValidator(_bare_number),
+]
+"""A field type: any family, or a bare number."""
+
+
+def parse(value: Any) -> Distribution:
+    """Validate one distribution given as a dict or a number (for use from Python)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(AnyDistribution).validate_python(value)

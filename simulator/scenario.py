@@ -1,0 +1,490 @@
+"""The scenario file: TOML in, a validated :class:`Scenario` out.
+
+This module is the contract of the format. Every key, its type, default and unit is declared
+here once; validation errors name the file and the field path (``risks[0].severity.high``) and
+say what is allowed.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+import tomllib
+import typing
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from .distributions import FAMILIES, AnyDistribution, Distribution, FieldError
+
+
+def _mass_below(d: Distribution, x: float) -> float:
+    """P(d <= x), zero without a look at the cdf when the support starts above x.
+
+    Used to refuse inputs that can go where they make no sense (a negative wage) while
+    accepting, say, a normal wage 15 standard deviations above zero, as the format's own
+    examples do.
+    """
+    if d.support()[0] > x:
+        return 0.0
+    return float(d.scipy().cdf(x))
+
+
+NEGLIGIBLE = 1e-9
+
+
+class Category(str, Enum):
+    """What a cost line or a risk is about; results are grouped by it."""
+
+    transition = "transition"
+    governance = "governance"
+    communication = "communication"
+    quality = "quality"
+    breach = "breach"
+    attrition = "attrition"
+    exit = "exit"
+    other = "other"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True)
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+# Enums arrive as strings from TOML; strict mode would demand Category instances.
+CategoryField = Annotated[Category, Field(strict=False)]
+
+
+class ScenarioInfo(_Strict):
+    """``[scenario]``: what is being decided, over how long, in which currency."""
+
+    name: Name
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+    horizon_years: int = Field(ge=1, le=30, description="years simulated")
+    discount_rate: float = Field(0.0, ge=0.0, lt=1.0, allow_inf_nan=False,
+                                 description="per year; results are present values")
+    cash_flow_timing: Literal["start", "mid", "end"] = Field(
+        "start", description="when in the year cash flows fall: year t is discounted by "
+        "(1 + r)^-(t - 1), (1 + r)^-(t - 0.5) or (1 + r)^-t")
+    description: str = ""
+
+
+class Workforce(_Strict):
+    """``[workforce]``: the wage-savings side. Levels are drawn once per trial."""
+
+    onshore_fte: AnyDistribution = Field(description="staff whose work moves (FTE)")
+    onshore_cost_per_fte: AnyDistribution = Field(
+        description="fully loaded in-house cost per FTE, currency per year")
+    offshore_fte: AnyDistribution = Field(description="provider staff for the same output (FTE)")
+    offshore_cost_per_fte: AnyDistribution = Field(
+        description="provider charge per FTE, currency per year")
+    onshore_cost_growth: AnyDistribution = Field(0.0, description="per year, 0.03 = 3%")
+    offshore_cost_growth: AnyDistribution = Field(0.0, description="per year, 0.03 = 3%")
+    ramp_up_months: AnyDistribution = Field(
+        0.0, description="months during which both teams are paid")
+
+
+class CostLine(_Strict):
+    """``[[costs]]``: a known cost, as an amount or as a yearly share of a wage bill."""
+
+    name: Name
+    category: CategoryField
+    timing: Literal["once", "yearly"]
+    amount: AnyDistribution | None = Field(None, description="currency, per year if yearly")
+    share_of: Literal["offshore_cost", "onshore_cost", "gross_savings"] | None = Field(
+        None, description="what a share is of, in the same year")
+    share: AnyDistribution | None = Field(None, description="0.04 = 4%")
+    growth: AnyDistribution = Field(0.0, description="yearly escalation of an amount, 0.03 = 3%")
+    year: int | None = Field(None, ge=1, description="year of a one-off cost, default 1")
+    start_year: int | None = Field(None, ge=1, description="first year of a yearly cost")
+    end_year: int | None = Field(None, ge=1, description="last year of a yearly cost")
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> "CostLine":
+        if self.share_of is None and self.share is None:
+            if self.amount is None:
+                raise FieldError("amount", "missing: give amount, or share_of and share")
+        elif self.amount is not None:
+            raise FieldError("amount", "give amount, or share_of and share, not both")
+        elif self.share_of is None:
+            raise FieldError("share_of", "missing: share needs share_of (offshore_cost, "
+                             "onshore_cost or gross_savings)")
+        elif self.share is None:
+            raise FieldError("share", "missing: share_of needs a share")
+        if self.timing == "once" and (self.start_year or self.end_year):
+            raise FieldError("start_year", "start_year/end_year go with timing = \"yearly\"; "
+                             "a one-off cost takes year")
+        if self.timing == "yearly" and self.year is not None:
+            raise FieldError("year", "year goes with timing = \"once\"; a yearly cost takes "
+                             "start_year and end_year")
+        if self.start_year and self.end_year and self.end_year < self.start_year:
+            raise FieldError("end_year", f"must be >= start_year (got {self.end_year} < "
+                             f"{self.start_year})")
+        return self
+
+
+class Risk(_Strict):
+    """``[[risks]]``: uncertain events, a count per year times a loss per event."""
+
+    name: Name
+    category: CategoryField
+    frequency: AnyDistribution = Field(description="events per year (a count distribution)")
+    severity: AnyDistribution = Field(description="loss per event, currency")
+    cap_per_event: float | None = Field(None, gt=0, allow_inf_nan=False,
+                                        description="liability cap or insurance limit per event")
+    cap_per_year: float | None = Field(None, gt=0, allow_inf_nan=False,
+                                       description="cap on the year's total loss")
+    start_year: int | None = Field(None, ge=1, description="first year the risk is live")
+    end_year: int | None = Field(None, ge=1, description="last year the risk is live")
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> "Risk":
+        if not self.frequency.integer_valued():
+            raise FieldError("frequency", f"must be a count distribution (poisson, bernoulli, "
+                             f"negative_binomial, or a constant or discrete with whole "
+                             f"numbers), got {self.frequency.describe()}")
+        if self.frequency.support()[0] < 0:
+            raise FieldError("frequency", "event counts cannot be negative")
+        if _mass_below(self.severity, -1e-300) > NEGLIGIBLE:
+            raise FieldError("severity", f"a loss per event must be >= 0, but "
+                             f"{self.severity.describe()} can be negative (truncate it with "
+                             f"min = 0, or use lognormal, gamma, pert or triangular)")
+        if self.start_year and self.end_year and self.end_year < self.start_year:
+            raise FieldError("end_year", f"must be >= start_year (got {self.end_year} < "
+                             f"{self.start_year})")
+        return self
+
+
+class Scenario(_Strict):
+    """A whole scenario file, validated. Build one with :func:`load_scenario`."""
+
+    scenario: ScenarioInfo
+    workforce: Workforce
+    costs: list[CostLine] = Field(default_factory=list, max_length=1000)
+    risks: list[Risk] = Field(default_factory=list, max_length=1000)
+
+    # Set by the loaders: where the scenario came from and the hash of its exact bytes.
+    _source: str = PrivateAttr("<python>")
+    _sha256: str = PrivateAttr("")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Scenario":
+        seen: dict[str, str] = {}
+        for section in ("costs", "risks"):
+            for i, item in enumerate(getattr(self, section)):
+                if item.name in seen:
+                    raise FieldError(f"{section}[{i}].name", f"duplicate name {item.name!r} "
+                                     f"(already used by {seen[item.name]}); names must be unique")
+                seen[item.name] = f"{section}[{i}]"
+        horizon = self.scenario.horizon_years
+        for section in ("costs", "risks"):
+            for i, item in enumerate(getattr(self, section)):
+                for key in ("year", "start_year", "end_year"):
+                    value = getattr(item, key, None)
+                    if value is not None and value > horizon:
+                        raise FieldError(f"{section}[{i}].{key}", f"must be within the horizon "
+                                         f"1..{horizon} (got {value})")
+        self._check_supports()
+        return self
+
+    def _check_supports(self) -> None:
+        wf = self.workforce
+        for key in ("onshore_fte", "offshore_fte", "onshore_cost_per_fte",
+                    "offshore_cost_per_fte", "ramp_up_months"):
+            d: Distribution = getattr(wf, key)
+            if _mass_below(d, -1e-300) > NEGLIGIBLE:
+                raise FieldError(f"workforce.{key}", f"must be >= 0, but {d.describe()} can "
+                                 "be negative (truncate a normal with min = 0)")
+        for key in ("onshore_cost_growth", "offshore_cost_growth"):
+            d = getattr(wf, key)
+            if _mass_below(d, -1.0) > NEGLIGIBLE:
+                raise FieldError(f"workforce.{key}", f"must be > -1 (a fall of 100% or more), "
+                                 f"but {d.describe()} can reach it")
+        for i, c in enumerate(self.costs):
+            if c.amount is not None and _mass_below(c.amount, -1e-300) > NEGLIGIBLE:
+                raise FieldError(f"costs[{i}].amount", f"must be >= 0, but "
+                                 f"{c.amount.describe()} can be negative")
+            if c.share is not None and _mass_below(c.share, -1e-300) > NEGLIGIBLE:
+                raise FieldError(f"costs[{i}].share", f"must be >= 0, but "
+                                 f"{c.share.describe()} can be negative")
+            if _mass_below(c.growth, -1.0) > NEGLIGIBLE:
+                raise FieldError(f"costs[{i}].growth", "must be > -1")
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def source(self) -> str:
+        """The file (or "<string>", "<dict>") this scenario was read from."""
+        return self._source
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the scenario file's bytes (of the canonical JSON if built in Python)."""
+        return self._sha256 or hashlib.sha256(self.model_dump_json(by_alias=True).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading and error reporting
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario: where (field path, maybe line) and what."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path or "(top level)"
+        if self.line is not None:
+            where = f"line {self.line}: {where}" if self.path else f"line {self.line}"
+        return f"{where}: {self.message}"
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used. ``problems`` lists every issue found."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(self.format())
+
+    def format(self) -> str:
+        lines = [f"{self.source}: {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file. Raises :class:`ScenarioError` on any problem."""
+    path = Path(path)
+    src = str(path)
+    if not path.exists():
+        raise ScenarioError(src, [Problem("", "no such file")])
+    if path.is_dir():
+        raise ScenarioError(src, [Problem("", "is a directory, not a scenario file (.toml)")])
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ScenarioError(src, [Problem("", f"cannot read: {e.strerror}")]) from None
+    if len(raw) > 50_000_000:
+        raise ScenarioError(src, [Problem("", "larger than 50 MB; a scenario file is small text")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ScenarioError(src, [Problem("", "not UTF-8 text (TOML files must be UTF-8)",
+                                          line)]) from None
+    return parse_scenario(text, source=src, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def parse_scenario(text: str, source: str = "<string>", sha256: str | None = None) -> Scenario:
+    """Validate a scenario given as TOML text."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(source, [Problem("", f"TOML syntax error: {e}")]) from None
+    return scenario_from_dict(doc, source=source,
+                              sha256=sha256 or hashlib.sha256(text.encode()).hexdigest(),
+                              text=text)
+
+
+def scenario_from_dict(doc: dict[str, Any], source: str = "<dict>", sha256: str = "",
+                       text: str | None = None) -> Scenario:
+    """Validate a scenario given as a (TOML-shaped) dict."""
+    non_finite = list(_non_finite(doc, ()))
+    if non_finite:
+        raise ScenarioError(source, [Problem(_path_str(loc), "must be a finite number "
+                                             "(inf and nan are not allowed)",
+                                             _line_of(text, loc)) for loc in non_finite])
+    try:
+        scenario = Scenario.model_validate(doc)
+    except ValidationError as e:
+        problems = [_problem(err, text) for err in e.errors()]
+        raise ScenarioError(source, _dedupe(problems)) from None
+    scenario._source = source
+    scenario._sha256 = sha256
+    return scenario
+
+
+def _non_finite(obj: Any, loc: tuple) -> typing.Iterator[tuple]:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        yield loc
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _non_finite(v, loc + (k,))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _non_finite(v, loc + (i,))
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        if (p.path, p.message) not in seen:
+            seen.add((p.path, p.message))
+            out.append(p)
+    return out
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    # pydantic puts the union member (the distribution family) into the location; a user
+    # thinks of `risks[0].severity.high`, not `risks[0].severity.lognormal.high`.
+    return tuple(x for x in loc if not (isinstance(x, str) and x in FAMILIES))
+
+
+def _path_str(loc: tuple) -> str:
+    out = ""
+    for x in loc:
+        if isinstance(x, int):
+            out += f"[{x}]"
+        else:
+            out += ("." if out else "") + str(x)
+    return out
+
+
+def _problem(err: dict[str, Any], text: str | None) -> Problem:
+    loc = _clean_loc(tuple(err["loc"]))
+    kind = err["type"]
+    msg = err["msg"]
+    exc = (err.get("ctx") or {}).get("error")
+    if isinstance(exc, FieldError):
+        field = exc.field
+        # A scenario-level check names a full path; a model-level check names a key in it.
+        loc = tuple(_parse_path(field)) if "." in field or "[" in field else loc + (field,)
+        msg = str(exc)
+    elif kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        msg = f"unknown key {loc[-1]!r}"
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        if close:
+            msg += f"; did you mean {close[0]!r}?"
+        if allowed:
+            msg += f" (allowed: {', '.join(allowed)})"
+    elif kind == "missing":
+        msg = "missing required key"
+    elif kind == "union_tag_not_found":
+        msg = ("a distribution needs a dist key, e.g. { dist = \"pert\", min = 1, mode = 2, "
+               "max = 4 }, or a bare number (allowed dist: " + ", ".join(FAMILIES) + ")")
+    elif kind == "union_tag_invalid":
+        tag = err["ctx"]["tag"]
+        close = difflib.get_close_matches(str(tag), list(FAMILIES), n=1, cutoff=0.6)
+        msg = f"unknown distribution {tag!r}" + (f"; did you mean {close[0]!r}?" if close
+                                                   else "")
+        msg += " (allowed: " + ", ".join(FAMILIES) + ")"
+    elif kind == "model_attributes_type" and _field_is_distribution(loc):
+        msg = ("must be a number or a distribution table such as { dist = \"uniform\", "
+               f"min = 1, max = 2 }} (got {_type_name(err['input'])})")
+    elif kind == "model_type" or kind == "model_attributes_type":
+        msg = f"must be a table (got {_type_name(err['input'])})"
+    elif kind.endswith("_type") or kind in ("literal_error", "enum"):
+        msg = f"{msg} (got {_type_name(err['input'])} {err['input']!r})" if not isinstance(
+            err["input"], dict | list) else f"{msg} (got {_type_name(err['input'])})"
+    else:
+        msg = msg.removeprefix("Value error, ")
+    msg = msg[0].lower() + msg[1:] if msg and msg[:2] != "TO" else msg
+    return Problem(_path_str(loc), msg, _line_of(text, loc))
+
+
+def _type_name(v: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "an array", dict: "a table"}.get(type(v), type(v).__name__)
+
+
+def _parse_path(path: str) -> typing.Iterator[str | int]:
+    for part in path.split("."):
+        if "[" in part:
+            head, idx = part.rstrip("]").split("[")
+            yield head
+            yield int(idx)
+        else:
+            yield part
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model class found by following ``loc`` from :class:`Scenario`."""
+    model: Any = Scenario
+    for x in loc:
+        if isinstance(x, int):
+            continue
+        if model is None or not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = model.model_fields.get(x)
+        if field is None:
+            return None
+        model = _unwrap_model(field.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _unwrap_model(tp: Any) -> Any:
+    for arg in (tp, *typing.get_args(tp)):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+        if typing.get_origin(arg) is list:
+            return _unwrap_model(typing.get_args(arg)[0])
+    return None
+
+
+def _field_is_distribution(loc: tuple) -> bool:
+    parent = _model_at(loc[:-1]) if loc else None
+    if parent is None or not loc:
+        return False
+    field = parent.model_fields.get(str(loc[-1]))
+    return field is not None and "discriminator" in repr(field)
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    model = _model_at(loc)
+    if model is None:
+        return []
+    if model is Scenario:
+        return ["scenario", "workforce", "costs", "risks"]
+    if _field_is_distribution(loc):
+        return []
+    keys = [f.alias or k for k, f in model.model_fields.items()]
+    return [k for k in keys if k != "dist"]
+
+
+def _line_of(text: str | None, loc: tuple) -> int | None:
+    """Best-effort line of the key at ``loc`` in the TOML text (None if not found)."""
+    if not text or not loc:
+        return None
+    lines = text.splitlines()
+    # Walk to the table that holds the key: [section] or the n-th [[section]].
+    start = 0
+    first = loc[0]
+    if isinstance(first, str):
+        if len(loc) > 1 and isinstance(loc[1], int):
+            header, nth = f"[[{first}]]", loc[1]
+            rest = loc[2:]
+        else:
+            header, nth, rest = f"[{first}]", 0, loc[1:]
+        seen = -1
+        for i, line in enumerate(lines):
+            if line.strip().startswith(header):
+                seen += 1
+                if seen == nth:
+                    start = i
+                    break
+        else:
+            return None
+    else:
+        rest = loc
+    keys = [x for x in rest if isinstance(x, str)]
+    if not keys:
+        return start + 1
+    key = keys[0]
+    for i in range(start + 1, len(lines)):
+        stripped = lines[i].strip()
+        if stripped.startswith("["):
+            break
+        if stripped.startswith(key) and stripped[len(key):].lstrip().startswith("="):
+            return i + 1
+    return None
