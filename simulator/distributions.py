@@ -25,7 +25,8 @@ from . import kernels as K
 # CDF differs from the exact one by at most 1 / TABLE_CELLS anywhere (each cell of the table
 # holds exactly 1 / TABLE_CELLS of probability), and by far less in smooth regions.
 TABLE_CELLS = 8192
-TABLE_TAIL_KNOTS = 48
+TABLE_TAIL_KNOTS = 104
+TABLE_END_CELLS = 16
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -88,6 +89,18 @@ class Distribution(BaseModel):
         """The kernel code and its 8 parameters (tables go into ``data``)."""
         raise NotImplementedError
 
+    def sample(self, size: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
+        """``size`` draws through the engine's own inverse-CDF path (shape (size,)).
+
+        ``seed`` is an int, a ``numpy.random.Generator`` or None (fresh entropy).
+        """
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        data = DataBuilder()
+        code, p = self.compile(data)
+        out = np.empty(size)
+        K.fill_ppf(rng.random(size), code, p, data.array(), out)
+        return out
+
     def describe(self) -> str:
         """The distribution in words, for reports and the assumptions table."""
         args = ", ".join(f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}"
@@ -103,9 +116,9 @@ def _params(*values: float) -> np.ndarray:
 
 def _tabulate(frozen: Any, data: DataBuilder) -> tuple[int, np.ndarray]:
     """Compile a continuous distribution without a cheap closed-form quantile to a table."""
-    n, t = TABLE_CELLS, TABLE_TAIL_KNOTS
+    n, t, m = TABLE_CELLS, TABLE_TAIL_KNOTS, TABLE_END_CELLS
     main = frozen.ppf(np.arange(n + 1) / n)
-    tail = 2.0 ** -np.arange(t + 1) / n
+    tail = 2.0 ** (-np.arange(t + 1) / 2.0) * m / n
     lower = frozen.ppf(tail)
     upper = frozen.ppf(1.0 - tail)
     table = np.concatenate([main, lower, upper])
@@ -115,7 +128,7 @@ def _tabulate(frozen: Any, data: DataBuilder) -> tuple[int, np.ndarray]:
     if not np.all(np.isfinite(table)):
         table = np.nan_to_num(table, posinf=np.nanmax(table[np.isfinite(table)]),
                               neginf=np.nanmin(table[np.isfinite(table)]))
-    return K.TABLE, _params(data.add(table), n, t)
+    return K.TABLE, _params(data.add(table), n, t, m)
 
 
 class Constant(Distribution):

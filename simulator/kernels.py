@@ -23,7 +23,8 @@ UNIFORM = 1  # p0 = min, p1 = max - min
 TRIANGULAR = 2  # p0 = min, p1 = mode, p2 = max, p3 = (mode - min) / (max - min)
 NORMAL = 3  # x = p0 + p4 * p1 * Phi^-1(p2 + u * p3); p2, p3 truncate; p4 = +-1 (tail flip)
 LOGNORMAL = 4  # x = exp(p0 + p1 * Phi^-1(u))
-TABLE = 5  # tabulated quantile function: p0 = offset in data, p1 = cells N, p2 = tail knots T
+TABLE = 5  # tabulated quantile: p0 = offset in data, p1 = cells N, p2 = tail knots T,
+#           p3 = end cells M handled by the tail knots
 POISSON = 6  # p0 = mean, p1 = mode, p2 = pmf(mode), p3 = cdf(mode)
 BERNOULLI = 7  # p0 = probability of 1
 NEGBIN = 8  # p0 = dispersion r, p1 = mean / (r + mean), p2 = mode, p3 = pmf(mode), p4 = cdf(mode)
@@ -78,31 +79,36 @@ def norm_ppf(p: float) -> float:
 
 
 @nb.njit(**_jit)
-def _table_ppf(u: float, data: np.ndarray, off: int, n: int, t: int) -> float:
-    # Main grid: n + 1 knots at u = i / n. Each tail cell (u < 1/n, u >= 1 - 1/n) has its own
-    # t + 1 knots at distance 2^-j / n from the end, so unbounded tails stay accurate.
+def _table_ppf(u: float, data: np.ndarray, off: int, n: int, t: int, m: int) -> float:
+    # Main grid: n + 1 knots at u = i / n, linear in between. The m cells at each end are
+    # covered instead by t + 1 knots at distance s = 2^(-j/2) * m / n from that end, with
+    # log-log interpolation (exact for power-law tails), so tails stay accurate in x too.
     x = u * n
-    if x >= 1.0 and x < n - 1.0:
+    if x >= m and x < n - m:
         i = int(x)
         w = x - i
         a = data[off + i]
         return a + w * (data[off + i + 1] - a)
-    if x < 1.0:
+    if x < m:
         base = off + n + 1
-        s = x
+        s = x / m
     else:
         base = off + n + 1 + t + 1
-        s = (1.0 - u) * n
+        s = (1.0 - u) * n / m
     if s <= 0.0:
         return data[base + t]
-    j = int(math.floor(-math.log2(s)))
+    pos = -2.0 * math.log2(s)  # knot j sits at pos = j
+    j = int(pos)
     if j >= t:
         return data[base + t]
-    hi = 2.0 ** (-j)  # knot j sits at s = 2^-j, knot j + 1 at 2^-(j + 1)
-    lo = 0.5 * hi
-    w = (s - lo) / (hi - lo)
-    a = data[base + j + 1]
-    return a + w * (data[base + j] - a)
+    w = pos - j
+    a = data[base + j]
+    b = data[base + j + 1]
+    if a > 0.0 and b > 0.0:
+        return a * (b / a) ** w
+    if a < 0.0 and b < 0.0:
+        return a * (b / a) ** w
+    return a + w * (b - a)
 
 
 @nb.njit(**_jit)
@@ -165,7 +171,7 @@ def ppf(u: float, code: int, p: np.ndarray, data: np.ndarray) -> float:
     if code == LOGNORMAL:
         return math.exp(p[0] + p[1] * norm_ppf(u))
     if code == TABLE:
-        return _table_ppf(u, data, int(p[0]), int(p[1]), int(p[2]))
+        return _table_ppf(u, data, int(p[0]), int(p[1]), int(p[2]), int(p[3]))
     if code == POISSON or code == NEGBIN:
         return float(_count_from_mode(u, code, p))
     if code == BERNOULLI:

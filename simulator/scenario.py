@@ -7,6 +7,7 @@ say what is allowed.
 from __future__ import annotations
 
 import difflib
+import re
 import hashlib
 import math
 import tomllib
@@ -290,7 +291,15 @@ def parse_scenario(text: str, source: str = "<string>", sha256: str | None = Non
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(source, [Problem("", f"TOML syntax error: {e}")]) from None
+        # tomllib puts the position in the message: "Invalid value (at line 4, column 17)".
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
+        what = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(e))
+        if m:
+            problem = Problem(f"column {m.group(2)}", f"TOML syntax error: {what.lower()}",
+                              int(m.group(1)))
+        else:
+            problem = Problem("", f"TOML syntax error: {what.lower()} (at end of file)")
+        raise ScenarioError(source, [problem]) from None
     return scenario_from_dict(doc, source=source,
                               sha256=sha256 or hashlib.sha256(text.encode()).hexdigest(),
                               text=text)
@@ -351,7 +360,8 @@ def _path_str(loc: tuple) -> str:
 
 
 def _problem(err: dict[str, Any], text: str | None) -> Problem:
-    loc = _clean_loc(tuple(err["loc"]))
+    raw_loc = tuple(err["loc"])
+    loc = _clean_loc(raw_loc)
     kind = err["type"]
     msg = err["msg"]
     exc = (err.get("ctx") or {}).get("error")
@@ -361,7 +371,10 @@ def _problem(err: dict[str, Any], text: str | None) -> Problem:
         loc = tuple(_parse_path(field)) if "." in field or "[" in field else loc + (field,)
         msg = str(exc)
     elif kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
+        family = next((x for x in reversed(raw_loc) if isinstance(x, str) and x in FAMILIES),
+                      None)
+        allowed = ([f.alias or k for k, f in FAMILIES[family].model_fields.items() if k != "dist"]
+                   if family else _allowed_keys(loc[:-1]))
         msg = f"unknown key {loc[-1]!r}"
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
         if close:
@@ -479,7 +492,7 @@ def _line_of(text: str | None, loc: tuple) -> int | None:
         rest = loc
     keys = [x for x in rest if isinstance(x, str)]
     if not keys:
-        return start + 1
+        return start + 1 if isinstance(first, str) else None
     key = keys[0]
     for i in range(start + 1, len(lines)):
         stripped = lines[i].strip()
@@ -487,4 +500,5 @@ def _line_of(text: str | None, loc: tuple) -> int | None:
             break
         if stripped.startswith(key) and stripped[len(key):].lstrip().startswith("="):
             return i + 1
-    return None
+    # A missing key: point at its table's header.
+    return start + 1 if isinstance(first, str) and lines[start].strip().startswith("[") else None

@@ -1,0 +1,167 @@
+"""The ``kposim`` command line.
+
+Exit codes: 0 success, 1 unexpected failure, 2 bad input (scenario file, options, output
+folder), 130 interrupted.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import engine
+from .scenario import ScenarioError, load_scenario
+
+_CURRENCY_SIGN = {"USD": "$", "EUR": "€", "GBP": "£", "INR": "₹", "JPY": "¥"}
+
+
+class BadInput(click.ClickException):
+    """A user error: one clear message, exit code 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def money(x: float, currency: str) -> str:
+    """Whole currency units with thousands separators: ``-$1,234,567``."""
+    sign = _CURRENCY_SIGN.get(currency, currency + " ")
+    return f"{'-' if x < 0 else ''}{sign}{abs(x):,.0f}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kposim")
+def main() -> None:
+    """kposim: how much does moving knowledge work offshore really save, and how likely is it
+    to go wrong? Monte Carlo over a scenario file (TOML)."""
+
+
+def _load(path: str):
+    try:
+        return load_scenario(path)
+    except ScenarioError as e:
+        raise BadInput(e.format()) from None
+
+
+def _cache_is_warm() -> bool:
+    from . import kernels
+
+    cache = Path(kernels.__file__).parent / "__pycache__"
+    return any(cache.glob("kernels.*.nbi"))
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--trials", "-n", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="Monte Carlo trials.")
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=engine.DEFAULT_SEED,
+              show_default=True, help="Random seed; same seed, same results.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True,
+              help="Folder for results; they go to OUT/<scenario file stem>/.")
+@click.option("--threads", "-t", type=click.IntRange(min=1), default=None,
+              help="Worker threads [default: all cores]. Results do not depend on it.")
+@click.option("--force", "-f", is_flag=True, help="Replace an existing results folder.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or table.")
+def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None, force: bool,
+        quiet: bool) -> None:
+    """Simulate SCENARIO and write summary.json and charts to OUT/<stem>/."""
+    from .output import OutputExistsError, check_writable, results_dir, write_results
+
+    s = _load(str(scenario))
+    target = results_dir(out, scenario)
+    try:
+        check_writable(target, force)
+        need = trials * engine.bytes_per_trial(engine.compile_scenario(s), False)
+        if need > engine.MAX_MEMORY_BYTES:
+            raise BadInput(f"--trials {trials:,} would need {need / 2**30:.1f} GiB to keep every "
+                           f"trial (limit {engine.MAX_MEMORY_BYTES / 2**30:.0f} GiB)")
+    except (OutputExistsError, PermissionError) as e:
+        raise BadInput(str(e)) from None
+
+    show = not quiet and sys.stderr.isatty()
+    if not quiet and not _cache_is_warm():
+        click.echo("compiling kernels (first run only)...", err=True)
+    started = time.perf_counter()
+    try:
+        result = _simulate_with_progress(s, trials, seed, threads, show)
+        elapsed = time.perf_counter() - started
+        summary = write_results(result, target, force=force)
+    except KeyboardInterrupt:
+        click.echo("interrupted: no results written", err=True)
+        sys.exit(130)
+    if not quiet:
+        _print_summary(summary, target, elapsed)
+
+
+def _simulate_with_progress(s, trials: int, seed: int, threads: int | None, show: bool):
+    if not show:
+        return engine.simulate(s, trials=trials, seed=seed, threads=threads)
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeRemainingColumn)
+
+    columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]}"), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("run", total=trials, rate="")
+        t0 = time.perf_counter()
+        done = 0
+
+        def step(k: int) -> None:
+            nonlocal done
+            done += k
+            rate = done / max(time.perf_counter() - t0, 1e-9)
+            bar.update(task, advance=k, rate=f"{rate / 1e6:.1f}M trials/s")
+
+        return engine.simulate(s, trials=trials, seed=seed, threads=threads, progress=step)
+
+
+def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    cur = summary["currency"]
+    ns = summary["net_savings"]
+    title = (f"{summary['scenario']}: net savings over {summary['horizon_years']} years "
+             f"(present value, {cur}, {summary['trials']:,} trials)")
+    table = Table(title=title, title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("± std. error", justify="right")
+    table.add_row("Expected net savings", money(ns["mean"], cur), money(ns["stderr"], cur))
+    table.add_row("Chance of a net loss", f"{ns['prob_loss']:.1%}", f"{ns['prob_loss_stderr']:.2%}")
+    for p in ("p5", "p50", "p95"):
+        table.add_row(f"{p.upper()} net savings", money(ns[p], cur), "")
+    table.add_row("Mean of the worst 5% (CVaR)", money(ns["cvar_5"], cur), "")
+    table.add_row("Gross wage savings (mean)", money(summary["gross_wage_savings"]["mean"], cur),
+                  money(summary["gross_wage_savings"]["stderr"], cur))
+    for cat, cost in summary["categories"].items():
+        table.add_row(f"  cost: {cat}", money(-cost, cur), "")
+    console = Console()
+    console.print(table)
+    console.print(f"results in {target}/ ({elapsed:.1f} s)")
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True)
+def validate(scenarios: tuple[str, ...]) -> None:
+    """Check scenario files without running them."""
+    failed = []
+    for path in scenarios:
+        try:
+            s = load_scenario(path)
+        except ScenarioError as e:
+            click.echo(f"error: {e.format()}", err=True)
+            failed.append(path)
+            continue
+        click.echo(f"ok: {path}: {s.name!r}, {s.scenario.horizon_years} years, "
+                   f"{len(s.costs)} cost lines, {len(s.risks)} risks")
+    if failed:
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,175 @@
+"""Whole-scenario results against hand-computed closed forms, and the reproducibility contract.
+
+Random checks allow 4.5 Monte Carlo standard errors with fixed seeds (one outcome per test).
+"""
+import math
+
+import numpy as np
+import pytest
+
+from simulator import CHUNK_SIZE, scenario_from_dict, simulate
+from simulator.compiled import compile_scenario
+
+Z = 4.5
+
+
+def make(workforce=None, costs=(), risks=(), **info):
+    doc = {
+        "scenario": {"name": "test", "horizon_years": 3, **info},
+        "workforce": {"onshore_fte": 20, "onshore_cost_per_fte": 100_000, "offshore_fte": 24,
+                      "offshore_cost_per_fte": 40_000, **(workforce or {})},
+        "costs": list(costs),
+        "risks": list(risks),
+    }
+    return scenario_from_dict(doc)
+
+
+def within(x: np.ndarray, exact: float) -> bool:
+    return abs(x.mean() - exact) <= Z * x.std(ddof=1) / math.sqrt(x.size) + 1e-9 * abs(exact)
+
+
+def test_constant_wages_follow_the_growth_ramp_up_and_discount_formula():
+    s = make({"onshore_cost_growth": 0.03, "offshore_cost_growth": 0.07, "ramp_up_months": 18},
+             discount_rate=0.08)
+    r = simulate(s, trials=10, seed=1)
+    on, off = 20 * 100_000.0, 24 * 40_000.0
+    ramp_share = [1.0, 0.5, 0.0]  # 18 months: all of year 1, half of year 2
+    exact = sum(((1 - f) * on * 1.03**t - off * 1.07**t) / 1.08**t
+                for t, f in enumerate(ramp_share))
+    np.testing.assert_allclose(r.gross_wage_savings, exact, rtol=1e-12)
+    np.testing.assert_allclose(r.net_savings, exact, rtol=1e-12)
+
+
+@pytest.mark.parametrize("timing, shift", [("start", 0.0), ("mid", 0.5), ("end", 1.0)])
+def test_cash_flow_timing_sets_the_discount_exponent(timing, shift):
+    s = make(discount_rate=0.1, cash_flow_timing=timing)
+    r = simulate(s, trials=1, seed=1)
+    yearly = 20 * 100_000.0 - 24 * 40_000.0
+    assert r.net_savings[0] == pytest.approx(sum(yearly / 1.1 ** (t + shift) for t in range(3)),
+                                             rel=1e-12)
+
+
+def test_uncertain_ramp_up_mean_matches_closed_form():
+    # One year, ramp-up triangular(3, 6, 12) months: gross = (1 - R/12) * on - off.
+    s = make({"ramp_up_months": {"dist": "triangular", "min": 3, "mode": 6, "max": 12}},
+             horizon_years=1)
+    r = simulate(s, trials=200_000, seed=3)
+    mean_r = (3 + 6 + 12) / 3
+    assert within(r.gross_wage_savings, (1 - mean_r / 12) * 2_000_000 - 960_000)
+
+
+def test_share_of_offshore_cost_grows_with_the_offshore_bill():
+    costs = [{"name": "Governance", "category": "governance", "timing": "yearly",
+              "share_of": "offshore_cost", "share": {"dist": "uniform", "min": 0.03, "max": 0.05}}]
+    s = make({"offshore_cost_growth": 0.05}, costs=costs, discount_rate=0.08)
+    r = simulate(s, trials=100_000, seed=4)
+    exact = 0.04 * sum(960_000 * 1.05**t / 1.08**t for t in range(3))
+    assert within(r.components["Governance"], exact)
+
+
+def test_one_off_cost_falls_in_its_year_and_yearly_cost_in_its_window():
+    costs = [
+        {"name": "Exit", "category": "exit", "timing": "once", "year": 3, "amount": 100.0},
+        {"name": "Tooling", "category": "other", "timing": "yearly", "start_year": 2,
+         "amount": 10.0, "growth": 0.5},
+    ]
+    r = simulate(make(costs=costs, discount_rate=0.1), trials=2, seed=1)
+    assert r.components["Exit"][0] == pytest.approx(100 / 1.1**2)
+    assert r.components["Tooling"][0] == pytest.approx(10 / 1.1 + 15 / 1.1**2)
+
+
+def test_compound_poisson_mean_is_rate_times_mean_severity():
+    risk = {"name": "Breach", "category": "breach", "frequency": {"dist": "poisson", "mean": 0.3},
+            "severity": {"dist": "lognormal", "mu": 11.0, "sigma": 0.6}}
+    r = simulate(make(risks=[risk], discount_rate=0.05), trials=400_000, seed=5)
+    mean_sev = math.exp(11.0 + 0.6**2 / 2)
+    exact = sum(0.3 * mean_sev / 1.05**t for t in range(3))
+    assert within(r.components["Breach"], exact)
+
+
+def test_probability_of_no_event_is_exp_of_minus_rate_times_years():
+    risk = {"name": "Breach", "category": "breach", "frequency": {"dist": "poisson", "mean": 0.2},
+            "severity": 1000.0}
+    r = simulate(make(risks=[risk]), trials=400_000, seed=6)
+    p0 = math.exp(-0.2 * 3)
+    none = np.mean(r.components["Breach"] == 0)
+    assert abs(none - p0) <= Z * math.sqrt(p0 * (1 - p0) / r.trials)
+
+
+def test_per_event_cap_limits_each_loss():
+    risk = {"name": "Quality", "category": "quality", "frequency": {"dist": "poisson", "mean": 3},
+            "severity": 10_000.0, "cap_per_event": 6_000.0}
+    r = simulate(make(risks=[risk], horizon_years=1), trials=200_000, seed=7)
+    assert within(r.components["Quality"], 3 * 6_000.0)
+    assert np.all(r.components["Quality"] % 6_000.0 == 0)
+
+
+def test_bernoulli_frequency_gives_at_most_one_event_a_year():
+    risk = {"name": "Exit", "category": "exit", "frequency": {"dist": "bernoulli", "p": 0.1},
+            "severity": 1.0}
+    r = simulate(make(risks=[risk]), trials=100_000, seed=8)
+    assert r.components["Exit"].max() <= 3.0
+    assert within(r.components["Exit"], 0.3)
+
+
+def test_net_savings_is_gross_minus_every_component():
+    costs = [{"name": "T", "category": "transition", "timing": "once",
+              "amount": {"dist": "lognormal", "low": 1e5, "high": 6e5}}]
+    risks = [{"name": "Q", "category": "quality", "frequency": {"dist": "poisson", "mean": 2},
+              "severity": {"dist": "pert", "min": 1e3, "mode": 5e3, "max": 3e4}}]
+    r = simulate(make(costs=costs, risks=risks), trials=50_000, seed=9)
+    np.testing.assert_allclose(r.net_savings, r.gross_wage_savings - r.component_totals.sum(0),
+                               rtol=0, atol=1e-6)
+
+
+def test_results_are_bit_identical_for_any_thread_count(data_dir):
+    from simulator import load_scenario
+
+    s = load_scenario(data_dir / "minimal.toml")
+    n = 3 * CHUNK_SIZE + 1234
+    one = simulate(s, trials=n, seed=11, threads=1)
+    two = simulate(s, trials=n, seed=11, threads=2)
+    again = simulate(s, trials=n, seed=11, threads=2)
+    for a, b in ((one, two), (two, again)):
+        assert np.array_equal(a.net_savings, b.net_savings)
+        assert np.array_equal(a.component_totals, b.component_totals)
+    assert one.summary()["net_savings"] == two.summary()["net_savings"]
+
+
+def test_different_seeds_give_different_trials(data_dir):
+    from simulator import load_scenario
+
+    s = load_scenario(data_dir / "minimal.toml")
+    a = simulate(s, trials=1000, seed=1)
+    b = simulate(s, trials=1000, seed=2)
+    assert not np.array_equal(a.net_savings, b.net_savings)
+
+
+def test_an_input_draws_the_same_numbers_in_another_scenario():
+    # Common random numbers: streams are keyed by the input's name, not its position.
+    cost = {"name": "Transition", "category": "transition", "timing": "once",
+            "amount": {"dist": "uniform", "min": 1, "max": 2}}
+    extra = {"name": "Audit", "category": "governance", "timing": "once",
+             "amount": {"dist": "uniform", "min": 5, "max": 6}}
+    a = simulate(make(costs=[cost]), trials=5000, seed=3)
+    b = simulate(make(costs=[extra, cost]), trials=5000, seed=3)
+    assert np.array_equal(a.components["Transition"], b.components["Transition"])
+
+
+def test_keep_inputs_returns_every_drawn_input():
+    s = make({"onshore_cost_per_fte": {"dist": "normal", "mean": 1e5, "sd": 1e4}})
+    r = simulate(s, trials=1000, seed=1, keep_inputs=True)
+    names = compile_scenario(s).input_names
+    row = r.inputs[names.index("workforce.onshore_cost_per_fte")]
+    assert row.std() > 0 and np.all(r.inputs[names.index("workforce.onshore_fte")] == 20)
+
+
+@pytest.mark.parametrize("bad", [0, -5, 1.5, True])
+def test_invalid_trial_counts_are_refused(bad):
+    with pytest.raises(ValueError, match="trials"):
+        simulate(make(), trials=bad)
+
+
+def test_a_run_too_large_for_memory_is_refused_before_allocating():
+    with pytest.raises(ValueError, match="GiB"):
+        simulate(make(), trials=10**12)

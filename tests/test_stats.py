@@ -1,0 +1,58 @@
+"""Statistics against closed forms."""
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from simulator.stats import describe, exceedance_curve, expected_shortfall, prob_below
+
+
+def test_expected_shortfall_of_a_normal_matches_the_closed_form():
+    n = 2_000_000
+    x = np.random.default_rng(5).normal(10.0, 2.0, n)
+    exact = 10.0 - 2.0 * stats.norm.pdf(stats.norm.ppf(0.05)) / 0.05
+    # Standard error of the tail mean: sqrt(var of tail + (1-a)(VaR-ES)^2 ... ) / sqrt(a n);
+    # bounded here by 2 * sd / sqrt(a n).
+    se = 2 * 2.0 / math.sqrt(0.05 * n)
+    assert abs(expected_shortfall(x, 0.05) - exact) < 4.5 * se
+
+
+def test_expected_shortfall_weights_the_boundary_value():
+    x = np.arange(1.0, 11.0)  # 10 values, alpha 0.15 -> 1.5 of them
+    assert expected_shortfall(x, 0.15) == pytest.approx((1 + 0.5 * 2) / 1.5)
+    assert expected_shortfall(x, 1.0) == pytest.approx(5.5)
+
+
+def test_prob_below_counts_strictly_negative_values():
+    assert prob_below(np.array([-1.0, 0.0, 0.0, 2.0])) == 0.25
+
+
+def test_describe_percentiles_and_stderr_of_a_uniform():
+    n = 1_000_000
+    x = np.random.default_rng(9).uniform(-1, 3, n)
+    d = describe(x)
+    sd = 4 / math.sqrt(12)
+    assert abs(d["mean"] - 1.0) < 4.5 * sd / math.sqrt(n)
+    assert d["stderr"] == pytest.approx(sd / math.sqrt(n), rel=0.01)
+    for p in (5, 10, 25, 50, 75, 90, 95):
+        q = p / 100
+        # Order-statistic standard error: sqrt(q(1-q)/n) / density, density 1/4.
+        se = math.sqrt(q * (1 - q) / n) * 4
+        assert abs(d[f"p{p}"] - (-1 + 4 * q)) < 4.5 * se
+    assert abs(d["prob_loss"] - 0.25) < 4.5 * math.sqrt(0.25 * 0.75 / n)
+    assert d["ci95"][0] < d["mean"] < d["ci95"][1]
+
+
+def test_exceedance_curve_of_an_exponential_matches_the_survival_function():
+    n = 1_000_000
+    x = np.random.default_rng(2).exponential(1000.0, n)
+    t, p = exceedance_curve(x, points=50)
+    exact = np.exp(-t / 1000.0)
+    se = np.sqrt(exact * (1 - exact) / n)
+    assert np.all(np.abs(p - exact) <= 4.5 * se + 1.0 / n)
+
+
+def test_exceedance_curve_without_losses_is_empty():
+    t, p = exceedance_curve(np.zeros(10))
+    assert t.size == 0 and p.size == 0
