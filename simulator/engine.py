@@ -71,10 +71,12 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, out: _Buffers) -> Non
         counts = np.empty(u.shape, dtype=np.int64)
         total = K.event_counts(u, int(model.risk_freq_code[r]), model.risk_freq_params[r],
                                model.data, counts)
-        us = stream(seed, chunk, model.risk_sev_keys[r]).random(total)
-        K.event_losses(counts, us, int(model.risk_sev_code[r]), model.risk_sev_params[r],
-                       model.data, float(model.risk_cap_event[r]), float(model.risk_cap_year[r]),
-                       model.discount[first:last + 1], out.components[n_costs + r])
+        severity = stream(seed, chunk, model.risk_sev_keys[r]).random(total)
+        K.fill_ppf(severity, int(model.risk_sev_code[r]), model.risk_sev_params[r], model.data,
+                   severity)
+        K.event_losses(counts, severity, float(model.risk_cap_event[r]),
+                       float(model.risk_cap_year[r]), model.discount[first:last + 1],
+                       out.components[n_costs + r])
 
     np.subtract(out.gross, out.components.sum(axis=0), out=out.net)
 

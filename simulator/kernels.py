@@ -194,9 +194,50 @@ def ppf(u: float, code: int, p: np.ndarray, data: np.ndarray) -> float:
 
 @nb.njit(**_jit)
 def fill_ppf(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray, out: np.ndarray) -> None:
-    """``out[i] = F^-1(u[i])`` for one distribution; shapes (n,)."""
-    for i in range(u.shape[0]):
-        out[i] = ppf(u[i], code, p, data)
+    """``out[i] = F^-1(u[i])`` for one distribution; shapes (n,).
+
+    The family is chosen once, outside the loop: a call of the general :func:`ppf` per draw
+    costs several times the arithmetic of the cheap families.
+    """
+    n = u.shape[0]
+    if code == CONSTANT:
+        for i in range(n):
+            out[i] = p[0]
+    elif code == UNIFORM:
+        for i in range(n):
+            out[i] = p[0] + u[i] * p[1]
+    elif code == TRIANGULAR:
+        a, c, b, fc = p[0], p[1], p[2], p[3]
+        left, right = (b - a) * (c - a), (b - a) * (b - c)
+        for i in range(n):
+            x = u[i]
+            out[i] = a + math.sqrt(x * left) if x < fc else b - math.sqrt((1.0 - x) * right)
+    elif code == NORMAL:
+        for i in range(n):
+            out[i] = p[0] + p[4] * p[1] * norm_ppf(p[2] + u[i] * p[3])
+    elif code == LOGNORMAL:
+        for i in range(n):
+            out[i] = math.exp(p[0] + p[1] * norm_ppf(u[i]))
+    elif code == TABLE:
+        off, cells, knots, ends = int(p[0]), int(p[1]), int(p[2]), int(p[3])
+        for i in range(n):
+            out[i] = _table_ppf(u[i], data, off, cells, knots, ends)
+    elif code == BERNOULLI:
+        for i in range(n):
+            out[i] = 1.0 if u[i] < p[0] else 0.0
+    elif code == POISSON or code == NEGBIN:
+        # Most draws of a rare event land at 0: settle those without the search.
+        if code == POISSON:
+            mode, cdf_mode = p[1], p[3]
+        else:
+            mode, cdf_mode = p[2], p[4]
+        zero = cdf_mode if mode == 0.0 else -1.0
+        for i in range(n):
+            x = u[i]
+            out[i] = 0.0 if x < zero else float(_count_from_mode(x, code, p))
+    else:
+        for i in range(n):
+            out[i] = ppf(u[i], code, p, data)
 
 
 @nb.njit(**_jit)
@@ -255,24 +296,26 @@ def wage_and_costs(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
 def event_counts(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray,
                  counts: np.ndarray) -> int:
     """Events per (year, trial) from uniforms u of shape (years, n); returns the total."""
+    flat = np.empty(u.shape[1])
     total = 0
     for t in range(u.shape[0]):
+        fill_ppf(u[t], code, p, data, flat)
         for i in range(u.shape[1]):
-            k = int(ppf(u[t, i], code, p, data))
+            k = int(flat[i])
             counts[t, i] = k
             total += k
     return total
 
 
 @nb.njit(**_jit)
-def event_losses(counts: np.ndarray, u: np.ndarray, code: int, p: np.ndarray,
-                 data: np.ndarray, cap_event: float, cap_year: float, disc: np.ndarray,
-                 out: np.ndarray) -> None:
+def event_losses(counts: np.ndarray, severity: np.ndarray, cap_event: float, cap_year: float,
+                 disc: np.ndarray, out: np.ndarray) -> None:
     """Present value of one risk's losses per trial.
 
-    counts: (years, n) events; u: (counts.sum(),) severity uniforms consumed year by year, trial
-    by trial; disc: (years,) discount factors of the years the risk is active. Each event loses
-    min(severity, cap_event); each year's total is capped at cap_year. Writes out (n,).
+    counts: (years, n) events; severity: (counts.sum(),) loss per event, in the order of the
+    events year by year, trial by trial; disc: (years,) discount factors of the years the risk
+    is live. Each event loses min(severity, cap_event); each year's total is capped at cap_year.
+    Writes out (n,).
     """
     j = 0
     for i in range(counts.shape[1]):
@@ -284,7 +327,7 @@ def event_losses(counts: np.ndarray, u: np.ndarray, code: int, p: np.ndarray,
                 continue
             year = 0.0
             for _ in range(k):
-                s = ppf(u[j], code, p, data)
+                s = severity[j]
                 j += 1
                 year += s if s < cap_event else cap_event
             if year > cap_year:

@@ -242,12 +242,15 @@ class Problem:
     path: str
     message: str
     line: int | None = None
+    column: int | None = None
 
     def __str__(self) -> str:
-        where = self.path or "(top level)"
-        if self.line is not None:
-            where = f"line {self.line}: {where}" if self.path else f"line {self.line}"
-        return f"{where}: {self.message}"
+        where = [] if self.line is None else [f"line {self.line}"]
+        if self.column is not None:
+            where[-1] += f", column {self.column}"
+        if self.path:
+            where.append(self.path)
+        return ": ".join([*where, self.message])
 
 
 class ScenarioError(ValueError):
@@ -295,8 +298,8 @@ def parse_scenario(text: str, source: str = "<string>", sha256: str | None = Non
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
         what = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(e))
         if m:
-            problem = Problem(f"column {m.group(2)}", f"TOML syntax error: {what.lower()}",
-                              int(m.group(1)))
+            problem = Problem("", f"TOML syntax error: {what.lower()}", int(m.group(1)),
+                              int(m.group(2)))
         else:
             problem = Problem("", f"TOML syntax error: {what.lower()} (at end of file)")
         raise ScenarioError(source, [problem]) from None

@@ -173,3 +173,12 @@ def test_invalid_trial_counts_are_refused(bad):
 def test_a_run_too_large_for_memory_is_refused_before_allocating():
     with pytest.raises(ValueError, match="GiB"):
         simulate(make(), trials=10**12)
+
+
+def test_a_shorter_run_repeats_the_complete_chunks_of_a_longer_one(data_dir):
+    from simulator import load_scenario
+
+    s = load_scenario(data_dir / "minimal.toml")
+    short = simulate(s, trials=CHUNK_SIZE + 10, seed=4)
+    long = simulate(s, trials=2 * CHUNK_SIZE, seed=4)
+    assert np.array_equal(short.net_savings[:CHUNK_SIZE], long.net_savings[:CHUNK_SIZE])

@@ -43,12 +43,24 @@ def test_negative_binomial_inversion_returns_the_exact_quantile():
 
 def test_event_losses_apply_event_and_year_caps_and_discounting():
     counts = np.array([[2, 0], [1, 3]], dtype=np.int64)  # (years, trials)
-    u = np.array([0.1, 0.9, 0.5, 0.2, 0.3, 0.4])  # consumed year 1 trial 1, year 2 ...
-    p = np.zeros(K.N_PARAMS)
-    p[:2] = 0.0, 100.0  # uniform(0, 100): severity = 100 u
+    severity = np.array([10.0, 90.0, 50.0, 20.0, 30.0, 40.0])  # year 1 trial 1, year 2 ...
     out = np.empty(2)
     disc = np.array([1.0, 0.5])
-    K.event_losses(counts, u, K.UNIFORM, p, np.zeros(1), 60.0, 80.0, disc, out)
+    K.event_losses(counts, severity, 60.0, 80.0, disc, out)
     # trial 0: year 1 events 10, 90->60 = 70; year 2: 50 -> 0.5 * 50
     # trial 1: year 2 events 20, 30, 40 = 90 -> capped 80 -> 0.5 * 80
     np.testing.assert_allclose(out, [70 + 25, 40])
+
+
+@pytest.mark.parametrize("code, params", [
+    (K.UNIFORM, [2.0, 3.0]), (K.TRIANGULAR, [1.0, 2.0, 5.0, 0.25]),
+    (K.NORMAL, [1.0, 2.0, 0.0, 1.0, 1.0]), (K.LOGNORMAL, [1.0, 0.5]), (K.BERNOULLI, [0.3]),
+    (K.POISSON, [0.3, 0.0, np.exp(-0.3), np.exp(-0.3)]),
+])
+def test_fill_ppf_agrees_with_the_scalar_ppf(code, params):
+    p = np.zeros(K.N_PARAMS)
+    p[: len(params)] = params
+    u = np.random.default_rng(1).random(10_000)
+    out = np.empty_like(u)
+    K.fill_ppf(u, code, p, np.zeros(1), out)
+    np.testing.assert_array_equal(out, [K.ppf(x, code, p, np.zeros(1)) for x in u])

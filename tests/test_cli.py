@@ -1,0 +1,107 @@
+"""The kposim command: what a finance user sees, exit codes, and what lands on disk."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from simulator.cli import main
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def scenario(tmp_path, data_dir):
+    path = tmp_path / "manila.toml"
+    shutil.copy(data_dir / "minimal.toml", path)
+    return path
+
+
+def run(runner, *args):
+    return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_run_writes_summary_and_charts(runner, scenario, tmp_path):
+    out = tmp_path / "results"
+    res = run(runner, "run", scenario, "--trials", 20_000, "--seed", 5, "--out", out)
+    assert res.exit_code == 0, res.output
+    folder = out / "manila"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["trials"] == 20_000 and summary["seed"] == 5
+    assert set(summary["net_savings"]) >= {"mean", "std", "stderr", "p5", "p10", "p25", "p50",
+                                           "p75", "p90", "p95", "min", "max", "prob_loss",
+                                           "cvar_5"}
+    assert summary["provenance"]["chunk_size"] > 0
+    for stem in ("net_savings_distribution", "s_curve", "waterfall", "loss_exceedance"):
+        assert (folder / f"{stem}.png").stat().st_size > 0
+        assert (folder / f"{stem}.svg").stat().st_size > 0
+    assert "Expected net savings" in res.output
+
+
+def test_run_refuses_to_overwrite_without_force(runner, scenario, tmp_path):
+    out = tmp_path / "results"
+    assert run(runner, "run", scenario, "-n", 1000, "-o", out, "-q").exit_code == 0
+    before = (out / "manila" / "summary.json").read_text()
+    res = run(runner, "run", scenario, "-n", 2000, "-o", out, "-q")
+    assert res.exit_code == 2
+    assert "already exists" in res.output and "--force" in res.output
+    assert (out / "manila" / "summary.json").read_text() == before
+    assert run(runner, "run", scenario, "-n", 2000, "-o", out, "-q", "--force").exit_code == 0
+    assert json.loads((out / "manila" / "summary.json").read_text())["trials"] == 2000
+
+
+def test_same_seed_same_summary_whatever_the_threads(runner, scenario, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    run(runner, "run", scenario, "-n", 70_000, "-o", a, "-q", "--threads", 1)
+    run(runner, "run", scenario, "-n", 70_000, "-o", b, "-q", "--threads", 2)
+    sa = json.loads((a / "manila" / "summary.json").read_text())
+    sb = json.loads((b / "manila" / "summary.json").read_text())
+    assert sa["net_savings"] == sb["net_savings"] and sa["components"] == sb["components"]
+
+
+def test_bad_scenario_exits_2_with_the_field_path_and_writes_nothing(runner, scenario, tmp_path):
+    scenario.write_text(scenario.read_text().replace("sd = 8_000", "sd = -8_000"))
+    out = tmp_path / "results"
+    res = run(runner, "run", scenario, "-o", out)
+    assert res.exit_code == 2
+    assert "workforce.onshore_cost_per_fte.sd" in res.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--trials", "0"], "--trials"),
+    (["--trials", "many"], "--trials"),
+    (["--seed", "-1"], "--seed"),
+    (["--threads", "0"], "--threads"),
+])
+def test_bad_options_exit_2(runner, scenario, tmp_path, args, expected):
+    res = run(runner, "run", scenario, "-o", tmp_path / "r", *args)
+    assert res.exit_code == 2 and expected in res.output
+
+
+def test_validate_reports_each_file(runner, scenario, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[scenario]\nname = 'x'\n")
+    res = run(runner, "validate", scenario, bad)
+    assert res.exit_code == 2
+    assert "ok: " in res.output and "bad.toml: line 1: scenario.horizon_years" in res.output
+
+
+def test_validate_accepts_good_files(runner, scenario):
+    res = run(runner, "validate", scenario)
+    assert res.exit_code == 0 and "ok:" in res.output
+
+
+def test_command_line_errors_have_no_traceback(tmp_path):
+    env = dict(os.environ)
+    res = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(tmp_path / "x.toml"),
+                          "-o", str(tmp_path / "r")], capture_output=True, text=True, env=env)
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    assert res.stderr.strip() == f"error: {tmp_path / 'x.toml'}: no such file"
