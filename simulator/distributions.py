@@ -114,6 +114,26 @@ def _params(*values: float) -> np.ndarray:
     return p
 
 
+def _finite(cdf: np.ndarray, values: np.ndarray | None, data: DataBuilder) -> tuple[int, np.ndarray]:
+    """Compile a finite distribution (outcome j has cumulative probability cdf[j], value
+    values[j], or j itself when values is None) for inversion with a guide table."""
+    cdf = np.asarray(cdf, dtype=np.float64).copy()
+    cdf[-1] = np.inf  # every u < 1 lands at the last outcome at the latest
+    k = cdf.size
+    guide = np.searchsorted(cdf, np.arange(k) / k, side="right").astype(np.float64)
+    parts = [cdf] + ([] if values is None else [np.asarray(values, dtype=np.float64)]) + [guide]
+    return K.DISCRETE, _params(data.add(np.concatenate(parts)), k, k, values is not None)
+
+
+def _count_table(frozen: Any, data: DataBuilder) -> tuple[int, np.ndarray]:
+    """Compile a count distribution on 0, 1, 2, ...; counts whose upper tail holds under
+    1e-18 of the probability (below the resolution of a double-precision uniform) are cut."""
+    kmax = int(frozen.isf(1e-15))  # scipy's isf turns to nan for much smaller tails
+    while frozen.sf(kmax) > 1e-18:
+        kmax = int(kmax * 1.05) + 2
+    return _finite(frozen.cdf(np.arange(kmax + 1)), None, data)
+
+
 def _tabulate(frozen: Any, data: DataBuilder) -> tuple[int, np.ndarray]:
     """Compile a continuous distribution without a cheap closed-form quantile to a table."""
     n, t, m = TABLE_CELLS, TABLE_TAIL_KNOTS, TABLE_END_CELLS
@@ -383,9 +403,7 @@ class Poisson(Distribution):
         return stats.poisson(self.mean_)
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
-        m = math.floor(self.mean_)
-        f = stats.poisson(self.mean_)
-        return K.POISSON, _params(self.mean_, m, f.pmf(m), f.cdf(m))
+        return _count_table(self.scipy(), data)
 
     def describe(self) -> str:
         return f"poisson(mean={self.mean_:g})"
@@ -425,10 +443,7 @@ class NegativeBinomial(Distribution):
         return stats.nbinom(r, r / (r + self.mean_))
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
-        r, m = self.dispersion, self.mean_
-        f = self.scipy()
-        mode = max(0, math.floor((r - 1) * m / r))
-        return K.NEGBIN, _params(r, m / (r + m), mode, f.pmf(mode), f.cdf(mode))
+        return _count_table(self.scipy(), data)
 
     def describe(self) -> str:
         return f"negative_binomial(mean={self.mean_:g}, dispersion={self.dispersion:g})"
@@ -453,9 +468,7 @@ class _Tabled(Distribution):
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         values, probs = self._table()
         cdf = np.cumsum(probs)
-        cdf /= cdf[-1]
-        cdf[-1] = np.inf  # u < 1 always lands in the last category at the latest
-        return K.DISCRETE, _params(data.add(np.concatenate([values, cdf])), values.size)
+        return _finite(cdf / cdf[-1], values, data)
 
 
 class Discrete(_Tabled):

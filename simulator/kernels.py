@@ -25,10 +25,10 @@ NORMAL = 3  # x = p0 + p4 * p1 * Phi^-1(p2 + u * p3); p2, p3 truncate; p4 = +-1 
 LOGNORMAL = 4  # x = exp(p0 + p1 * Phi^-1(u))
 TABLE = 5  # tabulated quantile: p0 = offset in data, p1 = cells N, p2 = tail knots T,
 #           p3 = end cells M handled by the tail knots
-POISSON = 6  # p0 = mean, p1 = mode, p2 = pmf(mode), p3 = cdf(mode)
-BERNOULLI = 7  # p0 = probability of 1
-NEGBIN = 8  # p0 = dispersion r, p1 = mean / (r + mean), p2 = mode, p3 = pmf(mode), p4 = cdf(mode)
-DISCRETE = 9  # p0 = offset in data, p1 = K; data[off:off+K] values, data[off+K:off+2K] cdf
+BERNOULLI = 6  # p0 = probability of 1
+DISCRETE = 7  # finite inversion with a guide table (Chen and Asau 1974): p0 = offset, p1 = K
+#              outcomes, p2 = G guide cells, p3 = 1 if values are stored (else value = index);
+#              data[off:off+K] cdf (last = inf), then K values if stored, then G guide indices
 
 N_PARAMS = 8
 
@@ -36,20 +36,25 @@ _jit = dict(nogil=True, cache=True)
 
 
 @nb.njit(**_jit)
+def _norm_central(q: float) -> float:
+    r = 0.180625 - q * q
+    num = (((((((2509.0809287301226727 * r + 33430.575583588128105) * r
+                + 67265.770927008700853) * r + 45921.953931549871457) * r
+              + 13731.693765509461125) * r + 1971.5909503065514427) * r
+            + 133.14166789178437745) * r + 3.387132872796366608)
+    den = (((((((5226.495278852545925 * r + 28729.085735721942674) * r
+                + 39307.89580009271061) * r + 21213.794301586595867) * r
+              + 5394.1960214247511077) * r + 687.1870074920579083) * r
+            + 42.313330701600911252) * r + 1.0)
+    return q * num / den
+
+
+@nb.njit(**_jit)
 def norm_ppf(p: float) -> float:
     """Standard normal quantile, Wichura's AS241 (PPND16), relative error about 1e-16."""
     q = p - 0.5
     if abs(q) <= 0.425:
-        r = 0.180625 - q * q
-        num = (((((((2509.0809287301226727 * r + 33430.575583588128105) * r
-                    + 67265.770927008700853) * r + 45921.953931549871457) * r
-                  + 13731.693765509461125) * r + 1971.5909503065514427) * r
-                + 133.14166789178437745) * r + 3.387132872796366608)
-        den = (((((((5226.495278852545925 * r + 28729.085735721942674) * r
-                    + 39307.89580009271061) * r + 21213.794301586595867) * r
-                  + 5394.1960214247511077) * r + 687.1870074920579083) * r
-                + 42.313330701600911252) * r + 1.0)
-        return q * num / den
+        return _norm_central(q)
     r = p if q < 0.0 else 1.0 - p
     if r <= 0.0:
         return -math.inf if q < 0.0 else math.inf
@@ -76,6 +81,21 @@ def norm_ppf(p: float) -> float:
                 + 0.59983220655588793769) * r + 1.0)
     x = num / den
     return -x if q < 0.0 else x
+
+
+@nb.njit(**_jit)
+def norm_ppf_into(u: np.ndarray, out: np.ndarray) -> None:
+    """``out[i] = norm_ppf(u[i])``, bit-identical to :func:`norm_ppf` but several times faster.
+
+    The central branch (85% of uniforms) runs for every element in a loop without branches,
+    which the compiler vectorises; the tails are then recomputed in a second pass. ``u`` and
+    ``out`` must not be the same array.
+    """
+    for i in range(u.shape[0]):
+        out[i] = _norm_central(u[i] - 0.5)
+    for i in range(u.shape[0]):
+        if abs(u[i] - 0.5) > 0.425:
+            out[i] = norm_ppf(u[i])
 
 
 @nb.njit(**_jit)
@@ -112,44 +132,13 @@ def _table_ppf(u: float, data: np.ndarray, off: int, n: int, t: int, m: int) -> 
 
 
 @nb.njit(**_jit)
-def _count_from_mode(u: float, code: int, p: np.ndarray) -> int:
-    # Inversion by sequential search starting at the mode, with the pmf and cdf at the mode
-    # precomputed: exact, one uniform per draw, about sqrt(mean) steps for large means.
-    if code == POISSON:
-        lam = p[0]
-        k = int(p[1])
-        pk = p[2]
-        cdf = p[3]
-    else:
-        r = p[0]
-        q = p[1]
-        k = int(p[2])
-        pk = p[3]
-        cdf = p[4]
-    if u < cdf:
-        # Walk down: smallest k with cdf(k) > u.
-        while k > 0:
-            below = cdf - pk
-            if u >= below:
-                return k
-            if code == POISSON:
-                pk = pk * k / lam
-            else:
-                pk = pk * k / ((k - 1 + r) * q)
-            cdf = below
-            k -= 1
-        return 0
-    # Walk up until the cdf passes u; stop if the pmf underflows (u within rounding of 1).
-    while u >= cdf:
-        if code == POISSON:
-            pk = pk * lam / (k + 1)
-        else:
-            pk = pk * (k + r) / (k + 1) * q
-        k += 1
-        if pk <= 0.0:
-            break
-        cdf += pk
-    return k
+def _discrete_ppf(u: float, data: np.ndarray, off: int, k: int, g: int, has_values: bool) -> float:
+    # The guide cell of u names the first outcome whose cdf can exceed u; a short linear
+    # search (under two steps on average) finds the exact one.
+    j = int(data[off + k * (2 if has_values else 1) + int(u * g)])
+    while data[off + j] <= u:
+        j += 1
+    return data[off + k + j] if has_values else float(j)
 
 
 @nb.njit(**_jit)
@@ -172,23 +161,10 @@ def ppf(u: float, code: int, p: np.ndarray, data: np.ndarray) -> float:
         return math.exp(p[0] + p[1] * norm_ppf(u))
     if code == TABLE:
         return _table_ppf(u, data, int(p[0]), int(p[1]), int(p[2]), int(p[3]))
-    if code == POISSON or code == NEGBIN:
-        return float(_count_from_mode(u, code, p))
     if code == BERNOULLI:
         return 1.0 if u < p[0] else 0.0
     if code == DISCRETE:
-        off = int(p[0])
-        k = int(p[1])
-        # First category whose cdf exceeds u (binary search).
-        lo = 0
-        hi = k - 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if data[off + k + mid] > u:
-                hi = mid
-            else:
-                lo = mid + 1
-        return data[off + lo]
+        return _discrete_ppf(u, data, int(p[0]), int(p[1]), int(p[2]), p[3] != 0.0)
     return math.nan
 
 
@@ -213,11 +189,18 @@ def fill_ppf(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray, out: np.
             x = u[i]
             out[i] = a + math.sqrt(x * left) if x < fc else b - math.sqrt((1.0 - x) * right)
     elif code == NORMAL:
+        v = np.empty(n)
         for i in range(n):
-            out[i] = p[0] + p[4] * p[1] * norm_ppf(p[2] + u[i] * p[3])
+            v[i] = p[2] + u[i] * p[3]
+        norm_ppf_into(v, out)
+        scale = p[4] * p[1]
+        for i in range(n):
+            out[i] = p[0] + scale * out[i]
     elif code == LOGNORMAL:
+        z = np.empty(n)
+        norm_ppf_into(u, z)
         for i in range(n):
-            out[i] = math.exp(p[0] + p[1] * norm_ppf(u[i]))
+            out[i] = math.exp(p[0] + p[1] * z[i])
     elif code == TABLE:
         off, cells, knots, ends = int(p[0]), int(p[1]), int(p[2]), int(p[3])
         for i in range(n):
@@ -225,16 +208,10 @@ def fill_ppf(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray, out: np.
     elif code == BERNOULLI:
         for i in range(n):
             out[i] = 1.0 if u[i] < p[0] else 0.0
-    elif code == POISSON or code == NEGBIN:
-        # Most draws of a rare event land at 0: settle those without the search.
-        if code == POISSON:
-            mode, cdf_mode = p[1], p[3]
-        else:
-            mode, cdf_mode = p[2], p[4]
-        zero = cdf_mode if mode == 0.0 else -1.0
+    elif code == DISCRETE:
+        off, k, g, has_values = int(p[0]), int(p[1]), int(p[2]), p[3] != 0.0
         for i in range(n):
-            x = u[i]
-            out[i] = 0.0 if x < zero else float(_count_from_mode(x, code, p))
+            out[i] = _discrete_ppf(u[i], data, off, k, g, has_values)
     else:
         for i in range(n):
             out[i] = ppf(u[i], code, p, data)
@@ -256,40 +233,46 @@ def wage_and_costs(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
     n = levels.shape[1]
     horizon = disc.shape[0]
     n_costs = cost_kind.shape[0]
+    # Per-trial yearly bills, reused across trials (no allocation in the loop).
+    on = np.empty(horizon)
+    off = np.empty(horizon)
+    gross = np.empty(horizon)
     for i in range(n):
-        on0 = levels[wf[0], i] * levels[wf[1], i]
-        off0 = levels[wf[2], i] * levels[wf[3], i]
         g_on = 1.0 + levels[wf[4], i]
         g_off = 1.0 + levels[wf[5], i]
         ramp = levels[wf[6], i]
-        gross = 0.0
-        for c in range(n_costs):
-            cost_out[c, i] = 0.0
-        on_t = on0
-        off_t = off0
+        on_t = levels[wf[0], i] * levels[wf[1], i]
+        off_t = levels[wf[2], i] * levels[wf[3], i]
+        total = 0.0
         for t in range(horizon):
+            on[t] = on_t
+            off[t] = off_t
             # Share of year t still in ramp-up: both teams are paid, nothing is saved.
             f = (ramp - 12.0 * t) / 12.0
             f = 0.0 if f < 0.0 else (1.0 if f > 1.0 else f)
-            gross_t = (1.0 - f) * on_t - off_t
-            gross += disc[t] * gross_t
-            for c in range(n_costs):
-                if t < cost_first[c] or t > cost_last[c]:
-                    continue
-                x = levels[cost_input[c], i]
-                kind = cost_kind[c]
-                if kind == 0:
-                    x *= (1.0 + levels[cost_growth[c], i]) ** (t - cost_first[c])
-                elif kind == 1:
-                    x *= off_t
-                elif kind == 2:
-                    x *= on_t
-                else:
-                    x *= gross_t if gross_t > 0.0 else 0.0
-                cost_out[c, i] += disc[t] * x
+            gross[t] = (1.0 - f) * on_t - off_t
+            total += disc[t] * gross[t]
             on_t *= g_on
             off_t *= g_off
-        gross_out[i] = gross
+        gross_out[i] = total
+        for c in range(n_costs):
+            x = levels[cost_input[c], i]
+            kind = cost_kind[c]
+            growth = 1.0 + levels[cost_growth[c], i]
+            factor = 1.0
+            cost = 0.0
+            for t in range(cost_first[c], cost_last[c] + 1):
+                if kind == 0:
+                    base = factor
+                    factor *= growth
+                elif kind == 1:
+                    base = off[t]
+                elif kind == 2:
+                    base = on[t]
+                else:
+                    base = gross[t] if gross[t] > 0.0 else 0.0
+                cost += disc[t] * (x * base)
+            cost_out[c, i] = cost
 
 
 @nb.njit(**_jit)

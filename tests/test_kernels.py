@@ -4,6 +4,7 @@ import pytest
 from scipy import special, stats
 
 from simulator import kernels as K
+from simulator.distributions import DataBuilder, parse
 
 
 def test_norm_ppf_matches_scipy_ndtri_to_machine_precision():
@@ -19,26 +20,29 @@ def test_norm_ppf_is_symmetric_and_infinite_at_the_ends():
     assert K.norm_ppf(1.0) == np.inf
 
 
-@pytest.mark.parametrize("mean", [0.0, 1e-4, 0.3, 3.0, 29.5, 700.0, 5000.0])
-def test_poisson_inversion_returns_the_exact_quantile(mean):
-    f = stats.poisson(mean)
-    mode = np.floor(mean)
-    p = np.zeros(K.N_PARAMS)
-    p[:4] = mean, mode, f.pmf(mode), f.cdf(mode)
+@pytest.mark.parametrize("spec", [
+    {"dist": "poisson", "mean": 0.0}, {"dist": "poisson", "mean": 1e-4},
+    {"dist": "poisson", "mean": 0.3}, {"dist": "poisson", "mean": 3.0},
+    {"dist": "poisson", "mean": 29.5}, {"dist": "poisson", "mean": 700.0},
+    {"dist": "poisson", "mean": 5000.0},
+    {"dist": "negative_binomial", "mean": 3.0, "dispersion": 0.7},
+    {"dist": "negative_binomial", "mean": 40.0, "dispersion": 5.0},
+])
+def test_count_inversion_returns_the_exact_quantile(spec):
+    d = parse(spec)
+    data = DataBuilder()
+    code, p = d.compile(data)
     u = np.linspace(0.0, 1.0, 4001)[:-1] + 1e-4
-    got = np.array([K.ppf(x, K.POISSON, p, np.zeros(1)) for x in u])
-    np.testing.assert_array_equal(got, f.ppf(u))
+    got = np.array([K.ppf(x, code, p, data.array()) for x in u])
+    np.testing.assert_array_equal(got, d.scipy().ppf(u))
 
 
-def test_negative_binomial_inversion_returns_the_exact_quantile():
-    r, m = 0.7, 3.0
-    f = stats.nbinom(r, r / (r + m))
-    mode = max(0, np.floor((r - 1) * m / r))
-    p = np.zeros(K.N_PARAMS)
-    p[:5] = r, m / (r + m), mode, f.pmf(mode), f.cdf(mode)
-    u = np.linspace(0.0, 1.0, 4001)[:-1] + 1e-4
-    got = np.array([K.ppf(x, K.NEGBIN, p, np.zeros(1)) for x in u])
-    np.testing.assert_array_equal(got, f.ppf(u))
+def test_discrete_inversion_picks_values_by_cumulative_weight():
+    d = parse({"dist": "discrete", "values": [5.0, -1.0, 2.0], "weights": [1, 1, 2]})
+    data = DataBuilder()
+    code, p = d.compile(data)
+    got = [K.ppf(u, code, p, data.array()) for u in (0.0, 0.2499, 0.25, 0.7499, 0.75, 0.9999)]
+    assert got == [-1.0, -1.0, 2.0, 2.0, 5.0, 5.0]
 
 
 def test_event_losses_apply_event_and_year_caps_and_discounting():
@@ -55,7 +59,6 @@ def test_event_losses_apply_event_and_year_caps_and_discounting():
 @pytest.mark.parametrize("code, params", [
     (K.UNIFORM, [2.0, 3.0]), (K.TRIANGULAR, [1.0, 2.0, 5.0, 0.25]),
     (K.NORMAL, [1.0, 2.0, 0.0, 1.0, 1.0]), (K.LOGNORMAL, [1.0, 0.5]), (K.BERNOULLI, [0.3]),
-    (K.POISSON, [0.3, 0.0, np.exp(-0.3), np.exp(-0.3)]),
 ])
 def test_fill_ppf_agrees_with_the_scalar_ppf(code, params):
     p = np.zeros(K.N_PARAMS)
