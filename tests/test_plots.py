@@ -1,0 +1,228 @@
+"""The chart set: money formats, files written, and what the charts draw from ChartData."""
+from dataclasses import replace
+
+import matplotlib as mpl
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle, StepPatch
+
+from simulator.chartdata import ChartData
+from simulator.plots import (CHARTS, format_money, money_formatter, plot_distribution,
+                             plot_loss_exceedance, plot_scurve, plot_waterfall, save,
+                             write_charts)
+from simulator.plots.distribution import LOSS_GID
+from simulator.plots.style import FIGSIZE, format_percent
+
+
+def _exceedance(losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    thresholds = np.geomspace(1e3, losses.max(), 50)
+    return thresholds, (losses[:, None] > thresholds).mean(axis=0)
+
+
+@pytest.fixture(scope="module")
+def data() -> ChartData:
+    """20,000 synthetic trials: net savings ~ N($1.5M, $1.2M), so about 10% are losses."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(1.5e6, 1.2e6, 20_000)
+    counts, edges = np.histogram(x, bins=60)
+    levels = np.linspace(0.0, 1.0, 201)
+    breach = rng.binomial(1, 0.05, x.size) * rng.lognormal(np.log(1e6), 0.5, x.size)
+    exit_ = rng.binomial(1, 0.10, x.size) * rng.lognormal(np.log(3e5), 0.5, x.size)
+    costs = {"transition": 4.1e5, "governance": 2.0e5, "communication": 6e5, "quality": 3e5,
+             "breach": 1.5e5}
+    p5, p50, p95 = np.percentile(x, (5, 50, 95))
+    return ChartData(
+        scenario_name="Synthetic", currency="USD", horizon_years=3, trials=x.size,
+        hist_edges=edges, hist_counts=counts.astype(np.int64), mean=float(x.mean()),
+        p5=float(p5), p50=float(p50), p95=float(p95), prob_loss=float((x < 0).mean()),
+        cvar_5=float(np.sort(x)[: x.size // 20].mean()), quantile_levels=levels,
+        quantile_values=np.quantile(x, levels), gross_mean=float(x.mean()) + sum(costs.values()),
+        category_costs=costs,
+        exceedance={"All risk events": _exceedance(breach + exit_), "Breach": _exceedance(breach),
+                    "Exit": _exceedance(exit_)})
+
+
+@pytest.mark.parametrize("amount, currency, expected", [
+    (1.2e6, "USD", "$1.2M"),
+    (-3.5e5, "USD", "-$350K"),
+    (0.0, "USD", "$0"),
+    (-0.4, "USD", "$0"),
+    (12.5e9, "USD", "$12.5B"),
+    (3e12, "USD", "$3T"),
+    (1e6, "USD", "$1M"),
+    (1.25e6, "USD", "$1.3M"),
+    (12_345.0, "USD", "$12.3K"),
+    (999.0, "USD", "$999"),
+    (999_960.0, "USD", "$1M"),
+    (3.4e6, "EUR", "€3.4M"),
+    (-2.5e5, "GBP", "-£250K"),
+    (9.87e7, "INR", "₹98.7M"),
+    (1.2e6, "CHF", "CHF 1.2M"),
+    (1.2e6, "chf", "CHF 1.2M"),
+    (float("nan"), "USD", "n/a"),
+])
+def test_format_money(amount, currency, expected):
+    assert format_money(amount, currency) == expected
+
+
+def test_money_axis_formatter_keeps_two_decimals_for_ticks():
+    fmt = money_formatter("EUR")
+    assert [fmt(v, i) for i, v in enumerate((-5e5, 0.0, 1.25e6, 2e6))] == \
+        ["-€500K", "€0", "€1.25M", "€2M"]
+
+
+@pytest.mark.parametrize("p, expected", [(0.0, "0%"), (0.1234, "12%"), (0.004, "0.4%"),
+                                         (0.0004, "<0.1%"), (0.9996, ">99.9%"), (1.0, "100%")])
+def test_format_percent(p, expected):
+    assert format_percent(p) == expected
+
+
+@pytest.mark.parametrize("stem", list(CHARTS))
+def test_each_chart_writes_non_empty_png_and_svg(data, tmp_path, stem):
+    paths = save(CHARTS[stem](data), tmp_path, stem)
+    assert [p.name for p in paths] == [f"{stem}.png", f"{stem}.svg"]
+    png, svg = paths
+    assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 10_000
+    assert b"<svg" in svg.read_bytes()[:1000] and svg.stat().st_size > 10_000
+
+
+def test_png_is_at_least_150_dpi(data, tmp_path):
+    png = save(plot_distribution(data), tmp_path, "dist", formats=("png",))[0]
+    height, width = mpimg.imread(png).shape[:2]
+    assert width / FIGSIZE[0] >= 150 and height / FIGSIZE[1] >= 150
+
+
+def test_write_charts_writes_the_four_standard_charts(data, tmp_path):
+    written = write_charts(data, tmp_path / "new_dir", formats=("png",))
+    assert set(written) == {"net_savings_distribution", "s_curve", "waterfall",
+                            "loss_exceedance"}
+    assert all(len(paths) == 1 and paths[0].is_file() for paths in written.values())
+
+
+def test_svg_output_is_reproducible(data, tmp_path):
+    a = save(plot_waterfall(data), tmp_path / "a", "w", formats=("svg",))[0]
+    b = save(plot_waterfall(data), tmp_path / "b", "w", formats=("svg",))[0]
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_drawing_leaves_matplotlib_settings_alone(data, tmp_path):
+    before = dict(mpl.rcParams)
+    write_charts(data, tmp_path, formats=("png", "svg"))
+    assert dict(mpl.rcParams) == before
+
+
+def _loss_patches(fig) -> list[StepPatch]:
+    return [a for a in fig.axes[0].patches if a.get_gid() == LOSS_GID]
+
+
+def test_distribution_shades_exactly_the_bins_below_zero(data):
+    (patch,) = _loss_patches(plot_distribution(data))
+    edges = data.hist_edges
+    n = int(np.sum(edges[:-1] < 0))  # bins starting below zero; the last straddles zero
+    assert 0 < n < edges.size - 1 and edges[n] > 0
+    shaded = patch.get_data()
+    share = data.hist_counts / data.trials * 100
+    np.testing.assert_allclose(shaded.values, share[:n])
+    np.testing.assert_allclose(shaded.edges, np.append(edges[:n], 0.0))
+
+
+def test_distribution_without_losing_bins_shades_nothing(data):
+    shifted = replace(data, hist_edges=data.hist_edges - data.hist_edges[0] + 1.0, prob_loss=0.0)
+    assert _loss_patches(plot_distribution(shifted)) == []
+
+
+def test_distribution_histogram_uses_the_given_bins(data):
+    full = [a for a in plot_distribution(data).axes[0].patches
+            if isinstance(a, StepPatch) and a.get_gid() != LOSS_GID]
+    assert len(full) == 1
+    np.testing.assert_array_equal(full[0].get_data().edges, data.hist_edges)
+
+
+@pytest.mark.parametrize("plot", [plot_distribution, plot_waterfall])
+def test_title_contains_the_formatted_mean(data, plot):
+    assert format_money(data.mean, "USD") in plot(data).axes[0].get_title(loc="left")
+
+
+def _bars(fig) -> dict[str, Rectangle]:
+    return {p.get_gid(): p for p in fig.axes[0].patches if isinstance(p, Rectangle) and p.get_gid()}
+
+
+def test_waterfall_final_bar_top_equals_the_mean(data):
+    net = _bars(plot_waterfall(data))["bar-net"]
+    assert net.get_y() == 0.0
+    assert net.get_y() + net.get_height() == pytest.approx(data.mean)
+
+
+def test_waterfall_steps_chain_from_gross_to_net(data):
+    bars = _bars(plot_waterfall(data))
+    level = data.gross_mean
+    assert bars["bar-gross"].get_height() == pytest.approx(level)
+    for name, cost in data.category_costs.items():
+        bar = bars[f"bar-{name}"]
+        assert (bar.get_y(), bar.get_height()) == (pytest.approx(level), pytest.approx(-cost))
+        level -= cost
+    assert level == pytest.approx(data.mean)
+
+
+def test_waterfall_bars_cross_zero_for_a_net_loss(data):
+    costs = dict(data.category_costs, transition=4e6)  # net savings turn negative
+    losing = replace(data, category_costs=costs,
+                     mean=data.gross_mean - sum(costs.values()))
+    bars = _bars(plot_waterfall(losing))
+    transition = bars["bar-transition"]
+    assert transition.get_y() > 0 > transition.get_y() + transition.get_height()
+    assert bars["bar-net"].get_height() == pytest.approx(losing.mean) and losing.mean < 0
+
+
+def test_waterfall_with_negative_gross_savings_starts_below_zero(data):
+    neg = replace(data, gross_mean=-1e6, mean=-1e6 - sum(data.category_costs.values()))
+    gross = _bars(plot_waterfall(neg))["bar-gross"]
+    assert (gross.get_y(), gross.get_height()) == (0.0, -1e6)
+
+
+def test_waterfall_closes_an_unitemised_gap(data):
+    gap = replace(data, mean=data.mean - 2e5)
+    bars = _bars(plot_waterfall(gap))
+    assert bars["bar-not itemised"].get_height() == pytest.approx(-2e5)
+
+
+def test_scurve_marks_the_chance_of_saving_at_zero(data):
+    lines = plot_scurve(data).axes[0].get_lines()
+    dots = [ln for ln in lines if ln.get_marker() == "o" and list(ln.get_xdata()) == [0.0]]
+    assert len(dots) == 1
+    assert dots[0].get_ydata()[0] == pytest.approx((1 - data.prob_loss) * 100)
+
+
+def test_scurve_is_one_minus_the_cdf(data):
+    curve = max(plot_scurve(data).axes[0].get_lines(), key=lambda ln: len(ln.get_xdata()))
+    np.testing.assert_allclose(curve.get_ydata()[1:-1], (1 - data.quantile_levels) * 100)
+    np.testing.assert_allclose(curve.get_xdata()[1:-1], data.quantile_values)
+
+
+def _curves(fig) -> dict[str, Line2D]:
+    return {ln.get_label(): ln for ln in fig.axes[0].get_lines()}
+
+
+def test_exceedance_draws_one_line_per_label_on_a_log_axis(data):
+    fig = plot_loss_exceedance(data)
+    assert set(_curves(fig)) == set(data.exceedance)
+    assert fig.axes[0].get_xscale() == "log"
+    assert _curves(fig)["All risk events"].get_linewidth() > _curves(fig)["Breach"].get_linewidth()
+
+
+def test_exceedance_skips_zero_probabilities(data):
+    t = np.array([1e4, 1e5, 1e6, 1e7])
+    fig = plot_loss_exceedance(replace(data, exceedance={
+        "All risk events": (t, np.array([0.3, 0.1, 0.0, 0.0]))}))
+    np.testing.assert_array_equal(_curves(fig)["All risk events"].get_xdata(), t[:2])
+
+
+@pytest.mark.parametrize("exceedance", [{}, {"All risk events": (np.empty(0), np.empty(0)),
+                                             "Breach": (np.empty(0), np.empty(0))}])
+def test_exceedance_without_risk_losses_draws_a_note(data, tmp_path, exceedance):
+    fig = plot_loss_exceedance(replace(data, exceedance=exceedance))
+    notes = [t.get_text() for t in fig.axes[0].texts]
+    assert any(n.startswith("No risk event") for n in notes)
+    assert save(fig, tmp_path, "empty", formats=("png",))[0].stat().st_size > 0
