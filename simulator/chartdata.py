@@ -39,3 +39,5 @@ class ChartData:
     """Mean cost per category (positive = money lost), in display order."""
     # Loss exceedance of the risk events: label -> (thresholds, P(total loss > threshold)).
     exceedance: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # Convergence of the mean: (trials so far, running mean, 95% half-width), per chunk.
+    convergence: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None

@@ -12,6 +12,7 @@ from .compiled import CompiledModel
 if TYPE_CHECKING:
     from .chartdata import ChartData
     from .scenario import Scenario
+    from .streaming import StreamSummary
 
 
 def _version() -> str:
@@ -30,27 +31,43 @@ class SimulationResult:
 
     scenario: "Scenario"
     model: CompiledModel
-    trials: int
+    trials: int  #: trials run (fewer than asked when a precision target stopped the run)
     seed: int
-    net_savings: np.ndarray  #: (trials,) gross wage savings minus every cost and loss
-    gross_wage_savings: np.ndarray  #: (trials,) wage savings net of the ramp-up double pay
-    component_totals: np.ndarray  #: (C + R, trials) cost lines then risks, in model order
+    net_savings: np.ndarray | None  #: (trials,) gross wage savings minus every cost and loss
+    gross_wage_savings: np.ndarray | None  #: (trials,) wage savings net of ramp-up double pay
+    component_totals: np.ndarray | None  #: (C + R, trials) cost lines then risks
     inputs: np.ndarray | None  #: (I, trials) drawn inputs, if kept (``model.input_names``)
     chunk_size: int
     bit_generator: str
+    stream: "StreamSummary | None" = None  #: streamed statistics when trials were not kept
+    chunk_moments: np.ndarray | None = None  #: (chunks, 3) n, sum, sum of squares of net - shift
+    moment_shift: float = 0.0
+    precision: dict[str, Any] | None = None  #: the precision target and what was reached
     created: str = field(default_factory=lambda: datetime.now(timezone.utc)
                          .isoformat(timespec="seconds"))
 
     @property
+    def stored(self) -> bool:
+        """Whether every trial is kept (exact statistics) rather than streamed."""
+        return self.net_savings is not None
+
+    @property
     def components(self) -> dict[str, np.ndarray]:
-        """Component name -> (trials,) cost per trial."""
+        """Component name -> (trials,) cost per trial (only when trials are kept)."""
+        self._require_trials()
         return dict(zip(self.model.component_names, self.component_totals))
 
     @property
     def risk_losses(self) -> np.ndarray:
-        """(trials,) total loss from all risk events per trial."""
+        """(trials,) total loss from all risk events per trial (only when trials are kept)."""
+        self._require_trials()
         n_costs = len(self.model.cost_names)
         return self.component_totals[n_costs:].sum(axis=0)
+
+    def _require_trials(self) -> None:
+        if not self.stored:
+            raise ValueError("this run streamed its statistics and kept no trials; run with "
+                             "store_trials=True for per-trial arrays")
 
     def provenance(self) -> dict[str, Any]:
         """How to reproduce this run: version, scenario hash, seed, chunking, generator."""
@@ -63,6 +80,7 @@ class SimulationResult:
             "chunk_size": self.chunk_size,
             "bit_generator": self.bit_generator,
             "created": self.created,
+            "statistics": "exact" if self.stored else "streaming",
             "numpy": np.__version__,
             "numba": numba.__version__,
         }

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .result import SimulationResult
 
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
+Z95 = 1.959963984540054
 CATEGORY_ORDER = ("transition", "governance", "communication", "quality", "breach",
                   "attrition", "exit", "other")
 
@@ -64,7 +65,7 @@ def describe(x: np.ndarray) -> dict[str, float]:
         "prob_loss": p_loss,
         "prob_loss_stderr": math.sqrt(p_loss * (1 - p_loss) / n),
         "cvar_5": expected_shortfall(x, 0.05),
-        "ci95": [mean - 1.959963984540054 * stderr, mean + 1.959963984540054 * stderr],
+        "ci95": [mean - Z95 * stderr, mean + Z95 * stderr],
     })
     return out
 
@@ -92,22 +93,146 @@ def exceedance_curve(losses: np.ndarray, points: int = 200) -> tuple[np.ndarray,
     return thresholds, above / losses.size
 
 
+def order_statistic_ci(n: int, q: float) -> tuple[int, int]:
+    """0-based ranks (lo, hi) of a distribution-free 95% interval for the q-quantile of n
+    trials: the number of trials below the true quantile is Binomial(n, q)."""
+    half = Z95 * math.sqrt(n * q * (1 - q))
+    return max(int(math.floor(n * q - half)), 0), min(int(math.ceil(n * q + half)), n - 1)
+
+
+def percentile_ci(x: np.ndarray, percentiles=PERCENTILES) -> dict[str, list[float]]:
+    """Order-statistic 95% interval of each percentile of the values x."""
+    n = x.size
+    ranks = {p: order_statistic_ci(n, p / 100) for p in percentiles}
+    kth = sorted({k for pair in ranks.values() for k in pair})
+    part = np.partition(x, kth)
+    return {f"p{p}": [float(part[lo]), float(part[hi])] for p, (lo, hi) in ranks.items()}
+
+
+class _Exact:
+    """Statistics of a run that kept its trials: computed from the arrays."""
+
+    def __init__(self, result: "SimulationResult") -> None:
+        self.r = result
+
+    def row(self, v: int) -> np.ndarray:
+        r = self.r
+        if v == 0:
+            return r.net_savings
+        if v == 1:
+            return r.gross_wage_savings
+        if v - 2 < r.component_totals.shape[0]:
+            return r.component_totals[v - 2]
+        return r.risk_losses
+
+    def full(self, v: int) -> dict[str, Any]:
+        x = self.row(v)
+        d = describe(x)
+        d["percentile_ci95"] = percentile_ci(x)
+        return d
+
+    def band(self, v: int) -> dict[str, float]:
+        return mean_and_band(self.row(v))
+
+    def mean(self, v: int) -> float:
+        return float(self.row(v).mean())
+
+    def quantiles(self, v: int, levels: np.ndarray) -> np.ndarray:
+        return np.quantile(self.row(v), levels)
+
+    def histogram(self, v: int, bins: int, lo: float, hi: float) -> np.ndarray:
+        return np.histogram(self.row(v), bins=bins, range=(lo, hi))[0].astype(np.int64)
+
+    def exceedance(self, v: int) -> tuple[np.ndarray, np.ndarray]:
+        return exceedance_curve(self.row(v))
+
+
+class _Streamed:
+    """Statistics of a run that streamed: computed from its histograms and chunk sums."""
+
+    def __init__(self, result: "SimulationResult") -> None:
+        self.r = result
+        self.s = result.stream
+
+    def full(self, v: int) -> dict[str, Any]:
+        s, n = self.s, self.s.n(v)
+        mean, std = s.mean_std(v)
+        stderr = std / math.sqrt(n)
+        pcts = s.quantiles(v, np.array(PERCENTILES) / 100)
+        p_loss = s.prob_negative(v)
+        mn, mx = s.min_max(v)
+        out = {"mean": mean, "std": std, "stderr": stderr}
+        out.update({f"p{p}": float(x) for p, x in zip(PERCENTILES, pcts)})
+        out.update({"min": mn, "max": mx, "prob_loss": p_loss,
+                    "prob_loss_stderr": math.sqrt(p_loss * (1 - p_loss) / n),
+                    "cvar_5": s.lower_tail_mean(v, 0.05),
+                    "ci95": [mean - Z95 * stderr, mean + Z95 * stderr]})
+        ci = {}
+        for p in PERCENTILES:
+            lo, hi = order_statistic_ci(n, p / 100)
+            ci[f"p{p}"] = [float(x) for x in s._order_stat(v, np.array([lo, hi]))]
+        out["percentile_ci95"] = ci
+        return out
+
+    def band(self, v: int) -> dict[str, float]:
+        mean, std = self.s.mean_std(v)
+        p5, p95 = self.s.quantiles(v, np.array([0.05, 0.95]))
+        return {"mean": mean, "stderr": std / math.sqrt(self.s.n(v)), "p5": float(p5),
+                "p95": float(p95)}
+
+    def mean(self, v: int) -> float:
+        return self.s.mean_std(v)[0]
+
+    def quantiles(self, v: int, levels: np.ndarray) -> np.ndarray:
+        return self.s.quantiles(v, levels)
+
+    def histogram(self, v: int, bins: int, lo: float, hi: float) -> np.ndarray:
+        # Re-bin the fine histogram: each fine bin goes wholly to the display bin of its centre.
+        fine = self.s.counts[v][1:-1]
+        centres = self.s.lo[v] + (np.arange(fine.size) + 0.5) * self.s.width[v]
+        idx = np.floor((centres - lo) / (hi - lo) * bins).astype(np.int64)
+        keep = (idx >= 0) & (idx < bins)
+        return np.bincount(idx[keep], weights=fine[keep], minlength=bins).astype(np.int64)
+
+    def exceedance(self, v: int) -> tuple[np.ndarray, np.ndarray]:
+        row = int(np.flatnonzero(self.s.log_rows == v)[0])
+        return self.s.exceedance(row, self.s.n(v))
+
+
+def _source(result: "SimulationResult") -> "_Exact | _Streamed":
+    return _Exact(result) if result.stored else _Streamed(result)
+
+
 def category_means(result: "SimulationResult") -> dict[str, float]:
     """Mean cost per category (positive = money lost), in :data:`CATEGORY_ORDER`."""
+    src = _source(result)
     means: dict[str, float] = {}
-    for cat, row in zip(result.model.component_categories, result.component_totals):
-        means[cat] = means.get(cat, 0.0) + float(row.mean())
+    for i, cat in enumerate(result.model.component_categories):
+        means[cat] = means.get(cat, 0.0) + src.mean(2 + i)
     return {c: means[c] for c in CATEGORY_ORDER if c in means}
+
+
+def convergence(result: "SimulationResult") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Running mean of net savings after each chunk, with its 95% half-width: three arrays
+    (trials so far, mean, half-width)."""
+    m = result.chunk_moments
+    n = np.cumsum(m[:, 0])
+    s = np.cumsum(m[:, 1])
+    ss = np.cumsum(m[:, 2])
+    mean = result.moment_shift + s / n
+    var = np.maximum(ss - s * s / n, 0.0) / np.maximum(n - 1, 1)
+    return n, mean, Z95 * np.sqrt(var / n)
 
 
 def summarize(result: "SimulationResult") -> dict[str, Any]:
     """The dictionary written to ``summary.json``. Money: present value over the horizon."""
     info = result.scenario.scenario
+    src = _source(result)
     components = {}
-    for name, cat, row in zip(result.model.component_names, result.model.component_categories,
-                              result.component_totals):
-        components[name] = {"category": cat, **mean_and_band(row)}
-    return {
+    for i, (name, cat) in enumerate(zip(result.model.component_names,
+                                        result.model.component_categories)):
+        components[name] = {"category": cat, **src.band(2 + i)}
+    out = {
         "scenario": info.name,
         "currency": info.currency,
         "trials": result.trials,
@@ -115,36 +240,40 @@ def summarize(result: "SimulationResult") -> dict[str, Any]:
         "horizon_years": info.horizon_years,
         "discount_rate": info.discount_rate,
         "cash_flow_timing": info.cash_flow_timing,
-        "net_savings": describe(result.net_savings),
-        "gross_wage_savings": mean_and_band(result.gross_wage_savings),
+        "net_savings": src.full(0),
+        "gross_wage_savings": src.band(1),
         "components": components,
         "categories": category_means(result),
         "provenance": result.provenance(),
     }
+    if result.precision is not None:
+        out["precision"] = result.precision
+    return out
 
 
 def chart_data(result: "SimulationResult", bins: int = 120, quantiles: int = 1001) -> ChartData:
     """Reduce a result to the small :class:`ChartData` every chart is drawn from."""
     info = result.scenario.scenario
-    x = result.net_savings
+    src = _source(result)
+    d = src.full(0)
     levels = np.linspace(0.0, 1.0, quantiles)
-    qv = np.quantile(x, levels)
-    # Bin the central 99.8% so one extreme trial cannot flatten the histogram.
-    lo, hi = np.quantile(x, (0.001, 0.999))
+    qv = src.quantiles(0, levels)
+    # Bin the central 99% so a long tail of rare disasters cannot flatten the histogram.
+    lo, hi = src.quantiles(0, np.array([0.005, 0.995]))
     if hi <= lo:
         lo, hi = lo - 0.5, hi + 0.5
-    counts, edges = np.histogram(x, bins=bins, range=(lo, hi))
-    d = describe(x)
+    counts = src.histogram(0, bins, float(lo), float(hi))
     exceedance = {}
     if len(result.model.risk_names):
-        exceedance["All risk events"] = exceedance_curve(result.risk_losses)
-        n_costs = len(result.model.cost_names)
-        for name, row in zip(result.model.risk_names, result.component_totals[n_costs:]):
-            exceedance[name] = exceedance_curve(row)
+        n_rows = 2 + len(result.model.component_names)
+        exceedance["All risk events"] = src.exceedance(n_rows)
+        first = 2 + len(result.model.cost_names)
+        for i, name in enumerate(result.model.risk_names):
+            exceedance[name] = src.exceedance(first + i)
     return ChartData(
         scenario_name=info.name, currency=info.currency, horizon_years=info.horizon_years,
-        trials=result.trials, hist_edges=edges, hist_counts=counts.astype(np.int64),
+        trials=result.trials, hist_edges=np.linspace(lo, hi, bins + 1), hist_counts=counts,
         mean=d["mean"], p5=d["p5"], p50=d["p50"], p95=d["p95"], prob_loss=d["prob_loss"],
         cvar_5=d["cvar_5"], quantile_levels=levels, quantile_values=qv,
-        gross_mean=float(result.gross_wage_savings.mean()),
-        category_costs=category_means(result), exceedance=exceedance)
+        gross_mean=src.mean(1), category_costs=category_means(result), exceedance=exceedance,
+        convergence=convergence(result))

@@ -170,8 +170,13 @@ def test_invalid_trial_counts_are_refused(bad):
         simulate(make(), trials=bad)
 
 
-def test_a_run_too_large_for_memory_is_refused_before_allocating():
+def test_keeping_trials_too_large_for_memory_is_refused_before_allocating():
     with pytest.raises(ValueError, match="GiB"):
+        simulate(make(), trials=2 * 10**9, store_trials=True)
+
+
+def test_more_trials_than_one_machine_runs_are_refused():
+    with pytest.raises(ValueError, match="at most"):
         simulate(make(), trials=10**12)
 
 
