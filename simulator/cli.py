@@ -64,21 +64,35 @@ def _cache_is_warm() -> bool:
               help="Folder for results; they go to OUT/<scenario file stem>/.")
 @click.option("--threads", "-t", type=click.IntRange(min=1), default=None,
               help="Worker threads [default: all cores]. Results do not depend on it.")
+@click.option("--precision", "-p", default=None, metavar="TARGET",
+              help="Stop once the mean's 95% half-width is below TARGET: a share of the mean "
+                   "(0.5%) or an amount (10000). --trials is then the most to run.")
+@click.option("--statistics", type=click.Choice(["auto", "exact", "streaming"]), default="auto",
+              show_default=True, help="exact keeps every trial in memory; streaming uses fixed "
+                                      "memory (histograms); auto keeps trials up to 2 GiB.")
 @click.option("--force", "-f", is_flag=True, help="Replace an existing results folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or table.")
-def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None, force: bool,
-        quiet: bool) -> None:
+def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
+        precision: str | None, statistics: str, force: bool, quiet: bool) -> None:
     """Simulate SCENARIO and write summary.json and charts to OUT/<stem>/."""
     from .output import OutputExistsError, check_writable, results_dir, write_results
 
     s = _load(str(scenario))
     target = results_dir(out, scenario)
+    store = {"auto": None, "exact": True, "streaming": False}[statistics]
+    try:
+        stop = engine.Precision.parse(precision) if precision is not None else None
+    except ValueError as e:
+        raise BadInput(f"--precision: {e}") from None
+    if trials > engine.MAX_TRIALS:
+        raise BadInput(f"--trials must be at most {engine.MAX_TRIALS:,} (got {trials:,})")
     try:
         check_writable(target, force)
         need = trials * engine.bytes_per_trial(engine.compile_scenario(s), False)
-        if need > engine.MAX_MEMORY_BYTES:
+        if store and need > engine.MAX_MEMORY_BYTES:
             raise BadInput(f"--trials {trials:,} would need {need / 2**30:.1f} GiB to keep every "
-                           f"trial (limit {engine.MAX_MEMORY_BYTES / 2**30:.0f} GiB)")
+                           f"trial (limit {engine.MAX_MEMORY_BYTES / 2**30:.0f} GiB); use "
+                           "--statistics streaming")
     except (OutputExistsError, PermissionError) as e:
         raise BadInput(str(e)) from None
 
@@ -87,7 +101,7 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None, 
         click.echo("compiling kernels (first run only)...", err=True)
     started = time.perf_counter()
     try:
-        result = _simulate_with_progress(s, trials, seed, threads, show)
+        result = _simulate_with_progress(s, trials, seed, threads, show, store, stop)
         elapsed = time.perf_counter() - started
         summary = write_results(result, target, force=force)
     except KeyboardInterrupt:
@@ -97,9 +111,12 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None, 
         _print_summary(summary, target, elapsed)
 
 
-def _simulate_with_progress(s, trials: int, seed: int, threads: int | None, show: bool):
+def _simulate_with_progress(s, trials: int, seed: int, threads: int | None, show: bool,
+                            store: bool | None, precision):
+    options = dict(trials=trials, seed=seed, threads=threads, store_trials=store,
+                   precision=precision)
     if not show:
-        return engine.simulate(s, trials=trials, seed=seed, threads=threads)
+        return engine.simulate(s, **options)
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeRemainingColumn)
 
@@ -116,7 +133,7 @@ def _simulate_with_progress(s, trials: int, seed: int, threads: int | None, show
             rate = done / max(time.perf_counter() - t0, 1e-9)
             bar.update(task, advance=k, rate=f"{rate / 1e6:.1f}M trials/s")
 
-        return engine.simulate(s, trials=trials, seed=seed, threads=threads, progress=step)
+        return engine.simulate(s, progress=step, **options)
 
 
 def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
@@ -130,18 +147,28 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
     table = Table(title=title, title_justify="left")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    table.add_column("± std. error", justify="right")
-    table.add_row("Expected net savings", money(ns["mean"], cur), money(ns["stderr"], cur))
-    table.add_row("Chance of a net loss", f"{ns['prob_loss']:.1%}", f"{ns['prob_loss_stderr']:.2%}")
+    table.add_column("± 95% interval", justify="right")
+    z = 1.959963984540054
+    table.add_row("Expected net savings", money(ns["mean"], cur), money(z * ns["stderr"], cur))
+    table.add_row("Chance of a net loss", f"{ns['prob_loss']:.1%}",
+                  f"{z * ns['prob_loss_stderr']:.2%}")
     for p in ("p5", "p50", "p95"):
-        table.add_row(f"{p.upper()} net savings", money(ns[p], cur), "")
+        lo, hi = ns["percentile_ci95"][p]
+        table.add_row(f"{p.upper()} net savings", money(ns[p], cur), money((hi - lo) / 2, cur))
     table.add_row("Mean of the worst 5% (CVaR)", money(ns["cvar_5"], cur), "")
-    table.add_row("Gross wage savings (mean)", money(summary["gross_wage_savings"]["mean"], cur),
-                  money(summary["gross_wage_savings"]["stderr"], cur))
+    gross = summary["gross_wage_savings"]
+    table.add_row("Gross wage savings (mean)", money(gross["mean"], cur),
+                  money(z * gross["stderr"], cur))
     for cat, cost in summary["categories"].items():
         table.add_row(f"  cost: {cat}", money(-cost, cur), "")
     console = Console()
     console.print(table)
+    stop = summary.get("precision")
+    if stop:
+        verdict = "met" if stop["met"] else "NOT met (raise --trials)"
+        console.print(f"precision target {stop['target']}: {verdict}; 95% half-width "
+                      f"{money(stop['half_width'], cur)} ({stop['relative_half_width']:.3%} of "
+                      f"the mean) after {stop['trials_used']:,} trials")
     console.print(f"results in {target}/ ({elapsed:.1f} s)")
 
 

@@ -143,7 +143,7 @@ class Precision:
 
     def describe(self) -> str:
         if self.relative is not None:
-            return f"{self.relative:.4%}".rstrip("0").rstrip(".") + " of the mean"
+            return f"{self.relative * 100:g}% of the mean"
         return f"{self.absolute:g}"
 
 

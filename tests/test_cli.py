@@ -105,3 +105,27 @@ def test_command_line_errors_have_no_traceback(tmp_path):
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     assert res.stderr.strip() == f"error: {tmp_path / 'x.toml'}: no such file"
+
+
+def test_precision_target_stops_early_and_is_reported(runner, scenario, tmp_path):
+    out = tmp_path / "r"
+    res = run(runner, "run", scenario, "-n", 5_000_000, "-o", out, "--precision", "1%")
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "manila" / "summary.json").read_text())
+    assert summary["precision"]["met"] and summary["trials"] < 5_000_000
+    assert "precision target 1% of the mean: met" in res.output
+
+
+def test_streaming_statistics_are_recorded_in_provenance(runner, scenario, tmp_path):
+    out = tmp_path / "r"
+    res = run(runner, "run", scenario, "-n", 100_000, "-o", out, "-q", "--statistics", "streaming")
+    assert res.exit_code == 0
+    summary = json.loads((out / "manila" / "summary.json").read_text())
+    assert summary["provenance"]["statistics"] == "streaming"
+
+
+@pytest.mark.parametrize("value", ["0%", "lots", "-1"])
+def test_bad_precision_exits_2(runner, scenario, tmp_path, value):
+    res = run(runner, "run", scenario, "-o", tmp_path / "r", "--precision", value)
+    assert res.exit_code == 2 and "--precision" in res.output
+    assert not (tmp_path / "r").exists()

@@ -41,7 +41,15 @@ def data() -> ChartData:
         quantile_values=np.quantile(x, levels), gross_mean=float(x.mean()) + sum(costs.values()),
         category_costs=costs,
         exceedance={"All risk events": _exceedance(breach + exit_), "Breach": _exceedance(breach),
-                    "Exit": _exceedance(exit_)})
+                    "Exit": _exceedance(exit_)},
+        convergence=_running_mean(x))
+
+
+def _running_mean(x: np.ndarray, chunk: int = 2000) -> tuple[np.ndarray, ...]:
+    n = np.arange(chunk, x.size + 1, chunk, dtype=np.float64)
+    mean = np.array([x[: int(k)].mean() for k in n])
+    half = np.array([1.96 * x[: int(k)].std(ddof=1) / np.sqrt(k) for k in n])
+    return n, mean, half
 
 
 @pytest.mark.parametrize("amount, currency, expected", [
@@ -94,10 +102,10 @@ def test_png_is_at_least_150_dpi(data, tmp_path):
     assert width / FIGSIZE[0] >= 150 and height / FIGSIZE[1] >= 150
 
 
-def test_write_charts_writes_the_four_standard_charts(data, tmp_path):
+def test_write_charts_writes_the_standard_charts(data, tmp_path):
     written = write_charts(data, tmp_path / "new_dir", formats=("png",))
     assert set(written) == {"net_savings_distribution", "s_curve", "waterfall",
-                            "loss_exceedance"}
+                            "loss_exceedance", "convergence"}
     assert all(len(paths) == 1 and paths[0].is_file() for paths in written.values())
 
 
@@ -226,3 +234,40 @@ def test_exceedance_without_risk_losses_draws_a_note(data, tmp_path, exceedance)
     notes = [t.get_text() for t in fig.axes[0].texts]
     assert any(n.startswith("No risk event") for n in notes)
     assert save(fig, tmp_path, "empty", formats=("png",))[0].stat().st_size > 0
+
+
+def test_convergence_title_states_the_final_mean_and_half_width(data):
+    from simulator.plots import plot_convergence
+
+    fig = plot_convergence(data)
+    title = fig.axes[0].get_title(loc="left")
+    n, mean, half = data.convergence
+    assert format_money(mean[-1], "USD", 3) in title and format_money(half[-1], "USD") in title
+    assert f"{int(n[-1]):,} trials" in title
+
+
+def test_convergence_band_is_drawn_around_the_running_mean(data):
+    from simulator.plots import plot_convergence
+
+    ax = plot_convergence(data).axes[0]
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), data.convergence[1])
+
+
+def test_convergence_without_a_record_says_so():
+    from simulator.plots import plot_convergence
+
+    d = _empty_convergence()
+    texts = [t.get_text() for t in plot_convergence(d).axes[0].texts]
+    assert "No convergence record for this run" in texts
+
+
+def _empty_convergence():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=100)
+    counts, edges = np.histogram(x, bins=10)
+    levels = np.linspace(0, 1, 11)
+    return ChartData(scenario_name="x", currency="USD", horizon_years=1, trials=100,
+                     hist_edges=edges, hist_counts=counts, mean=0.0, p5=-1.6, p50=0.0, p95=1.6,
+                     prob_loss=0.5, cvar_5=-2.0, quantile_levels=levels,
+                     quantile_values=np.quantile(x, levels), gross_mean=0.0)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..chartdata import ChartData
+from .convergence import plot_convergence
 from .distribution import plot_distribution
 from .exceedance import plot_loss_exceedance
 from .scurve import plot_scurve
@@ -24,6 +25,7 @@ CHARTS = {
     "s_curve": plot_scurve,
     "waterfall": plot_waterfall,
     "loss_exceedance": plot_loss_exceedance,
+    "convergence": plot_convergence,
 }
 
 
@@ -35,5 +37,6 @@ def write_charts(d: ChartData, out_dir: Path, formats: Iterable[str] = ("png", "
     return {stem: save(plot(d), Path(out_dir), stem, formats, dpi) for stem, plot in CHARTS.items()}
 
 
-__all__ = ["CHARTS", "format_money", "format_percent", "money_formatter", "plot_distribution",
+__all__ = ["CHARTS", "format_money", "format_percent", "money_formatter", "plot_convergence",
+           "plot_distribution",
            "plot_loss_exceedance", "plot_scurve", "plot_waterfall", "save", "write_charts"]

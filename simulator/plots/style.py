@@ -100,6 +100,18 @@ def percent_formatter() -> FuncFormatter:
     return FuncFormatter(lambda v, pos=None: f"{v:.2f}".rstrip("0").rstrip(".") + "%")
 
 
+def count_formatter() -> FuncFormatter:
+    """Axis ticks for trial counts: 10K, 1M, 100M."""
+
+    def fmt(x: float, _pos: int) -> str:
+        for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+            if abs(x) >= scale:
+                return f"{x / scale:g}{suffix}"
+        return f"{x:g}"
+
+    return FuncFormatter(fmt)
+
+
 def format_percent(p: float) -> str:
     """A probability in [0, 1] as a short percentage: ``12%``, ``0.4%``, ``<0.1%``, ``>99.9%``."""
     if not math.isfinite(p):
@@ -151,11 +163,12 @@ def titles(ax: Axes, title: str, subtitle: str = "") -> None:
     """Left-aligned bold ``title`` stating the finding, and an optional grey ``subtitle`` under
     it (read back with ``ax.get_title(loc="left")``)."""
     ax.set_title(title, loc="left", fontsize=TITLE_SIZE, fontweight="bold", color=TEXT,
-                 pad=30 if subtitle else 12, wrap=True)  # wraps at the figure edge
+                 pad=30 if subtitle else 12, wrap=True,  # wraps at the figure edge
+                 parse_math=False)  # "$3M ± $1.5K" is money, not mathtext
     if subtitle:
         ax.annotate(subtitle, xy=(0, 1), xycoords="axes fraction", xytext=(0, 10),
                     textcoords="offset points", ha="left", va="bottom",
-                    fontsize=SUBTITLE_SIZE, color=MUTED)
+                    fontsize=SUBTITLE_SIZE, color=MUTED, parse_math=False)
 
 
 def axis_labels(ax: Axes, xlabel: str = "", ylabel: str = "") -> None:
