@@ -98,7 +98,7 @@ class Distribution(BaseModel):
         data = DataBuilder()
         code, p = self.compile(data)
         out = np.empty(size)
-        K.fill_ppf(rng.random(size), code, p, data.array(), out)
+        K.fill_ppf(rng.random(size), code, p, data.array(), out, np.empty(size))
         return out
 
     def describe(self) -> str:

@@ -12,9 +12,11 @@ two scenarios draws the same uniforms trial by trial.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,13 +44,26 @@ def stream(seed: int, chunk: int, key: int) -> np.random.Generator:
     return np.random.Generator(np.random.SFC64(ss))
 
 
-@dataclass(frozen=True)
-class _Buffers:
-    """One chunk's outputs as views of a single (V, n) matrix, rows as in :func:`value_rows`."""
+class Workspace:
+    """Scratch arrays for one thread's chunks of ``n`` trials, reused from chunk to chunk.
 
-    values: np.ndarray  # (V, n): net, gross, components (C + R), total risk loss if R > 0
-    n_components: int
-    inputs: np.ndarray | None  # (I, n)
+    Fresh memory is expensive on these machines (page faults, and they serialise threads), so
+    a chunk allocates nothing: ``values`` (V, n) holds net, gross, each component and the total
+    risk loss (rows as in :func:`value_rows`); ``inputs`` (I, n) the drawn inputs.
+    """
+
+    def __init__(self, model: CompiledModel, n: int) -> None:
+        years = int((model.risk_last - model.risk_first).max()) + 1 if len(model.risk_names) else 1
+        self.n = n
+        self.n_costs = len(model.cost_names)
+        self.n_components = len(model.component_names)
+        self.values = np.empty((value_rows(model), n))
+        self.inputs = np.empty((len(model.input_names), n))
+        self.u = np.empty(n)
+        self.tmp = np.empty(2 * n)
+        self.u_counts = np.empty((years, n))
+        self.counts = np.empty((years, n), dtype=np.int64)
+        self.severity = np.empty(4 * n)
 
     @property
     def net(self) -> np.ndarray:
@@ -62,46 +77,52 @@ class _Buffers:
     def components(self) -> np.ndarray:
         return self.values[2:2 + self.n_components]
 
+    def severities(self, total: int) -> np.ndarray:
+        if total > self.severity.size:
+            self.severity = np.empty(max(total, 2 * self.severity.size))
+        return self.severity[:total]
+
 
 def value_rows(model: CompiledModel) -> int:
     """Rows of a chunk's value matrix: net, gross, each component, and total risk loss."""
     return 2 + len(model.component_names) + (1 if len(model.risk_names) else 0)
 
 
-def run_chunk(model: CompiledModel, seed: int, chunk: int, out: _Buffers) -> None:
-    """Simulate one chunk of trials into ``out`` (whose arrays hold exactly this chunk)."""
-    n = out.net.shape[0]
-    levels = out.inputs if out.inputs is not None else np.empty((len(model.input_names), n))
+def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> None:
+    """Simulate one chunk of ``ws.n`` trials into ``ws.values`` and ``ws.inputs``."""
+    levels = ws.inputs
     for j in range(levels.shape[0]):
         code = int(model.input_codes[j])
         if code == K.CONSTANT:
             levels[j] = model.input_params[j, 0]
         else:
-            u = stream(seed, chunk, model.input_keys[j]).random(n)
-            K.fill_ppf(u, code, model.input_params[j], model.data, levels[j])
+            stream(seed, chunk, model.input_keys[j]).random(out=ws.u)
+            K.fill_ppf(ws.u, code, model.input_params[j], model.data, levels[j], ws.tmp)
 
-    n_costs = len(model.cost_names)
+    n_costs = ws.n_costs
     K.wage_and_costs(levels, model.workforce, model.discount, model.cost_kind, model.cost_input,
-                     model.cost_growth, model.cost_first, model.cost_last, out.gross,
-                     out.components[:n_costs])
+                     model.cost_growth, model.cost_first, model.cost_last, ws.gross,
+                     ws.components[:n_costs])
 
     for r in range(len(model.risk_names)):
         first, last = int(model.risk_first[r]), int(model.risk_last[r])
         # Year-major draws: a risk's first years draw the same numbers whatever the horizon.
-        u = stream(seed, chunk, model.risk_freq_keys[r]).random((last - first + 1, n))
-        counts = np.empty(u.shape, dtype=np.int64)
+        u = ws.u_counts[:last - first + 1]
+        counts = ws.counts[:last - first + 1]
+        stream(seed, chunk, model.risk_freq_keys[r]).random(out=u)
         total = K.event_counts(u, int(model.risk_freq_code[r]), model.risk_freq_params[r],
-                               model.data, counts)
-        severity = stream(seed, chunk, model.risk_sev_keys[r]).random(total)
+                               model.data, counts, ws.tmp)
+        severity = ws.severities(total)
+        stream(seed, chunk, model.risk_sev_keys[r]).random(out=severity)
         K.fill_ppf(severity, int(model.risk_sev_code[r]), model.risk_sev_params[r], model.data,
-                   severity)
+                   severity, ws.tmp if total <= ws.n else np.empty(total))
         K.event_losses(counts, severity, float(model.risk_cap_event[r]),
                        float(model.risk_cap_year[r]), model.discount[first:last + 1],
-                       out.components[n_costs + r])
+                       ws.components[n_costs + r])
 
-    np.subtract(out.gross, out.components.sum(axis=0), out=out.net)
+    np.subtract(ws.gross, ws.components.sum(axis=0), out=ws.net)
     if len(model.risk_names):
-        np.sum(out.components[n_costs:], axis=0, out=out.values[-1])
+        np.sum(ws.components[n_costs:], axis=0, out=ws.values[-1])
 
 
 def bytes_per_trial(model: CompiledModel, keep_inputs: bool) -> int:
@@ -149,7 +170,7 @@ class Precision:
 
 CHECK_EVERY = 8
 """Chunks per batch; a precision target is checked after each whole batch, so where a run
-stops depends only on the seed, never on the thread count."""
+stops depends only on the seed, never on the thread count. Also the most chunks in flight."""
 EXACT_LIMIT_BYTES = 2 * 2**30
 """Runs whose trials fit in this are kept in memory (exact statistics) unless told otherwise."""
 Z95 = 1.959963984540054
@@ -209,16 +230,15 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
 
     def compute(chunk: int) -> np.ndarray:
         lo, hi = chunk * CHUNK_SIZE, min(trials, (chunk + 1) * CHUNK_SIZE)
-        if getattr(local, "n", None) != hi - lo:  # scratch reused by each thread
-            local.n = hi - lo
-            local.values = np.empty((n_rows, hi - lo))
-            local.inputs = np.empty((n_inputs, hi - lo))
-        run_chunk(model, seed, chunk, _Buffers(local.values, n_comp, local.inputs))
+        ws = getattr(local, "ws", None)
+        if ws is None or ws.n != hi - lo:  # one workspace per thread (and for a short chunk)
+            ws = local.ws = Workspace(model, hi - lo)
+        run_chunk(model, seed, chunk, ws)
         if store_trials:
-            stored[:, lo:hi] = local.values[:2 + n_comp]
+            stored[:, lo:hi] = ws.values[:2 + n_comp]
             if inputs is not None:
-                inputs[:, lo:hi] = local.inputs
-        return local.values
+                inputs[:, lo:hi] = ws.inputs
+        return ws.values
 
     pilot = compute(0).copy()  # the thread's scratch is reused by later chunks
     shift = float(pilot[0].mean())
@@ -229,25 +249,30 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
 
     def work(chunk: int) -> int:
         values = pilot if chunk == 0 else compute(chunk)
-        d = values[0] - shift
-        moments[chunk] = d.size, d.sum(), np.dot(d, d)
+        s, ss = K.shifted_sums(values[0], shift)
+        moments[chunk] = values.shape[1], s, ss
         if streamer is not None:
             streamer.add(chunk, values)
         return values.shape[1]
 
-    done_chunks = 0
+    def done(chunk: int, k: int) -> None:
+        if streamer is not None:
+            streamer.fold(range(chunk, chunk + 1))
+        if progress:
+            progress(k)
+
     pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
     try:
-        while done_chunks < n_chunks:
-            batch = range(done_chunks, min(n_chunks, done_chunks + CHECK_EVERY))
-            results = pool.map(work, batch) if pool else map(work, batch)
-            for k in results:
-                if progress:
-                    progress(k)
-            done_chunks = batch.stop
-            if streamer is not None:
-                streamer.fold(batch)
-            if precision is not None and done_chunks < n_chunks:
+        if precision is None:
+            _in_order(work, range(n_chunks), pool, CHECK_EVERY, done)
+            done_chunks = n_chunks
+        else:
+            # Whole batches only, so where the run stops never depends on scheduling.
+            done_chunks = 0
+            while done_chunks < n_chunks:
+                batch = range(done_chunks, min(n_chunks, done_chunks + CHECK_EVERY))
+                _in_order(work, batch, pool, CHECK_EVERY, done)
+                done_chunks = batch.stop
                 mean, half = _mean_half_width(moments[:done_chunks], shift)
                 if precision.met(mean, half):
                     break
@@ -272,6 +297,25 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
         stream=streamer.finish() if streamer is not None else None,
         chunk_moments=moments[:done_chunks], moment_shift=shift, precision=stop,
         chunk_size=CHUNK_SIZE, bit_generator=BIT_GENERATOR)
+
+
+def _in_order(work: Callable[[int], int], chunks: range, pool: ThreadPoolExecutor | None,
+              window: int, done: Callable[[int, int], None]) -> None:
+    """Run ``work`` on every chunk, at most ``window`` in flight, and call ``done(chunk,
+    result)`` in chunk order. No barrier between groups of chunks, so threads stay busy; the
+    window bounds how far a chunk may run ahead of the oldest unfinished one."""
+    if pool is None:
+        for c in chunks:
+            done(c, work(c))
+        return
+    it = iter(chunks)
+    pending = deque((c, pool.submit(work, c)) for c in itertools.islice(it, window))
+    while pending:
+        c, future = pending.popleft()
+        done(c, future.result())
+        nxt = next(it, None)
+        if nxt is not None:
+            pending.append((nxt, pool.submit(work, nxt)))
 
 
 def _mean_half_width(moments: np.ndarray, shift: float) -> tuple[float, float]:

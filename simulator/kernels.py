@@ -169,11 +169,14 @@ def ppf(u: float, code: int, p: np.ndarray, data: np.ndarray) -> float:
 
 
 @nb.njit(**_jit)
-def fill_ppf(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray, out: np.ndarray) -> None:
-    """``out[i] = F^-1(u[i])`` for one distribution; shapes (n,).
+def fill_ppf(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray, out: np.ndarray,
+             tmp: np.ndarray) -> None:
+    """``out[i] = F^-1(u[i])`` for one distribution; shapes (n,); ``tmp`` is scratch of at
+    least n (``out`` may be ``u``, but neither may be ``tmp``).
 
     The family is chosen once, outside the loop: a call of the general :func:`ppf` per draw
-    costs several times the arithmetic of the cheap families.
+    costs several times the arithmetic of the cheap families. Scratch comes from the caller
+    because fresh memory is slow here (page faults serialise threads).
     """
     n = u.shape[0]
     if code == CONSTANT:
@@ -189,7 +192,7 @@ def fill_ppf(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray, out: np.
             x = u[i]
             out[i] = a + math.sqrt(x * left) if x < fc else b - math.sqrt((1.0 - x) * right)
     elif code == NORMAL:
-        v = np.empty(n)
+        v = tmp[:n]
         for i in range(n):
             v[i] = p[2] + u[i] * p[3]
         norm_ppf_into(v, out)
@@ -197,7 +200,7 @@ def fill_ppf(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray, out: np.
         for i in range(n):
             out[i] = p[0] + scale * out[i]
     elif code == LOGNORMAL:
-        z = np.empty(n)
+        z = tmp[:n]
         norm_ppf_into(u, z)
         for i in range(n):
             out[i] = math.exp(p[0] + p[1] * z[i])
@@ -277,12 +280,14 @@ def wage_and_costs(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
 
 @nb.njit(**_jit)
 def event_counts(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray,
-                 counts: np.ndarray) -> int:
-    """Events per (year, trial) from uniforms u of shape (years, n); returns the total."""
-    flat = np.empty(u.shape[1])
+                 counts: np.ndarray, tmp: np.ndarray) -> int:
+    """Events per (year, trial) from uniforms u of shape (years, n) into counts (years, n);
+    returns the total. ``tmp``: scratch of 2n."""
+    n = u.shape[1]
+    flat = tmp[:n]
     total = 0
     for t in range(u.shape[0]):
-        fill_ppf(u[t], code, p, data, flat)
+        fill_ppf(u[t], code, p, data, flat, tmp[n:])
         for i in range(u.shape[1]):
             k = int(flat[i])
             counts[t, i] = k
@@ -316,3 +321,15 @@ def event_losses(counts: np.ndarray, severity: np.ndarray, cap_event: float, cap
             if year > cap_year:
                 year = cap_year
             out[i] += disc[t] * year
+
+
+@nb.njit(**_jit)
+def shifted_sums(x: np.ndarray, shift: float) -> tuple[float, float]:
+    """Sum of (x - shift) and of its squares, without allocating."""
+    s = 0.0
+    ss = 0.0
+    for i in range(x.shape[0]):
+        d = x[i] - shift
+        s += d
+        ss += d * d
+    return s, ss

@@ -136,7 +136,7 @@ def test_tabulated_quantile_error_is_within_one_cell():
     data = DataBuilder()
     code, p = d.compile(data)
     x = np.empty_like(u)
-    K.fill_ppf(u, code, p, data.array(), x)
+    K.fill_ppf(u, code, p, data.array(), x, np.empty_like(u))
     assert np.max(np.abs(d.scipy().cdf(x) - u)) <= 1.0 / TABLE_CELLS
 
 

@@ -65,5 +65,5 @@ def test_fill_ppf_agrees_with_the_scalar_ppf(code, params):
     p[: len(params)] = params
     u = np.random.default_rng(1).random(10_000)
     out = np.empty_like(u)
-    K.fill_ppf(u, code, p, np.zeros(1), out)
+    K.fill_ppf(u, code, p, np.zeros(1), out, np.empty_like(u))
     np.testing.assert_array_equal(out, [K.ppf(x, code, p, np.zeros(1)) for x in u])
