@@ -1,0 +1,61 @@
+"""Engine throughput and peak memory against a plain vectorised-numpy implementation.
+
+Trials per second come from pytest-benchmark's best round; peak memory from ``tracemalloc``
+in one separate, untimed run (numpy's allocations are traced; numba's scratch is negligible).
+"""
+from __future__ import annotations
+
+import os
+import tracemalloc
+
+import pytest
+from conftest import RESULTS
+from numpy_baseline import simulate_reference
+
+from simulator import simulate
+
+SIZES = [1_000_000, 10_000_000]
+if os.environ.get("KPOSIM_BENCH_LARGE"):
+    SIZES.append(100_000_000)
+THREADS = os.cpu_count() or 1
+
+
+def _peak_mib(fn) -> float:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def _measure(benchmark, name: str, trials: int, fn) -> None:
+    rounds = 3 if trials <= 10_000_000 else 1
+    benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=0)
+    best = benchmark.stats.stats.min
+    peak = _peak_mib(fn)
+    benchmark.extra_info.update(trials=trials, trials_per_s=trials / best, peak_mib=peak)
+    RESULTS[(name, trials)] = {"trials_per_s": trials / best, "peak_mib": peak}
+
+
+def _engine(reference, trials: int, threads: int):
+    # Exact statistics while the trials fit in memory (the default), streaming beyond.
+    return lambda: simulate(reference, trials=trials, seed=1, threads=threads)
+
+
+@pytest.mark.parametrize("trials", SIZES)
+def test_engine_one_thread(benchmark, reference, trials):
+    benchmark.group = f"{trials:,} trials"
+    _measure(benchmark, "engine, 1 thread", trials, _engine(reference, trials, 1))
+
+
+@pytest.mark.parametrize("trials", SIZES)
+def test_engine_all_threads(benchmark, reference, trials):
+    benchmark.group = f"{trials:,} trials"
+    _measure(benchmark, "engine, all threads", trials, _engine(reference, trials, THREADS))
+
+
+@pytest.mark.parametrize("trials", SIZES)
+def test_numpy_baseline(benchmark, trials):
+    benchmark.group = f"{trials:,} trials"
+    _measure(benchmark, "numpy baseline", trials, lambda: simulate_reference(trials, seed=1))
