@@ -107,6 +107,10 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
     except KeyboardInterrupt:
         click.echo("interrupted: no results written", err=True)
         sys.exit(130)
+    except engine.NonFiniteError as e:
+        raise BadInput(f"{scenario}: {e}") from None
+    for warning in summary["warnings"]:
+        click.echo(f"warning: {scenario}: {warning}", err=True)
     if not quiet:
         _print_summary(summary, target, elapsed)
 

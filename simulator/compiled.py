@@ -66,6 +66,7 @@ class CompiledModel:
     risk_last: np.ndarray  #: (R,) int64 last live year, 0-based, inclusive
     risk_freq_keys: np.ndarray  #: (R,) uint32 stream keys of the counts
     risk_sev_keys: np.ndarray  #: (R,) uint32 stream keys of the severities
+    warnings: tuple[str, ...] = ()  #: valid but extreme parameters, "path: message"
 
     @property
     def component_names(self) -> tuple[str, ...]:
@@ -123,9 +124,11 @@ def compile_scenario(s: Scenario) -> CompiledModel:
         cost_first.append(first)
         cost_last.append(last)
 
+    warnings = [f"{name}: {w}" for name, d in zip(names, dists) for w in d.warnings()]
     risk = {k: [] for k in ("fc", "fp", "sc", "sp", "ce", "cy", "first", "last", "fk", "sk")}
     for r in s.risks:
         base = f"risks[{quote(r.name)}]"
+        warnings += [f"{base}.severity: {w}" for w in r.severity.warnings()]
         fc, fp = r.frequency.compile(data)
         sc, sp = r.severity.compile(data)
         risk["fc"].append(fc)
@@ -174,4 +177,5 @@ def compile_scenario(s: Scenario) -> CompiledModel:
         risk_last=ints(risk["last"]),
         risk_freq_keys=np.asarray(risk["fk"], dtype=np.uint32),
         risk_sev_keys=np.asarray(risk["sk"], dtype=np.uint32),
+        warnings=tuple(warnings),
     )

@@ -89,6 +89,10 @@ class Distribution(BaseModel):
         """The kernel code and its 8 parameters (tables go into ``data``)."""
         raise NotImplementedError
 
+    def warnings(self) -> list[str]:
+        """Parameters that are valid but extreme enough to deserve a second look."""
+        return []
+
     def sample(self, size: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
         """``size`` draws through the engine's own inverse-CDF path (shape (size,)).
 
@@ -350,6 +354,16 @@ class Lognormal(Distribution):
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         return K.LOGNORMAL, _params(*self.log_params())
+
+    def warnings(self) -> list[str]:
+        mu, sigma = self.log_params()
+        if sigma <= 2.0:
+            return []
+        f = self.scipy()
+        return [f"{self.describe()} has sigma = {sigma:.2f} (of log x): a very heavy tail. Its "
+                f"mean is {f.mean():.4g}, {f.mean() / f.median():.3g} times its median "
+                f"{f.median():.4g}, and its 99th percentile is {f.ppf(0.99):.4g}; rare draws "
+                "will dominate the results. Check the range, or cap the loss."]
 
 
 class Beta(Distribution):

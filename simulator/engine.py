@@ -241,15 +241,20 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
         return ws.values
 
     pilot = compute(0).copy()  # the thread's scratch is reused by later chunks
+    if not np.isfinite(pilot[0]).all():
+        raise NonFiniteError(_non_finite_message(model, pilot, 0))
     shift = float(pilot[0].mean())
     streamer = None
     if not store_trials:
         log_rows = np.arange(2 + len(model.cost_names), n_rows) if len(model.risk_names) else []
-        streamer = Streamer.from_pilot(pilot, log_rows, CHECK_EVERY)
+        linear = 2 + n_comp  # the total risk loss row needs only its exceedance curve
+        streamer = Streamer.from_pilot(pilot[:linear], log_rows, CHECK_EVERY)
 
     def work(chunk: int) -> int:
         values = pilot if chunk == 0 else compute(chunk)
         s, ss = K.shifted_sums(values[0], shift)
+        if not math.isfinite(ss):
+            raise NonFiniteError(_non_finite_message(model, values, chunk))
         moments[chunk] = values.shape[1], s, ss
         if streamer is not None:
             streamer.add(chunk, values)
@@ -297,6 +302,22 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
         stream=streamer.finish() if streamer is not None else None,
         chunk_moments=moments[:done_chunks], moment_shift=shift, precision=stop,
         chunk_size=CHUNK_SIZE, bit_generator=BIT_GENERATOR)
+
+
+class NonFiniteError(ArithmeticError):
+    """A trial produced inf or nan (an overflowing heavy tail); names the responsible line."""
+
+
+def _non_finite_message(model: CompiledModel, values: np.ndarray, chunk: int) -> str:
+    rows = ["gross wage savings", *(f"{'costs' if i < len(model.cost_names) else 'risks'}"
+                                    f"[{name!r}]" for i, name in
+                                    enumerate(model.component_names))]
+    bad = [rows[i] for i in range(len(rows)) if not np.isfinite(values[1 + i]).all()]
+    where = ", ".join(bad) or "net savings"
+    return (f"the simulation overflowed: {where} reached inf or nan (chunk {chunk}). A "
+            "distribution's tail is too heavy for double precision (e.g. a lognormal with a "
+            "very large sigma, or a huge upper bound): narrow it or cap the loss "
+            "(cap_per_event / cap_per_year).")
 
 
 def _in_order(work: Callable[[int], int], chunks: range, pool: ThreadPoolExecutor | None,

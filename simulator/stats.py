@@ -196,7 +196,7 @@ class _Streamed:
 
     def exceedance(self, v: int) -> tuple[np.ndarray, np.ndarray]:
         row = int(np.flatnonzero(self.s.log_rows == v)[0])
-        return self.s.exceedance(row, self.s.n(v))
+        return self.s.exceedance(row, self.s.n(0))
 
 
 def _source(result: "SimulationResult") -> "_Exact | _Streamed":
@@ -248,6 +248,7 @@ def summarize(result: "SimulationResult") -> dict[str, Any]:
     }
     if result.precision is not None:
         out["precision"] = result.precision
+    out["warnings"] = list(result.model.warnings)
     return out
 
 

@@ -133,7 +133,8 @@ class Streamer:
 
     @classmethod
     def from_pilot(cls, pilot: np.ndarray, log_rows: np.ndarray, batch: int) -> "Streamer":
-        """Fix the histogram ranges from a pilot chunk's values (V, n)."""
+        """Fix the histogram ranges from a pilot chunk's values (V, n): the rows that get linear
+        histograms and scalars. Later chunks may carry more rows, for ``log_rows`` only."""
         # The central 99.98% of the pilot, widened by a quarter of its span each side: rare
         # extremes fall in the under/overflow bins, whose exact sums and counts are kept.
         mn, mx = np.quantile(pilot, [1e-4, 1 - 1e-4], axis=1)
@@ -162,8 +163,9 @@ class Streamer:
         (net, rest), logs = self._buffers()
         inv = 1.0 / self.width
         pending = self.pending[chunk % self.batch]
+        v = self.lo.size  # rows past these (total risk loss) only get the log histogram
         accumulate(values[:1], self.lo[:1], inv[:1], self.shift[:1], net, pending[:1])
-        accumulate(values[1:], self.lo[1:], inv[1:], self.shift[1:], rest, pending[1:])
+        accumulate(values[1:v], self.lo[1:], inv[1:], self.shift[1:], rest, pending[1:])
         if self.log_rows.size:
             accumulate_log(values[self.log_rows], logs)
 

@@ -187,3 +187,20 @@ def test_a_shorter_run_repeats_the_complete_chunks_of_a_longer_one(data_dir):
     short = simulate(s, trials=CHUNK_SIZE + 10, seed=4)
     long = simulate(s, trials=2 * CHUNK_SIZE, seed=4)
     assert np.array_equal(short.net_savings[:CHUNK_SIZE], long.net_savings[:CHUNK_SIZE])
+
+
+def test_an_overflowing_tail_fails_with_the_responsible_line():
+    from simulator.engine import NonFiniteError
+
+    risk = {"name": "Breach", "category": "breach", "frequency": {"dist": "poisson", "mean": 5},
+            "severity": {"dist": "lognormal", "mu": 700.0, "sigma": 3.0}}
+    with pytest.raises(NonFiniteError, match=r"risks\['Breach'\]"):
+        simulate(make(risks=[risk]), trials=1000, seed=1)
+
+
+def test_a_heavy_lognormal_tail_is_warned_about_with_its_mean_and_p99():
+    risk = {"name": "Breach", "category": "breach", "frequency": {"dist": "poisson", "mean": 0.1},
+            "severity": {"dist": "lognormal", "mu": 12.0, "sigma": 3.2}}
+    r = simulate(make(risks=[risk]), trials=1000, seed=1)
+    (warning,) = r.summary()["warnings"]
+    assert warning.startswith('risks["Breach"].severity: ') and "99th percentile" in warning
