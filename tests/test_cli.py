@@ -129,3 +129,23 @@ def test_bad_precision_exits_2(runner, scenario, tmp_path, value):
     res = run(runner, "run", scenario, "-o", tmp_path / "r", "--precision", value)
     assert res.exit_code == 2 and "--precision" in res.output
     assert not (tmp_path / "r").exists()
+
+
+def test_ctrl_c_stops_within_a_second_with_exit_130_and_writes_nothing(tmp_path, data_dir):
+    import signal
+    import time
+
+    out = tmp_path / "r"
+    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "run",
+                             str(data_dir / "minimal.toml"), "-n", "400000000", "-o", str(out),
+                             "--statistics", "streaming"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)  # imports and kernel loading, then well into the run
+    assert proc.poll() is None, proc.communicate()
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 1.5
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1] == "interrupted: no results written"
+    assert not out.exists() or not any(out.iterdir())
