@@ -177,6 +177,58 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
 
 
 @main.command()
+@click.argument("scenario", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--trials", "-n", type=click.IntRange(min=1, max=10_000_000), default=100_000,
+              show_default=True, help="Trials of each run (two runs per uncertain input).")
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=engine.DEFAULT_SEED,
+              show_default=True, help="Random seed; same seed, same results.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True,
+              help="Results go to OUT/<scenario file stem>/sensitivity/.")
+@click.option("--threads", "-t", type=click.IntRange(min=1), default=None,
+              help="Worker threads [default: all cores].")
+@click.option("--force", "-f", is_flag=True, help="Replace an existing sensitivity folder.")
+@click.option("--quiet", "-q", is_flag=True, help="No table.")
+def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
+                force: bool, quiet: bool) -> None:
+    """What drives net savings: tornado (P10/P90 swings), contribution to variance and tail
+    drivers, on common random numbers. Writes OUT/<stem>/sensitivity/."""
+    from .output import OutputExistsError, check_writable, results_dir, write_sensitivity
+    from .sensitivity import analyze
+
+    s = _load(str(scenario))
+    target = results_dir(out, scenario) / "sensitivity"
+    try:
+        check_writable(target, force)
+    except (OutputExistsError, PermissionError) as e:
+        raise BadInput(str(e)) from None
+    try:
+        analysis = analyze(s, trials=trials, seed=seed, threads=threads)
+        write_sensitivity(analysis, target, force=force)
+    except KeyboardInterrupt:
+        click.echo("interrupted: no results written", err=True)
+        sys.exit(130)
+    except engine.NonFiniteError as e:
+        raise BadInput(f"{scenario}: {e}") from None
+    if quiet:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    cur = analysis["currency"]
+    table = Table(title=f"{analysis['scenario']}: what moves mean net savings "
+                        f"(base {money(analysis['tornado']['base_mean'], cur)})",
+                  title_justify="left")
+    for col in ("input", "at P10", "at P90", "swing"):
+        table.add_column(col, justify="left" if col == "input" else "right")
+    for row in analysis["tornado"]["rows"][:15]:
+        table.add_row(row["input"], money(row["mean_at_p10"], cur), money(row["mean_at_p90"], cur),
+                      money(row["swing"], cur))
+    Console().print(table)
+    Console().print(f"results in {target}/")
+
+
+@main.command()
 @click.argument("scenarios", nargs=-1, required=True)
 def validate(scenarios: tuple[str, ...]) -> None:
     """Check scenario files without running them."""

@@ -181,7 +181,8 @@ MAX_TRIALS = 10**11
 def simulate(scenario: Scenario, trials: int = 1_000_000,
              seed: int = DEFAULT_SEED, threads: int | None = None, keep_inputs: bool = False,
              store_trials: bool | None = None, precision: Precision | None = None,
-             progress: Callable[[int], None] | None = None) -> SimulationResult:
+             progress: Callable[[int], None] | None = None,
+             model: CompiledModel | None = None) -> SimulationResult:
     """Run up to ``trials`` Monte Carlo trials of a scenario.
 
     Parameters
@@ -195,6 +196,8 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
         statistics in fixed memory. Default: keep them when they fit in 2 GiB.
     precision : stop early once the mean's 95% half-width meets this target.
     progress : called with the number of trials just finished, after each chunk.
+    model : the scenario's compiled form, if already built (or deliberately altered, as the
+        sensitivity analysis does to hold one input fixed).
 
     Returns a :class:`SimulationResult`. Money is present value in the scenario's currency.
     """
@@ -205,7 +208,7 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
                          f"{trials:.3g})")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a whole number >= 0 (got {seed!r})")
-    model = compile_scenario(scenario)
+    model = model if model is not None else compile_scenario(scenario)
     need = trials * bytes_per_trial(model, keep_inputs)
     if store_trials is None:
         store_trials = keep_inputs or need <= EXACT_LIMIT_BYTES

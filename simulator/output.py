@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,3 +72,38 @@ def write_results(result: "SimulationResult", target: Path, force: bool = False,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return summary
+
+
+def replace_folder(target: Path, force: bool, fill: Callable[[Path], None]) -> None:
+    """Build a folder with ``fill(tmp)`` in a hidden temporary folder beside ``target``, then
+    move it into place (replacing ``target`` only when ``force``). Nothing is left behind on
+    failure or interrupt."""
+    target = Path(target)
+    check_writable(target, force)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        fill(tmp)
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_sensitivity(analysis: dict[str, Any], target: Path, force: bool = False) -> None:
+    """Write ``sensitivity.json`` and the tornado, drivers and tail-driver charts to ``target``."""
+    from .plots.sensitivity import CHARTS
+    from .plots.style import save
+
+    def fill(tmp: Path) -> None:
+        write_json(tmp / "sensitivity.json", analysis)
+        for stem, plot in CHARTS.items():
+            save(plot(analysis), tmp, stem)
+
+    replace_folder(target, force, fill)

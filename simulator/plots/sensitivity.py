@@ -1,0 +1,107 @@
+"""Charts of what drives net savings: tornado, contribution to variance, tail drivers.
+
+They draw the dictionaries :func:`simulator.sensitivity.analyze` returns, never trials.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from . import style as s
+
+TOP = 12  #: bars shown at most; the rest are listed in sensitivity.json
+
+
+def _short(name: str, width: int = 48) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _subtitle(a: dict[str, Any], trials: int) -> str:
+    return f"{a['scenario']} · {trials:,} trials a run · present values in {a['currency']}"
+
+
+def plot_tornado(a: dict[str, Any]) -> Figure:
+    """Mean net savings with each input at its P10 and P90 (currency units), largest swing on
+    top, around the base mean."""
+    t = a["tornado"]
+    rows = t["rows"][:TOP][::-1]  # barh draws bottom-up
+    fig, ax = s.figure()
+    s.style_axes(ax, "x")
+    base = t["base_mean"]
+    y = np.arange(len(rows))
+    for i, r in enumerate(rows):
+        for value, colour, label in ((r["mean_at_p10"], s.SERIES[1], "Input at its P10"),
+                                     (r["mean_at_p90"], s.SERIES[0], "Input at its P90")):
+            ax.barh(i, value - base, left=base, color=colour, height=0.6,
+                    label=label if i == 0 else None)
+    ax.axvline(base, color=s.TEXT, linewidth=1.2)
+    ax.set_yticks(y, [_short(r["input"]) for r in rows], fontsize=s.NOTE_SIZE)
+    ax.xaxis.set_major_formatter(s.money_formatter(a["currency"]))
+    s.axis_labels(ax, f"Mean net savings over {s.years(a['horizon_years'])} (present value)")
+    if rows:
+        ax.legend(loc="lower right", frameon=False, fontsize=s.NOTE_SIZE)
+        top = t["rows"][0]
+        title = (f"{_short(top['input'], 40)} moves mean net savings by "
+                 f"{s.format_money(top['swing'], a['currency'])} between its P10 and P90")
+    else:
+        title = "No uncertain inputs: nothing to swing"
+    s.titles(ax, title, _subtitle(a, t["trials"]))
+    return fig
+
+
+def _ranked_bars(a: dict[str, Any], key: str, xlabel: str, title: str, fmt,
+                 by_sign: bool) -> Figure:
+    d = a["drivers"]
+    rows = sorted(d["rows"], key=lambda r: abs(r[key]), reverse=True)[:TOP][::-1]
+    fig, ax = s.figure()
+    s.style_axes(ax, "x")
+    values = np.array([r[key] for r in rows])
+    # By sign when the sign says which way net savings move; else one neutral colour.
+    colours = [s.LOSS if v < 0 else s.SAVING for v in values] if by_sign else s.SERIES[1]
+    ax.barh(np.arange(len(rows)), values, color=colours, height=0.6)
+    ax.axvline(0.0, color=s.TEXT, linewidth=1.0)
+    labels = [_short(r["name"]) + (" (total)" if r["kind"] == "component" else "") for r in rows]
+    ax.set_yticks(np.arange(len(rows)), labels, fontsize=s.NOTE_SIZE)
+    ax.xaxis.set_major_formatter(fmt)
+    s.axis_labels(ax, xlabel)
+    s.titles(ax, title, _subtitle(a, d["trials_used"]))
+    return fig
+
+
+def plot_drivers(a: dict[str, Any]) -> Figure:
+    """Contribution to variance of net savings (squared rank correlations normalised to 100%,
+    signed), inputs and component totals, largest first."""
+    rows = a["drivers"]["rows"]
+    if rows:
+        top = max(rows, key=lambda r: abs(r["contribution_to_variance"]))
+        title = (f"{_short(top['name'], 40)} drives "
+                 f"{abs(top['contribution_to_variance']):.0%} of the variation in net savings")
+    else:
+        title = "Nothing varies: no drivers"
+    return _ranked_bars(a, "contribution_to_variance",
+                        "Contribution to variance (sign: direction of the effect)", title,
+                        FuncFormatter(lambda v, _: f"{v:.0%}"), by_sign=True)
+
+
+def plot_tail_drivers(a: dict[str, Any]) -> Figure:
+    """How far each input and component sits from its usual value in the worst trials, in
+    standard deviations."""
+    d = a["drivers"]
+    rows = d["rows"]
+    pct = f"{d['alpha']:.0%}"
+    if rows:
+        top = max(rows, key=lambda r: abs(r["tail_shift_sd"]))
+        title = (f"In the worst {pct} of trials, {_short(top['name'], 40)} is "
+                 f"{abs(top['tail_shift_sd']):.1f} sd {'above' if top['tail_shift_sd'] > 0 else 'below'}"
+                 " its usual value")
+    else:
+        title = "Nothing varies: no tail drivers"
+    return _ranked_bars(a, "tail_shift_sd",
+                        f"Shift in the worst {pct} of trials (standard deviations)", title,
+                        FuncFormatter(lambda v, _: f"{v:+.1f}"), by_sign=False)
+
+
+CHARTS = {"tornado": plot_tornado, "drivers": plot_drivers, "tail_drivers": plot_tail_drivers}
