@@ -229,6 +229,94 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
 
 
 @main.command()
+@click.argument("scenario", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--param", "params", multiple=True, required=True, metavar="PATH=START:STOP:STEPS",
+              help='Parameter to sweep, e.g. risks["Data breach"].frequency.mean=0.01:0.1:10; '
+                   "give it twice for a 2-D grid.")
+@click.option("--trials", "-n", type=click.IntRange(min=1, max=100_000_000), default=100_000,
+              show_default=True, help="Trials at each grid point.")
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=engine.DEFAULT_SEED,
+              show_default=True, help="Random seed, shared by every point.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True,
+              help="Results go to OUT/<scenario file stem>/sweep/.")
+@click.option("--threads", "-t", type=click.IntRange(min=1), default=None,
+              help="Worker threads [default: all cores].")
+@click.option("--force", "-f", is_flag=True, help="Replace an existing sweep folder.")
+def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: Path,
+          threads: int | None, force: bool) -> None:
+    """Run SCENARIO over a 1-D or 2-D grid of parameter values on common random numbers;
+    writes sweep.csv, sweep.json and a chart to OUT/<stem>/sweep/."""
+    from .output import OutputExistsError, check_writable, results_dir, write_sweep
+    from .paths import PathError
+    from .sweep import Axis
+    from .sweep import sweep as run_sweep
+
+    s = _load(str(scenario))
+    if len(params) > 2:
+        raise BadInput("--param: give one or two parameters")
+    target = results_dir(out, scenario) / "sweep"
+    try:
+        axes = [Axis.parse(p) for p in params]
+        check_writable(target, force)
+        result = run_sweep(s, axes, trials=trials, seed=seed, threads=threads)
+        write_sweep(result, target, force=force)
+    except (PathError, OutputExistsError, PermissionError) as e:
+        raise BadInput(str(e)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: no results written", err=True)
+        sys.exit(130)
+    click.echo(f"{len(result['rows'])} grid points; results in {target}/")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--param", "path", required=True, metavar="PATH",
+              help='The parameter to solve for, e.g. risks["Data breach"].frequency.mean.')
+@click.option("--target", "target", required=True, metavar="STAT=VALUE",
+              help="mean=0 (mean net savings, currency) or prob_loss=0.2.")
+@click.option("--bracket", default=None, metavar="LO:HI",
+              help="Values of the parameter that enclose the answer [default: searched].")
+@click.option("--trials", "-n", type=click.IntRange(min=1, max=100_000_000), default=100_000,
+              show_default=True, help="Trials of each evaluation.")
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=engine.DEFAULT_SEED,
+              show_default=True, help="Random seed, shared by every evaluation.")
+@click.option("--threads", "-t", type=click.IntRange(min=1), default=None,
+              help="Worker threads [default: all cores].")
+def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trials: int,
+              seed: int, threads: int | None) -> None:
+    """Find the value of a parameter at which mean net savings or P(net loss) hits a target,
+    with its 95% Monte Carlo interval (Brent's method on common random numbers)."""
+    from .paths import PathError
+    from .sweep import TARGETS
+    from .sweep import breakeven as solve
+
+    s = _load(str(scenario))
+    stat, _, value = target.partition("=")
+    try:
+        goal = float(value)
+    except ValueError:
+        goal = None
+    if stat not in TARGETS or goal is None:
+        raise BadInput(f"--target {target!r}: expected mean=VALUE or prob_loss=VALUE")
+    limits = None
+    if bracket is not None:
+        try:
+            lo, hi = (float(x) for x in bracket.split(":"))
+            limits = (lo, hi)
+        except ValueError:
+            raise BadInput(f"--bracket {bracket!r}: expected LO:HI") from None
+    try:
+        r = solve(s, path, stat, goal, bracket=limits, trials=trials, seed=seed, threads=threads)
+    except (PathError, ValueError) as e:
+        raise BadInput(str(e)) from None
+    lo, hi = r["ci95"]
+    click.echo(f"{path} = {r['breakeven']:.6g} gives {stat} = {goal:g} "
+               f"(95% interval {lo:.6g} to {hi:.6g}; {r['evaluations']} runs of "
+               f"{trials:,} trials, seed {seed})")
+
+
+@main.command()
 @click.argument("scenarios", nargs=-1, required=True)
 def validate(scenarios: tuple[str, ...]) -> None:
     """Check scenario files without running them."""

@@ -107,3 +107,24 @@ def write_sensitivity(analysis: dict[str, Any], target: Path, force: bool = Fals
             save(plot(analysis), tmp, stem)
 
     replace_folder(target, force, fill)
+
+
+def write_sweep(result: dict[str, Any], target: Path, force: bool = False) -> None:
+    """Write ``sweep.json``, ``sweep.csv`` (one row per grid point) and the sweep chart."""
+    import csv
+
+    from .plots.style import save
+    from .plots.sweep import plot_sweep_heatmap, plot_sweep_line
+
+    def fill(tmp: Path) -> None:
+        write_json(tmp / "sweep.json", result)
+        with open(tmp / "sweep.csv", "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=list(result["rows"][0]))
+            writer.writeheader()
+            writer.writerows(result["rows"])
+        if len(result["parameters"]) == 1:
+            save(plot_sweep_line(result), tmp, "sweep")
+        else:
+            save(plot_sweep_heatmap(result), tmp, "sweep")
+
+    replace_folder(target, force, fill)
