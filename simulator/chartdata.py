@@ -41,3 +41,5 @@ class ChartData:
     exceedance: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     # Convergence of the mean: (trials so far, running mean, 95% half-width), per chunk.
     convergence: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    # Risk tolerance curve: (loss, largest acceptable P(total risk loss > loss)) points.
+    tolerance: list[tuple[float, float]] = field(default_factory=list)

@@ -102,6 +102,12 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
     started = time.perf_counter()
     try:
         result = _simulate_with_progress(s, trials, seed, threads, show, store, stop)
+        if s.controls and result.stored:
+            from dataclasses import replace
+
+            from .controls import control_returns
+
+            result = replace(result, controls=control_returns(result, threads))
         elapsed = time.perf_counter() - started
         summary = write_results(result, target, force=force)
     except KeyboardInterrupt:
@@ -167,6 +173,23 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
         table.add_row(f"  cost: {cat}", money(-cost, cur), "")
     console = Console()
     console.print(table)
+    for name, ctl in (summary.get("controls") or {}).items():
+        roc = ctl["return_on_control"]
+        console.print(f"control {name!r}: costs {money(ctl['cost'], cur)}, avoids "
+                      f"{money(ctl['loss_avoided'], cur)} of losses; return on control "
+                      f"{'n/a' if roc is None else f'{roc:.0%}'}; net savings "
+                      f"{money(ctl['net_savings_with'], cur)} with it, "
+                      f"{money(ctl['net_savings_without'], cur)} without")
+    tol = summary.get("tolerance")
+    if tol:
+        console.print(f"risk tolerance: {'PASS' if tol['pass'] else 'FAIL'}")
+        if "prob_loss" in tol:
+            t = tol["prob_loss"]
+            console.print(f"  P(net loss) {t['value']:.2%} vs limit {t['limit']:.2%} "
+                          f"(margin {t['margin']:+.2%})")
+        for t in tol.get("loss_exceedance", []):
+            console.print(f"  P(risk losses > {money(t['loss'], cur)}) {t['probability']:.2%} "
+                          f"vs limit {t['max_probability']:.2%} (margin {t['margin']:+.2%})")
     stop = summary.get("precision")
     if stop:
         verdict = "met" if stop["met"] else "NOT met (raise --trials)"

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels as K
-from .distributions import DataBuilder, Distribution
-from .scenario import Scenario
+from .distributions import Constant, DataBuilder, Distribution
+from .scenario import Control, Risk, Scenario
 
 COST_AMOUNT, COST_SHARE_OFFSHORE, COST_SHARE_ONSHORE, COST_SHARE_GROSS = 0, 1, 2, 3
 _SHARE_KIND = {"offshore_cost": COST_SHARE_OFFSHORE, "onshore_cost": COST_SHARE_ONSHORE,
@@ -61,6 +61,7 @@ class CompiledModel:
     risk_sev_code: np.ndarray  #: (R,) int64
     risk_sev_params: np.ndarray  #: (R, 8)
     risk_cap_event: np.ndarray  #: (R,) currency, inf where uncapped
+    risk_sev_scale: np.ndarray  #: (R,) factor on every loss per event (from controls)
     risk_cap_year: np.ndarray  #: (R,) currency, inf where uncapped
     risk_first: np.ndarray  #: (R,) int64 first live year, 0-based
     risk_last: np.ndarray  #: (R,) int64 last live year, 0-based, inclusive
@@ -81,6 +82,28 @@ class CompiledModel:
     def random_inputs(self) -> np.ndarray:
         """Indices of inputs that need random draws (not constants)."""
         return np.flatnonzero(self.input_codes != K.CONSTANT)
+
+
+def _controlled(r: Risk, controls: list[Control]) -> tuple[Distribution, float, float]:
+    """A risk as its controls leave it: frequency with the rate scaled, severity factor, and
+    the per-event cap (inf where none)."""
+    freq_factor, scale = 1.0, 1.0
+    cap = np.inf if r.cap_per_event is None else r.cap_per_event
+    for c in controls:
+        for e in c.effects:
+            if e.risk == r.name:
+                freq_factor *= e.frequency_factor
+                scale *= e.severity_factor
+                if e.cap_per_event is not None:
+                    cap = min(cap, e.cap_per_event)
+    frequency = r.frequency
+    if freq_factor != 1.0:
+        # Validation has checked the family can be scaled (poisson, bernoulli, neg. binomial).
+        if frequency.dist == "bernoulli":
+            frequency = frequency.model_copy(update={"p": frequency.p * freq_factor})
+        else:
+            frequency = frequency.model_copy(update={"mean_": frequency.mean_ * freq_factor})
+    return frequency, scale, cap
 
 
 def compile_scenario(s: Scenario) -> CompiledModel:
@@ -124,18 +147,30 @@ def compile_scenario(s: Scenario) -> CompiledModel:
         cost_first.append(first)
         cost_last.append(last)
 
+    for c in s.controls:
+        # A control's cost is one more cost line, in the "controls" category.
+        base = f"controls[{quote(c.name)}]"
+        cost_kind.append(COST_AMOUNT)
+        cost_input.append(add_input(f"{base}.cost", c.cost))
+        cost_growth.append(add_input(f"{base}.growth", Constant(value=0.0)))
+        cost_first.append(0)
+        cost_last.append(0 if c.timing == "once" else horizon - 1)
+
     warnings = [f"{name}: {w}" for name, d in zip(names, dists) for w in d.warnings()]
-    risk = {k: [] for k in ("fc", "fp", "sc", "sp", "ce", "cy", "first", "last", "fk", "sk")}
+    risk = {k: [] for k in ("fc", "fp", "sc", "sp", "ce", "cy", "first", "last", "fk", "sk",
+                            "scale")}
     for r in s.risks:
         base = f"risks[{quote(r.name)}]"
         warnings += [f"{base}.severity: {w}" for w in r.severity.warnings()]
-        fc, fp = r.frequency.compile(data)
+        frequency, scale, cap = _controlled(r, s.controls)
+        fc, fp = frequency.compile(data)
         sc, sp = r.severity.compile(data)
         risk["fc"].append(fc)
         risk["fp"].append(fp)
         risk["sc"].append(sc)
         risk["sp"].append(sp)
-        risk["ce"].append(np.inf if r.cap_per_event is None else r.cap_per_event)
+        risk["ce"].append(cap)
+        risk["scale"].append(scale)
         risk["cy"].append(np.inf if r.cap_per_year is None else r.cap_per_year)
         risk["first"].append((r.start_year or 1) - 1)
         risk["last"].append((r.end_year or horizon) - 1)
@@ -158,8 +193,8 @@ def compile_scenario(s: Scenario) -> CompiledModel:
         input_keys=np.asarray([stream_key(n) for n in names], dtype=np.uint32),
         data=data.array(),
         workforce=wf,
-        cost_names=tuple(c.name for c in s.costs),
-        cost_categories=tuple(c.category.value for c in s.costs),
+        cost_names=tuple(c.name for c in s.costs) + tuple(c.name for c in s.controls),
+        cost_categories=tuple(c.category.value for c in s.costs) + ("controls",) * len(s.controls),
         cost_kind=ints(cost_kind),
         cost_input=ints(cost_input),
         cost_growth=ints(cost_growth),
@@ -172,6 +207,7 @@ def compile_scenario(s: Scenario) -> CompiledModel:
         risk_sev_code=ints(risk["sc"]),
         risk_sev_params=rows(risk["sp"]),
         risk_cap_event=np.asarray(risk["ce"], dtype=np.float64),
+        risk_sev_scale=np.asarray(risk["scale"], dtype=np.float64),
         risk_cap_year=np.asarray(risk["cy"], dtype=np.float64),
         risk_first=ints(risk["first"]),
         risk_last=ints(risk["last"]),

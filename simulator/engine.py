@@ -116,6 +116,8 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> Non
         stream(seed, chunk, model.risk_sev_keys[r]).random(out=severity)
         K.fill_ppf(severity, int(model.risk_sev_code[r]), model.risk_sev_params[r], model.data,
                    severity, ws.tmp if total <= ws.n else np.empty(total))
+        if model.risk_sev_scale[r] != 1.0:
+            severity *= model.risk_sev_scale[r]
         K.event_losses(counts, severity, float(model.risk_cap_event[r]),
                        float(model.risk_cap_year[r]), model.discount[first:last + 1],
                        ws.components[n_costs + r])

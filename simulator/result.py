@@ -43,6 +43,7 @@ class SimulationResult:
     chunk_moments: np.ndarray | None = None  #: (chunks, 3) n, sum, sum of squares of net - shift
     moment_shift: float = 0.0
     precision: dict[str, Any] | None = None  #: the precision target and what was reached
+    controls: dict[str, Any] | None = None  #: each control's return, if evaluated
     created: str = field(default_factory=lambda: datetime.now(timezone.utc)
                          .isoformat(timespec="seconds"))
 

@@ -35,6 +35,7 @@ def _mass_below(d: Distribution, x: float) -> float:
 
 
 NEGLIGIBLE = 1e-9
+SCALABLE_FREQUENCIES = ("poisson", "bernoulli", "negative_binomial")
 
 
 class Category(str, Enum):
@@ -48,6 +49,7 @@ class Category(str, Enum):
     attrition = "attrition"
     exit = "exit"
     other = "other"
+    controls = "controls"  #: the cost of mitigations declared in [[controls]]
 
 
 class _Strict(BaseModel):
@@ -161,6 +163,48 @@ class Risk(_Strict):
         return self
 
 
+class Effect(_Strict):
+    """What a control does to one risk."""
+
+    risk: Name = Field(description="name of the risk it acts on")
+    frequency_factor: float = Field(1.0, ge=0, allow_inf_nan=False,
+                                    description="multiplies the risk's event rate (0.5 halves it)")
+    severity_factor: float = Field(1.0, ge=0, allow_inf_nan=False,
+                                   description="multiplies every loss per event")
+    cap_per_event: float | None = Field(None, gt=0, allow_inf_nan=False,
+                                        description="a new cap on the loss per event")
+
+
+class Control(_Strict):
+    """``[[controls]]``: a mitigation with a cost and effects on named risks. Results report
+    its return: (expected loss avoided - its cost) / its cost, on common random numbers."""
+
+    name: Name
+    cost: AnyDistribution = Field(description="currency, per year if yearly")
+    timing: Literal["once", "yearly"] = Field("yearly", description="\"once\" (year 1) or "
+                                              "\"yearly\" (every year of the horizon)")
+    effects: list[Effect] = Field(min_length=1, max_length=100)
+    description: str = ""
+
+
+class TolerancePoint(_Strict):
+    """One point of a tolerance curve: losses above ``loss`` may happen with probability at
+    most ``max_probability`` (over the horizon, present value)."""
+
+    loss: float = Field(gt=0, allow_inf_nan=False, description="currency")
+    max_probability: float = Field(ge=0, le=1, allow_inf_nan=False)
+
+
+class Tolerance(_Strict):
+    """``[tolerance]``: how much risk the organisation accepts. Results say pass or fail."""
+
+    max_prob_loss: float | None = Field(None, ge=0, le=1, allow_inf_nan=False,
+                                        description="largest acceptable P(net savings < 0)")
+    loss_exceedance: list[TolerancePoint] = Field(
+        default_factory=list, max_length=100,
+        description="points of the tolerance curve for total risk-event losses")
+
+
 class Scenario(_Strict):
     """A whole scenario file, validated. Build one with :func:`load_scenario`."""
 
@@ -168,6 +212,8 @@ class Scenario(_Strict):
     workforce: Workforce
     costs: list[CostLine] = Field(default_factory=list, max_length=1000)
     risks: list[Risk] = Field(default_factory=list, max_length=1000)
+    controls: list[Control] = Field(default_factory=list, max_length=100)
+    tolerance: Tolerance | None = None
 
     # Set by the loaders: where the scenario came from and the hash of its exact bytes.
     _source: str = PrivateAttr("<python>")
@@ -191,7 +237,37 @@ class Scenario(_Strict):
                         raise FieldError(f"{section}[{i}].{key}", f"must be within the horizon "
                                          f"1..{horizon} (got {value})")
         self._check_supports()
+        self._check_controls()
         return self
+
+    def _check_controls(self) -> None:
+        risks = {r.name: r for r in self.risks}
+        for i, c in enumerate(self.controls):
+            if c.name in {x.name for x in self.costs} | set(risks) or \
+                    [x.name for x in self.controls].count(c.name) > 1:
+                raise FieldError(f"controls[{i}].name", f"duplicate name {c.name!r}; cost "
+                                 "lines, risks and controls need unique names")
+            if _mass_below(c.cost, -1e-300) > NEGLIGIBLE:
+                raise FieldError(f"controls[{i}].cost", f"must be >= 0, but {c.cost.describe()} "
+                                 "can be negative")
+            for j, e in enumerate(c.effects):
+                where = f"controls[{i}].effects[{j}]"
+                if e.risk not in risks:
+                    raise FieldError(f"{where}.risk", f"no risk named {e.risk!r} (risks: "
+                                     f"{', '.join(map(repr, risks)) or 'none'})")
+                freq = risks[e.risk].frequency
+                if e.frequency_factor != 1.0 and freq.dist not in SCALABLE_FREQUENCIES:
+                    raise FieldError(f"{where}.frequency_factor", f"needs a poisson, bernoulli or "
+                                     f"negative_binomial frequency; {e.risk!r} has "
+                                     f"{freq.describe()}")
+                if freq.dist == "bernoulli" and freq.p * e.frequency_factor > 1:
+                    raise FieldError(f"{where}.frequency_factor", f"makes the yearly probability "
+                                     f"{freq.p * e.frequency_factor:g}, above 1")
+        if self.tolerance is not None:
+            losses = [p.loss for p in self.tolerance.loss_exceedance]
+            if losses != sorted(set(losses)):
+                raise FieldError("tolerance.loss_exceedance", "points must have increasing, "
+                                 "distinct losses")
 
     def _check_supports(self) -> None:
         wf = self.workforce

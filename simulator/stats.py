@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 Z95 = 1.959963984540054
 CATEGORY_ORDER = ("transition", "governance", "communication", "quality", "breach",
-                  "attrition", "exit", "other")
+                  "attrition", "exit", "other", "controls")
 
 
 def expected_shortfall(x: np.ndarray, alpha: float = 0.05) -> float:
@@ -248,8 +248,55 @@ def summarize(result: "SimulationResult") -> dict[str, Any]:
     }
     if result.precision is not None:
         out["precision"] = result.precision
+    if result.controls is not None:
+        out["controls"] = result.controls
+    if result.scenario.tolerance is not None:
+        out["tolerance"] = tolerance_check(result, src)
     out["warnings"] = list(result.model.warnings)
     return out
+
+
+def tolerance_check(result: "SimulationResult", src: "_Exact | _Streamed") -> dict[str, Any]:
+    """Pass or fail against the scenario's risk tolerance, each test with its margin (limit
+    minus value: negative when it fails)."""
+    tol = result.scenario.tolerance
+    out: dict[str, Any] = {}
+    ok = True
+    if tol.max_prob_loss is not None:
+        p = src.full(0)["prob_loss"] if isinstance(src, _Streamed) else prob_below(
+            result.net_savings, 0.0)
+        out["prob_loss"] = {"limit": tol.max_prob_loss, "value": p,
+                            "margin": tol.max_prob_loss - p, "pass": p <= tol.max_prob_loss}
+        ok &= p <= tol.max_prob_loss
+    points = []
+    if tol.loss_exceedance:
+        n_rows = 2 + len(result.model.component_names)
+        t, q = src.exceedance(n_rows) if len(result.model.risk_names) else (np.empty(0),
+                                                                            np.empty(0))
+        for point in tol.loss_exceedance:
+            p = _exceedance_at(result, src, t, q, point.loss)
+            points.append({"loss": point.loss, "max_probability": point.max_probability,
+                           "probability": p, "margin": point.max_probability - p,
+                           "pass": p <= point.max_probability})
+            ok &= p <= point.max_probability
+        out["loss_exceedance"] = points
+    out["pass"] = bool(ok)
+    return out
+
+
+def _exceedance_at(result: "SimulationResult", src: "_Exact | _Streamed", t: np.ndarray,
+                   q: np.ndarray, loss: float) -> float:
+    """P(total risk loss > loss): exact from the trials, or read off the streamed curve
+    (log-linear between its bin edges)."""
+    if not len(result.model.risk_names):
+        return 0.0
+    if isinstance(src, _Exact):
+        return float(np.mean(result.risk_losses > loss))
+    if t.size == 0 or loss > t[-1]:
+        return 0.0
+    if loss <= t[0]:
+        return float(q[0])
+    return float(np.interp(np.log(loss), np.log(t), q))
 
 
 def chart_data(result: "SimulationResult", bins: int = 120, quantiles: int = 1001) -> ChartData:
@@ -277,4 +324,6 @@ def chart_data(result: "SimulationResult", bins: int = 120, quantiles: int = 100
         mean=d["mean"], p5=d["p5"], p50=d["p50"], p95=d["p95"], prob_loss=d["prob_loss"],
         cvar_5=d["cvar_5"], quantile_levels=levels, quantile_values=qv,
         gross_mean=src.mean(1), category_costs=category_means(result), exceedance=exceedance,
-        convergence=convergence(result))
+        convergence=convergence(result),
+        tolerance=[(p.loss, p.max_probability) for p in result.scenario.tolerance.loss_exceedance]
+        if result.scenario.tolerance is not None else [])

@@ -62,7 +62,9 @@ def plot_loss_exceedance(d: ChartData) -> Figure:
                 color=s.TEXT if main else s.SERIES[i % n], linestyle="-" if i < n else "--",
                 linewidth=3.0 if main else 1.8, zorder=10 if main else 3)
     ax.set_xscale("log")
-    t_all = np.concatenate([c[0] for c in curves.values()])
+    breach = _draw_tolerance(ax, d, curves.get(ALL_RISKS))
+    t_all = np.concatenate([c[0] for c in curves.values()] +
+                           [np.array([x for x, _ in d.tolerance])])
     # Losses below 1/10,000 of the largest only repeat P(any loss): start the axis there.
     lo, hi = max(t_all.min(), t_all.max() * _SPAN), t_all.max()
     if hi > lo:
@@ -78,8 +80,34 @@ def plot_loss_exceedance(d: ChartData) -> Figure:
                   "Chance of losing more")
     ax.legend(loc="best", frameon=True, facecolor="white", edgecolor="none", framealpha=0.9,
               fontsize=s.NOTE_SIZE)
-    s.titles(ax, _finding(d, curves, horizon), s.context_line(d))
+    title = _finding(d, curves, horizon)
+    if d.tolerance:
+        title += ("; above the risk tolerance" if breach else "; within the risk tolerance")
+    s.titles(ax, title, s.context_line(d))
     return fig
+
+
+def _draw_tolerance(ax: Axes, d: ChartData, total: tuple[np.ndarray, np.ndarray] | None) -> bool:
+    """Draw the tolerance curve (a step through its points) and ring each point the total
+    curve exceeds; returns whether any is exceeded."""
+    if not d.tolerance:
+        return False
+    loss = np.array([x for x, _ in d.tolerance])
+    limit = np.array([p for _, p in d.tolerance]) * 100.0
+    ax.step(loss, limit, where="post", color=s.LOSS, linewidth=2.0, linestyle=(0, (4, 2)),
+            label="Risk tolerance", zorder=11)
+    ax.plot(loss, limit, "s", color=s.LOSS, markersize=6, zorder=11)
+    breach = False
+    if total is not None and total[0].size:
+        t, p = total
+        at = np.interp(np.log(loss), np.log(t), p * 100.0, left=p[0] * 100.0, right=0.0)
+        over = at > limit
+        if over.any():
+            breach = True
+            ax.plot(loss[over], at[over], "o", markersize=14, markerfacecolor="none",
+                    markeredgecolor=s.LOSS, markeredgewidth=2.0, zorder=12,
+                    label="Tolerance exceeded")
+    return breach
 
 
 def _finding(d: ChartData, curves: dict[str, tuple[np.ndarray, np.ndarray]],
