@@ -84,7 +84,7 @@ class CompiledModel:
         return np.flatnonzero(self.input_codes != K.CONSTANT)
 
 
-def _controlled(r: Risk, controls: list[Control]) -> tuple[Distribution, float, float]:
+def controlled_risk(r: Risk, controls: list[Control]) -> tuple[Distribution, float, float]:
     """A risk as its controls leave it: frequency with the rate scaled, severity factor, and
     the per-event cap (inf where none)."""
     freq_factor, scale = 1.0, 1.0
@@ -162,7 +162,7 @@ def compile_scenario(s: Scenario) -> CompiledModel:
     for r in s.risks:
         base = f"risks[{quote(r.name)}]"
         warnings += [f"{base}.severity: {w}" for w in r.severity.warnings()]
-        frequency, scale, cap = _controlled(r, s.controls)
+        frequency, scale, cap = controlled_risk(r, s.controls)
         fc, fp = frequency.compile(data)
         sc, sp = r.severity.compile(data)
         risk["fc"].append(fc)

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import stats
 
 from . import kernels as K
-from .compiled import CompiledModel, compile_scenario, quote
+from .compiled import CompiledModel, compile_scenario, controlled_risk, quote
 from .engine import DEFAULT_SEED, simulate
 from .scenario import Scenario
 
@@ -87,8 +87,10 @@ class Uncertain:
             return dataclasses.replace(model, input_codes=c["codes"], input_params=c["params"])
         if self.kind == "severity":
             c = const(model.risk_sev_code, model.risk_sev_params, self.index)
+            scale = model.risk_sev_scale.copy()
+            scale[self.index] = 1.0  # the held value already includes the controls' factor
             return dataclasses.replace(model, risk_sev_code=c["codes"],
-                                       risk_sev_params=c["params"])
+                                       risk_sev_params=c["params"], risk_sev_scale=scale)
         c = const(model.risk_freq_code, model.risk_freq_params, self.index)
         return dataclasses.replace(model, risk_freq_code=c["codes"], risk_freq_params=c["params"])
 
@@ -103,8 +105,9 @@ def uncertain_inputs(scenario: Scenario, model: CompiledModel) -> list[Uncertain
                              float(d.quantile(0.9))))
     for r, risk in enumerate(scenario.risks):
         base = f"risks[{quote(risk.name)}]"
-        for kind, d in (("frequency", risk.frequency), ("severity", risk.severity)):
-            lo, hi = float(d.quantile(0.1)), float(d.quantile(0.9))
+        frequency, scale, _ = controlled_risk(risk, scenario.controls)  # as controls leave it
+        for kind, d, factor in (("frequency", frequency, 1.0), ("severity", risk.severity, scale)):
+            lo, hi = float(d.quantile(0.1)) * factor, float(d.quantile(0.9)) * factor
             if lo != hi:
                 out.append(Uncertain(f"{base}.{kind}", kind, r, lo, hi))
     return out
