@@ -339,6 +339,125 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
                f"{trials:,} trials, seed {seed})")
 
 
+@main.command("compare")
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--trials", "-n", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="Monte Carlo trials of each option.")
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=engine.DEFAULT_SEED,
+              show_default=True, help="Random seed, shared by every option.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True,
+              help="Results go to OUT/compare-<stem>-<stem>[...]/.")
+@click.option("--threads", "-t", type=click.IntRange(min=1), default=None,
+              help="Worker threads [default: all cores]. Results do not depend on it.")
+@click.option("--names", default=None, metavar="A,B,...",
+              help="Labels of the options in tables and charts [default: file stems].")
+@click.option("--force", "-f", is_flag=True, help="Replace an existing results folder.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or tables.")
+def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Path,
+                    threads: int | None, names: str | None, force: bool, quiet: bool) -> None:
+    """Compare two or more options (scenario files) on common random numbers: per-option
+    figures, and for each pair the per-trial difference and P(A beats B). Writes
+    comparison.json and charts to OUT/compare-<stem>-<stem>[...]/."""
+    from .compare import check_options, compare, write_comparison
+    from .output import OutputExistsError, check_writable
+
+    if len(scenarios) < 2:
+        raise BadInput(f"compare needs at least two scenario files (got {len(scenarios)})")
+    loaded = [_load(str(p)) for p in scenarios]
+    stems = [p.stem for p in scenarios]
+    if names is not None:
+        labels = [n.strip() for n in names.split(",")]
+        if len(labels) != len(scenarios) or not all(labels):
+            raise BadInput(f"--names: give {len(scenarios)} non-empty labels separated by "
+                           f"commas (got {names!r})")
+    else:  # file stems; a file given twice gets "(2)"
+        labels = [st if stems[:i].count(st) == 0 else f"{st} ({stems[:i].count(st) + 1})"
+                  for i, st in enumerate(stems)]
+    target = out / ("compare-" + "-".join(stems))
+    try:
+        check_options(loaded, labels, trials)
+        check_writable(target, force)
+    except (ValueError, OutputExistsError, PermissionError) as e:
+        raise BadInput(str(e)) from None
+
+    show = not quiet and sys.stderr.isatty()
+    if not quiet and not _cache_is_warm():
+        click.echo("compiling kernels (first run only)...", err=True)
+    started = time.perf_counter()
+    try:
+        if show:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
+                          transient=True) as bar:
+                task = bar.add_task("compare", total=trials * len(loaded))
+                result = compare(loaded, labels, trials=trials, seed=seed, threads=threads,
+                                 progress=lambda k: bar.update(task, advance=k))
+        else:
+            result = compare(loaded, labels, trials=trials, seed=seed, threads=threads)
+        summary = write_comparison(result, target, force=force, keys=stems)
+    except KeyboardInterrupt:
+        click.echo("interrupted: no results written", err=True)
+        sys.exit(130)
+    except engine.NonFiniteError as e:
+        raise BadInput(str(e)) from None
+    for warning in summary["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    if not quiet:
+        _print_comparison(summary, target, time.perf_counter() - started)
+
+
+def _print_comparison(summary: dict, target: Path, elapsed: float) -> None:
+    """One column per option, then one per pair; each figure with its 95% interval."""
+    from rich.console import Console
+    from rich.table import Table
+
+    cur, z = summary["currency"], 1.959963984540054
+
+    def pm(value: float, half: float) -> str:
+        return f"{money(value, cur)}\n± {money(abs(half), cur)}"
+
+    def half(ci: list[float]) -> float:
+        return (ci[1] - ci[0]) / 2
+
+    table = Table(title=f"Net savings of each option (present value, {cur}, "
+                        f"{summary['trials']:,} trials each; ± 95% interval)",
+                  title_justify="left")
+    table.add_column("figure")
+    for o in summary["options"]:
+        table.add_column(o["name"], justify="right", overflow="fold")
+    rows = [("Expected net savings", lambda s: pm(s["mean"], z * s["stderr"])),
+            ("P5 net savings", lambda s: pm(s["p5"], half(s["percentile_ci95"]["p5"]))),
+            ("P95 net savings", lambda s: pm(s["p95"], half(s["percentile_ci95"]["p95"]))),
+            ("Chance of a net loss",
+             lambda s: f"{s['prob_loss']:.1%}\n± {z * s['prob_loss_stderr']:.2%}"),
+            ("Mean of the worst 5% (CVaR)", lambda s: money(s["cvar_5"], cur))]
+    for label, cell in rows:
+        table.add_row(label, *(cell(o["net_savings"]) for o in summary["options"]),
+                      end_section=True)
+
+    pairs = Table(title="Each pair: A minus B, trial by trial, on common random numbers",
+                  title_justify="left")
+    pairs.add_column("figure")
+    for p in summary["pairs"]:
+        pairs.add_column(f"{p['a']}\nminus {p['b']}", justify="right", overflow="fold")
+    rows = [("Mean difference", lambda p: pm(p["mean_difference"], z * p["stderr"])),
+            ("Chance A beats B",
+             lambda p: f"{p['prob_a_beats_b']:.1%}\n± {z * p['prob_a_beats_b_stderr']:.2%}"),
+            ("P5 of the difference", lambda p: pm(p["p5"], half(p["percentile_ci95"]["p5"]))),
+            ("P95 of the difference",
+             lambda p: pm(p["p95"], half(p["percentile_ci95"]["p95"]))),
+            ("Std. error of the mean difference", lambda p: money(p["stderr"], cur)),
+            ("  if run independently", lambda p: money(p["stderr_independent"], cur))]
+    for label, cell in rows:
+        pairs.add_row(label, *(cell(p) for p in summary["pairs"]), end_section=True)
+    console = Console()
+    console.print(table)
+    console.print(pairs)
+    console.print(f"results in {target}/ ({elapsed:.1f} s)")
+
+
 @main.command()
 @click.argument("scenarios", nargs=-1, required=True)
 def validate(scenarios: tuple[str, ...]) -> None:

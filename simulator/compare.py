@@ -1,0 +1,395 @@
+"""Compare options (Manila vs Bangalore vs keep in-house) on common random numbers.
+
+Every option is simulated with the same seed. The engine keys each input's random stream by
+its parameter path (``workforce.onshore_cost_per_fte``, ``risks["Quality failure"].frequency``),
+so an input that means the same thing in two scenarios draws the same uniforms in the same
+trial: the per-trial difference between two options reflects the decision, not sampling noise,
+and the mean difference is known far more precisely than from two independent runs.
+
+The statistics are functions over plain arrays (as SALib's are): :func:`pair_stats` and
+:func:`independent_stderr`; :func:`compare` runs the simulations and returns a
+:class:`Comparison`, whose :meth:`~Comparison.summary` is ``comparison.json``.
+
+What common random numbers share, exactly (see docs/reproducibility.md):
+
+* an input drawn once per trial shares its uniform with every option that has an input of the
+  same path, whatever its distribution there (the two values are then comonotone);
+* a risk's yearly counts share uniforms year by year, so options with different horizons agree
+  on the years they have in common;
+* a risk's severities are drawn in event order, so they line up trial by trial only where the
+  two options' event counts agree (same frequency distribution); otherwise they stay valid but
+  are no longer paired.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import engine
+from .compiled import CompiledModel, compile_scenario, quote
+from .engine import DEFAULT_SEED, simulate
+from .result import SimulationResult
+from .scenario import Scenario
+from .stats import Z95, describe, percentile_ci
+
+MAX_MEMORY_BYTES = engine.MAX_MEMORY_BYTES
+"""Most memory all options' kept trials may take together (every trial of every option is
+kept, since the differences are taken trial by trial)."""
+DIFF_PERCENTILES = (5, 25, 50, 75, 95)
+QUANTILE_LEVELS = 1001
+"""Points of each option's quantile grid kept for the S-curves."""
+HIST_BINS = 120
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics over plain arrays
+
+
+def independent_stderr(a: np.ndarray, b: np.ndarray) -> float:
+    """Standard error of mean(a) - mean(b) had ``a`` and ``b`` been drawn independently:
+    sqrt(var(a)/n_a + var(b)/n_b), sample variances (ddof=1). For contrast with
+    :func:`pair_stats`'s paired standard error."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    va = float(a.var(ddof=1)) / a.size if a.size > 1 else 0.0
+    vb = float(b.var(ddof=1)) / b.size if b.size > 1 else 0.0
+    return math.sqrt(va + vb)
+
+
+def pair_stats(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
+    """How option A compares with option B, trial by trial.
+
+    Parameters
+    ----------
+    a, b : (n,) arrays of the two options' net savings in the same trials (common random
+        numbers), currency units.
+
+    Returns a dict (money in currency units, probabilities in [0, 1]):
+
+    * ``mean_difference``: mean of a - b; ``stderr``: its standard error from the per-trial
+      differences, std(a - b, ddof=1) / sqrt(n); ``ci95``: mean ± 1.96 stderr;
+    * ``stderr_independent``: :func:`independent_stderr` of a and b, what two independent runs
+      would give; ``variance_reduction``: (stderr_independent / stderr)², None when stderr is 0;
+    * ``prob_a_beats_b``: P(a > b) strictly, with ``prob_a_beats_b_stderr``;
+      ``prob_tie``: P(a == b); ``prob_a_at_least_b``: P(a >= b);
+    * ``std``, ``min``, ``max`` and percentiles ``p5``..``p95`` of a - b, with
+      ``percentile_ci95`` (order-statistic 95% intervals).
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 1 or a.size == 0:
+        raise ValueError(f"a and b must be non-empty 1-d arrays of the same trials (got shapes "
+                         f"{a.shape} and {b.shape})")
+    n = a.size
+    d = a - b
+    mean = float(d.mean())
+    std = float(d.std(ddof=1)) if n > 1 else 0.0
+    stderr = std / math.sqrt(n)
+    indep = independent_stderr(a, b)
+    wins = int(np.count_nonzero(d > 0))
+    ties = int(np.count_nonzero(d == 0))
+    p_win = wins / n
+    pcts = np.percentile(d, DIFF_PERCENTILES)
+    out: dict[str, Any] = {
+        "mean_difference": mean,
+        "stderr": stderr,
+        "ci95": [mean - Z95 * stderr, mean + Z95 * stderr],
+        "stderr_independent": indep,
+        "variance_reduction": (indep / stderr) ** 2 if stderr > 0 else None,
+        "prob_a_beats_b": p_win,
+        "prob_a_beats_b_stderr": math.sqrt(p_win * (1 - p_win) / n),
+        "prob_tie": ties / n,
+        "prob_a_at_least_b": (wins + ties) / n,
+        "std": std,
+        "min": float(d.min()),
+        "max": float(d.max()),
+    }
+    out.update({f"p{p}": float(v) for p, v in zip(DIFF_PERCENTILES, pcts)})
+    out["percentile_ci95"] = percentile_ci(d, DIFF_PERCENTILES)
+    return out
+
+
+def random_streams(model: CompiledModel) -> set[str]:
+    """Parameter paths of a compiled scenario's random streams: its uncertain inputs and each
+    risk's ``.frequency`` and ``.severity``."""
+    names = {model.input_names[i] for i in model.random_inputs}
+    for r in model.risk_names:
+        names |= {f"risks[{quote(r)}].frequency", f"risks[{quote(r)}].severity"}
+    return names
+
+
+def memory_needed(models: Sequence[CompiledModel], trials: int, keep_inputs: bool = False) -> int:
+    """Bytes that keeping every trial of every option takes, plus the scratch arrays of the
+    pairwise differences."""
+    kept = sum(engine.bytes_per_trial(m, keep_inputs) for m in models)
+    return int(trials) * (kept + 3 * 8)
+
+
+def check_memory(models: Sequence[CompiledModel], trials: int, keep_inputs: bool = False) -> None:
+    """Raise ValueError if the options' trials would not fit in :data:`MAX_MEMORY_BYTES`."""
+    need = memory_needed(models, trials, keep_inputs)
+    if need > MAX_MEMORY_BYTES:
+        per = memory_needed(models, 1, keep_inputs)
+        raise ValueError(f"{trials:,} trials of {len(models)} options would need "
+                         f"{need / 2**30:.1f} GiB to keep every trial (limit "
+                         f"{MAX_MEMORY_BYTES / 2**30:.0f} GiB); use at most "
+                         f"{MAX_MEMORY_BYTES // per:,} trials")
+
+
+# ---------------------------------------------------------------------------------------------
+# Chart data: small arrays only
+
+
+@dataclass(frozen=True)
+class OptionCurve:
+    """One option's figures for the comparison charts (money in currency units)."""
+
+    name: str
+    quantile_levels: np.ndarray  #: (Q,) increasing levels in [0, 1]
+    quantile_values: np.ndarray  #: (Q,) net savings at those levels
+    mean: float
+    p5: float
+    p25: float
+    p50: float
+    p75: float
+    p95: float
+    prob_loss: float
+
+
+@dataclass(frozen=True)
+class PairHistogram:
+    """Histogram of the per-trial difference ``a - b`` of one pair of options."""
+
+    a: str
+    b: str
+    edges: np.ndarray  #: (B+1,) bin edges, currency units
+    counts: np.ndarray  #: (B,) int64 trials per bin, ties (a == b) left out
+    below: int  #: trials left of the first edge (the histogram covers the central 99%)
+    above: int  #: trials right of the last edge
+    mean: float
+    stderr: float
+    prob_a_beats_b: float
+    prob_tie: float
+
+
+@dataclass(frozen=True)
+class CompareChartData:
+    """Everything the comparison charts draw from; no per-trial arrays."""
+
+    currency: str
+    horizon_years: tuple[int, ...]  #: per option
+    trials: int
+    options: tuple[OptionCurve, ...]
+    pairs: tuple[PairHistogram, ...]
+
+
+def _difference_histogram(d: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Bin edges and counts of the non-zero differences (ties are reported apart), and the
+    trials left and right of the range."""
+    # The central 99%, as the single-run histogram does, widened to show zero.
+    lo, hi = np.quantile(d, (0.005, 0.995))
+    lo, hi = float(min(lo, 0.0)), float(max(hi, 0.0))
+    if hi <= lo:  # every difference zero
+        lo, hi = -1.0, 1.0
+    elif lo == 0.0:  # a little of the other side, so trials behind zero still show
+        lo = -0.04 * hi
+    elif hi == 0.0:
+        hi = -0.04 * lo
+    # Bins of equal width with an edge at zero, so no bin holds both winners.
+    width = (hi - lo) / bins
+    k_lo, k_hi = math.floor(lo / width + 1e-9), math.ceil(hi / width - 1e-9)
+    edges = np.arange(k_lo, k_hi + 1) * width
+    counts, edges = np.histogram(d[d != 0], bins=edges)
+    return (edges, counts.astype(np.int64), int(np.count_nonzero(d < edges[0])),
+            int(np.count_nonzero(d > edges[-1])))
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a comparison
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Options simulated on common random numbers. ``results[i]`` is option ``names[i]``'s
+    run (every trial kept); pairs are (i, j) for i < j, difference option i minus option j."""
+
+    names: tuple[str, ...]
+    results: tuple[SimulationResult, ...]
+    trials: int
+    seed: int
+    created: str = field(default_factory=lambda: datetime.now(timezone.utc)
+                         .isoformat(timespec="seconds"))
+
+    @property
+    def currency(self) -> str:
+        return self.results[0].scenario.scenario.currency
+
+    @property
+    def pairs(self) -> list[tuple[int, int]]:
+        """Index pairs (i, j), i < j, in order."""
+        return list(itertools.combinations(range(len(self.names)), 2))
+
+    def net(self, i: int) -> np.ndarray:
+        """(trials,) net savings of option ``i``."""
+        return self.results[i].net_savings
+
+    def difference(self, i: int, j: int) -> np.ndarray:
+        """(trials,) net savings of option i minus option j, trial by trial."""
+        return self.net(i) - self.net(j)
+
+    def warnings(self) -> list[str]:
+        """Differences between the options that a reader of the numbers should know."""
+        out = []
+        infos = [r.scenario.scenario for r in self.results]
+        for attr, what, note in (
+                ("horizon_years", "horizons", "each option's net savings are the present value "
+                                              "over its own horizon"),
+                ("discount_rate", "discount rates", "each option is discounted at its own rate"),
+                ("cash_flow_timing", "cash-flow timings", "each option is discounted with its "
+                                                          "own timing")):
+            values = [getattr(x, attr) for x in infos]
+            if len(set(values)) > 1:
+                listing = ", ".join(f"{n}: {v}" for n, v in zip(self.names, values))
+                out.append(f"the options have different {what} ({listing}); {note}")
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """The dictionary written to ``comparison.json``. Money: present values, currency."""
+        options = []
+        for name, r in zip(self.names, self.results):
+            info = r.scenario.scenario
+            stats = describe(r.net_savings)
+            stats["percentile_ci95"] = percentile_ci(r.net_savings)
+            options.append({"name": name, "scenario": info.name, "source": r.scenario.source,
+                            "horizon_years": info.horizon_years,
+                            "discount_rate": info.discount_rate, "net_savings": stats})
+        pairs = []
+        for i, j in self.pairs:
+            shared = random_streams(self.results[i].model) & random_streams(self.results[j].model)
+            pairs.append({"a": self.names[i], "b": self.names[j],
+                          "difference": "a - b (net savings, per trial)",
+                          **pair_stats(self.net(i), self.net(j)),
+                          "shared_random_inputs": sorted(shared)})
+        provenance = self.results[0].provenance()  # version, chunking, generator, libraries
+        provenance.pop("scenario_sha256")
+        provenance.update({
+            "seed": self.seed, "trials": self.trials, "created": self.created,
+            "common_random_numbers": "one seed for every option; streams keyed by input name",
+            "scenarios": [{"name": n, "source": r.scenario.source,
+                           "scenario_sha256": r.scenario.sha256}
+                          for n, r in zip(self.names, self.results)]})
+        return {
+            "currency": self.currency,
+            "trials": self.trials,
+            "seed": self.seed,
+            "options": options,
+            "pairs": pairs,
+            "warnings": self.warnings(),
+            "provenance": provenance,
+        }
+
+    def chart_data(self, bins: int = HIST_BINS,
+                   quantiles: int = QUANTILE_LEVELS) -> CompareChartData:
+        """Reduce the comparison to the small arrays its charts are drawn from."""
+        levels = np.linspace(0.0, 1.0, quantiles)
+        curves = []
+        for name, r in zip(self.names, self.results):
+            x = r.net_savings
+            qv = np.quantile(x, levels)
+            p5, p25, p50, p75, p95 = np.interp((0.05, 0.25, 0.5, 0.75, 0.95), levels, qv)
+            curves.append(OptionCurve(
+                name=name, quantile_levels=levels, quantile_values=qv, mean=float(x.mean()),
+                p5=float(p5), p25=float(p25), p50=float(p50), p75=float(p75), p95=float(p95),
+                prob_loss=float(np.count_nonzero(x < 0)) / x.size))
+        hists = []
+        for i, j in self.pairs:
+            d = self.difference(i, j)
+            edges, counts, below, above = _difference_histogram(d, bins)
+            n = d.size
+            hists.append(PairHistogram(
+                a=self.names[i], b=self.names[j], edges=edges, counts=counts, below=below,
+                above=above, mean=float(d.mean()),
+                stderr=float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0,
+                prob_a_beats_b=float(np.count_nonzero(d > 0)) / n,
+                prob_tie=float(np.count_nonzero(d == 0)) / n))
+        return CompareChartData(
+            currency=self.currency,
+            horizon_years=tuple(r.scenario.scenario.horizon_years for r in self.results),
+            trials=self.trials, options=tuple(curves), pairs=tuple(hists))
+
+
+def check_options(scenarios: Sequence[Scenario], names: Sequence[str], trials: int,
+                  keep_inputs: bool = False) -> list[CompiledModel]:
+    """Raise ValueError unless the options can be compared: at least two, one distinct name
+    each, one currency, a valid trial count whose trials all fit in memory. Returns the
+    compiled scenarios."""
+    if len(scenarios) < 2:
+        raise ValueError(f"compare needs at least two options (got {len(scenarios)})")
+    if len(names) != len(scenarios):
+        raise ValueError(f"{len(names)} names for {len(scenarios)} scenarios")
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if list(names).count(n) > 1})
+        raise ValueError(f"option names must be distinct (repeated: {', '.join(dupes)})")
+    currencies = {s.scenario.currency for s in scenarios}
+    if len(currencies) > 1:
+        raise ValueError(f"options must share a currency to be compared (got "
+                         f"{', '.join(sorted(currencies))})")
+    if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1:
+        raise ValueError(f"trials must be a whole number >= 1 (got {trials!r})")
+    models = [compile_scenario(s) for s in scenarios]
+    check_memory(models, trials, keep_inputs)
+    return models
+
+
+def compare(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
+            trials: int = 1_000_000, seed: int = DEFAULT_SEED, threads: int | None = None,
+            keep_inputs: bool = False,
+            progress: Callable[[int], None] | None = None) -> Comparison:
+    """Simulate every option with the same seed (common random numbers) and keep every trial.
+
+    Parameters
+    ----------
+    scenarios : two or more validated scenarios, all in the same currency.
+    names : a distinct label per option (default: the scenario names).
+    trials : trials per option (>= 1); all options' trials must fit in
+        :data:`MAX_MEMORY_BYTES` together (ValueError otherwise, before anything runs).
+    seed : non-negative integer, used for every option.
+    threads : worker threads (default: all cores); does not change the results.
+    keep_inputs : also keep each option's drawn inputs (``results[i].inputs``).
+    progress : called with the number of trials just finished, option after option.
+    """
+    scenarios = list(scenarios)
+    names = [s.name for s in scenarios] if names is None else [str(n) for n in names]
+    models = check_options(scenarios, names, trials, keep_inputs)
+    results = tuple(simulate(s, trials=int(trials), seed=seed, threads=threads,
+                             keep_inputs=keep_inputs, store_trials=True, progress=progress,
+                             model=m)
+                    for s, m in zip(scenarios, models))
+    return Comparison(names=tuple(names), results=results, trials=int(trials), seed=int(seed))
+
+
+def write_comparison(comparison: Comparison, target: Path, force: bool = False,
+                     keys: Sequence[str] | None = None, charts: bool = True) -> dict[str, Any]:
+    """Write ``comparison.json`` and the comparison charts into ``target``, all or nothing (a
+    hidden temporary folder beside it, moved into place when complete; an existing ``target``
+    is replaced only with ``force``). ``keys``: short file-name keys of the options for the
+    difference charts. Returns the summary."""
+    from .output import replace_folder, write_json
+    from .plots.compare import write_compare_charts
+
+    summary = comparison.summary()
+
+    def fill(tmp: Path) -> None:
+        write_json(tmp / "comparison.json", summary)
+        if charts:
+            write_compare_charts(comparison.chart_data(), tmp, keys=keys)
+
+    replace_folder(Path(target), force, fill)
+    return summary
