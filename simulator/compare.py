@@ -16,9 +16,9 @@ What common random numbers share, exactly (see docs/reproducibility.md):
   same path, whatever its distribution there (the two values are then comonotone);
 * a risk's yearly counts share uniforms year by year, so options with different horizons agree
   on the years they have in common;
-* a risk's severities are drawn in event order, so they line up trial by trial only where the
-  two options' event counts agree (same frequency distribution); otherwise they stay valid but
-  are no longer paired.
+* a risk's first event in a (year, trial) draws its severity from a uniform tied to that
+  (year, trial), so it is paired whatever the two options' counts; second and later events in
+  the same year draw in event order and are paired only where the counts agree.
 """
 from __future__ import annotations
 

@@ -66,7 +66,8 @@ class CompiledModel:
     risk_first: np.ndarray  #: (R,) int64 first live year, 0-based
     risk_last: np.ndarray  #: (R,) int64 last live year, 0-based, inclusive
     risk_freq_keys: np.ndarray  #: (R,) uint32 stream keys of the counts
-    risk_sev_keys: np.ndarray  #: (R,) uint32 stream keys of the severities
+    risk_sev_keys: np.ndarray  #: (R,) uint32 stream keys of the second and later severities
+    risk_first_keys: np.ndarray  #: (R,) uint32 stream keys of each (year, trial)'s first severity
     warnings: tuple[str, ...] = ()  #: valid but extreme parameters, "path: message"
 
     @property
@@ -158,7 +159,7 @@ def compile_scenario(s: Scenario) -> CompiledModel:
 
     warnings = [f"{name}: {w}" for name, d in zip(names, dists) for w in d.warnings()]
     risk = {k: [] for k in ("fc", "fp", "sc", "sp", "ce", "cy", "first", "last", "fk", "sk",
-                            "scale")}
+                            "sk1", "scale")}
     for r in s.risks:
         base = f"risks[{quote(r.name)}]"
         warnings += [f"{base}.severity: {w}" for w in r.severity.warnings()]
@@ -176,6 +177,7 @@ def compile_scenario(s: Scenario) -> CompiledModel:
         risk["last"].append((r.end_year or horizon) - 1)
         risk["fk"].append(stream_key(f"{base}.frequency"))
         risk["sk"].append(stream_key(f"{base}.severity"))
+        risk["sk1"].append(stream_key(f"{base}.severity.first"))
 
     def ints(x: list) -> np.ndarray:
         return np.asarray(x, dtype=np.int64)
@@ -213,5 +215,6 @@ def compile_scenario(s: Scenario) -> CompiledModel:
         risk_last=ints(risk["last"]),
         risk_freq_keys=np.asarray(risk["fk"], dtype=np.uint32),
         risk_sev_keys=np.asarray(risk["sk"], dtype=np.uint32),
+        risk_first_keys=np.asarray(risk["sk1"], dtype=np.uint32),
         warnings=tuple(warnings),
     )

@@ -62,6 +62,7 @@ class Workspace:
         self.u = np.empty(n)
         self.tmp = np.empty(2 * n)
         self.u_counts = np.empty((years, n))
+        self.u_first = np.empty((years, n))
         self.counts = np.empty((years, n), dtype=np.int64)
         self.severity = np.empty(4 * n)
 
@@ -113,7 +114,11 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> Non
         total = K.event_counts(u, int(model.risk_freq_code[r]), model.risk_freq_params[r],
                                model.data, counts, ws.tmp)
         severity = ws.severities(total)
-        stream(seed, chunk, model.risk_sev_keys[r]).random(out=severity)
+        first_u = ws.u_first[:last - first + 1]
+        stream(seed, chunk, model.risk_first_keys[r]).random(out=first_u)
+        n_events_after_first = total - int(np.count_nonzero(counts))
+        rest = stream(seed, chunk, model.risk_sev_keys[r]).random(n_events_after_first)
+        K.severity_uniforms(counts, first_u, rest, severity)
         K.fill_ppf(severity, int(model.risk_sev_code[r]), model.risk_sev_params[r], model.data,
                    severity, ws.tmp if total <= ws.n else np.empty(total))
         if model.risk_sev_scale[r] != 1.0:

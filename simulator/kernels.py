@@ -296,6 +296,31 @@ def event_counts(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray,
 
 
 @nb.njit(**_jit)
+def severity_uniforms(counts: np.ndarray, first: np.ndarray, rest: np.ndarray,
+                      out: np.ndarray) -> None:
+    """Uniforms for every event, in event order (year by year, trial by trial): a trial's
+    first event in a year takes ``first[t, i]``, later ones the next of ``rest``.
+
+    Tying the first (for rare risks, almost every) event's draw to its (year, trial) keeps
+    severities paired between two scenarios whose event counts differ elsewhere: common
+    random numbers for a control that changes a rate, or options with different frequencies.
+    """
+    j = 0
+    m = 0
+    for t in range(counts.shape[0]):
+        for i in range(counts.shape[1]):
+            k = counts[t, i]
+            if k == 0:
+                continue
+            out[j] = first[t, i]
+            j += 1
+            for _ in range(k - 1):
+                out[j] = rest[m]
+                m += 1
+                j += 1
+
+
+@nb.njit(**_jit)
 def event_losses(counts: np.ndarray, severity: np.ndarray, cap_event: float, cap_year: float,
                  disc: np.ndarray, out: np.ndarray) -> None:
     """Present value of one risk's losses per trial.
