@@ -459,6 +459,17 @@ def _print_comparison(summary: dict, target: Path, elapsed: float) -> None:
 
 
 @main.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files, for editors that validate and complete TOML
+    (kposim schema > kposim.schema.json; see docs/vscode.md)."""
+    import json
+
+    from .schema import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command()
 @click.argument("scenarios", nargs=-1, required=True)
 def validate(scenarios: tuple[str, ...]) -> None:
     """Check scenario files without running them."""

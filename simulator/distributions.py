@@ -159,7 +159,10 @@ class Constant(Distribution):
     """Always ``value``. A bare number in a scenario file means this."""
 
     dist: Literal["constant"] = "constant"
-    value: Finite
+    value: Finite = Field(description="the value every draw takes")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [5, {"dist": "constant",
+                                                                  "value": 5}]})
 
     def scipy(self) -> Any:
         return stats.uniform(loc=self.value, scale=0.0)
@@ -190,8 +193,11 @@ class Uniform(Distribution):
     """Every value between ``min`` and ``max`` equally likely."""
 
     dist: Literal["uniform"]
-    min: Finite
-    max: Finite
+    min: Finite = Field(description="smallest value")
+    max: Finite = Field(description="largest value, > min")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"dist": "uniform", "min": 0.03, "max": 0.05}]})
 
     @model_validator(mode="after")
     def _check(self) -> "Uniform":
@@ -207,9 +213,9 @@ class Uniform(Distribution):
 
 
 class _ThreePoint(Distribution):
-    min: Finite
-    mode: Finite
-    max: Finite
+    min: Finite = Field(description="smallest possible value")
+    mode: Finite = Field(description="most likely value, min <= mode <= max")
+    max: Finite = Field(description="largest possible value, > min")
 
     @model_validator(mode="after")
     def _check(self) -> "_ThreePoint":
@@ -226,6 +232,9 @@ class Triangular(_ThreePoint):
 
     dist: Literal["triangular"]
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"dist": "triangular", "min": 3, "mode": 6, "max": 12}]})
+
     def scipy(self) -> Any:
         w = self.max - self.min
         return stats.triang(c=(self.mode - self.min) / w, loc=self.min, scale=w)
@@ -240,9 +249,11 @@ class Pert(_ThreePoint):
     how strongly the mode pulls (mean = (min + lambda * mode + max) / (lambda + 2))."""
 
     dist: Literal["pert"]
-    lambda_: Finite = Field(4.0, alias="lambda", gt=0)
+    lambda_: Finite = Field(4.0, alias="lambda", gt=0,
+                            description="weight of the mode; larger is more peaked")
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, json_schema_extra={"examples": [
+        {"dist": "pert", "min": 30_000, "mode": 36_000, "max": 50_000}]})
 
     def scipy(self) -> Any:
         w = self.max - self.min
@@ -263,12 +274,14 @@ class Normal(Distribution):
     (draws outside are impossible, not clipped, so the mean moves accordingly)."""
 
     dist: Literal["normal"]
-    mean_: Finite = Field(alias="mean")
-    sd: Finite = Field(gt=0)
-    min: Finite | None = None
-    max: Finite | None = None
+    mean_: Finite = Field(alias="mean", description="mean before truncation")
+    sd: Finite = Field(gt=0, description="standard deviation before truncation")
+    min: Finite | None = Field(None, description="lower truncation bound; default none")
+    max: Finite | None = Field(None, description="upper truncation bound, > min; default none")
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, json_schema_extra={"examples": [
+        {"dist": "normal", "mean": 120_000, "sd": 8_000},
+        {"dist": "normal", "mean": 10, "sd": 2, "min": 0, "max": 20}]})
 
     @model_validator(mode="after")
     def _check(self) -> "Normal":
@@ -313,14 +326,26 @@ class Normal(Distribution):
 class Lognormal(Distribution):
     """Lognormal, given either as ``mu``, ``sigma`` (mean and standard deviation of log x) or as
     a range ``low``, ``high`` holding the central ``confidence`` share of the probability
-    (default 0.9: low and high are the 5th and 95th percentiles)."""
+    (default 0.9: low and high are the 5th and 95th percentiles). Give one pair, not both.
+    A run warns when sigma is above 2: the mean is then over 7 times the median."""
 
     dist: Literal["lognormal"]
-    mu: Finite | None = None
-    sigma: Finite | None = Field(None, gt=0)
-    low: Finite | None = Field(None, gt=0)
-    high: Finite | None = Field(None, gt=0)
-    confidence: Finite | None = Field(None, gt=0, lt=1)
+    mu: Finite | None = Field(None, description="mean of log x (the median is e^mu); "
+                              "with sigma")
+    sigma: Finite | None = Field(None, gt=0, description="standard deviation of log x; "
+                                 "with mu")
+    low: Finite | None = Field(None, gt=0, description="lower end of the range: the "
+                               "(1 - confidence) / 2 quantile; with high")
+    high: Finite | None = Field(None, gt=0, description="upper end of the range: the "
+                                "(1 + confidence) / 2 quantile, > low; with low")
+    confidence: Finite | None = Field(None, gt=0, lt=1, description="share of the probability "
+                                      "between low and high; default 0.9; only with low and "
+                                      "high")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"dist": "lognormal", "low": 150_000, "high": 600_000},
+        {"dist": "lognormal", "low": 1_500, "high": 15_000, "confidence": 0.8},
+        {"dist": "lognormal", "mu": 12.206, "sigma": 2.5}]})
 
     @model_validator(mode="after")
     def _check(self) -> "Lognormal":
@@ -370,10 +395,13 @@ class Beta(Distribution):
     """Beta with shapes ``a``, ``b``, stretched from [0, 1] to [``min``, ``max``]."""
 
     dist: Literal["beta"]
-    a: Finite = Field(gt=0)
-    b: Finite = Field(gt=0)
-    min: Finite = 0.0
-    max: Finite = 1.0
+    a: Finite = Field(gt=0, description="first shape parameter (alpha)")
+    b: Finite = Field(gt=0, description="second shape parameter (beta)")
+    min: Finite = Field(0.0, description="where the [0, 1] range starts after stretching")
+    max: Finite = Field(1.0, description="where the [0, 1] range ends after stretching, > min")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"dist": "beta", "a": 2, "b": 5, "min": 0.03, "max": 0.27}]})
 
     @model_validator(mode="after")
     def _check(self) -> "Beta":
@@ -392,8 +420,11 @@ class Gamma(Distribution):
     """Gamma with ``shape`` k and ``scale`` theta (mean k * theta, variance k * theta^2)."""
 
     dist: Literal["gamma"]
-    shape: Finite = Field(gt=0)
-    scale: Finite = Field(gt=0)
+    shape: Finite = Field(gt=0, description="shape k")
+    scale: Finite = Field(gt=0, description="scale theta, in the unit of the values")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"dist": "gamma", "shape": 4, "scale": 25_000}]})
 
     def scipy(self) -> Any:
         return stats.gamma(self.shape, scale=self.scale)
@@ -406,12 +437,14 @@ class Poisson(Distribution):
     """Poisson count with ``mean`` events (per year, where it is a frequency)."""
 
     dist: Literal["poisson"]
-    mean_: Finite = Field(alias="mean", ge=0, le=1e6)
+    mean_: Finite = Field(alias="mean", ge=0, le=1e6, description="expected count "
+                          "(events per year, where it is a frequency)")
 
     def integer_valued(self) -> bool:
         return True
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, json_schema_extra={"examples": [
+        {"dist": "poisson", "mean": 1.5}]})
 
     def scipy(self) -> Any:
         return stats.poisson(self.mean_)
@@ -427,7 +460,9 @@ class Bernoulli(Distribution):
     """1 with probability ``p``, else 0 (as a frequency: at most one event a year)."""
 
     dist: Literal["bernoulli"]
-    p: Finite = Field(ge=0, le=1)
+    p: Finite = Field(ge=0, le=1, description="probability of a 1")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"dist": "bernoulli", "p": 0.03}]})
 
     def integer_valued(self) -> bool:
         return True
@@ -444,13 +479,15 @@ class NegativeBinomial(Distribution):
     (a Poisson whose rate is gamma-distributed; large r approaches a Poisson)."""
 
     dist: Literal["negative_binomial"]
-    mean_: Finite = Field(alias="mean", gt=0, le=1e6)
-    dispersion: Finite = Field(gt=0)
+    mean_: Finite = Field(alias="mean", gt=0, le=1e6, description="expected count")
+    dispersion: Finite = Field(gt=0, description="r: variance = mean + mean^2 / r; smaller "
+                               "is more over-dispersed")
 
     def integer_valued(self) -> bool:
         return True
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, json_schema_extra={"examples": [
+        {"dist": "negative_binomial", "mean": 6.5, "dispersion": 5}]})
 
     def scipy(self) -> Any:
         r = self.dispersion
@@ -489,8 +526,13 @@ class Discrete(_Tabled):
     """One of ``values`` with probabilities proportional to ``weights`` (default equal)."""
 
     dist: Literal["discrete"]
-    values: list[Finite] = Field(min_length=1, max_length=100_000)
-    weights: list[Finite] | None = None
+    values: list[Finite] = Field(min_length=1, max_length=100_000,
+                                 description="the possible values")
+    weights: list[Finite] | None = Field(None, description="relative probabilities, one per "
+                                         "value, >= 0 and not all 0; default all equal")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"dist": "discrete", "values": [0, 1, 2], "weights": [0.85, 0.12, 0.03]}]})
 
     @model_validator(mode="after")
     def _check(self) -> "Discrete":
@@ -516,7 +558,12 @@ class Empirical(_Tabled):
     """Resamples observed ``values``: each observation equally likely (a bootstrap)."""
 
     dist: Literal["empirical"]
-    values: list[Finite] = Field(min_length=1, max_length=1_000_000)
+    values: list[Finite] = Field(min_length=1, max_length=1_000_000,
+                                 description="the observations, each drawn with probability "
+                                 "1 / (number of values)")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"dist": "empirical", "values": [4, 6, 6, 7, 9, 12]}]})
 
     def _table(self) -> tuple[np.ndarray, np.ndarray]:
         v = np.sort(np.asarray(self.values, dtype=float))

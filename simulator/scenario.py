@@ -64,7 +64,7 @@ CategoryField = Annotated[Category, Field(strict=False)]
 class ScenarioInfo(_Strict):
     """``[scenario]``: what is being decided, over how long, in which currency."""
 
-    name: Name
+    name: Name = Field(description="shown in reports and charts")
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
     horizon_years: int = Field(ge=1, le=30, description="years simulated")
     discount_rate: float = Field(0.0, ge=0.0, lt=1.0, allow_inf_nan=False,
@@ -72,11 +72,14 @@ class ScenarioInfo(_Strict):
     cash_flow_timing: Literal["start", "mid", "end"] = Field(
         "start", description="when in the year cash flows fall: year t is discounted by "
         "(1 + r)^-(t - 1), (1 + r)^-(t - 0.5) or (1 + r)^-t")
-    description: str = ""
+    description: str = Field("", description="free text")
 
 
 class Workforce(_Strict):
-    """``[workforce]``: the wage-savings side. Levels are drawn once per trial."""
+    """``[workforce]``: the wage-savings side. Levels are drawn once per trial.
+
+    FTE counts, costs per FTE and ramp-up months must not be able to go negative, and a
+    growth rate must stay above -1 (truncate a normal with ``min`` where needed)."""
 
     onshore_fte: AnyDistribution = Field(description="staff whose work moves (FTE)")
     onshore_cost_per_fte: AnyDistribution = Field(
@@ -91,20 +94,33 @@ class Workforce(_Strict):
 
 
 class CostLine(_Strict):
-    """``[[costs]]``: a known cost, as an amount or as a yearly share of a wage bill."""
+    """``[[costs]]``: a known cost, as an amount or as a yearly share of a wage bill.
 
-    name: Name
-    category: CategoryField
-    timing: Literal["once", "yearly"]
-    amount: AnyDistribution | None = Field(None, description="currency, per year if yearly")
+    Give either ``amount`` or both ``share_of`` and ``share``. A ``once`` cost takes ``year``
+    (not ``start_year``/``end_year``); a ``yearly`` cost takes ``start_year`` and ``end_year``
+    (not ``year``). Years lie within the horizon; amounts and shares must not be able to go
+    negative, and ``growth`` must stay above -1."""
+
+    name: Name = Field(description="unique across cost lines, risks and controls")
+    category: CategoryField = Field(description="what the cost is about; results are "
+                                    "grouped by it")
+    timing: Literal["once", "yearly"] = Field(description="\"once\": paid in `year`; "
+                                              "\"yearly\": paid every year from start_year "
+                                              "to end_year")
+    amount: AnyDistribution | None = Field(None, description="currency (per year if "
+                                           "yearly)")
     share_of: Literal["offshore_cost", "onshore_cost", "gross_savings"] | None = Field(
         None, description="what a share is of, in the same year")
-    share: AnyDistribution | None = Field(None, description="0.04 = 4%")
-    growth: AnyDistribution = Field(0.0, description="yearly escalation of an amount, 0.03 = 3%")
+    share: AnyDistribution | None = Field(None, description="fraction of share_of, "
+                                          "0.04 = 4%")
+    growth: AnyDistribution = Field(0.0, description="yearly escalation of an amount from its "
+                                    "first year, 0.03 = 3%; not applied to a share")
     year: int | None = Field(None, ge=1, description="year of a one-off cost, default 1")
-    start_year: int | None = Field(None, ge=1, description="first year of a yearly cost")
-    end_year: int | None = Field(None, ge=1, description="last year of a yearly cost")
-    description: str = ""
+    start_year: int | None = Field(None, ge=1, description="first year of a yearly cost, "
+                                   "default 1")
+    end_year: int | None = Field(None, ge=1, description="last year of a yearly cost, default "
+                                 "the last year of the horizon")
+    description: str = Field("", description="free text")
 
     @model_validator(mode="after")
     def _check(self) -> "CostLine":
@@ -118,6 +134,10 @@ class CostLine(_Strict):
                              "onshore_cost or gross_savings)")
         elif self.share is None:
             raise FieldError("share", "missing: share_of needs a share")
+        if self.share_of is not None and not (self.growth.dist == "constant"
+                                              and self.growth.value == 0.0):
+            raise FieldError("growth", "growth goes with amount; a share already follows the "
+                             "growth of what it is a share of")
         if self.timing == "once" and (self.start_year or self.end_year):
             raise FieldError("start_year", "start_year/end_year go with timing = \"yearly\"; "
                              "a one-off cost takes year")
@@ -131,19 +151,29 @@ class CostLine(_Strict):
 
 
 class Risk(_Strict):
-    """``[[risks]]``: uncertain events, a count per year times a loss per event."""
+    """``[[risks]]``: uncertain events, a count per year times a loss per event.
 
-    name: Name
-    category: CategoryField
+    A year's loss is min(sum of min(severity, cap_per_event), cap_per_year). ``frequency``
+    must be a count distribution (poisson, bernoulli, negative_binomial, or a constant or
+    discrete with whole, non-negative numbers); ``severity`` must not be able to go
+    negative."""
+
+    name: Name = Field(description="unique across cost lines, risks and controls")
+    category: CategoryField = Field(description="what the risk is about; results are "
+                                    "grouped by it")
     frequency: AnyDistribution = Field(description="events per year (a count distribution)")
     severity: AnyDistribution = Field(description="loss per event, currency")
     cap_per_event: float | None = Field(None, gt=0, allow_inf_nan=False,
-                                        description="liability cap or insurance limit per event")
+                                        description="liability cap or insurance limit per "
+                                        "event, currency; default none")
     cap_per_year: float | None = Field(None, gt=0, allow_inf_nan=False,
-                                       description="cap on the year's total loss")
-    start_year: int | None = Field(None, ge=1, description="first year the risk is live")
-    end_year: int | None = Field(None, ge=1, description="last year the risk is live")
-    description: str = ""
+                                       description="cap on the year's total loss, currency; "
+                                       "default none")
+    start_year: int | None = Field(None, ge=1, description="first year the risk is live, "
+                                   "default 1")
+    end_year: int | None = Field(None, ge=1, description="last year the risk is live, default "
+                                 "the last year of the horizon")
+    description: str = Field("", description="free text")
 
     @model_validator(mode="after")
     def _check(self) -> "Risk":
@@ -164,27 +194,34 @@ class Risk(_Strict):
 
 
 class Effect(_Strict):
-    """What a control does to one risk."""
+    """What a control does to one risk. A ``frequency_factor`` other than 1 needs a poisson,
+    bernoulli or negative_binomial frequency (and must keep a bernoulli's p at most 1)."""
 
     risk: Name = Field(description="name of the risk it acts on")
     frequency_factor: float = Field(1.0, ge=0, allow_inf_nan=False,
-                                    description="multiplies the risk's event rate (0.5 halves it)")
+                                    description="multiplies the risk's event rate (0.5 halves "
+                                    "it): a poisson or negative_binomial mean, a bernoulli p")
     severity_factor: float = Field(1.0, ge=0, allow_inf_nan=False,
                                    description="multiplies every loss per event")
     cap_per_event: float | None = Field(None, gt=0, allow_inf_nan=False,
-                                        description="a new cap on the loss per event")
+                                        description="a new cap on the loss per event, "
+                                        "currency; the lower of it and the risk's own applies")
 
 
 class Control(_Strict):
     """``[[controls]]``: a mitigation with a cost and effects on named risks. Results report
-    its return: (expected loss avoided - its cost) / its cost, on common random numbers."""
+    its return: (expected loss avoided - its cost) / its cost, on common random numbers.
 
-    name: Name
+    Its cost becomes a cost line in the category ``controls``; it must not be able to go
+    negative."""
+
+    name: Name = Field(description="unique across cost lines, risks and controls")
     cost: AnyDistribution = Field(description="currency, per year if yearly")
     timing: Literal["once", "yearly"] = Field("yearly", description="\"once\" (year 1) or "
                                               "\"yearly\" (every year of the horizon)")
-    effects: list[Effect] = Field(min_length=1, max_length=100)
-    description: str = ""
+    effects: list[Effect] = Field(min_length=1, max_length=100,
+                                  description="what it does to each risk it acts on")
+    description: str = Field("", description="free text")
 
 
 class TolerancePoint(_Strict):
@@ -192,11 +229,14 @@ class TolerancePoint(_Strict):
     most ``max_probability`` (over the horizon, present value)."""
 
     loss: float = Field(gt=0, allow_inf_nan=False, description="currency")
-    max_probability: float = Field(ge=0, le=1, allow_inf_nan=False)
+    max_probability: float = Field(ge=0, le=1, allow_inf_nan=False,
+                                   description="largest acceptable P(total risk losses > loss)")
 
 
 class Tolerance(_Strict):
-    """``[tolerance]``: how much risk the organisation accepts. Results say pass or fail."""
+    """``[tolerance]``: how much risk the organisation accepts. Results say pass or fail.
+
+    ``loss_exceedance`` points must have increasing, distinct losses."""
 
     max_prob_loss: float | None = Field(None, ge=0, le=1, allow_inf_nan=False,
                                         description="largest acceptable P(net savings < 0)")
@@ -208,12 +248,17 @@ class Tolerance(_Strict):
 class Scenario(_Strict):
     """A whole scenario file, validated. Build one with :func:`load_scenario`."""
 
-    scenario: ScenarioInfo
-    workforce: Workforce
-    costs: list[CostLine] = Field(default_factory=list, max_length=1000)
-    risks: list[Risk] = Field(default_factory=list, max_length=1000)
-    controls: list[Control] = Field(default_factory=list, max_length=100)
-    tolerance: Tolerance | None = None
+    scenario: ScenarioInfo = Field(description="what is decided, over how long, in which "
+                                   "currency")
+    workforce: Workforce = Field(description="the wage bills on both sides")
+    costs: list[CostLine] = Field(default_factory=list, max_length=1000,
+                                  description="known cost lines")
+    risks: list[Risk] = Field(default_factory=list, max_length=1000,
+                              description="uncertain events: count per year x loss per event")
+    controls: list[Control] = Field(default_factory=list, max_length=100,
+                                    description="mitigations, with a cost and effects on risks")
+    tolerance: Tolerance | None = Field(None, description="the risk appetite results are "
+                                        "checked against")
 
     # Set by the loaders: where the scenario came from and the hash of its exact bytes.
     _source: str = PrivateAttr("<python>")
@@ -537,7 +582,7 @@ def _allowed_keys(loc: tuple) -> list[str]:
     if model is None:
         return []
     if model is Scenario:
-        return ["scenario", "workforce", "costs", "risks"]
+        return [f.alias or k for k, f in Scenario.model_fields.items()]
     if _field_is_distribution(loc):
         return []
     keys = [f.alias or k for k, f in model.model_fields.items()]

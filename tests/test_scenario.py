@@ -106,3 +106,14 @@ def test_missing_file_directory_and_bad_encoding_are_scenario_errors(tmp_path):
 def test_empty_file_lists_the_missing_sections():
     msg = problems("")
     assert "scenario: missing required key" in msg and "workforce: missing required key" in msg
+
+
+def test_growth_on_a_share_is_refused(base):
+    text = base.replace('share = { dist = "uniform", min = 0.03, max = 0.05 }',
+                        'share = { dist = "uniform", min = 0.03, max = 0.05 }\ngrowth = 0.1')
+    assert "costs[1].growth: growth goes with amount" in problems(text)
+
+
+def test_unknown_top_level_key_lists_every_section(base):
+    msg = problems(base.replace("[workforce]", "[workforc]"))
+    assert "allowed: scenario, workforce, costs, risks, controls, tolerance" in msg
