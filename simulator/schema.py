@@ -16,7 +16,6 @@ checked by ``kposim validate`` only; the reference lists them with each section.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import re
 import sys

@@ -1,7 +1,7 @@
 """The numba kernels' building blocks against scipy's reference implementations."""
 import numpy as np
 import pytest
-from scipy import special, stats
+from scipy import special
 
 from simulator import kernels as K
 from simulator.distributions import DataBuilder, parse

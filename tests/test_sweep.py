@@ -1,10 +1,8 @@
 """Sweeps and break-even search against closed forms, and the parameter-path syntax."""
-import math
-
 import numpy as np
 import pytest
 
-from simulator import load_scenario, scenario_from_dict, simulate
+from simulator import scenario_from_dict, simulate
 from simulator.paths import PathError, parse, with_value
 from simulator.sweep import Axis, breakeven, sweep
 
