@@ -6,9 +6,15 @@ or a billion.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+
+_ARRAYS = ("hist_edges", "hist_counts", "quantile_levels", "quantile_values")
+_SCALARS = ("scenario_name", "currency", "horizon_years", "trials", "mean", "p5", "p50", "p95",
+            "prob_loss", "cvar_5", "gross_mean")
 
 
 @dataclass(frozen=True)
@@ -43,3 +49,32 @@ class ChartData:
     convergence: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     # Risk tolerance curve: (loss, largest acceptable P(total risk loss > loss)) points.
     tolerance: list[tuple[float, float]] = field(default_factory=list)
+
+    def save(self, path: Path) -> None:
+        """Write to ``path`` as a compressed ``.npz`` (plain arrays and one JSON string, no
+        pickles), so a report can be redrawn later without re-running the simulation."""
+        meta = {k: getattr(self, k) for k in _SCALARS}
+        meta.update(category_costs=self.category_costs, exceedance=list(self.exceedance),
+                    tolerance=[list(p) for p in self.tolerance],
+                    convergence=self.convergence is not None)
+        arrays = {k: np.asarray(getattr(self, k)) for k in _ARRAYS}
+        for i, (t, p) in enumerate(self.exceedance.values()):
+            arrays[f"exceedance_{i}_t"], arrays[f"exceedance_{i}_p"] = t, p
+        if self.convergence is not None:
+            for name, a in zip(("n", "mean", "half"), self.convergence):
+                arrays[f"convergence_{name}"] = a
+        with open(path, "wb") as f:
+            np.savez_compressed(f, meta=np.array(json.dumps(meta)), **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> "ChartData":
+        """Read what :meth:`save` wrote."""
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            exceedance = {label: (z[f"exceedance_{i}_t"], z[f"exceedance_{i}_p"])
+                          for i, label in enumerate(meta["exceedance"])}
+            convergence = (tuple(z[f"convergence_{k}"] for k in ("n", "mean", "half"))
+                           if meta["convergence"] else None)
+            return cls(**{k: meta[k] for k in _SCALARS}, **{k: z[k] for k in _ARRAYS},
+                       category_costs=meta["category_costs"], exceedance=exceedance,
+                       convergence=convergence, tolerance=[tuple(p) for p in meta["tolerance"]])

@@ -71,15 +71,25 @@ def _cache_is_warm() -> bool:
               show_default=True, help="exact keeps every trial in memory; streaming uses fixed "
                                       "memory (histograms); auto keeps trials up to 2 GiB.")
 @click.option("--force", "-f", is_flag=True, help="Replace an existing results folder.")
+@click.option("--save-trials", is_flag=True,
+              help="Also write every trial (net savings, costs, risks, drawn inputs) to "
+                   "trials.npz, for audit. Keeps all trials in memory.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or table.")
 def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
-        precision: str | None, statistics: str, force: bool, quiet: bool) -> None:
-    """Simulate SCENARIO and write summary.json and charts to OUT/<stem>/."""
+        precision: str | None, statistics: str, force: bool, save_trials: bool,
+        quiet: bool) -> None:
+    """Simulate SCENARIO and write summary.json, summary.csv, charts and the decision report
+    (report.html, report.pdf) to OUT/<stem>/."""
     from .output import OutputExistsError, check_writable, results_dir, write_results
 
     s = _load(str(scenario))
     target = results_dir(out, scenario)
     store = {"auto": None, "exact": True, "streaming": False}[statistics]
+    if save_trials:
+        if statistics == "streaming":
+            raise BadInput("--save-trials keeps every trial; it cannot be combined with "
+                           "--statistics streaming")
+        store = True
     try:
         stop = engine.Precision.parse(precision) if precision is not None else None
     except ValueError as e:
@@ -88,11 +98,12 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
         raise BadInput(f"--trials must be at most {engine.MAX_TRIALS:,} (got {trials:,})")
     try:
         check_writable(target, force)
-        need = trials * engine.bytes_per_trial(engine.compile_scenario(s), False)
+        need = trials * engine.bytes_per_trial(engine.compile_scenario(s), save_trials)
         if store and need > engine.MAX_MEMORY_BYTES:
             raise BadInput(f"--trials {trials:,} would need {need / 2**30:.1f} GiB to keep every "
                            f"trial (limit {engine.MAX_MEMORY_BYTES / 2**30:.0f} GiB); use "
-                           "--statistics streaming")
+                           + ("fewer trials with --save-trials" if save_trials else
+                              "--statistics streaming"))
     except (OutputExistsError, PermissionError) as e:
         raise BadInput(str(e)) from None
 
@@ -101,7 +112,8 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
         click.echo("compiling kernels (first run only)...", err=True)
     started = time.perf_counter()
     try:
-        result = _simulate_with_progress(s, trials, seed, threads, show, store, stop)
+        result = _simulate_with_progress(s, trials, seed, threads, show, store, stop,
+                                         keep_inputs=save_trials)
         if s.controls and result.stored:
             from dataclasses import replace
 
@@ -109,7 +121,7 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
 
             result = replace(result, controls=control_returns(result, threads))
         elapsed = time.perf_counter() - started
-        summary = write_results(result, target, force=force)
+        summary = write_results(result, target, force=force, save_trials=save_trials)
     except KeyboardInterrupt:
         click.echo("interrupted: no results written", err=True)
         sys.exit(130)
@@ -122,9 +134,9 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
 
 
 def _simulate_with_progress(s, trials: int, seed: int, threads: int | None, show: bool,
-                            store: bool | None, precision):
+                            store: bool | None, precision, keep_inputs: bool = False):
     options = dict(trials=trials, seed=seed, threads=threads, store_trials=store,
-                   precision=precision)
+                   precision=precision, keep_inputs=keep_inputs)
     if not show:
         return engine.simulate(s, **options)
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
@@ -196,7 +208,8 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
         console.print(f"precision target {stop['target']}: {verdict}; 95% half-width "
                       f"{money(stop['half_width'], cur)} ({stop['relative_half_width']:.3%} of "
                       f"the mean) after {stop['trials_used']:,} trials")
-    console.print(f"results in {target}/ ({elapsed:.1f} s)")
+    console.print(f"results in {target}/ ({elapsed:.1f} s); decision report: "
+                  f"{target / 'report.html'} and report.pdf")
 
 
 @main.command()
@@ -456,6 +469,26 @@ def _print_comparison(summary: dict, target: Path, elapsed: float) -> None:
     console.print(table)
     console.print(pairs)
     console.print(f"results in {target}/ ({elapsed:.1f} s)")
+
+
+@main.command("report")
+@click.argument("results_dir", type=click.Path(path_type=Path))
+def report_command(results_dir: Path) -> None:
+    """Rebuild report.html and report.pdf in RESULTS_DIR (a folder kposim run wrote) from its
+    summary.json, chartdata.npz and scenario copy, without re-running the simulation. Adds the
+    sensitivity charts if kposim sensitivity has written RESULTS_DIR/sensitivity/."""
+    from .report import ReportError, regenerate
+
+    started = time.perf_counter()
+    try:
+        paths = regenerate(results_dir)
+    except ReportError as e:
+        raise BadInput(str(e)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: the previous report files are unchanged", err=True)
+        sys.exit(130)
+    click.echo(f"wrote {paths['html']} and {paths['pdf'].name} "
+               f"({time.perf_counter() - started:.1f} s)")
 
 
 @main.command()

@@ -48,30 +48,53 @@ def write_json(path: Path, obj: Any) -> None:
 
 
 def write_results(result: "SimulationResult", target: Path, force: bool = False,
-                  charts: bool = True) -> dict[str, Any]:
-    """Write ``summary.json`` and the chart set into ``target``; returns the summary."""
-    from .plots import write_charts
+                  charts: bool = True, report: bool = True,
+                  save_trials: bool = False) -> dict[str, Any]:
+    """Write a run's results folder into ``target``; returns the summary.
 
-    target = Path(target)
-    check_writable(target, force)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    ``summary.json`` and ``summary.csv`` (the same figures, one row per statistic and
+    component), a copy of the scenario (``scenario.toml``) and, with ``charts``, the chart set
+    (PNG and SVG) and ``chartdata.npz`` (what the charts are drawn from); with ``report`` too,
+    ``report.html`` and ``report.pdf``; with ``save_trials``, every trial in ``trials.npz``
+    (the run must have kept its trials, and its inputs for them to be included).
+    """
+    from functools import partial
+
+    from .audit import TRIALS_FILE, write_summary_csv
+    from .audit import save_trials as write_trials
+    from .plots import chart_jobs, run_jobs
+    from .report import CHART_DATA, save_scenario, write_html, write_report_pdf
+
     summary = result.summary()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    try:
+    chart_data = result.chart_data() if charts else None
+
+    def fill(tmp: Path) -> None:
         write_json(tmp / "summary.json", summary)
-        if charts:
-            write_charts(result.chart_data(), tmp)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        write_summary_csv(summary, tmp / "summary.csv")
+        scenario_file = save_scenario(result.scenario, tmp)
+        if save_trials:
+            write_trials(result, tmp / TRIALS_FILE)
+        if chart_data is None:
+            return
+        chart_data.save(tmp / CHART_DATA)
+        where = dict(trials_file=TRIALS_FILE if save_trials else None,
+                     scenario_file=scenario_file)
+        jobs = chart_jobs(chart_data, tmp)
+        if report:  # the PDF (the longest job) first, in parallel with the charts
+            pdf = partial(write_report_pdf, **where)
+            jobs.insert(0, (pdf, (tmp, summary, chart_data, result.scenario)))
+        run_jobs(jobs)
+        if report:  # the page inlines the charts just drawn
+            write_html(tmp, summary, chart_data, result.scenario, **where)
+
+    replace_folder(target, force, fill)
     return summary
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def replace_folder(target: Path, force: bool, fill: Callable[[Path], None]) -> None:
@@ -83,6 +106,7 @@ def replace_folder(target: Path, force: bool, fill: Callable[[Path], None]) -> N
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; results are for sharing
         fill(tmp)
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")

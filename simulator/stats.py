@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .chartdata import ChartData
+from .streaming import OVER_SUM, UNDER_SUM
 
 if TYPE_CHECKING:
     from .result import SimulationResult
@@ -42,6 +43,25 @@ def expected_shortfall(x: np.ndarray, alpha: float = 0.05) -> float:
     return total / m
 
 
+def expected_shortfall_stderr(x: np.ndarray, alpha: float = 0.05) -> float:
+    """Monte Carlo standard error of :func:`expected_shortfall` (currency units).
+
+    The asymptotic variance of the lower-tail mean is
+    ``(Var(X | X <= q) + (1 - alpha) * (q - ES)^2) / (alpha * n)``, q the alpha-quantile:
+    the spread of the tail values plus the uncertainty of where the tail starts.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = x.size
+    if not 0.0 < alpha <= 1.0:
+        raise ValueError("alpha must be in (0, 1]")
+    k = min(max(int(math.ceil(alpha * n)), 1), n)
+    if n < 2 or k < 2:
+        return 0.0
+    tail = np.partition(x, k - 1)[:k]
+    q, es = float(tail[-1]), float(tail.mean())
+    return math.sqrt((float(tail.var(ddof=1)) + (1.0 - alpha) * (q - es) ** 2) / (alpha * n))
+
+
 def prob_below(x: np.ndarray, threshold: float = 0.0) -> float:
     """Share of values strictly below ``threshold`` (for net savings: P(net loss))."""
     return float(np.count_nonzero(np.asarray(x) < threshold)) / np.asarray(x).size
@@ -65,6 +85,7 @@ def describe(x: np.ndarray) -> dict[str, float]:
         "prob_loss": p_loss,
         "prob_loss_stderr": math.sqrt(p_loss * (1 - p_loss) / n),
         "cvar_5": expected_shortfall(x, 0.05),
+        "cvar_5_stderr": expected_shortfall_stderr(x, 0.05),
         "ci95": [mean - Z95 * stderr, mean + Z95 * stderr],
     })
     return out
@@ -163,9 +184,10 @@ class _Streamed:
         mn, mx = s.min_max(v)
         out = {"mean": mean, "std": std, "stderr": stderr}
         out.update({f"p{p}": float(x) for p, x in zip(PERCENTILES, pcts)})
+        cvar = s.lower_tail_mean(v, 0.05)
         out.update({"min": mn, "max": mx, "prob_loss": p_loss,
                     "prob_loss_stderr": math.sqrt(p_loss * (1 - p_loss) / n),
-                    "cvar_5": s.lower_tail_mean(v, 0.05),
+                    "cvar_5": cvar, "cvar_5_stderr": self.tail_mean_stderr(v, 0.05, cvar),
                     "ci95": [mean - Z95 * stderr, mean + Z95 * stderr]})
         ci = {}
         for p in PERCENTILES:
@@ -173,6 +195,30 @@ class _Streamed:
             ci[f"p{p}"] = [float(x) for x in s._order_stat(v, np.array([lo, hi]))]
         out["percentile_ci95"] = ci
         return out
+
+    def tail_mean_stderr(self, v: int, alpha: float, es: float) -> float:
+        """:func:`expected_shortfall_stderr` from the histogram: each bin's values spread
+        evenly over the bin (variance width^2 / 12 about its midpoint), under/overflow bins
+        at their exact means (so a tail reaching below the histogram is slightly understated)."""
+        s, n = self.s, self.s.n(v)
+        m = alpha * n
+        if n < 2 or m < 2:
+            return 0.0
+        c = s.counts[v].astype(np.float64)
+        bins = c.size - 2
+        under = s.totals[v, UNDER_SUM] / c[0] if c[0] else 0.0
+        over = s.totals[v, OVER_SUM] / c[-1] if c[-1] else 0.0
+        mids = np.concatenate([[under], s.lo[v] + (np.arange(bins) + 0.5) * s.width[v], [over]])
+        within = np.full(mids.size, s.width[v] ** 2 / 12.0)
+        within[0] = within[-1] = 0.0
+        cum = np.cumsum(c)
+        j = int(np.searchsorted(cum, m, side="left"))
+        w = c[: j + 1].copy()
+        w[j] = m - (cum[j - 1] if j > 0 else 0.0)  # the boundary bin's share of the tail
+        second = float(np.dot(w, mids[: j + 1] ** 2 + within[: j + 1])) / m
+        var_tail = max(second - es * es, 0.0) * m / (m - 1)
+        q = float(s.quantiles(v, np.array([alpha]))[0])
+        return math.sqrt((var_tail + (1.0 - alpha) * (q - es) ** 2) / m)
 
     def band(self, v: int) -> dict[str, float]:
         mean, std = self.s.mean_std(v)

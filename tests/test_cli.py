@@ -149,3 +149,14 @@ def test_ctrl_c_stops_within_a_second_with_exit_130_and_writes_nothing(tmp_path,
     assert proc.returncode == 130
     assert err.strip().splitlines()[-1] == "interrupted: no results written"
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_results_folder_gets_the_usual_permissions(runner, scenario, tmp_path):
+    import stat
+
+    out = tmp_path / "r"
+    assert run(runner, "run", scenario, "-n", 1000, "-o", out, "-q").exit_code == 0
+    mode = stat.S_IMODE((out / "manila").stat().st_mode)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert mode == 0o777 & ~mask

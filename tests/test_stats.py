@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator.stats import describe, exceedance_curve, expected_shortfall, prob_below
+from simulator.stats import (describe, exceedance_curve, expected_shortfall,
+                             expected_shortfall_stderr, prob_below)
 
 
 def test_expected_shortfall_of_a_normal_matches_the_closed_form():
@@ -16,6 +17,15 @@ def test_expected_shortfall_of_a_normal_matches_the_closed_form():
     # bounded here by 2 * sd / sqrt(a n).
     se = 2 * 2.0 / math.sqrt(0.05 * n)
     assert abs(expected_shortfall(x, 0.05) - exact) < 4.5 * se
+
+
+def test_expected_shortfall_stderr_matches_the_spread_over_repeated_runs():
+    rng = np.random.default_rng(8)
+    runs = [rng.exponential(1.0, 20_000) for _ in range(300)]
+    spread = np.std([expected_shortfall(-x) for x in runs], ddof=1)
+    estimate = np.mean([expected_shortfall_stderr(-x) for x in runs])
+    # The spread of 300 runs is itself known to about 1 / sqrt(2 * 299), about 4%.
+    assert estimate == pytest.approx(spread, rel=0.15)
 
 
 def test_expected_shortfall_weights_the_boundary_value():
@@ -56,3 +66,16 @@ def test_exceedance_curve_of_an_exponential_matches_the_survival_function():
 def test_exceedance_curve_without_losses_is_empty():
     t, p = exceedance_curve(np.zeros(10))
     assert t.size == 0 and p.size == 0
+
+
+def test_streamed_expected_shortfall_stderr_agrees_with_exact():
+    from pathlib import Path
+
+    from simulator import load_scenario, simulate
+    from simulator.stats import summarize
+
+    s = load_scenario(Path(__file__).parent / "data" / "minimal.toml")
+    exact = summarize(simulate(s, trials=200_000, seed=4, store_trials=True))
+    streamed = summarize(simulate(s, trials=200_000, seed=4, store_trials=False))
+    assert streamed["net_savings"]["cvar_5_stderr"] == pytest.approx(
+        exact["net_savings"]["cvar_5_stderr"], rel=0.01)

@@ -1,0 +1,194 @@
+"""The decision-meeting report: ``report.html`` (one self-contained file) and ``report.pdf``.
+
+The report is built from what a run has already computed, never from trial arrays: the
+summary dictionary (``summary.json``), the :class:`~simulator.chartdata.ChartData` the charts
+are drawn from (kept as ``chartdata.npz``), the chart SVGs already in the results folder, and
+the scenario (kept as ``scenario.toml``) for the assumptions table. So a report takes the same
+time for a thousand trials or a billion, and ``kposim report RESULTS_DIR`` can rebuild it
+without re-running anything::
+
+    from simulator.report import regenerate
+    regenerate(Path("results/manila_financial_research"))
+
+Sections that depend on optional analyses are hooks, drawn only when their data exists: the
+risk-tolerance table (scenario ``[tolerance]``), controls (``[[controls]]``), the tornado and
+driver charts (``RESULTS_DIR/sensitivity/sensitivity.json`` from ``kposim sensitivity``) and a
+comparison of options (the ``comparison`` argument, a ``comparison.json`` dictionary).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+
+from ..audit import TRIALS_FILE
+from ..chartdata import ChartData
+from ..scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+from .content import assumptions, decision_sentence, headline_figures
+from .html import CHART_TEXT, SENSITIVITY_TEXT, render_html
+from .pdf import write_pdf
+
+REPORT_HTML = "report.html"
+REPORT_PDF = "report.pdf"
+CHART_DATA = "chartdata.npz"
+SCENARIO_TOML = "scenario.toml"
+SCENARIO_JSON = "scenario.json"  #: for scenarios built in Python, with no file to copy
+SENSITIVITY_DIR = "sensitivity"
+
+
+class ReportError(ValueError):
+    """A results folder lacks what the report needs (or holds it damaged)."""
+
+
+def svg_text(fig: Any) -> str:
+    """A figure as SVG text (same settings as :func:`simulator.plots.style.save`)."""
+    buf = io.StringIO()
+    with mpl.rc_context({"svg.hashsalt": "kposim"}):
+        fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def _chart_svgs(folder: Path, d: ChartData) -> dict[str, str]:
+    """The standard charts' SVGs: read from ``folder`` where written, else drawn from ``d``."""
+    from ..plots import CHARTS
+
+    out = {}
+    for stem, plot in CHARTS.items():
+        path = folder / f"{stem}.svg"
+        out[stem] = path.read_text(encoding="utf-8") if path.is_file() else svg_text(plot(d))
+    return out
+
+
+def _sensitivity(folder: Path) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The sensitivity analysis of ``folder/sensitivity/`` (its dict and chart SVGs), if run."""
+    from ..plots.sensitivity import CHARTS
+
+    path = folder / SENSITIVITY_DIR / "sensitivity.json"
+    if not path.is_file():
+        return None, {}
+    analysis = json.loads(path.read_text(encoding="utf-8"))
+    svgs = {}
+    for stem, plot in CHARTS.items():
+        svg = path.parent / f"{stem}.svg"
+        svgs[stem] = svg.read_text(encoding="utf-8") if svg.is_file() else svg_text(plot(analysis))
+    return analysis, svgs
+
+
+def _write_atomic(path: Path, write) -> None:  # noqa: ANN001 - write(tmp_path)
+    """``write`` a temporary file beside ``path``, then move it into place."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_html(folder: Path, summary: dict[str, Any], chart_data: ChartData,
+               scenario: Scenario, *, comparison: dict[str, Any] | None = None,
+               trials_file: str | None = None, scenario_file: str = SCENARIO_TOML) -> Path:
+    """Write ``report.html`` into ``folder`` (replaced atomically) and return its path.
+
+    The standard charts' SVGs are read from ``folder`` (where :func:`~simulator.plots.
+    write_charts` put them), drawn from ``chart_data`` only if missing; a sensitivity analysis
+    in ``folder/sensitivity/`` adds its charts.
+    """
+    folder = Path(folder)
+    _, sens_svgs = _sensitivity(folder)
+    html = render_html(summary, chart_data, scenario, _chart_svgs(folder, chart_data),
+                       sensitivity=sens_svgs, comparison=comparison, trials_file=trials_file,
+                       scenario_file=scenario_file)
+    path = folder / REPORT_HTML
+    _write_atomic(path, lambda p: p.write_text(html, encoding="utf-8"))
+    return path
+
+
+def write_report_pdf(folder: Path, summary: dict[str, Any], chart_data: ChartData,
+                     scenario: Scenario, *, trials_file: str | None = None,
+                     scenario_file: str = SCENARIO_TOML) -> Path:
+    """Write ``report.pdf`` into ``folder`` (replaced atomically) and return its path."""
+    folder = Path(folder)
+    analysis, _ = _sensitivity(folder)
+    path = folder / REPORT_PDF
+    _write_atomic(path, lambda p: write_pdf(p, summary, chart_data, scenario,
+                                            sensitivity=analysis, trials_file=trials_file,
+                                            scenario_file=scenario_file))
+    return path
+
+
+def write_report(folder: Path, summary: dict[str, Any], chart_data: ChartData,
+                 scenario: Scenario, *, comparison: dict[str, Any] | None = None,
+                 trials_file: str | None = None,
+                 scenario_file: str = SCENARIO_TOML) -> dict[str, Path]:
+    """Write ``report.html`` and ``report.pdf`` into ``folder``; returns their paths
+    (``{"html": ..., "pdf": ...}``)."""
+    return {"html": write_html(folder, summary, chart_data, scenario, comparison=comparison,
+                               trials_file=trials_file, scenario_file=scenario_file),
+            "pdf": write_report_pdf(folder, summary, chart_data, scenario,
+                                    trials_file=trials_file, scenario_file=scenario_file)}
+
+
+def save_scenario(scenario: Scenario, folder: Path) -> str:
+    """Keep the scenario in the results folder for later reports and reruns: a byte copy of
+    its file as ``scenario.toml`` (same SHA-256 as the run recorded), or ``scenario.json``
+    for a scenario built in Python. Returns the file name."""
+    import hashlib
+
+    src = Path(scenario.source)
+    if src.is_file():
+        raw = src.read_bytes()
+        if hashlib.sha256(raw).hexdigest() == scenario.sha256:
+            (Path(folder) / SCENARIO_TOML).write_bytes(raw)
+            return SCENARIO_TOML
+    (Path(folder) / SCENARIO_JSON).write_text(
+        scenario.model_dump_json(by_alias=True, exclude_none=True, indent=2) + "\n",
+        encoding="utf-8")
+    return SCENARIO_JSON
+
+
+def load_saved_scenario(folder: Path) -> tuple[Scenario, str]:
+    """The scenario kept by :func:`save_scenario`, and its file name."""
+    folder = Path(folder)
+    try:
+        if (folder / SCENARIO_TOML).is_file():
+            return load_scenario(folder / SCENARIO_TOML), SCENARIO_TOML
+        if (folder / SCENARIO_JSON).is_file():
+            doc = json.loads((folder / SCENARIO_JSON).read_text(encoding="utf-8"))
+            return scenario_from_dict(doc, source=str(folder / SCENARIO_JSON)), SCENARIO_JSON
+    except ScenarioError as e:
+        raise ReportError(e.format()) from None
+    raise ReportError(f"{folder}: no {SCENARIO_TOML} (the scenario copy a run keeps); rerun "
+                      "kposim run to create it")
+
+
+def regenerate(folder: Path) -> dict[str, Path]:
+    """Rebuild ``report.html`` and ``report.pdf`` in an existing results folder from its
+    ``summary.json``, ``chartdata.npz`` and scenario copy, without re-running anything."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ReportError(f"{folder}: no such results folder")
+    missing = [n for n in ("summary.json", CHART_DATA) if not (folder / n).is_file()]
+    if missing:
+        raise ReportError(f"{folder}: missing {' and '.join(missing)}; this folder was not "
+                          "written by kposim run (or by an older version): rerun it")
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        chart_data = ChartData.load(folder / CHART_DATA)
+    except (ValueError, KeyError, OSError) as e:
+        raise ReportError(f"{folder}: cannot read the saved results ({e})") from None
+    scenario, scenario_file = load_saved_scenario(folder)
+    trials_file = TRIALS_FILE if (folder / TRIALS_FILE).is_file() else None
+    return write_report(folder, summary, chart_data, scenario, trials_file=trials_file,
+                        scenario_file=scenario_file)
+
+
+__all__ = ["CHART_DATA", "CHART_TEXT", "REPORT_HTML", "REPORT_PDF", "ReportError",
+           "SCENARIO_JSON", "SCENARIO_TOML", "SENSITIVITY_TEXT", "TRIALS_FILE", "assumptions",
+           "decision_sentence", "headline_figures", "load_saved_scenario", "regenerate",
+           "render_html", "save_scenario", "write_html", "write_pdf", "write_report",
+           "write_report_pdf"]

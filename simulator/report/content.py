@@ -1,0 +1,330 @@
+"""What the decision report says, as plain strings and rows, shared by the HTML and PDF forms.
+
+Everything here is computed from the run's summary dictionary (``summary.json``), its
+:class:`~simulator.chartdata.ChartData` and the :class:`~simulator.scenario.Scenario`; never from
+trial arrays, so a report costs the same for a thousand trials or a billion.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..compiled import compile_scenario, quote
+from ..distributions import Distribution
+from ..plots.style import format_money, format_percent, years
+from ..scenario import Scenario
+
+Z95 = 1.959963984540054
+
+
+# --- the decision in one sentence ------------------------------------------------------------
+
+def decision_sentence(summary: dict[str, Any]) -> str:
+    """The finding in one sentence, from the numbers: expected net savings, the chance of a
+    loss and the mean of the worst 5% of trials, e.g. "Financial research team to Manila: the
+    move saves $1.9M over 3 years on average; in 12% of trials it loses money; in the worst 5%
+    of trials it loses $0.6M on average." Amounts are present values."""
+    ns, cur = summary["net_savings"], summary["currency"]
+    horizon = years(summary["horizon_years"])
+    mean, p_loss, cvar = ns["mean"], ns["prob_loss"], ns["cvar_5"]
+    verb = "saves" if mean >= 0 else "loses"
+    first = f"{summary['scenario']}: the move {verb} {format_money(abs(mean), cur)} over " \
+            f"{horizon} on average"
+    if p_loss <= 0.0:
+        second = f"it saved money in all {summary['trials']:,} trials"
+    elif p_loss >= 1.0:
+        second = "it loses money in every trial"
+    else:
+        second = f"in {format_percent(p_loss)} of trials it loses money"
+    if cvar < 0:
+        third = f"in the worst 5% of trials it loses {format_money(-cvar, cur)} on average"
+    else:
+        third = f"even in the worst 5% of trials it still saves {format_money(cvar, cur)} " \
+                "on average"
+    return f"{first}; {second}; {third}."
+
+
+# --- headline figures with their Monte Carlo error -------------------------------------------
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline figure: label, formatted value, its 95% Monte Carlo error (formatted, or
+    "" when not estimated) and what it means in plain words."""
+
+    key: str
+    label: str
+    value: str
+    error: str
+    meaning: str
+
+
+def _pm_money(half: float, cur: str) -> str:
+    return f"± {format_money(abs(half), cur)}"
+
+
+def money_to_error(x: float, half: float, currency: str) -> str:
+    """``x`` with as many digits as its 95% half-width ``half`` supports (never fewer than
+    :func:`format_money` gives): 2,998,123 with half-width 2,500 is "$2.998M"."""
+    if not (math.isfinite(half) and half > 0):
+        return format_money(x, currency)
+    mag = abs(x)
+    scale = next((k for k in (1e12, 1e9, 1e6, 1e3) if mag >= k), 1.0)
+    usual = 1 if scale > 1 and mag / scale < 100 else 0
+    digits = min(max(math.ceil(math.log10(scale / half)), usual), 3)
+    return format_money(x, currency, digits)
+
+
+def percent_to_error(p: float, half_points: float) -> str:
+    """A probability as a percentage with as many decimals as its 95% half-width (in
+    percentage points) supports: 0.0243 with half-width 0.024 points is "2.43%"."""
+    if not (0.0 < p < 1.0 and math.isfinite(half_points) and half_points > 0):
+        return format_percent(p)
+    digits = min(max(math.ceil(-math.log10(half_points)), 0), 3)
+    return f"{p * 100:.{digits}f}%"
+
+
+def headline_figures(summary: dict[str, Any]) -> list[Headline]:
+    """Mean, chance of a loss, P5/P50/P95, mean of the worst 5% and gross wage savings, each
+    with the half-width of its 95% interval (1.96 standard errors; order-statistic intervals
+    for percentiles), and given to the digits that half-width supports."""
+    ns, cur = summary["net_savings"], summary["currency"]
+    ci = ns.get("percentile_ci95", {})
+
+    def money(x: float, half: float) -> tuple[str, str]:
+        return (money_to_error(x, half, cur),
+                _pm_money(half, cur) if math.isfinite(half) else "")
+
+    def pct(p: str) -> tuple[str, str]:
+        lo, hi = ci.get(p, (math.nan, math.nan))
+        return money(ns[p], (hi - lo) / 2)
+
+    p_err = Z95 * ns["prob_loss_stderr"] * 100
+    cvar_half = Z95 * ns.get("cvar_5_stderr", math.nan)
+    gross = summary["gross_wage_savings"]
+    return [
+        Headline("mean", "Expected net savings", *money(ns["mean"], Z95 * ns["stderr"]),
+               "Average over all trials"),
+        Headline("prob_loss", "Chance of a net loss", percent_to_error(ns["prob_loss"], p_err),
+               f"± {p_err:.2g} points" if p_err >= 0.01 else "± <0.01 points",
+               "Share of trials in which the move loses money"),
+        Headline("p5", "P5 net savings", *pct("p5"), "1 trial in 20 does worse than this"),
+        Headline("p50", "Median net savings (P50)", *pct("p50"),
+               "Half the trials do better, half worse"),
+        Headline("p95", "P95 net savings", *pct("p95"), "1 trial in 20 does better than this"),
+        Headline("cvar_5", "Mean of the worst 5% (CVaR)", *money(ns["cvar_5"], cvar_half),
+               "Average of the worst 1-in-20 outcomes"),
+        Headline("gross", "Gross wage savings (mean)",
+               *money(gross["mean"], Z95 * gross["stderr"]),
+               "Wage bill saved, before costs and risk losses"),
+    ]
+
+
+@dataclass(frozen=True)
+class ComponentRow:
+    name: str
+    category: str
+    mean: str
+    error: str
+    p5: str
+    p95: str
+
+
+def component_rows(summary: dict[str, Any]) -> list[ComponentRow]:
+    """Each cost line and risk: mean cost with its 95% error, P5 and P95 (positive = money
+    lost), in the order of the scenario file."""
+    cur = summary["currency"]
+    return [ComponentRow(name, c["category"], format_money(c["mean"], cur),
+                         _pm_money(Z95 * c["stderr"], cur), format_money(c["p5"], cur),
+                         format_money(c["p95"], cur))
+            for name, c in summary["components"].items()]
+
+
+# --- assumptions: every input with its distribution in words -----------------------------------
+
+@dataclass(frozen=True)
+class Assumption:
+    """One input of the scenario: its parameter path, a readable label, the distribution in
+    words, and its P5 / P50 / P95 formatted in the input's unit."""
+
+    path: str
+    group: str
+    label: str
+    words: str
+    p5: str
+    p50: str
+    p95: str
+
+
+Fmt = Callable[[float], str]
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+
+def _units(cur: str) -> dict[str, Fmt]:
+    return {
+        "money": lambda v: format_money(v, cur),
+        "percent": lambda v: f"{v * 100:.3g}%",
+        "months": lambda v: f"{v:.3g} months",
+        "fte": lambda v: f"{_num(v)} FTE",
+        "events": lambda v: f"{v:.3g}",
+        "number": _num,
+    }
+
+
+def _lognormal_words(d: Any, f: Fmt) -> str:
+    if d.low is not None:
+        conf = 0.9 if d.confidence is None else d.confidence
+        return f"Lognormal, {conf:.0%} between {f(d.low)} and {f(d.high)}"
+    return f"Lognormal, median {f(math.exp(d.mu))}, log-sd {d.sigma:.3g}"
+
+
+def _normal_words(d: Any, f: Fmt) -> str:
+    text = f"Normal, mean {f(d.mean_)}, sd {f(d.sd)}"
+    if d.min is not None and d.max is not None:
+        return text + f", truncated to {f(d.min)}–{f(d.max)}"
+    if d.min is not None:
+        return text + f", truncated below at {f(d.min)}"
+    if d.max is not None:
+        return text + f", truncated above at {f(d.max)}"
+    return text
+
+
+def _listed(values: list[float], f: Fmt, limit: int = 6) -> str:
+    shown = ", ".join(f(v) for v in values[:limit])
+    return shown + (f" … ({len(values)} values)" if len(values) > limit else "")
+
+
+#: Distribution family -> its description in words, given a formatter for the input's unit.
+WORDS: dict[str, Callable[[Any, Fmt], str]] = {
+    "constant": lambda d, f: f"Fixed at {f(d.value)}",
+    "uniform": lambda d, f: f"Uniform between {f(d.min)} and {f(d.max)}",
+    "triangular": lambda d, f: f"Triangular, {f(d.min)} to {f(d.max)}, most likely {f(d.mode)}",
+    "pert": lambda d, f: f"PERT, {f(d.min)} to {f(d.max)}, most likely {f(d.mode)}"
+                         + ("" if d.lambda_ == 4 else f", lambda = {d.lambda_:g}"),
+    "normal": _normal_words,
+    "lognormal": _lognormal_words,
+    "beta": lambda d, f: f"Beta(a = {d.a:g}, b = {d.b:g}) scaled to {f(d.min)}–{f(d.max)}",
+    "gamma": lambda d, f: f"Gamma, shape {d.shape:g}, scale {f(d.scale)}",
+    "poisson": lambda d, f: f"Poisson, mean {f(d.mean_)}",
+    "bernoulli": lambda d, f: f"Happens with probability {d.p:.3g} (1 if it does, else 0)",
+    "negative_binomial": lambda d, f: f"Negative binomial, mean {f(d.mean_)}, dispersion "
+                                      f"{d.dispersion:g}",
+    "discrete": lambda d, f: f"One of {_listed(d.values, f)}"
+                             + ("" if d.weights is None else ", weighted"),
+    "empirical": lambda d, f: f"Resampled from {len(d.values):,} observations",
+}
+
+
+def in_words(d: Distribution, fmt: Fmt = _num) -> str:
+    """A distribution in words, its values formatted with ``fmt`` (the input's unit):
+    "PERT, $20K to $60K, most likely $35K". Unknown families fall back to ``describe()``."""
+    words = WORDS.get(getattr(d, "dist", ""))
+    return words(d, fmt) if words is not None else d.describe()
+
+
+_WORKFORCE = {  # key -> (label, unit)
+    "onshore_fte": ("Onshore staff", "fte"),
+    "onshore_cost_per_fte": ("Onshore cost per FTE, per year (fully loaded)", "money"),
+    "offshore_fte": ("Offshore staff", "fte"),
+    "offshore_cost_per_fte": ("Offshore cost per FTE, per year", "money"),
+    "onshore_cost_growth": ("Onshore cost growth, per year", "percent"),
+    "offshore_cost_growth": ("Offshore cost growth, per year", "percent"),
+    "ramp_up_months": ("Ramp-up (both teams paid)", "months"),
+}
+_SHARE_OF = {"offshore_cost": "the offshore cost", "onshore_cost": "the onshore cost",
+             "gross_savings": "gross wage savings"}
+_PATH = re.compile(r'^(costs|controls)\[(".*")\]\.(\w+)$')
+
+
+def _input_label(s: Scenario, path: str) -> tuple[str, str, str]:
+    """(group, label, unit) of a compiled input's parameter path."""
+    if path.startswith("workforce."):
+        label, unit = _WORKFORCE.get(path.split(".", 1)[1], (path, "number"))
+        return "Workforce", label, unit
+    m = _PATH.match(path)
+    if m is None:
+        return "Other", path, "number"
+    section, quoted, field = m.groups()
+    if section == "costs":
+        cost = next(c for c in s.costs if quote(c.name) == quoted)
+        when = (f"once, in year {cost.year or 1}" if cost.timing == "once" else "per year")
+        labels = {"amount": (f"{cost.name}: amount, {when}", "money"),
+                  "share": (f"{cost.name}: share of {_SHARE_OF.get(cost.share_of, '')}, {when}",
+                            "percent"),
+                  "growth": (f"{cost.name}: growth, per year", "percent")}
+        label, unit = labels.get(field, (f"{cost.name}: {field}", "number"))
+        return "Cost lines", label, unit
+    control = next(c for c in s.controls if quote(c.name) == quoted)
+    if field == "cost":
+        when = "once" if control.timing == "once" else "per year"
+        return "Controls", f"{control.name}: cost, {when}", "money"
+    return "Controls", f"{control.name}: {field}", "percent" if field == "growth" else "number"
+
+
+def assumptions(s: Scenario) -> list[Assumption]:
+    """Every input of the scenario: the compiled model's inputs (workforce, cost lines,
+    controls) in their order, then each risk's frequency (events a year) and severity (loss
+    per event), each with its distribution in words and its P5, P50 and P95."""
+    units = _units(s.scenario.currency)
+    model = compile_scenario(s)
+    items: list[tuple[str, str, str, str, Distribution]] = []
+    for path, dist in zip(model.input_names, model.input_dists):
+        group, label, unit = _input_label(s, path)
+        items.append((path, group, label, unit, dist))
+    for r in s.risks:
+        base = f"risks[{quote(r.name)}]"
+        items.append((f"{base}.frequency", "Risks", f"{r.name}: events per year", "events",
+                      r.frequency))
+        cap = f" (capped at {format_money(r.cap_per_event, s.scenario.currency)} per event)" \
+            if r.cap_per_event is not None else ""
+        items.append((f"{base}.severity", "Risks", f"{r.name}: loss per event{cap}", "money",
+                      r.severity))
+    rows = []
+    for path, group, label, unit, dist in items:
+        f = units[unit]
+        q = [float(v) for v in dist.quantile([0.05, 0.5, 0.95])]
+        rows.append(Assumption(path, group, label, in_words(dist, f), f(q[0]), f(q[1]), f(q[2])))
+    return rows
+
+
+# --- provenance ---------------------------------------------------------------------------------
+
+def reproduce_command(summary: dict[str, Any], scenario_file: str = "scenario.toml") -> str:
+    """The command that reruns this exact run (same trials, seed and statistics); for a
+    scenario built in Python (kept as JSON), the Python call."""
+    prov = summary.get("provenance", {})
+    precision = summary.get("precision")
+    trials = precision["max_trials"] if precision else summary["trials"]
+    if scenario_file.endswith(".json"):
+        return (f"python -c \"import json; from simulator import scenario_from_dict, simulate; "
+                f"simulate(scenario_from_dict(json.load(open('{scenario_file}'))), "
+                f"trials={trials}, seed={summary['seed']})\"")
+    parts = ["kposim", "run", scenario_file, "--trials", str(trials), "--seed",
+             str(summary["seed"])]
+    if precision:
+        parts += ["--precision", str(precision["target"])]
+    if prov.get("statistics") == "streaming":
+        parts += ["--statistics", "streaming"]
+    return " ".join(parts)
+
+
+def provenance_items(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) pairs for the provenance footer."""
+    prov = summary.get("provenance", {})
+    items = [("kposim version", str(prov.get("version", "unknown"))),
+             ("Seed", str(summary["seed"])),
+             ("Trials", f"{summary['trials']:,}"),
+             ("Statistics", str(prov.get("statistics", "exact"))),
+             ("Scenario SHA-256", str(prov.get("scenario_sha256", ""))),
+             ("Run date (UTC)", str(prov.get("created", ""))),
+             ("Random numbers", f"{prov.get('bit_generator', '')}, chunks of "
+                                f"{prov.get('chunk_size', 0):,} trials"),
+             ("Discounting", f"{summary['discount_rate'] * 100:.3g}% a year, cash flows at the "
+                             f"{summary['cash_flow_timing']} of each year"),
+             ("Software", f"numpy {prov.get('numpy', '?')}, numba {prov.get('numba', '?')}")]
+    return items

@@ -1,0 +1,351 @@
+"""The decision report as a PDF for printing: the same content as the HTML page, on A4
+landscape pages drawn with matplotlib (:class:`~matplotlib.backends.backend_pdf.PdfPages`).
+
+Pages, in order: the decision and key figures; one page per chart (drawn from the
+:class:`~simulator.chartdata.ChartData`, plus sensitivity charts where run); where the money
+goes; the assumptions; the audit trail. Tables run over as many pages as they need
+(:data:`ROWS_PER_PAGE` rows a page, :data:`ASSUMPTION_ROWS_PER_PAGE` for the assumptions).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+
+from ..chartdata import ChartData
+from ..plots import CHARTS
+from ..plots import style as s
+from ..scenario import Scenario
+from . import content as c
+
+PAGE_SIZE = (11.69, 8.27)  #: A4 landscape, inches
+MARGIN = 0.6  #: inches
+ROWS_PER_PAGE = 18  #: rows per page of one-line tables (cost lines and risks)
+ASSUMPTION_ROWS_PER_PAGE = 11  #: rows per page of the assumptions table (two lines a row)
+_LINE = 0.22  #: inches per line of 9.5 pt table text
+
+
+@dataclass
+class _Page:
+    """Draws text top-down on an A4 landscape figure, in inches from the top-left corner."""
+
+    fig: Figure
+    y: float = MARGIN
+
+    def text(self, x: float, text: str, size: float = 10.0, color: str = s.TEXT,
+             weight: str = "normal", ha: str = "left", family: str = "sans-serif") -> None:
+        w, h = PAGE_SIZE
+        self.fig.text(x / w, 1 - self.y / h, text, ha=ha, va="top", fontsize=size, color=color,
+                      fontweight=weight, family=family, parse_math=False)
+
+    def para(self, text: str, size: float = 10.0, width: int | None = None, gap: float = 0.12,
+             **kw: Any) -> None:
+        """Text wrapped at ``width`` characters (default: what fits between the margins)."""
+        width = width or int((PAGE_SIZE[0] - 2 * MARGIN) * 72 / (0.58 * size))
+        lines = textwrap.wrap(text, width) or [""]
+        self.text(MARGIN, "\n".join(lines), size=size, **kw)
+        self.y += len(lines) * size * 1.45 / 72 + gap
+
+    def heading(self, text: str) -> None:
+        self.text(MARGIN, text, size=15, weight="bold")
+        self.y += 0.32
+        w, h = PAGE_SIZE
+        self.fig.add_artist(Line2D([MARGIN / w, 1 - MARGIN / w],
+                                             [1 - self.y / h] * 2, color=s.TEXT, linewidth=1.2))
+        self.y += 0.15
+
+    def tiles(self, items: list[tuple[str, str, str, str]]) -> None:
+        """Key numbers in boxes side by side: (label, value, note, colour) each."""
+        w, h = PAGE_SIZE
+        gap = 0.2
+        width = (w - 2 * MARGIN - gap * (len(items) - 1)) / len(items)
+        height = 1.0
+        for i, (label, value, note, colour) in enumerate(items):
+            x = MARGIN + i * (width + gap)
+            self.fig.add_artist(Rectangle((x / w, 1 - (self.y + height) / h), width / w,
+                                          height / h, transform=self.fig.transFigure,
+                                          facecolor="white", edgecolor=s.GRID, linewidth=1.0))
+            y0 = self.y
+            self.y = y0 + 0.12
+            self.text(x + 0.15, label, size=8.5, color=s.MUTED)
+            self.y = y0 + 0.32
+            self.text(x + 0.15, value, size=20, weight="bold", color=colour)
+            self.y = y0 + 0.72
+            self.text(x + 0.15, note, size=7.5, color=s.MUTED)
+            self.y = y0
+        self.y += height + 0.3
+
+    def table(self, columns: list[tuple[str, float, str]], rows: list[list[str]],
+              size: float = 9.5, lines: int = 1) -> None:
+        """``columns``: (header, width in inches, "left"/"right"); each row a list of cells.
+        Every row is ``lines`` lines high: a cell is wrapped to fit its column, or, if it
+        holds line breaks, each of its lines is cut to fit; text beyond that ends in "…"."""
+        w, h = PAGE_SIZE
+        x = MARGIN
+        for head, width, align in columns:
+            self.text(x + (width - 0.08 if align == "right" else 0.0), head.upper(), size=7.5,
+                      color=s.MUTED, weight="bold", ha=align)
+            x += width
+        self.y += 0.22
+        right = MARGIN + sum(width for _, width, _ in columns)
+        self.fig.add_artist(Line2D([MARGIN / w, right / w], [1 - self.y / h] * 2,
+                                   color=s.TEXT, linewidth=1.0))
+        self.y += 0.07
+        for row in rows:
+            x = MARGIN
+            for (_, width, align), cell in zip(columns, row):
+                chars = max(int((width - 0.12) * 72 / (0.56 * size)), 4)
+                self.text(x + (width - 0.08 if align == "right" else 0.0),
+                          _fit(cell, chars, lines), size=size, ha=align)
+                x += width
+            self.y += _LINE * lines * size / 9.5 + 0.06
+            self.fig.add_artist(Line2D([MARGIN / w, right / w], [1 - (self.y - 0.05) / h] * 2,
+                                       color=s.GRID, linewidth=0.8))
+        self.y += 0.1
+
+
+def _fit(text: str, chars: int, lines: int) -> str:
+    """``text`` in at most ``lines`` lines of ``chars`` characters."""
+    if "\n" in text:
+        out = [_short(part, chars) for part in text.split("\n")]
+    else:
+        out = textwrap.wrap(text, chars) or [""]
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = _short(out[-1], chars - 1) + "…" if len(out[-1]) >= chars - 1 else \
+            out[-1] + " …"
+    return "\n".join(out)
+
+
+def _new_page() -> _Page:
+    return _Page(Figure(figsize=PAGE_SIZE, facecolor="white"))
+
+
+def _footer(fig: Figure, summary: dict[str, Any], page: int, pages: int) -> None:
+    prov = summary.get("provenance", {})
+    text = (f"{summary['scenario']} · kposim {prov.get('version', '')} · seed {summary['seed']} "
+            f"· {summary['trials']:,} trials · scenario SHA-256 "
+            f"{str(prov.get('scenario_sha256', ''))[:12]}… · {prov.get('created', '')}")
+    w, h = PAGE_SIZE
+    fig.text(MARGIN / w, 0.3 / h, text, fontsize=7.5, color=s.MUTED, parse_math=False)
+    fig.text(1 - MARGIN / w, 0.3 / h, f"page {page} of {pages}", fontsize=7.5, color=s.MUTED,
+             ha="right")
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _summary_page(summary: dict[str, Any]) -> Figure:
+    p = _new_page()
+    p.text(MARGIN, "OFFSHORING DECISION REPORT", size=8.5, color=s.MUTED, weight="bold")
+    p.y += 0.22
+    p.para(summary["scenario"], size=20, weight="bold", width=80, gap=0.05)
+    p.para(f"Net savings over {s.years(summary['horizon_years'])}, present values in "
+           f"{summary['currency']} discounted at {summary['discount_rate'] * 100:.3g}% a year · "
+           f"{summary['trials']:,} Monte Carlo trials · seed {summary['seed']}", size=9.5,
+           color=s.MUTED, gap=0.25)
+    p.para(c.decision_sentence(summary), size=14.5, weight="bold", width=84, gap=0.25)
+    ns, cur = summary["net_savings"], summary["currency"]
+    p.tiles([("Expected net savings", s.format_money(ns["mean"], cur),
+              f"over {s.years(summary['horizon_years'])}, present value",
+              s.SAVING if ns["mean"] >= 0 else s.LOSS),
+             ("Chance of a net loss", s.format_percent(ns["prob_loss"]),
+              f"of {summary['trials']:,} trials", s.LOSS if ns["prob_loss"] > 0 else s.SAVING),
+             ("Average of the worst 5%", s.format_money(ns["cvar_5"], cur),
+              "mean net savings in the worst 1-in-20 trials",
+              s.LOSS if ns["cvar_5"] < 0 else s.SAVING)])
+    rows = [[f.label, f.value, f.error or "—", f.meaning] for f in c.headline_figures(summary)]
+    p.table([("Figure", 3.1, "left"), ("Value", 1.4, "right"),
+             ("± 95% Monte Carlo error", 2.2, "right"), ("What it means", 3.8, "left")], rows,
+            size=10.5)
+    p.para(f"Monte Carlo error: half-width of the 95% interval from {summary['trials']:,} trials "
+           "(1.96 standard errors; order-statistic intervals for percentiles). It measures "
+           "sampling noise only, not whether the assumptions are right.", size=8.5,
+           color=s.MUTED)
+    stop = summary.get("precision")
+    if stop:
+        p.para(f"The run stopped at {stop['trials_used']:,} trials on the precision target "
+               f"{stop['target']}, which was {'met' if stop['met'] else 'NOT met'}.", size=8.5,
+               color=s.MUTED)
+    tol = summary.get("tolerance")
+    if tol:  # hook: the risk-tolerance verdict, only when the scenario sets a tolerance
+        p.y += 0.1
+        p.para(f"Risk tolerance: {'PASS' if tol['pass'] else 'FAIL'}", size=12, weight="bold",
+               color=s.SAVING if tol["pass"] else s.LOSS, gap=0.05)
+        lines = []
+        if "prob_loss" in tol:
+            t = tol["prob_loss"]
+            lines.append(f"Chance of a net loss {t['value']:.2%} against a limit of "
+                         f"{t['limit']:.2%} (margin {t['margin']:+.2%})")
+        for t in tol.get("loss_exceedance", []):
+            loss = s.format_money(t["loss"], summary["currency"])
+            lines.append(f"Chance risk losses exceed {loss} {t['probability']:.2%} against "
+                         f"{t['max_probability']:.2%} (margin {t['margin']:+.2%})")
+        for line in lines:
+            p.para(line, size=9.5, gap=0.02)
+    return p.fig
+
+
+def _chart_page(fig: Figure) -> Figure:
+    """A chart figure enlarged to the page, with margins and room for the footer; a legend
+    below the axes (a figure legend) moves up between the axes and the footer."""
+    w, h = PAGE_SIZE
+    fig.set_size_inches(w, h)
+    bottom = 1.05 if fig.legends else 0.75  # inches
+    fig.get_layout_engine().set(rect=(MARGIN / w, bottom / h, 1 - 2 * MARGIN / w,
+                                      1 - (bottom + MARGIN) / h))
+    for legend in fig.legends:
+        legend.set_bbox_to_anchor((MARGIN / w, 0.5 / h, 1 - 2 * MARGIN / w, 0.5 / h),
+                                  transform=fig.transFigure)
+    return fig
+
+
+def _table_pages(title: str, note: str, columns: list[tuple[str, float, str]],
+                 rows: list[list[str]], lines: int = 1,
+                 per_page: int = ROWS_PER_PAGE) -> list[Callable[[], Figure]]:
+    chunks = [rows[i:i + per_page] for i in range(0, len(rows), per_page)] or [[]]
+
+    def page(i: int, chunk: list[list[str]]) -> Figure:
+        p = _new_page()
+        p.heading(title + (f" (continued, {i + 1} of {len(chunks)})" if i else ""))
+        if i == 0 and note:
+            p.para(note, size=9.5, color=s.MUTED, gap=0.15)
+        p.table(columns, chunk, lines=lines)
+        return p.fig
+
+    return [lambda i=i, chunk=chunk: page(i, chunk) for i, chunk in enumerate(chunks)]
+
+
+def _cost_rows(summary: dict[str, Any]) -> list[list[str]]:
+    rows = [[r.name, r.category, r.mean, r.error, r.p5, r.p95]
+            for r in c.component_rows(summary)]
+    cur = summary["currency"]
+    for name, k in (summary.get("controls") or {}).items():  # hook: controls, where declared
+        roc = "n/a" if k["return_on_control"] is None else f"{k['return_on_control']:.0%}"
+        rows.append([f"Control: {name}", f"return {roc}",
+                     s.format_money(k["cost"], cur), "",
+                     f"avoids {s.format_money(k['loss_avoided'], cur)}", ""])
+    return rows
+
+
+def _assumption_rows(scenario: Scenario) -> list[list[str]]:
+    return [[f"{a.label}\n{a.path}", a.words, a.p5, a.p50, a.p95]
+            for a in c.assumptions(scenario)]
+
+
+def _audit_page(summary: dict[str, Any], trials_file: str | None, scenario_file: str) -> Figure:
+    p = _new_page()
+    p.heading("Audit trail")
+    version = summary.get("provenance", {}).get("version", "unknown")
+    p.para(f"To reproduce every figure, run kposim {version} on the copy of the scenario kept "
+           f"in the results folder ({scenario_file}):", size=10.5)
+    p.para(c.reproduce_command(summary, scenario_file), size=10, family="monospace", gap=0.2)
+    p.para("Same scenario, seed and trial count give bit-identical results, whatever the number "
+           "of threads. summary.json and summary.csv (opens in Excel) in the results folder "
+           "hold every figure in this report.", size=10.5)
+    if trials_file:
+        p.para(f"Per-trial results (net savings, each cost line and risk, every drawn input) "
+               f"are in {trials_file} in the results folder (numpy.load).", size=10.5)
+    p.y += 0.15
+    for label, value in c.provenance_items(summary):
+        p.text(MARGIN, label, size=9.5, color=s.MUTED)
+        p.text(MARGIN + 2.2, value, size=9.5)
+        p.y += 0.24
+    warnings = summary.get("warnings") or []
+    if warnings:
+        p.y += 0.15
+        p.para("Warnings", size=11, weight="bold", gap=0.05)
+        for w in warnings[:8]:
+            p.para("• " + w, size=8.5, gap=0.03)
+    return p.fig
+
+
+def plan(summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
+         sensitivity: dict[str, Any] | None = None, trials_file: str | None = None,
+         scenario_file: str = "scenario.toml") -> list[Callable[[], Figure]]:
+    """The report's pages, as functions that each draw one page."""
+    from ..plots.sensitivity import CHARTS as SENSITIVITY_CHARTS
+
+    pages: list[Callable[[], Figure]] = [lambda: _summary_page(summary)]
+    standard = [k for k in CHARTS if k != "convergence"]
+    pages += [lambda k=k: _chart_page(CHARTS[k](chart_data)) for k in standard]
+    if sensitivity:  # hook: tornado and drivers, only when a sensitivity analysis was run
+        pages += [lambda f=f: _chart_page(f(sensitivity)) for f in SENSITIVITY_CHARTS.values()]
+    pages.append(lambda: _chart_page(CHARTS["convergence"](chart_data)))
+    pages += _table_pages(
+        "Where the money goes",
+        f"Present value over {s.years(summary['horizon_years'])} of each cost line and risk "
+        "(positive = money lost).",
+        [("Cost line or risk", 4.4, "left"), ("Category", 1.4, "left"), ("Mean cost", 1.2, "right"),
+         ("± 95% error", 1.2, "right"), ("P5", 1.1, "right"), ("P95", 1.1, "right")],
+        _cost_rows(summary))
+    rows = _assumption_rows(scenario)
+    pages += _table_pages(
+        "Assumptions",
+        f"Every input of the scenario, {len(rows)} in all, with its distribution and its P5, "
+        "P50 and P95.",
+        [("Input", 4.3, "left"), ("Distribution", 3.0, "left"), ("P5", 1.05, "right"),
+         ("P50", 1.05, "right"), ("P95", 1.05, "right")], rows, lines=2,
+        per_page=ASSUMPTION_ROWS_PER_PAGE)
+    pages.append(lambda: _audit_page(summary, trials_file, scenario_file))
+    return pages
+
+
+def core_fonts_suffice(summary: dict[str, Any], sensitivity: dict[str, Any] | None = None,
+                       scenario: Scenario | None = None) -> bool:
+    """Whether every name the report prints (scenario, cost lines, risks, controls, inputs,
+    currency) is in the Windows-1252 character set of the PDF standard fonts."""
+    texts = [json.dumps(summary, ensure_ascii=False),
+             json.dumps(sensitivity or {}, ensure_ascii=False),
+             s.format_money(1.0, summary["currency"])]
+    if scenario is not None:
+        texts.append(scenario.model_dump_json(by_alias=True))
+    try:
+        "".join(texts).encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def write_pdf(path: Path, summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
+              *, sensitivity: dict[str, Any] | None = None, trials_file: str | None = None,
+              scenario_file: str = "scenario.toml") -> int:
+    """Write the report to ``path``; returns the number of pages.
+
+    Text is set in the PDF standard fonts (Helvetica, Courier: nothing embedded, and about
+    twice as fast to write as embedded DejaVu) unless a name needs characters they lack, such
+    as the rupee sign or non-Latin scripts; then the fonts are embedded.
+    """
+    pages = plan(summary, chart_data, scenario, sensitivity, trials_file, scenario_file)
+    metadata = {"Title": f"{summary['scenario']}: decision report", "Creator": "kposim",
+                "CreationDate": None}
+    rc: dict[str, Any] = {"pdf.compression": 6}
+    if core_fonts_suffice(summary, sensitivity, scenario):
+        rc.update({"pdf.use14corefonts": True, "axes.unicode_minus": False})
+    fonts = logging.getLogger("matplotlib.font_manager")
+    level = fonts.level
+    fonts.setLevel(logging.ERROR)  # "Failed to find font weight normal for Helvetica": harmless
+    try:
+        with mpl.rc_context(rc), PdfPages(path, metadata=metadata) as pdf:
+            for i, draw in enumerate(pages, start=1):
+                fig = draw()
+                _footer(fig, summary, i, len(pages))
+                pdf.savefig(fig, facecolor="white")
+    finally:
+        fonts.setLevel(level)
+    return len(pages)
+
+
+__all__ = ["ASSUMPTION_ROWS_PER_PAGE", "PAGE_SIZE", "ROWS_PER_PAGE", "core_fonts_suffice", "plan",
+           "write_pdf"]

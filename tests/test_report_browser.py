@@ -1,0 +1,204 @@
+"""The decision report opened in a real browser (headless Chromium).
+
+How: the test starts ``chromium --headless ... --remote-debugging-pipe`` and speaks the Chrome
+DevTools Protocol to it over the two pipes Chromium reads and writes (file descriptors 3 and 4;
+JSON messages ending in a NUL byte). That needs nothing beyond the standard library, keeps the
+report free of scripts (the checks are evaluated by the test, from outside the page), and lets
+the test observe what a command-line screenshot cannot: every console message, uncaught
+exception and log entry (a broken image is logged as a failed load), every network request the
+page makes, and each image's natural size once the page has loaded.
+
+Skipped, with the reason, when no ``chromium`` or ``chromium-browser`` is on PATH
+(``.ci/run`` installs it).
+"""
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import select
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from simulator import load_scenario, simulate
+from simulator.output import write_results
+from simulator.plots.style import format_money, format_percent
+from simulator.report.content import money_to_error
+
+BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(BROWSER is None, reason="headless Chromium not installed (no "
+                                "chromium or chromium-browser on PATH; .ci/run installs it)")
+
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--hide-scrollbars", "--remote-debugging-pipe")
+TIMEOUT = 60.0  #: seconds for any one reply from the browser
+
+
+class DevTools:
+    """A minimal Chrome DevTools Protocol client over ``--remote-debugging-pipe``."""
+
+    def __init__(self, executable: str, profile: Path, log: Path) -> None:
+        to_browser_r, self._to_browser = os.pipe()
+        self._from_browser, from_browser_w = os.pipe()
+        # The browser's ends, above 10 so moving them to 3 and 4 in the child cannot clobber.
+        ends = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (to_browser_r,
+                                                                       from_browser_w)]
+        os.close(to_browser_r)
+        os.close(from_browser_w)
+
+        def wire_pipes() -> None:  # in the child: fd 3 = commands in, fd 4 = replies out
+            os.dup2(ends[0], 3)
+            os.dup2(ends[1], 4)
+
+        self._log = open(log, "wb")
+        self.proc = subprocess.Popen([executable, *FLAGS, f"--user-data-dir={profile}",
+                                      "about:blank"], stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=self._log, close_fds=False,
+                                     preexec_fn=wire_pipes)
+        for fd in ends:
+            os.close(fd)
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict] = []
+
+    def send(self, method: str, session: str | None = None, **params) -> dict:
+        """Send a command and wait for its reply (events that arrive meanwhile are kept)."""
+        self._next_id += 1
+        msg = {"id": self._next_id, "method": method, "params": params}
+        if session:
+            msg["sessionId"] = session
+        os.write(self._to_browser, json.dumps(msg).encode() + b"\0")
+        while True:
+            reply = self._receive()
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_for(self, event: str) -> dict:
+        """Wait until an event named ``event`` has arrived; return it."""
+        seen = [e for e in self.events if e.get("method") == event]
+        while not seen:
+            message = self._receive()
+            self.events.append(message)
+            if message.get("method") == event:
+                return message
+        return seen[0]
+
+    def _receive(self) -> dict:
+        deadline = time.monotonic() + TIMEOUT
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self._from_browser], [], [], max(left, 0))
+            if not ready:
+                raise TimeoutError("no reply from the browser")
+            chunk = os.read(self._from_browser, 1 << 20)
+            if not chunk:
+                raise ConnectionError("the browser closed the pipe")
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close")
+        except (OSError, RuntimeError, TimeoutError, ConnectionError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._to_browser)
+        os.close(self._from_browser)
+        self._log.close()
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, request) -> dict:
+    """Run a small scenario, open its report.html in Chromium, and record what happened."""
+    tmp = tmp_path_factory.mktemp("browser")
+    data = Path(__file__).parent / "data" / "minimal.toml"
+    result = simulate(load_scenario(data), trials=20_000, seed=11)
+    folder = tmp / "minimal"
+    summary = write_results(result, folder)
+    page = folder / "report.html"
+
+    browser = DevTools(BROWSER, tmp / "profile", tmp / "chromium.log")
+    try:
+        target = browser.send("Target.createTarget", url="about:blank")["targetId"]
+        session = browser.send("Target.attachToTarget", targetId=target,
+                               flatten=True)["sessionId"]
+        for domain in ("Runtime", "Log", "Network", "Page"):
+            browser.send(f"{domain}.enable", session)
+        browser.send("Emulation.setDeviceMetricsOverride", session, width=1400, height=2000,
+                     deviceScaleFactor=1, mobile=False)
+        browser.send("Page.navigate", session, url=page.as_uri())
+        browser.wait_for("Page.loadEventFired")
+
+        def evaluate(expression: str):
+            reply = browser.send("Runtime.evaluate", session, expression=expression,
+                                 returnByValue=True, awaitPromise=True)
+            return reply["result"]["value"]
+
+        # Decoded, as shown: wait for every image to finish decoding before measuring.
+        images = evaluate("Promise.all([...document.images].map(i => i.decode().then("
+                          "() => null, () => null))).then(() => [...document.images].map("
+                          "i => [i.naturalWidth, i.naturalHeight, i.alt]))")
+        text = evaluate("document.body.innerText")
+        shot = tmp / "report.png"
+        shot.write_bytes(base64.b64decode(
+            browser.send("Page.captureScreenshot", session, format="png")["data"]))
+    finally:
+        browser.close()
+    return {"summary": summary, "page": page, "images": images, "text": text,
+            "screenshot": shot, "events": browser.events}
+
+
+def _events(report: dict, method: str) -> list[dict]:
+    return [e["params"] for e in report["events"] if e.get("method") == method]
+
+
+def test_page_logs_no_console_errors_or_exceptions(report):
+    errors = [e for e in _events(report, "Runtime.consoleAPICalled")
+              if e["type"] in ("error", "assert")]
+    errors += _events(report, "Runtime.exceptionThrown")
+    errors += [e for e in _events(report, "Log.entryAdded") if e["entry"]["level"] == "error"]
+    assert errors == []
+
+
+def test_page_requests_nothing_but_itself_and_inline_images(report):
+    urls = [e["request"]["url"] for e in _events(report, "Network.requestWillBeSent")]
+    assert report["page"].as_uri() in urls
+    assert [u for u in urls if u != report["page"].as_uri() and not u.startswith("data:")] == []
+
+
+def test_every_image_has_a_natural_size(report):
+    assert len(report["images"]) >= 5  # distribution, S-curve, waterfall, exceedance, convergence
+    assert [alt for w, h, alt in report["images"] if not (w > 0 and h > 0)] == []
+
+
+def test_key_numbers_from_summary_json_appear_in_the_page_text(report):
+    ns, cur = report["summary"]["net_savings"], report["summary"]["currency"]
+    # In the decision sentence and the tiles, short; in the table, to the digits their
+    # 95% intervals support.
+    expected = [format_money(ns[k], cur) for k in ("mean", "cvar_5")]
+    for p in ("p5", "p50", "p95"):
+        lo, hi = ns["percentile_ci95"][p]
+        expected.append(money_to_error(ns[p], (hi - lo) / 2, cur))
+    expected += [format_percent(ns["prob_loss"]), f"{report['summary']['trials']:,}",
+                 str(report["summary"]["seed"]),
+                 report["summary"]["provenance"]["scenario_sha256"]]
+    assert [x for x in expected if x not in report["text"]] == []
+
+
+def test_screenshot_is_saved_as_a_png(report):
+    data = report["screenshot"].read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
