@@ -53,17 +53,25 @@ def _cache_is_warm() -> bool:
     return any(cache.glob("kernels.*.nbi"))
 
 
+def _seed_option(help: str = "Random seed; same seed, same results."):
+    return click.option("--seed", "-s", type=click.IntRange(min=0), default=engine.DEFAULT_SEED,
+                        show_default=True, help=help)
+
+
+_threads_option = click.option("--threads", "-t", type=click.IntRange(min=1), default=None,
+                               help="Worker threads [default: all cores]. Results do not depend "
+                                    "on it.")
+
+
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--trials", "-n", type=click.IntRange(min=1), default=1_000_000, show_default=True,
               help="Monte Carlo trials.")
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=engine.DEFAULT_SEED,
-              show_default=True, help="Random seed; same seed, same results.")
+@_seed_option()
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               default=Path("results"), show_default=True,
               help="Folder for results; they go to OUT/<scenario file stem>/.")
-@click.option("--threads", "-t", type=click.IntRange(min=1), default=None,
-              help="Worker threads [default: all cores]. Results do not depend on it.")
+@_threads_option
 @click.option("--precision", "-p", default=None, metavar="TARGET",
               help="Stop once the mean's 95% half-width is below TARGET: a share of the mean "
                    "(0.5%) or an amount (10000). --trials is then the most to run.")
@@ -216,13 +224,11 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
 @click.argument("scenario", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--trials", "-n", type=click.IntRange(min=1, max=10_000_000), default=100_000,
               show_default=True, help="Trials of each run (two runs per uncertain input).")
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=engine.DEFAULT_SEED,
-              show_default=True, help="Random seed; same seed, same results.")
+@_seed_option()
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               default=Path("results"), show_default=True,
               help="Results go to OUT/<scenario file stem>/sensitivity/.")
-@click.option("--threads", "-t", type=click.IntRange(min=1), default=None,
-              help="Worker threads [default: all cores].")
+@_threads_option
 @click.option("--force", "-f", is_flag=True, help="Replace an existing sensitivity folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No table.")
 def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
@@ -271,13 +277,11 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
                    "give it twice for a 2-D grid.")
 @click.option("--trials", "-n", type=click.IntRange(min=1, max=100_000_000), default=100_000,
               show_default=True, help="Trials at each grid point.")
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=engine.DEFAULT_SEED,
-              show_default=True, help="Random seed, shared by every point.")
+@_seed_option("Random seed, shared by every point.")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               default=Path("results"), show_default=True,
               help="Results go to OUT/<scenario file stem>/sweep/.")
-@click.option("--threads", "-t", type=click.IntRange(min=1), default=None,
-              help="Worker threads [default: all cores].")
+@_threads_option
 @click.option("--force", "-f", is_flag=True, help="Replace an existing sweep folder.")
 def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: Path,
           threads: int | None, force: bool) -> None:
@@ -315,10 +319,8 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
               help="Values of the parameter that enclose the answer [default: searched].")
 @click.option("--trials", "-n", type=click.IntRange(min=1, max=100_000_000), default=100_000,
               show_default=True, help="Trials of each evaluation.")
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=engine.DEFAULT_SEED,
-              show_default=True, help="Random seed, shared by every evaluation.")
-@click.option("--threads", "-t", type=click.IntRange(min=1), default=None,
-              help="Worker threads [default: all cores].")
+@_seed_option("Random seed, shared by every evaluation.")
+@_threads_option
 def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trials: int,
               seed: int, threads: int | None) -> None:
     """Find the value of a parameter at which mean net savings or P(net loss) hits a target,
@@ -356,13 +358,11 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--trials", "-n", type=click.IntRange(min=1), default=1_000_000, show_default=True,
               help="Monte Carlo trials of each option.")
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=engine.DEFAULT_SEED,
-              show_default=True, help="Random seed, shared by every option.")
+@_seed_option("Random seed, shared by every option.")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               default=Path("results"), show_default=True,
               help="Results go to OUT/compare-<stem>-<stem>[...]/.")
-@click.option("--threads", "-t", type=click.IntRange(min=1), default=None,
-              help="Worker threads [default: all cores]. Results do not depend on it.")
+@_threads_option
 @click.option("--names", default=None, metavar="A,B,...",
               help="Labels of the options in tables and charts [default: file stems].")
 @click.option("--force", "-f", is_flag=True, help="Replace an existing results folder.")
