@@ -46,6 +46,13 @@ def _load(path: str):
         raise BadInput(e.format()) from None
 
 
+def _start(quiet: bool) -> bool:
+    """Say when the kernels compile (the first run only); whether to show a progress bar."""
+    if not quiet and not _cache_is_warm():
+        click.echo("compiling kernels (first run only)...", err=True)
+    return not quiet and sys.stderr.isatty()
+
+
 def _cache_is_warm() -> bool:
     from . import kernels
 
@@ -115,9 +122,7 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
     except (OutputExistsError, PermissionError) as e:
         raise BadInput(str(e)) from None
 
-    show = not quiet and sys.stderr.isatty()
-    if not quiet and not _cache_is_warm():
-        click.echo("compiling kernels (first run only)...", err=True)
+    show = _start(quiet)
     started = time.perf_counter()
     try:
         result = _simulate_with_progress(s, trials, seed, threads, show, store, stop,
@@ -394,9 +399,7 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
     except (ValueError, OutputExistsError, PermissionError) as e:
         raise BadInput(str(e)) from None
 
-    show = not quiet and sys.stderr.isatty()
-    if not quiet and not _cache_is_warm():
-        click.echo("compiling kernels (first run only)...", err=True)
+    show = _start(quiet)
     started = time.perf_counter()
     try:
         if show:
