@@ -44,6 +44,15 @@ def stream(seed: int, chunk: int, key: int) -> np.random.Generator:
     return np.random.Generator(np.random.SFC64(ss))
 
 
+def uniforms(seed: int, chunk: int, key: int, out: np.ndarray) -> np.ndarray:
+    """Fill ``out`` with the first ``out.size`` uniforms of :func:`stream` (same numbers, drawn
+    by a numba kernel from numpy's seeded SFC64 state)."""
+    ss = np.random.SeedSequence(seed, spawn_key=(chunk, int(key)))
+    state = np.array(np.random.SFC64(ss).state["state"]["state"], dtype=np.uint64)
+    K.sfc64_uniforms(state, out.reshape(-1))
+    return out
+
+
 class Workspace:
     """Scratch arrays for one thread's chunks of ``n`` trials, reused from chunk to chunk.
 
@@ -97,7 +106,7 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> Non
         if code == K.CONSTANT:
             levels[j] = model.input_params[j, 0]
         else:
-            stream(seed, chunk, model.input_keys[j]).random(out=ws.u)
+            uniforms(seed, chunk, model.input_keys[j], ws.u)
             K.fill_ppf(ws.u, code, model.input_params[j], model.data, levels[j], ws.tmp)
 
     n_costs = ws.n_costs
@@ -110,14 +119,14 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> Non
         # Year-major draws: a risk's first years draw the same numbers whatever the horizon.
         u = ws.u_counts[:last - first + 1]
         counts = ws.counts[:last - first + 1]
-        stream(seed, chunk, model.risk_freq_keys[r]).random(out=u)
+        uniforms(seed, chunk, model.risk_freq_keys[r], u)
         total = K.event_counts(u, int(model.risk_freq_code[r]), model.risk_freq_params[r],
                                model.data, counts, ws.tmp)
         severity = ws.severities(total)
         first_u = ws.u_first[:last - first + 1]
-        stream(seed, chunk, model.risk_first_keys[r]).random(out=first_u)
+        uniforms(seed, chunk, model.risk_first_keys[r], first_u)
         n_events_after_first = total - int(np.count_nonzero(counts))
-        rest = stream(seed, chunk, model.risk_sev_keys[r]).random(n_events_after_first)
+        rest = uniforms(seed, chunk, model.risk_sev_keys[r], np.empty(n_events_after_first))
         K.severity_uniforms(counts, first_u, rest, severity)
         K.fill_ppf(severity, int(model.risk_sev_code[r]), model.risk_sev_params[r], model.data,
                    severity, ws.tmp if total <= ws.n else np.empty(total))

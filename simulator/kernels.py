@@ -36,6 +36,25 @@ _jit = dict(nogil=True, cache=True)
 
 
 @nb.njit(**_jit)
+def sfc64_uniforms(state: np.ndarray, out: np.ndarray) -> None:
+    """Fill ``out`` (n,) with uniforms in [0, 1) from an SFC64 ``state`` (a, b, c, counter as
+    numpy seeds it), advancing the state: the same numbers, bit for bit, as numpy's
+    ``Generator(SFC64(...)).random``, at about a third of its cost here (no call per array
+    through numpy's generic fill)."""
+    a, b, c, w = state[0], state[1], state[2], state[3]
+    s3, s11, s24, s40 = np.uint64(3), np.uint64(11), np.uint64(24), np.uint64(40)
+    one = np.uint64(1)
+    for i in range(out.shape[0]):
+        tmp = a + b + w
+        w += one
+        a = b ^ (b >> s11)
+        b = c + (c << s3)
+        c = ((c << s24) | (c >> s40)) + tmp
+        out[i] = (tmp >> s11) * (1.0 / 9007199254740992.0)  # numpy's next_double
+    state[0], state[1], state[2], state[3] = a, b, c, w
+
+
+@nb.njit(**_jit)
 def _norm_central(q: float) -> float:
     r = 0.180625 - q * q
     num = (((((((2509.0809287301226727 * r + 33430.575583588128105) * r

@@ -67,3 +67,12 @@ def test_fill_ppf_agrees_with_the_scalar_ppf(code, params):
     out = np.empty_like(u)
     K.fill_ppf(u, code, p, np.zeros(1), out, np.empty_like(u))
     np.testing.assert_array_equal(out, [K.ppf(x, code, p, np.zeros(1)) for x in u])
+
+
+@pytest.mark.parametrize("seed, chunk, key", [(0, 0, 1), (20260101, 7, 123456789), (5, 3, 77)])
+def test_sfc64_kernel_draws_exactly_numpys_uniforms(seed, chunk, key):
+    from simulator.engine import stream, uniforms
+
+    out = uniforms(seed, chunk, key, np.empty((3, 10_001)))
+    expected = stream(seed, chunk, key).random(3 * 10_001).reshape(3, 10_001)
+    assert np.array_equal(out, expected)
