@@ -12,6 +12,7 @@ two scenarios draws the same uniforms trial by trial.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -44,11 +45,24 @@ def stream(seed: int, chunk: int, key: int) -> np.random.Generator:
     return np.random.Generator(np.random.SFC64(ss))
 
 
+@functools.lru_cache(maxsize=64)
+def _run_entropy(seed: int) -> tuple[int, ...]:
+    """The seed as SeedSequence assembles it: 32-bit words, low first, padded to four."""
+    words = []
+    while True:
+        words.append(seed & 0xFFFFFFFF)
+        seed >>= 32
+        if seed == 0:
+            break
+    return tuple(words + [0] * (4 - len(words)))
+
+
 def uniforms(seed: int, chunk: int, key: int, out: np.ndarray) -> np.ndarray:
-    """Fill ``out`` with the first ``out.size`` uniforms of :func:`stream` (same numbers, drawn
-    by a numba kernel from numpy's seeded SFC64 state)."""
-    ss = np.random.SeedSequence(seed, spawn_key=(chunk, int(key)))
-    state = np.array(np.random.SFC64(ss).state["state"]["state"], dtype=np.uint64)
+    """Fill ``out`` with the first ``out.size`` uniforms of :func:`stream`: the same numbers,
+    seeded and drawn by numba kernels (``chunk`` and ``key`` are below 2^32)."""
+    entropy = np.array((*_run_entropy(seed), chunk, int(key)), dtype=np.uint64)
+    state = np.empty(4, dtype=np.uint64)
+    K.sfc64_seed(entropy, state)
     K.sfc64_uniforms(state, out.reshape(-1))
     return out
 

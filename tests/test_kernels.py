@@ -69,10 +69,23 @@ def test_fill_ppf_agrees_with_the_scalar_ppf(code, params):
     np.testing.assert_array_equal(out, [K.ppf(x, code, p, np.zeros(1)) for x in u])
 
 
-@pytest.mark.parametrize("seed, chunk, key", [(0, 0, 1), (20260101, 7, 123456789), (5, 3, 77)])
+@pytest.mark.parametrize("seed, chunk, key", [
+    (0, 0, 1), (20260101, 7, 123456789), (5, 3, 77), (2**40 + 5, 3, 2**32 - 1),
+    (2**130 + 17, 0, 5), (123, 1_500_000, 0)])
 def test_sfc64_kernel_draws_exactly_numpys_uniforms(seed, chunk, key):
     from simulator.engine import stream, uniforms
 
     out = uniforms(seed, chunk, key, np.empty((3, 10_001)))
     expected = stream(seed, chunk, key).random(3 * 10_001).reshape(3, 10_001)
     assert np.array_equal(out, expected)
+
+
+def test_sfc64_seeding_matches_numpy_for_many_seeds():
+    from simulator.engine import _run_entropy
+
+    rng = np.random.default_rng(0)
+    for seed, chunk, key in rng.integers(0, 2**32, (300, 3)).tolist():
+        expected = np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(chunk, key)))
+        state = np.empty(4, dtype=np.uint64)
+        K.sfc64_seed(np.array((*_run_entropy(seed), chunk, key), dtype=np.uint64), state)
+        np.testing.assert_array_equal(state, expected.state["state"]["state"])
