@@ -190,7 +190,8 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
     for p in ("p5", "p50", "p95"):
         lo, hi = ns["percentile_ci95"][p]
         table.add_row(f"{p.upper()} net savings", money(ns[p], cur), money((hi - lo) / 2, cur))
-    table.add_row("Mean of the worst 5% (CVaR)", money(ns["cvar_5"], cur), "")
+    table.add_row("Mean of the worst 5% (CVaR)", money(ns["cvar_5"], cur),
+                  money(z * ns["cvar_5_stderr"], cur) if "cvar_5_stderr" in ns else "")
     gross = summary["gross_wage_savings"]
     table.add_row("Gross wage savings (mean)", money(gross["mean"], cur),
                   money(z * gross["stderr"], cur))

@@ -162,8 +162,9 @@ def compile_scenario(s: Scenario) -> CompiledModel:
                             "sk1", "scale")}
     for r in s.risks:
         base = f"risks[{quote(r.name)}]"
-        warnings += [f"{base}.severity: {w}" for w in r.severity.warnings()]
         frequency, scale, cap = controlled_risk(r, s.controls)
+        if not np.isfinite(cap):  # a cap bounds the tail, so only an uncapped one is warned about
+            warnings += [f"{base}.severity: {w}" for w in r.severity.warnings()]
         fc, fp = frequency.compile(data)
         sc, sp = r.severity.compile(data)
         risk["fc"].append(fc)

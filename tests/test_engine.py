@@ -204,3 +204,9 @@ def test_a_heavy_lognormal_tail_is_warned_about_with_its_mean_and_p99():
     r = simulate(make(risks=[risk]), trials=1000, seed=1)
     (warning,) = r.summary()["warnings"]
     assert warning.startswith('risks["Breach"].severity: ') and "99th percentile" in warning
+
+
+def test_a_capped_heavy_tail_is_not_warned_about():
+    risk = {"name": "Breach", "category": "breach", "frequency": {"dist": "poisson", "mean": 0.1},
+            "severity": {"dist": "lognormal", "mu": 12.0, "sigma": 3.2}, "cap_per_event": 5e6}
+    assert simulate(make(risks=[risk]), trials=1000, seed=1).summary()["warnings"] == []
