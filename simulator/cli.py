@@ -68,6 +68,23 @@ def _seed_option(help: str = "Random seed; same seed, same results."):
 _threads_option = click.option("--threads", "-t", type=click.IntRange(min=1), default=None,
                                help="Worker threads [default: all cores]. Results do not depend "
                                     "on it.")
+_sampling_option = click.option(
+    "--sampling", type=click.Choice(list(engine.SAMPLING)), default="mc", show_default=True,
+    help="Design of the per-trial inputs: plain Monte Carlo, Latin hypercube or scrambled "
+         "Sobol (each chunk of 65,536 trials one replicate).")
+_strict_option = click.option(
+    "--strict", is_flag=True, help="Refuse correlations that are not a valid correlation "
+                                   "matrix instead of repairing them to the nearest valid one.")
+
+
+def _compile(s, source: Path, strict: bool):
+    """The compiled scenario; with ``strict``, a correlation matrix needing repair is an error."""
+    from .distributions import FieldError
+
+    try:
+        return engine.compile_scenario(s, strict=strict)
+    except FieldError as e:
+        raise BadInput(f"{source}: {e.field}: {e}") from None
 
 
 @main.command()
@@ -90,9 +107,11 @@ _threads_option = click.option("--threads", "-t", type=click.IntRange(min=1), de
               help="Also write every trial (net savings, costs, risks, drawn inputs) to "
                    "trials.npz, for audit. Keeps all trials in memory.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or table.")
+@_sampling_option
+@_strict_option
 def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
         precision: str | None, statistics: str, force: bool, save_trials: bool,
-        quiet: bool) -> None:
+        quiet: bool, sampling: str, strict: bool) -> None:
     """Simulate SCENARIO and write summary.json, summary.csv, charts and the decision report
     (report.html, report.pdf) to OUT/<stem>/."""
     from .output import OutputExistsError, check_writable, results_dir, write_results
@@ -113,7 +132,8 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
         raise BadInput(f"--trials must be at most {engine.MAX_TRIALS:,} (got {trials:,})")
     try:
         check_writable(target, force)
-        need = trials * engine.bytes_per_trial(engine.compile_scenario(s), save_trials)
+        model = _compile(s, scenario, strict)
+        need = trials * engine.bytes_per_trial(model, save_trials)
         if store and need > engine.MAX_MEMORY_BYTES:
             raise BadInput(f"--trials {trials:,} would need {need / 2**30:.1f} GiB to keep every "
                            f"trial (limit {engine.MAX_MEMORY_BYTES / 2**30:.0f} GiB); use "
@@ -126,7 +146,8 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
     started = time.perf_counter()
     try:
         result = _simulate_with_progress(s, trials, seed, threads, show, store, stop,
-                                         keep_inputs=save_trials)
+                                         keep_inputs=save_trials, sampling=sampling,
+                                         model=model)
         if s.controls and result.stored:
             from dataclasses import replace
 
@@ -147,9 +168,11 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
 
 
 def _simulate_with_progress(s, trials: int, seed: int, threads: int | None, show: bool,
-                            store: bool | None, precision, keep_inputs: bool = False):
+                            store: bool | None, precision, keep_inputs: bool = False,
+                            sampling: str = "mc", model=None):
     options = dict(trials=trials, seed=seed, threads=threads, store_trials=store,
-                   precision=precision, keep_inputs=keep_inputs)
+                   precision=precision, keep_inputs=keep_inputs, sampling=sampling,
+                   model=model)
     if not show:
         return engine.simulate(s, **options)
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
@@ -508,18 +531,30 @@ def schema() -> None:
 
 @main.command()
 @click.argument("scenarios", nargs=-1, required=True)
-def validate(scenarios: tuple[str, ...]) -> None:
+@_strict_option
+def validate(scenarios: tuple[str, ...], strict: bool) -> None:
     """Check scenario files without running them."""
+    from .distributions import FieldError
+
     failed = []
     for path in scenarios:
         try:
             s = load_scenario(path)
+            model = engine.compile_scenario(s, strict=strict)
         except ScenarioError as e:
             click.echo(f"error: {e.format()}", err=True)
             failed.append(path)
             continue
+        except FieldError as e:
+            click.echo(f"error: {path}: {e.field}: {e}", err=True)
+            failed.append(path)
+            continue
+        for warning in model.warnings:
+            click.echo(f"warning: {path}: {warning}", err=True)
         click.echo(f"ok: {path}: {s.name!r}, {s.scenario.horizon_years} years, "
-                   f"{len(s.costs)} cost lines, {len(s.risks)} risks")
+                   f"{len(s.costs)} cost lines, {len(s.risks)} risks"
+                   + (f", {len(model.copula_inputs)} correlated inputs"
+                      if len(model.copula_inputs) else ""))
     if failed:
         sys.exit(2)
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import dependence
 from . import kernels as K
-from .distributions import Constant, DataBuilder, Distribution
-from .scenario import Control, Risk, Scenario
+from .distributions import Bernoulli, Constant, DataBuilder, Distribution, NegativeBinomial
+from .scenario import Control, Risk, Scenario, quote
 
 COST_AMOUNT, COST_SHARE_OFFSHORE, COST_SHARE_ONSHORE, COST_SHARE_GROSS = 0, 1, 2, 3
 _SHARE_KIND = {"offshore_cost": COST_SHARE_OFFSHORE, "onshore_cost": COST_SHARE_ONSHORE,
@@ -27,11 +28,6 @@ def stream_key(name: str) -> int:
     """Stable 32-bit key of an input's name; with the seed and chunk index it picks the input's
     random stream, so an input with the same name draws the same numbers in any scenario."""
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "little")
-
-
-def quote(name: str) -> str:
-    """A name as it appears in a parameter path: ``risks["Client data breach"]``."""
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass(frozen=True)
@@ -68,6 +64,13 @@ class CompiledModel:
     risk_freq_keys: np.ndarray  #: (R,) uint32 stream keys of the counts
     risk_sev_keys: np.ndarray  #: (R,) uint32 stream keys of the second and later severities
     risk_first_keys: np.ndarray  #: (R,) uint32 stream keys of each (year, trial)'s first severity
+    risk_rate_input: np.ndarray  #: (R,) int64 input index of an uncertain rate, -1 if fixed
+    risk_rate_family: np.ndarray  #: (R,) int64 K.RATE_* family of an uncertain rate
+    risk_rate_factor: np.ndarray  #: (R,) controls' factor on an uncertain rate
+    risk_rate_dispersion: np.ndarray  #: (R,) negative binomial r of an uncertain mean
+    copula_inputs: np.ndarray  #: (D,) int64 input indices of the correlated inputs
+    copula_factor: np.ndarray  #: (D, D) square root of their normal-space correlation
+    copula_rank: np.ndarray  #: (D, D) the rank correlations the run uses
     warnings: tuple[str, ...] = ()  #: valid but extreme parameters, "path: message"
 
     @property
@@ -85,9 +88,20 @@ class CompiledModel:
         return np.flatnonzero(self.input_codes != K.CONSTANT)
 
 
+def rate_factor(r: Risk, controls: list[Control]) -> float:
+    """The product of the controls' frequency factors on a risk."""
+    f = 1.0
+    for c in controls:
+        for e in c.effects:
+            if e.risk == r.name:
+                f *= e.frequency_factor
+    return f
+
+
 def controlled_risk(r: Risk, controls: list[Control]) -> tuple[Distribution, float, float]:
     """A risk as its controls leave it: frequency with the rate scaled, severity factor, and
-    the per-event cap (inf where none)."""
+    the per-event cap (inf where none). An uncertain rate is returned unscaled: the engine
+    scales each trial's rate by :func:`rate_factor`."""
     freq_factor, scale = 1.0, 1.0
     cap = np.inf if r.cap_per_event is None else r.cap_per_event
     for c in controls:
@@ -98,7 +112,7 @@ def controlled_risk(r: Risk, controls: list[Control]) -> tuple[Distribution, flo
                 if e.cap_per_event is not None:
                     cap = min(cap, e.cap_per_event)
     frequency = r.frequency
-    if freq_factor != 1.0:
+    if freq_factor != 1.0 and getattr(frequency, "rate_distribution", lambda: None)() is None:
         # Validation has checked the family can be scaled (poisson, bernoulli, neg. binomial).
         if frequency.dist == "bernoulli":
             frequency = frequency.model_copy(update={"p": frequency.p * freq_factor})
@@ -107,8 +121,9 @@ def controlled_risk(r: Risk, controls: list[Control]) -> tuple[Distribution, flo
     return frequency, scale, cap
 
 
-def compile_scenario(s: Scenario) -> CompiledModel:
-    """Compile a validated scenario to kernel arrays."""
+def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
+    """Compile a validated scenario to kernel arrays. ``strict``: refuse correlations that
+    need repair (:class:`~simulator.distributions.FieldError`) instead of repairing them."""
     data = DataBuilder()
     names: list[str] = []
     dists: list[Distribution] = []
@@ -157,15 +172,28 @@ def compile_scenario(s: Scenario) -> CompiledModel:
         cost_first.append(0)
         cost_last.append(0 if c.timing == "once" else horizon - 1)
 
-    warnings = [f"{name}: {w}" for name, d in zip(names, dists) for w in d.warnings()]
     risk = {k: [] for k in ("fc", "fp", "sc", "sp", "ce", "cy", "first", "last", "fk", "sk",
-                            "sk1", "scale")}
+                            "sk1", "scale", "ri", "rf", "rx", "rr")}
     for r in s.risks:
         base = f"risks[{quote(r.name)}]"
         frequency, scale, cap = controlled_risk(r, s.controls)
+        rate = getattr(frequency, "rate_distribution", lambda: None)()
+        if rate is None:
+            fc, fp = frequency.compile(data)
+            risk["ri"].append(-1)
+        else:
+            # The rate is one more per-trial input; the counts are drawn at each trial's rate.
+            fc, fp = K.CONSTANT, np.zeros(K.N_PARAMS)
+            risk["ri"].append(add_input(f"{base}.frequency.{frequency.rate_key()}", rate))
+        risk["rf"].append(K.RATE_BERNOULLI if isinstance(frequency, Bernoulli) else
+                          K.RATE_NEGBIN if isinstance(frequency, NegativeBinomial) else
+                          K.RATE_POISSON)
+        risk["rx"].append(rate_factor(r, s.controls) if rate is not None else 1.0)
+        risk["rr"].append(frequency.dispersion if isinstance(frequency, NegativeBinomial)
+                          else 0.0)
         if not np.isfinite(cap):  # a cap bounds the tail, so only an uncapped one is warned about
-            warnings += [f"{base}.severity: {w}" for w in r.severity.warnings()]
-        fc, fp = frequency.compile(data)
+            risk.setdefault("warn", []).extend(f"{base}.severity: {w}"
+                                               for w in r.severity.warnings())
         sc, sp = r.severity.compile(data)
         risk["fc"].append(fc)
         risk["fp"].append(fp)
@@ -179,6 +207,17 @@ def compile_scenario(s: Scenario) -> CompiledModel:
         risk["fk"].append(stream_key(f"{base}.frequency"))
         risk["sk"].append(stream_key(f"{base}.severity"))
         risk["sk1"].append(stream_key(f"{base}.severity.first"))
+
+    warnings = [f"{name}: {w}" for name, d in zip(names, dists) for w in d.warnings()]
+    warnings += risk.get("warn", [])
+    dep = dependence.build(s, strict=strict)
+    if dep is None:
+        copula_inputs, factor, rank = [], np.zeros((0, 0)), np.zeros((0, 0))
+    else:
+        copula_inputs = [names.index(x) for x in dep.names]
+        factor, rank = dep.factor, dep.rank
+        if dep.warning():
+            warnings.append(dep.warning())
 
     def ints(x: list) -> np.ndarray:
         return np.asarray(x, dtype=np.int64)
@@ -217,5 +256,12 @@ def compile_scenario(s: Scenario) -> CompiledModel:
         risk_freq_keys=np.asarray(risk["fk"], dtype=np.uint32),
         risk_sev_keys=np.asarray(risk["sk"], dtype=np.uint32),
         risk_first_keys=np.asarray(risk["sk1"], dtype=np.uint32),
+        risk_rate_input=ints(risk["ri"]),
+        risk_rate_family=ints(risk["rf"]),
+        risk_rate_factor=np.asarray(risk["rx"], dtype=np.float64),
+        risk_rate_dispersion=np.asarray(risk["rr"], dtype=np.float64),
+        copula_inputs=ints(copula_inputs),
+        copula_factor=np.ascontiguousarray(factor, dtype=np.float64),
+        copula_rank=np.asarray(rank, dtype=np.float64),
         warnings=tuple(warnings),
     )

@@ -13,10 +13,11 @@ In a scenario file a distribution is an inline table with a ``dist`` key, or a b
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
+                      model_validator)
 from scipy import stats
 
 from . import kernels as K
@@ -27,6 +28,12 @@ from . import kernels as K
 TABLE_CELLS = 8192
 TABLE_TAIL_KNOTS = 104
 TABLE_END_CELLS = 16
+
+UNCERTAIN_PARAMETER_HELP = (
+    "a distribution as a parameter (an uncertain parameter) is supported for an event rate "
+    "only: the mean of a poisson or negative_binomial frequency, or the p of a bernoulli "
+    "frequency, drawn once per trial. Elsewhere an input drawn once per trial already varies: "
+    "widen its distribution instead")
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -433,71 +440,291 @@ class Gamma(Distribution):
         return _tabulate(self.scipy(), data)
 
 
-class Poisson(Distribution):
-    """Poisson count with ``mean`` events (per year, where it is a frequency)."""
+def _rate_kind(v: Any) -> str:
+    return "rate_distribution" if isinstance(v, dict | Distribution) else "rate_number"
 
-    dist: Literal["poisson"]
-    mean_: Finite = Field(alias="mean", ge=0, le=1e6, description="expected count "
-                          "(events per year, where it is a frequency)")
+
+def _rate(number: Any) -> Any:
+    """A rate parameter: a number (with the constraints in ``number``) or a distribution of
+    it, drawn once per trial (two levels of uncertainty)."""
+    return Annotated[Union[Annotated[number, Tag("rate_number")],
+                           Annotated["RateDistribution", Tag("rate_distribution")]],
+                     Discriminator(_rate_kind)]
+
+
+class _Count(Distribution):
+    """Shared by the count families whose rate may itself be uncertain.
+
+    With an uncertain rate, each trial draws the rate once from its distribution and every
+    year's count from the family at that rate, so a trial's years share their rate (the
+    riskquant / Hubbard approach): the counts are over-dispersed and correlated across years.
+    """
+
+    RATE_FIELD: ClassVar[str] = "mean_"
+    RATE_KEY: ClassVar[str] = "mean"
 
     def integer_valued(self) -> bool:
         return True
 
-    model_config = ConfigDict(populate_by_name=True, json_schema_extra={"examples": [
-        {"dist": "poisson", "mean": 1.5}]})
+    def rate_distribution(self) -> Distribution | None:
+        """The per-trial distribution of the rate, or None when the rate is a fixed number."""
+        value = getattr(self, self.RATE_FIELD)
+        return value if isinstance(value, Distribution) else None
 
-    def scipy(self) -> Any:
-        return stats.poisson(self.mean_)
+    def rate_key(self) -> str:
+        """The rate's key in the scenario file (``mean`` or ``p``)."""
+        return self.RATE_KEY
+
+    def at_rate(self, rate: float) -> Distribution:
+        """The same family with the rate fixed at ``rate``."""
+        return self.model_copy(update={self.RATE_FIELD: float(rate), "prior": None,
+                                       "observed_events": None, "observed_years": None}
+                               if "prior" in type(self).model_fields else
+                               {self.RATE_FIELD: float(rate)})
+
+    def _check_rate(self, lo: float, hi: float) -> None:
+        rate = self.rate_distribution()
+        if rate is None:
+            return
+        if isinstance(rate, _Count):
+            raise FieldError(self.RATE_KEY, "an uncertain rate must be a continuous or tabled "
+                             f"distribution, not a count ({rate.describe()})")
+        a, b = rate.support()
+        if a < lo or b > hi:
+            raise FieldError(self.RATE_KEY, f"the rate's distribution {rate.describe()} "
+                             f"ranges over [{a:g}, {b:g}]; it must stay within [{lo:g}, {hi:g}] "
+                             "(truncate a normal with min/max, or use lognormal/gamma/pert)")
+
+    def _mixture_nodes(self) -> tuple[np.ndarray, np.ndarray]:
+        # Rates at 4096 equal-probability nodes of the rate distribution: the mixture's
+        # closed forms are averages over them (midpoint rule in probability).
+        q = (np.arange(4096) + 0.5) / 4096
+        return np.asarray(self.rate_distribution().quantile(q), dtype=float), q
+
+    def mean(self) -> float:
+        rate = self.rate_distribution()
+        if rate is None:
+            return float(self.scipy().mean())
+        return float(rate.mean())
+
+    def std(self) -> float:
+        if self.rate_distribution() is None:
+            return float(self.scipy().std())
+        rates, _ = self._mixture_nodes()
+        m = np.array([self.at_rate(x).scipy().stats("mv") for x in rates], dtype=float)
+        mean = m[:, 0].mean()
+        return float(np.sqrt(m[:, 1].mean() + ((m[:, 0] - mean) ** 2).mean()))
+
+    def cdf(self, k: Any) -> Any:
+        """P(count <= k); with an uncertain rate, averaged over the rate's distribution."""
+        if self.rate_distribution() is None:
+            return self.scipy().cdf(k)
+        rates, _ = self._mixture_nodes()
+        k = np.asarray(k, dtype=float)
+        return np.mean([self.at_rate(x).scipy().cdf(k) for x in rates], axis=0)
+
+    def quantile(self, q: Any) -> Any:
+        if self.rate_distribution() is None:
+            return self.scipy().ppf(q)
+        qs = np.asarray(q, dtype=float)
+        hi = int(max(self.at_rate(self.rate_distribution().support()[1]
+                                  if np.isfinite(self.rate_distribution().support()[1])
+                                  else self.rate_distribution().quantile(1 - 1e-9))
+                     .scipy().ppf(1 - 1e-12), 1))
+        ks = np.arange(hi + 1)
+        cum = self.cdf(ks)
+        out = ks[np.minimum(np.searchsorted(cum, qs - 1e-12, side="left"), hi)].astype(float)
+        return out if np.ndim(q) else float(out)
+
+    def support(self) -> tuple[float, float]:
+        if self.rate_distribution() is None:
+            return super().support()
+        return (0.0, 1.0) if self.RATE_KEY == "p" else (0.0, math.inf)
+
+    def sample(self, size: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
+        """With an uncertain rate: a rate per draw (the engine's inverse-CDF path), then the
+        count at that rate (numpy's sampler; the engine has its own, tested separately)."""
+        rate = self.rate_distribution()
+        if rate is None:
+            return super().sample(size, seed)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rates = rate.sample(size, rng)
+        return self._sample_at(rates, rng).astype(float)
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
-        return _count_table(self.scipy(), data)
+        if self.rate_distribution() is not None:
+            raise TypeError("a count with an uncertain rate is compiled by the engine's model "
+                            "compiler (simulator.compiled), one rate per trial")
+        return self._compile_fixed(data)
 
     def describe(self) -> str:
-        return f"poisson(mean={self.mean_:g})"
+        rate = self.rate_distribution()
+        inner = f"{getattr(self, self.RATE_FIELD):g}" if rate is None else rate.describe()
+        extra = "" if self.RATE_KEY == "p" or not hasattr(self, "dispersion") else \
+            f", dispersion={self.dispersion:g}"
+        return f"{self.dist}({self.RATE_KEY}={inner}{extra})"
 
 
-class Bernoulli(Distribution):
-    """1 with probability ``p``, else 0 (as a frequency: at most one event a year)."""
+class Poisson(_Count):
+    """Poisson count with ``mean`` events (per year, where it is a frequency).
 
-    dist: Literal["bernoulli"]
-    p: Finite = Field(ge=0, le=1, description="probability of a 1")
+    The mean may be a number, a distribution (an uncertain rate, drawn once per trial), or
+    learned from history: a gamma ``prior`` updated by ``observed_events`` in
+    ``observed_years`` (conjugate update: the rate's posterior is gamma with shape
+    ``prior.shape + observed_events`` and scale ``1 / (1 / prior.scale + observed_years)``).
+    """
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"dist": "bernoulli", "p": 0.03}]})
+    dist: Literal["poisson"]
+    mean_: _rate(Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]) | None = Field(
+        None, alias="mean", description="expected count (events per year, where it is a "
+        "frequency): a number, or a distribution of the rate drawn once per trial")
+    prior: "Gamma | None" = Field(None, description="gamma prior of the rate (events per "
+                                  "year), instead of mean; updated by observed_events and "
+                                  "observed_years")
+    observed_events: int | None = Field(None, ge=0, le=10**9, description="events seen in "
+                                        "observed_years (with prior)")
+    observed_years: Finite | None = Field(None, gt=0, le=1e6, description="years of history "
+                                          "in which observed_events happened (with prior)")
 
-    def integer_valued(self) -> bool:
-        return True
+    model_config = ConfigDict(populate_by_name=True, json_schema_extra={"examples": [
+        {"dist": "poisson", "mean": 1.5},
+        {"dist": "poisson", "mean": {"dist": "lognormal", "low": 0.01, "high": 0.08}},
+        {"dist": "poisson", "prior": {"dist": "gamma", "shape": 1, "scale": 0.2},
+         "observed_events": 2, "observed_years": 5}]})
+
+    @model_validator(mode="after")
+    def _check(self) -> "Poisson":
+        if (self.mean_ is None) == (self.prior is None):
+            raise ValueError("give either mean (a number or a distribution) or a gamma prior "
+                             "with observed_events and observed_years")
+        if self.prior is None and (self.observed_events is not None or
+                                   self.observed_years is not None):
+            raise FieldError("observed_events", "observed_events and observed_years update a "
+                             "prior; give prior = { dist = \"gamma\", shape = ..., scale = ... }")
+        if self.prior is not None and ((self.observed_events is None) !=
+                                       (self.observed_years is None)):
+            raise FieldError("observed_years" if self.observed_years is None else
+                             "observed_events", "observed_events and observed_years go "
+                             "together (e.g. 2 events in 5 years)")
+        self._check_rate(0.0, math.inf)
+        return self
+
+    def rate_distribution(self) -> Distribution | None:
+        if self.prior is None:
+            return super().rate_distribution()
+        return self.posterior()
+
+    def posterior(self) -> "Gamma":
+        """The rate's gamma distribution after the observed history (the prior without one)."""
+        k = self.observed_events or 0
+        t = self.observed_years or 0.0
+        return Gamma(dist="gamma", shape=self.prior.shape + k,
+                     scale=1.0 / (1.0 / self.prior.scale + t))
 
     def scipy(self) -> Any:
+        if self.rate_distribution() is not None:
+            raise TypeError("a poisson with an uncertain rate is a mixture with no scipy "
+                            "equivalent; use mean(), std(), cdf() and quantile()")
+        return stats.poisson(self.mean_)
+
+    def _compile_fixed(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        return _count_table(self.scipy(), data)
+
+    def _sample_at(self, rates: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return rng.poisson(rates)
+
+    def describe(self) -> str:
+        if self.prior is None:
+            return super().describe()
+        post = self.posterior()
+        return (f"poisson(mean=gamma(shape={post.shape:g}, scale={post.scale:g}) from prior "
+                f"{self.prior.describe()} and {self.history()})")
+
+    def history(self) -> str:
+        """The observed history in words: "2 events in 5 years"."""
+        k, t = self.observed_events or 0, self.observed_years or 0.0
+        return f"{k} event{'' if k == 1 else 's'} in {t:g} year{'' if t == 1 else 's'}"
+
+
+class Bernoulli(_Count):
+    """1 with probability ``p``, else 0 (as a frequency: at most one event a year). ``p`` may
+    be a distribution on [0, 1], drawn once per trial."""
+
+    dist: Literal["bernoulli"]
+    p: _rate(Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]) = Field(
+        description="probability of a 1: a number, or a distribution on [0, 1] drawn once "
+        "per trial")
+
+    RATE_FIELD: ClassVar[str] = "p"
+    RATE_KEY: ClassVar[str] = "p"
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"dist": "bernoulli", "p": 0.03},
+        {"dist": "bernoulli", "p": {"dist": "beta", "a": 2, "b": 60}}]})
+
+    @model_validator(mode="after")
+    def _check(self) -> "Bernoulli":
+        self._check_rate(0.0, 1.0)
+        return self
+
+    def scipy(self) -> Any:
+        if self.rate_distribution() is not None:
+            rate = self.rate_distribution().mean()
+            return stats.bernoulli(rate)  # a mixture of Bernoullis is a Bernoulli
         return stats.bernoulli(self.p)
 
-    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+    def cdf(self, k: Any) -> Any:
+        return self.scipy().cdf(k)
+
+    def quantile(self, q: Any) -> Any:
+        return self.scipy().ppf(q)
+
+    def std(self) -> float:
+        return float(self.scipy().std())
+
+    def _compile_fixed(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         return K.BERNOULLI, _params(self.p)
 
+    def _sample_at(self, rates: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return (rng.random(rates.size) < rates).astype(np.int64)
 
-class NegativeBinomial(Distribution):
+
+class NegativeBinomial(_Count):
     """Over-dispersed count with ``mean`` and ``dispersion`` r: variance = mean + mean^2 / r
-    (a Poisson whose rate is gamma-distributed; large r approaches a Poisson)."""
+    (a Poisson whose rate is gamma-distributed; large r approaches a Poisson). The mean may be
+    a distribution, drawn once per trial."""
 
     dist: Literal["negative_binomial"]
-    mean_: Finite = Field(alias="mean", gt=0, le=1e6, description="expected count")
+    mean_: _rate(Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)]) = Field(
+        alias="mean", description="expected count: a number, or a distribution drawn once per "
+        "trial")
     dispersion: Finite = Field(gt=0, description="r: variance = mean + mean^2 / r; smaller "
                                "is more over-dispersed")
-
-    def integer_valued(self) -> bool:
-        return True
 
     model_config = ConfigDict(populate_by_name=True, json_schema_extra={"examples": [
         {"dist": "negative_binomial", "mean": 6.5, "dispersion": 5}]})
 
+    @model_validator(mode="after")
+    def _check(self) -> "NegativeBinomial":
+        self._check_rate(0.0, math.inf)
+        return self
+
     def scipy(self) -> Any:
+        if self.rate_distribution() is not None:
+            raise TypeError("a negative_binomial with an uncertain mean is a mixture with no "
+                            "scipy equivalent; use mean(), std(), cdf() and quantile()")
         r = self.dispersion
         return stats.nbinom(r, r / (r + self.mean_))
 
-    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+    def at_rate(self, rate: float) -> Distribution:
+        return self.model_copy(update={"mean_": max(float(rate), 1e-300)})
+
+    def _compile_fixed(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         return _count_table(self.scipy(), data)
 
-    def describe(self) -> str:
-        return f"negative_binomial(mean={self.mean_:g}, dispersion={self.dispersion:g})"
+    def _sample_at(self, rates: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        r = self.dispersion
+        return rng.poisson(rng.gamma(r, np.maximum(rates, 1e-300) / r))
 
 
 class _Tabled(Distribution):
@@ -607,6 +834,13 @@ FAMILIES: dict[str, type[Distribution]] = {
                 Bernoulli, NegativeBinomial, Discrete, Empirical)
 }
 """Family name (the ``dist`` key) -> class."""
+
+RATE_FAMILIES = tuple(c for c in FAMILIES.values() if not issubclass(c, _Count))
+"""Families an uncertain rate may have (any but the counts)."""
+RateDistribution = Annotated[Union[RATE_FAMILIES],  # type: ignore[valid-type]
+                             Field(discriminator="dist")]
+for _cls in (Poisson, Bernoulli, NegativeBinomial):
+    _cls.model_rebuild()
 
 
 def _bare_number(v: Any) -> Any:

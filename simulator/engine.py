@@ -12,7 +12,6 @@ two scenarios draws the same uniforms trial by trial.
 """
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 import os
@@ -26,7 +25,8 @@ import numpy as np
 
 from . import kernels as K
 from .compiled import CompiledModel, compile_scenario
-from .result import SimulationResult
+from .result import SimulationResult, batch_means
+from .sampling import SAMPLING, sampling_design, stream, uniforms  # noqa: F401 (re-exported)
 from .scenario import Scenario
 from .streaming import Streamer
 
@@ -39,40 +39,13 @@ MAX_MEMORY_BYTES = 8 * 2**30
 """Largest per-trial storage a run that keeps every trial may allocate."""
 
 
-def stream(seed: int, chunk: int, key: int) -> np.random.Generator:
-    """The random stream of one input within one chunk."""
-    ss = np.random.SeedSequence(seed, spawn_key=(chunk, int(key)))
-    return np.random.Generator(np.random.SFC64(ss))
-
-
-@functools.lru_cache(maxsize=64)
-def _run_entropy(seed: int) -> tuple[int, ...]:
-    """The seed as SeedSequence assembles it: 32-bit words, low first, padded to four."""
-    words = []
-    while True:
-        words.append(seed & 0xFFFFFFFF)
-        seed >>= 32
-        if seed == 0:
-            break
-    return tuple(words + [0] * (4 - len(words)))
-
-
-def uniforms(seed: int, chunk: int, key: int, out: np.ndarray) -> np.ndarray:
-    """Fill ``out`` with the first ``out.size`` uniforms of :func:`stream`: the same numbers,
-    seeded and drawn by numba kernels (``chunk`` and ``key`` are below 2^32)."""
-    entropy = np.array((*_run_entropy(seed), chunk, int(key)), dtype=np.uint64)
-    state = np.empty(4, dtype=np.uint64)
-    K.sfc64_seed(entropy, state)
-    K.sfc64_uniforms(state, out.reshape(-1))
-    return out
-
-
 class Workspace:
     """Scratch arrays for one thread's chunks of ``n`` trials, reused from chunk to chunk.
 
     Fresh memory is expensive on these machines (page faults, and they serialise threads), so
     a chunk allocates nothing: ``values`` (V, n) holds net, gross, each component and the total
-    risk loss (rows as in :func:`value_rows`); ``inputs`` (I, n) the drawn inputs.
+    risk loss (rows as in :func:`value_rows`); ``inputs`` (I, n) the drawn inputs; ``design``
+    (D, n) the uniforms behind the drawn ones (rows in the order of ``drawn``).
     """
 
     def __init__(self, model: CompiledModel, n: int) -> None:
@@ -82,6 +55,14 @@ class Workspace:
         self.n_components = len(model.component_names)
         self.values = np.empty((value_rows(model), n))
         self.inputs = np.empty((len(model.input_names), n))
+        # Inputs that get uniforms: the random ones, and correlated ones even when a
+        # sensitivity run holds them fixed, so the others keep their numbers.
+        self.drawn = np.union1d(model.random_inputs, model.copula_inputs).astype(np.int64)
+        row = {int(j): r for r, j in enumerate(self.drawn)}
+        self.copula_rows = np.array([row[int(j)] for j in model.copula_inputs], dtype=np.int64)
+        self.design = np.empty((self.drawn.size, n))
+        self.copula_u = np.empty((self.copula_rows.size, n))
+        self.copula_z = np.empty((self.copula_rows.size, n))
         self.u = np.empty(n)
         self.tmp = np.empty(2 * n)
         self.u_counts = np.empty((years, n))
@@ -112,16 +93,24 @@ def value_rows(model: CompiledModel) -> int:
     return 2 + len(model.component_names) + (1 if len(model.risk_names) else 0)
 
 
-def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> None:
+def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
+              sampling: str = "mc") -> None:
     """Simulate one chunk of ``ws.n`` trials into ``ws.values`` and ``ws.inputs``."""
     levels = ws.inputs
+    design = ws.design
+    sampling_design(model.input_keys[ws.drawn], seed, chunk, sampling, design, ws.tmp)
+    if ws.copula_rows.size:
+        np.take(design, ws.copula_rows, axis=0, out=ws.copula_u)
+        K.gaussian_copula(ws.copula_u, model.copula_factor, ws.copula_z)
+        design[ws.copula_rows] = ws.copula_u
+    drawn = {int(j): r for r, j in enumerate(ws.drawn)}
     for j in range(levels.shape[0]):
         code = int(model.input_codes[j])
         if code == K.CONSTANT:
             levels[j] = model.input_params[j, 0]
         else:
-            uniforms(seed, chunk, model.input_keys[j], ws.u)
-            K.fill_ppf(ws.u, code, model.input_params[j], model.data, levels[j], ws.tmp)
+            K.fill_ppf(design[drawn[j]], code, model.input_params[j], model.data, levels[j],
+                       ws.tmp)
 
     n_costs = ws.n_costs
     K.wage_and_costs(levels, model.workforce, model.discount, model.cost_kind, model.cost_input,
@@ -134,8 +123,14 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> Non
         u = ws.u_counts[:last - first + 1]
         counts = ws.counts[:last - first + 1]
         uniforms(seed, chunk, model.risk_freq_keys[r], u)
-        total = K.event_counts(u, int(model.risk_freq_code[r]), model.risk_freq_params[r],
-                               model.data, counts, ws.tmp)
+        rate = int(model.risk_rate_input[r])
+        if rate >= 0:  # an uncertain rate: counts at each trial's drawn rate
+            total = K.event_counts_at_rates(u, int(model.risk_rate_family[r]), levels[rate],
+                                            float(model.risk_rate_factor[r]),
+                                            float(model.risk_rate_dispersion[r]), counts)
+        else:
+            total = K.event_counts(u, int(model.risk_freq_code[r]), model.risk_freq_params[r],
+                                   model.data, counts, ws.tmp)
         severity = ws.severities(total)
         first_u = ws.u_first[:last - first + 1]
         uniforms(seed, chunk, model.risk_first_keys[r], first_u)
@@ -212,7 +207,7 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
              seed: int = DEFAULT_SEED, threads: int | None = None, keep_inputs: bool = False,
              store_trials: bool | None = None, precision: Precision | None = None,
              progress: Callable[[int], None] | None = None,
-             model: CompiledModel | None = None) -> SimulationResult:
+             model: CompiledModel | None = None, sampling: str = "mc") -> SimulationResult:
     """Run up to ``trials`` Monte Carlo trials of a scenario.
 
     Parameters
@@ -228,6 +223,9 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
     progress : called with the number of trials just finished, after each chunk.
     model : the scenario's compiled form, if already built (or deliberately altered, as the
         sensitivity analysis does to hold one input fixed).
+    sampling : design of the per-trial inputs, one of :data:`SAMPLING`: "mc" (plain Monte
+        Carlo), "lhs" (Latin hypercube) or "sobol" (scrambled Sobol), each chunk its own
+        replicate. Event counts and severities are always plain Monte Carlo.
 
     Returns a :class:`SimulationResult`. Money is present value in the scenario's currency.
     """
@@ -238,6 +236,8 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
                          f"{trials:.3g})")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a whole number >= 0 (got {seed!r})")
+    if sampling not in SAMPLING:
+        raise ValueError(f"sampling must be one of {', '.join(SAMPLING)} (got {sampling!r})")
     model = model if model is not None else compile_scenario(scenario)
     need = trials * bytes_per_trial(model, keep_inputs)
     if store_trials is None:
@@ -266,7 +266,7 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
         ws = getattr(local, "ws", None)
         if ws is None or ws.n != hi - lo:  # one workspace per thread (and for a short chunk)
             ws = local.ws = Workspace(model, hi - lo)
-        run_chunk(model, seed, chunk, ws)
+        run_chunk(model, seed, chunk, ws, sampling)
         if store_trials:
             stored[:, lo:hi] = ws.values[:2 + n_comp]
             if inputs is not None:
@@ -311,7 +311,7 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
                 batch = range(done_chunks, min(n_chunks, done_chunks + CHECK_EVERY))
                 _in_order(work, batch, pool, CHECK_EVERY, done)
                 done_chunks = batch.stop
-                mean, half = _mean_half_width(moments[:done_chunks], shift)
+                mean, half = _mean_half_width(moments[:done_chunks], shift, sampling)
                 if precision.met(mean, half):
                     break
     finally:
@@ -319,7 +319,7 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
             pool.shutdown(cancel_futures=True)
 
     used = min(trials, done_chunks * CHUNK_SIZE)
-    mean, half = _mean_half_width(moments[:done_chunks], shift)
+    mean, half = _mean_half_width(moments[:done_chunks], shift, sampling)
     stop = None
     if precision is not None:
         stop = {"target": precision.describe(), "half_width": half,
@@ -334,7 +334,7 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
         inputs=inputs[:, :used] if store_trials and inputs is not None else None,
         stream=streamer.finish() if streamer is not None else None,
         chunk_moments=moments[:done_chunks], moment_shift=shift, precision=stop,
-        chunk_size=CHUNK_SIZE, bit_generator=BIT_GENERATOR)
+        chunk_size=CHUNK_SIZE, bit_generator=BIT_GENERATOR, sampling=sampling)
 
 
 class NonFiniteError(ArithmeticError):
@@ -372,8 +372,14 @@ def _in_order(work: Callable[[int], int], chunks: range, pool: ThreadPoolExecuto
             pending.append((nxt, pool.submit(work, nxt)))
 
 
-def _mean_half_width(moments: np.ndarray, shift: float) -> tuple[float, float]:
-    """Mean of net savings and its 95% half-width from per-chunk shifted moments."""
+def _mean_half_width(moments: np.ndarray, shift: float,
+                     sampling: str = "mc") -> tuple[float, float]:
+    """Mean of net savings and its 95% half-width from per-chunk shifted moments: from the
+    trials' variance for plain Monte Carlo, from the spread of chunk means (batch means) for
+    a design whose trials within a chunk are not independent."""
+    if sampling != "mc" and moments.shape[0] >= 2:
+        mean, _, half = batch_means(moments, shift)
+        return mean, half
     n = moments[:, 0].sum()
     s = math.fsum(moments[:, 1])
     ss = math.fsum(moments[:, 2])

@@ -429,3 +429,148 @@ def shifted_sums(x: np.ndarray, shift: float) -> tuple[float, float]:
         s += d
         ss += d * d
     return s, ss
+
+
+# Counts whose rate varies from trial to trial (an uncertain rate, drawn once per trial).
+RATE_POISSON = 0
+RATE_BERNOULLI = 1
+RATE_NEGBIN = 2
+_SEQUENTIAL_MAX_MEAN = 30.0  # below this, search up from 0; above, from the mode
+
+
+@nb.njit(**_jit)
+def _pmf_up(k: int, mean: float, r: float, family: int) -> float:
+    """p(k + 1) / p(k): the recurrences of the Poisson and negative binomial pmfs."""
+    if family == RATE_POISSON:
+        return mean / (k + 1)
+    return (k + r) / (k + 1) * (mean / (mean + r))
+
+
+@nb.njit(**_jit)
+def _stirlerr(k: float) -> float:
+    """log(k!) - (k + 1/2) log k + k - log(sqrt(2 pi)), for k >= 15 (Loader 2000)."""
+    k2 = k * k
+    return (1.0 / 12 - (1.0 / 360 - (1.0 / 1260 - (1.0 / 1680 - 1.0 / (1188 * k2)) / k2)
+                        / k2) / k2) / k
+
+
+@nb.njit(**_jit)
+def _log_pmf(k: int, mean: float, r: float, family: int) -> float:
+    if family == RATE_POISSON:
+        # Loader's saddle-point form: accurate to a few ulps where k is near the mean, where
+        # -mean + k log(mean) - lgamma(k + 1) would lose about log10(k) digits.
+        x = float(k)
+        bd0 = x * math.log1p((x - mean) / mean) - (x - mean)
+        return -_stirlerr(x) - bd0 - 0.5 * math.log(2.0 * math.pi * x)
+    q = mean / (mean + r)
+    return (math.lgamma(k + r) - math.lgamma(r) - math.lgamma(k + 1.0)
+            + r * math.log1p(-q) + k * math.log(q))
+
+
+@nb.njit(**_jit)
+def count_ppf(u: float, mean: float, r: float, family: int) -> int:
+    """Smallest k with P(count <= k) >= u for a Poisson (``family`` RATE_POISSON) or negative
+    binomial with dispersion ``r`` (RATE_NEGBIN) of the given mean: exact inversion.
+
+    Small means sum the pmf up from 0; larger ones start at the mode, get P(count <= mode) by
+    summing down until the terms no longer change it, and walk from there, so the cost grows
+    with the standard deviation, not the mean."""
+    if mean <= 0.0:
+        return 0
+    if mean < _SEQUENTIAL_MAX_MEAN:
+        if family == RATE_POISSON:
+            p = math.exp(-mean)
+        else:
+            p = math.exp(r * math.log(r / (mean + r)))
+        cdf = p
+        k = 0
+        while u > cdf:
+            p *= _pmf_up(k, mean, r, family)
+            k += 1
+            if k > mean and cdf + p == cdf:  # u is within rounding of 1: the tail is spent
+                break
+            cdf += p
+        return k
+    m = int(mean)
+    pm = math.exp(_log_pmf(m, mean, r, family))
+    cdf = pm
+    p = pm
+    j = m
+    while j > 0:
+        p /= _pmf_up(j - 1, mean, r, family)
+        j -= 1
+        if cdf + p == cdf:
+            break
+        cdf += p
+    k = m
+    p = pm
+    if u <= cdf:
+        # Walk down while the cdf below k still reaches u: F(k - 1) = F(k) - p(k).
+        while k > 0 and cdf - p >= u:
+            cdf -= p
+            p /= _pmf_up(k - 1, mean, r, family)
+            k -= 1
+        return k
+    while u > cdf:
+        p *= _pmf_up(k, mean, r, family)
+        k += 1
+        if cdf + p == cdf:  # u is within rounding of 1: the tail is spent
+            break
+        cdf += p
+    return k
+
+
+@nb.njit(**_jit)
+def event_counts_at_rates(u: np.ndarray, family: int, rate: np.ndarray, factor: float,
+                          r: float, counts: np.ndarray) -> int:
+    """Events per (year, trial) from uniforms u (years, n) into counts (years, n) when trial
+    i's rate is ``factor * rate[i]`` (a Poisson or negative binomial mean, or a Bernoulli p);
+    ``r`` is the negative binomial's dispersion. Returns the total."""
+    total = 0
+    for t in range(u.shape[0]):
+        for i in range(u.shape[1]):
+            x = factor * rate[i]
+            if family == RATE_BERNOULLI:
+                k = 1 if u[t, i] < x else 0
+            else:
+                k = count_ppf(u[t, i], x, r, family)
+            counts[t, i] = k
+            total += k
+    return total
+
+
+@nb.njit(**_jit)
+def gaussian_copula(u: np.ndarray, factor: np.ndarray, z: np.ndarray) -> None:
+    """Correlate the rows of uniforms u (D, n) in place: z = Phi^-1(u), u = Phi(factor @ z).
+
+    ``factor`` (D, D) is a square root of the normal-space correlation matrix (rows of unit
+    length), so each row stays uniform while the rows get the wanted rank correlation.
+    ``z`` is scratch of shape (D, n)."""
+    d, n = u.shape
+    for j in range(d):
+        norm_ppf_into(u[j], z[j])
+    sqrt_half = math.sqrt(0.5)
+    for i in range(n):
+        for j in range(d):
+            y = 0.0
+            for k in range(d):
+                y += factor[j, k] * z[k, i]
+            # Phi(y) from erfc keeps full relative precision in the lower tail.
+            v = 0.5 * math.erfc(-y * sqrt_half)
+            u[j, i] = min(max(v, 2.0 ** -60), 1.0 - 2.0 ** -53)
+
+
+@nb.njit(**_jit)
+def latin_hypercube(u: np.ndarray, out: np.ndarray) -> None:
+    """One Latin hypercube column of n = out.size points from 2n uniforms u: out[i] lies in
+    stratum perm[i] of [0, 1) cut into n equal strata, at a uniform position within it, where
+    perm is a uniformly random permutation (Fisher-Yates, driven by u[:n])."""
+    n = out.size
+    perm = out.view(np.int64)  # built in place, then overwritten stratum by stratum
+    for i in range(n):
+        perm[i] = i
+    for i in range(n - 1, 0, -1):
+        j = int(u[i] * (i + 1))
+        perm[i], perm[j] = perm[j], perm[i]
+    for i in range(n):
+        out[i] = (perm[i] + u[n + i]) / n

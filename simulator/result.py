@@ -1,6 +1,7 @@
 """What a simulation returns: every trial's figures plus where they came from."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,7 @@ class SimulationResult:
     moment_shift: float = 0.0
     precision: dict[str, Any] | None = None  #: the precision target and what was reached
     controls: dict[str, Any] | None = None  #: each control's return, if evaluated
+    sampling: str = "mc"  #: design of the per-trial inputs: "mc", "lhs" or "sobol"
     created: str = field(default_factory=lambda: datetime.now(timezone.utc)
                          .isoformat(timespec="seconds"))
 
@@ -80,6 +82,7 @@ class SimulationResult:
             "seed": self.seed,
             "chunk_size": self.chunk_size,
             "bit_generator": self.bit_generator,
+            "sampling": self.sampling,
             "created": self.created,
             "statistics": "exact" if self.stored else "streaming",
             "numpy": np.__version__,
@@ -97,3 +100,23 @@ class SimulationResult:
         from .stats import chart_data
 
         return chart_data(self)
+
+
+def batch_means(moments: np.ndarray, shift: float) -> tuple[float, float, float]:
+    """Mean of net savings, its standard error and 95% half-width from the spread of chunk
+    means (batch means), for designs whose trials are not independent within a chunk (Latin
+    hypercube, Sobol) but whose chunks are independent replicates. ``moments``: (k, 3) per
+    chunk n, sum and sum of squares of (x - shift); needs k >= 2. The half-width uses
+    Student's t with k - 1 degrees of freedom."""
+    from scipy.special import stdtrit
+
+    n = moments[:, 0]
+    k = n.size
+    if k < 2:
+        raise ValueError("batch means need at least two chunks")
+    total = n.sum()
+    means = moments[:, 1] / n
+    mean = float(np.dot(n, means) / total)
+    w = n / total
+    stderr = math.sqrt(k / (k - 1) * float(np.dot(w * w, (means - mean) ** 2)))
+    return shift + mean, stderr, float(stdtrit(k - 1, 0.975)) * stderr

@@ -19,7 +19,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from .distributions import FAMILIES, AnyDistribution, Distribution, FieldError
+from .distributions import (FAMILIES, UNCERTAIN_PARAMETER_HELP, AnyDistribution, Distribution,
+                            FieldError)
 
 
 def _mass_below(d: Distribution, x: float) -> float:
@@ -32,6 +33,16 @@ def _mass_below(d: Distribution, x: float) -> float:
     if d.support()[0] > x:
         return 0.0
     return float(d.scipy().cdf(x))
+
+
+def quote(name: str) -> str:
+    """A name as it appears in a parameter path: ``risks["Client data breach"]``."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _uncertain_rate(d: Distribution) -> Distribution | None:
+    rate = getattr(d, "rate_distribution", None)
+    return rate() if rate is not None else None
 
 
 NEGLIGIBLE = 1e-9
@@ -245,6 +256,59 @@ class Tolerance(_Strict):
         description="points of the tolerance curve for total risk-event losses")
 
 
+class Correlation(_Strict):
+    """``[[correlations]]``: rank (Spearman) correlations between uncertain inputs, named by
+    their parameter paths: two ``inputs`` and a number ``rank``, or several inputs and a
+    ``rank`` matrix (one row and column per input, in the order of ``inputs``).
+
+    Each input keeps its own distribution exactly (a Gaussian copula). Inputs are those drawn
+    once per trial: workforce levels, cost lines' amount, share and growth, controls' cost,
+    and risks' uncertain rates (``.frequency.mean`` or ``.frequency.p``)."""
+
+    inputs: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        min_length=2, max_length=200, description="parameter paths of the correlated inputs")
+    rank: float | list[list[float]] = Field(description="the rank correlation of two inputs, "
+                                            "or the matrix of all of them (symmetric, 1 on "
+                                            "the diagonal, entries in [-1, 1])")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Correlation":
+        k = len(self.inputs)
+        if len(set(self.inputs)) != k:
+            dup = next(x for x in self.inputs if self.inputs.count(x) > 1)
+            raise FieldError("inputs", f"names {dup!r} twice")
+        if isinstance(self.rank, float):
+            if k != 2:
+                raise FieldError("rank", f"a single number correlates two inputs; for {k} "
+                                 f"inputs give a {k}x{k} matrix")
+            if not -1 <= self.rank <= 1 or not math.isfinite(self.rank):
+                raise FieldError("rank", f"must be in [-1, 1] (got {self.rank:g})")
+            return self
+        m = self.rank
+        if len(m) != k or any(len(row) != k for row in m):
+            raise FieldError("rank", f"must be a {k}x{k} matrix, one row and column per input "
+                             f"(got {len(m)} rows of lengths {sorted({len(r) for r in m})})")
+        for i in range(k):
+            if m[i][i] != 1:
+                raise FieldError(f"rank[{i}][{i}]", f"the diagonal must be 1 (got {m[i][i]:g})")
+            for j in range(k):
+                if not -1 <= m[i][j] <= 1:
+                    raise FieldError(f"rank[{i}][{j}]", f"must be in [-1, 1] (got {m[i][j]:g})")
+                if m[i][j] != m[j][i]:
+                    raise FieldError(f"rank[{j}][{i}]", f"the matrix must be symmetric: "
+                                     f"rank[{i}][{j}] = {m[i][j]:g} but rank[{j}][{i}] = "
+                                     f"{m[j][i]:g}")
+        return self
+
+    def pairs(self) -> list[tuple[str, str, float]]:
+        """Every (input, input, rank correlation) this entry declares, i < j."""
+        if isinstance(self.rank, float):
+            return [(self.inputs[0], self.inputs[1], self.rank)]
+        k = len(self.inputs)
+        return [(self.inputs[i], self.inputs[j], float(self.rank[i][j]))
+                for i in range(k) for j in range(i + 1, k)]
+
+
 class Scenario(_Strict):
     """A whole scenario file, validated. Build one with :func:`load_scenario`."""
 
@@ -259,6 +323,9 @@ class Scenario(_Strict):
                                     description="mitigations, with a cost and effects on risks")
     tolerance: Tolerance | None = Field(None, description="the risk appetite results are "
                                         "checked against")
+    correlations: list[Correlation] = Field(default_factory=list, max_length=1000,
+                                            description="rank correlations between uncertain "
+                                            "inputs (a Gaussian copula)")
 
     # Set by the loaders: where the scenario came from and the hash of its exact bytes.
     _source: str = PrivateAttr("<python>")
@@ -283,7 +350,76 @@ class Scenario(_Strict):
                                          f"1..{horizon} (got {value})")
         self._check_supports()
         self._check_controls()
+        self._check_uncertain_rates()
+        self._check_correlations()
         return self
+
+    def per_trial_inputs(self) -> dict[str, Distribution]:
+        """Parameter path -> distribution of every input drawn once per trial: workforce
+        levels, cost lines, controls' costs, and risks' uncertain rates."""
+        out: dict[str, Distribution] = {}
+        for key in type(self.workforce).model_fields:
+            out[f"workforce.{key}"] = getattr(self.workforce, key)
+        for c in self.costs:
+            base = f"costs[{quote(c.name)}]"
+            if c.amount is not None:
+                out[f"{base}.amount"] = c.amount
+            else:
+                out[f"{base}.share"] = c.share
+            out[f"{base}.growth"] = c.growth
+        for c in self.controls:
+            out[f"controls[{quote(c.name)}].cost"] = c.cost
+        for r in self.risks:
+            rate = _uncertain_rate(r.frequency)
+            if rate is not None:
+                out[f"risks[{quote(r.name)}].frequency.{r.frequency.rate_key()}"] = rate
+        return out
+
+    def _check_uncertain_rates(self) -> None:
+        places = [(f"workforce.{k}", getattr(self.workforce, k))
+                  for k in type(self.workforce).model_fields]
+        for i, c in enumerate(self.costs):
+            places += [(f"costs[{i}].{k}", getattr(c, k)) for k in ("amount", "share", "growth")]
+        places += [(f"controls[{i}].cost", c.cost) for i, c in enumerate(self.controls)]
+        places += [(f"risks[{i}].severity", r.severity) for i, r in enumerate(self.risks)]
+        for where, d in places:
+            if d is not None and _uncertain_rate(d) is not None:
+                raise FieldError(where, f"{d.describe()} has an uncertain rate, which only a "
+                                 "risk's frequency may have: " + UNCERTAIN_PARAMETER_HELP)
+
+    def _check_correlations(self) -> None:
+        if not self.correlations:
+            return
+        inputs = self.per_trial_inputs()
+        rates = {f"risks[{quote(r.name)}].frequency": r for r in self.risks}
+        declared: dict[frozenset, tuple[float, str]] = {}
+        for i, c in enumerate(self.correlations):
+            for k, path in enumerate(c.inputs):
+                where = f"correlations[{i}].inputs[{k}]"
+                path = _canonical_input(path, rates)
+                if path not in inputs:
+                    raise FieldError(where, _not_correlatable(c.inputs[k], inputs, rates,
+                                                              self.risks))
+                if inputs[path].std() == 0:
+                    raise FieldError(where, f"{path} is the constant {inputs[path].describe()}; "
+                                     "only an uncertain input can be correlated")
+            for a, b, rho in c.pairs():
+                key = frozenset((_canonical_input(a, rates), _canonical_input(b, rates)))
+                if key in declared and declared[key][0] != rho:
+                    raise FieldError(f"correlations[{i}].rank", f"the pair {a} / {b} is "
+                                     f"already given rank {declared[key][0]:g} in "
+                                     f"{declared[key][1]}; give each pair once")
+                declared[key] = (rho, f"correlations[{i}]")
+
+    def correlation_pairs(self) -> dict[tuple[str, str], float]:
+        """(path a, path b) -> rank correlation of every declared pair, paths canonical (as
+        :meth:`per_trial_inputs` names them)."""
+        rates = {f"risks[{quote(r.name)}].frequency": r for r in self.risks}
+        out = {}
+        for c in self.correlations:
+            for a, b, rho in c.pairs():
+                out[(_canonical_input(a, rates), _canonical_input(b, rates))] = rho
+        return out
 
     def _check_controls(self) -> None:
         risks = {r.name: r for r in self.risks}
@@ -305,9 +441,13 @@ class Scenario(_Strict):
                     raise FieldError(f"{where}.frequency_factor", f"needs a poisson, bernoulli or "
                                      f"negative_binomial frequency; {e.risk!r} has "
                                      f"{freq.describe()}")
-                if freq.dist == "bernoulli" and freq.p * e.frequency_factor > 1:
-                    raise FieldError(f"{where}.frequency_factor", f"makes the yearly probability "
-                                     f"{freq.p * e.frequency_factor:g}, above 1")
+                if freq.dist == "bernoulli":
+                    rate = _uncertain_rate(freq)
+                    top = freq.p if rate is None else rate.support()[1]
+                    if top * e.frequency_factor > 1:
+                        raise FieldError(f"{where}.frequency_factor", f"makes the yearly "
+                                         f"probability up to {top * e.frequency_factor:g}, "
+                                         "above 1")
         if self.tolerance is not None:
             losses = [p.loss for p in self.tolerance.loss_exceedance]
             if losses != sorted(set(losses)):
@@ -350,6 +490,33 @@ class Scenario(_Strict):
     def sha256(self) -> str:
         """SHA-256 of the scenario file's bytes (of the canonical JSON if built in Python)."""
         return self._sha256 or hashlib.sha256(self.model_dump_json(by_alias=True).encode()).hexdigest()
+
+
+def _canonical_input(path: str, rates: dict[str, "Risk"]) -> str:
+    # `risks["X"].frequency` of a risk with an uncertain rate means that rate.
+    risk = rates.get(path)
+    if risk is not None and _uncertain_rate(risk.frequency) is not None:
+        return f"{path}.{risk.frequency.rate_key()}"
+    return path
+
+
+def _not_correlatable(path: str, inputs: dict[str, Distribution], rates: dict[str, "Risk"],
+                      risks: list["Risk"]) -> str:
+    """Why ``path`` cannot be correlated, and what can."""
+    base = path.removesuffix(".mean").removesuffix(".p")
+    if base in rates:
+        return (f"{path}: the risk's rate is a fixed number, so its count is drawn afresh each "
+                "year and there is no per-trial quantity to correlate. Make the rate uncertain "
+                "(frequency = { dist = \"poisson\", mean = { dist = \"lognormal\", low = ..., "
+                "high = ... } }) and correlate that")
+    if any(path.startswith(f"risks[{quote(r.name)}].severity") for r in risks):
+        return (f"{path}: a severity is drawn for each event, not once per trial, so it cannot "
+                "be correlated with per-trial inputs; correlate the risk's uncertain rate or "
+                "a cost line instead")
+    close = difflib.get_close_matches(path, list(inputs), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return (f"no input {path}{hint} (inputs drawn once per trial: "
+            f"{', '.join(inputs)})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,7 +637,8 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 def _clean_loc(loc: tuple) -> tuple:
     # pydantic puts the union member (the distribution family) into the location; a user
     # thinks of `risks[0].severity.high`, not `risks[0].severity.lognormal.high`.
-    return tuple(x for x in loc if not (isinstance(x, str) and x in FAMILIES))
+    return tuple(x for x in loc if not (isinstance(x, str) and (
+        x in FAMILIES or x in ("rate_number", "rate_distribution"))))
 
 
 def _path_str(loc: tuple) -> str:
@@ -492,7 +660,7 @@ def _problem(err: dict[str, Any], text: str | None) -> Problem:
     if isinstance(exc, FieldError):
         field = exc.field
         # A scenario-level check names a full path; a model-level check names a key in it.
-        loc = tuple(_parse_path(field)) if "." in field or "[" in field else loc + (field,)
+        loc = loc + tuple(_parse_path(field))
         msg = str(exc)
     elif kind == "extra_forbidden":
         family = next((x for x in reversed(raw_loc) if isinstance(x, str) and x in FAMILIES),
@@ -521,6 +689,9 @@ def _problem(err: dict[str, Any], text: str | None) -> Problem:
                f"min = 1, max = 2 }} (got {_type_name(err['input'])})")
     elif kind == "model_type" or kind == "model_attributes_type":
         msg = f"must be a table (got {_type_name(err['input'])})"
+    elif kind in ("float_type", "int_type") and isinstance(err["input"], dict) and \
+            "dist" in err["input"]:
+        msg = "must be a number here: " + UNCERTAIN_PARAMETER_HELP
     elif kind.endswith("_type") or kind in ("literal_error", "enum"):
         msg = f"{msg} (got {_type_name(err['input'])} {err['input']!r})" if not isinstance(
             err["input"], dict | list) else f"{msg} (got {_type_name(err['input'])})"
@@ -537,12 +708,10 @@ def _type_name(v: Any) -> str:
 
 def _parse_path(path: str) -> typing.Iterator[str | int]:
     for part in path.split("."):
-        if "[" in part:
-            head, idx = part.rstrip("]").split("[")
-            yield head
-            yield int(idx)
-        else:
-            yield part
+        head, *indices = part.split("[")
+        yield head
+        for idx in indices:
+            yield int(idx.rstrip("]"))
 
 
 def _model_at(loc: tuple) -> type[BaseModel] | None:

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .distributions import FAMILIES
+from .distributions import FAMILIES, RATE_FAMILIES
 from .scenario import Scenario
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
@@ -57,6 +57,17 @@ def json_schema() -> dict[str, Any]:
         d["examples"] = [e if not isinstance(e, dict) else
                          dict(sorted(e.items(), key=lambda kv: order.index(kv[0])))
                          for e in d.get("examples", [])]
+    # A count's rate: a number or a (non-count) distribution table, drawn once per trial.
+    for def_name, key, bounds in (("Poisson", "mean", {"minimum": 0, "maximum": 1e6}),
+                                  ("NegativeBinomial", "mean",
+                                   {"exclusiveMinimum": 0, "maximum": 1e6}),
+                                  ("Bernoulli", "p", {"minimum": 0, "maximum": 1})):
+        prop = defs[def_name]["properties"][key]
+        defs[def_name]["properties"][key] = {
+            "description": prop["description"],
+            "anyOf": [{"type": "number", **bounds},
+                      {"$ref": RATE_REF,
+                       "description": "an uncertain rate, drawn once per trial"}]}
     # Lognormal: one parameter pair or the other. (Draft 4 style `not` rather than `false`.)
     absent = {"not": {}}
     defs["Lognormal"]["oneOf"] = [
@@ -92,6 +103,15 @@ def json_schema() -> dict[str, Any]:
         "discriminator": {"propertyName": "dist",
                           "mapping": {name: f"#/$defs/{cls.__name__}"
                                       for name, cls in FAMILIES.items()}},
+    }
+    defs["RateDistributionTable"] = {
+        "title": "Rate distribution table",
+        "description": "The distribution of an uncertain rate: any family but the counts.",
+        "type": "object",
+        "required": ["dist"],
+        "properties": {"dist": {"enum": [n for n, c in FAMILIES.items() if c in RATE_FAMILIES],
+                                "description": "the family"}},
+        "oneOf": [{"$ref": f"#/$defs/{cls.__name__}"} for cls in RATE_FAMILIES],
     }
     out = {"$schema": DRAFT, "title": TITLE, "description": DESCRIPTION}
     out.update({k: v for k, v in top.items() if k not in ("title", "description")})
@@ -191,9 +211,22 @@ def _is_distribution(node: dict[str, Any]) -> bool:
     return any(m.get("$ref") in (TABLE_REF, DIST_REF) for m in node.get("anyOf", []))
 
 
+RATE_REF = "#/$defs/RateDistributionTable"
+
+
+def _rate_number(node: dict[str, Any]) -> dict[str, Any] | None:
+    """The number branch of a count's rate (a number or a distribution of it), if it is one."""
+    members = node.get("anyOf", [])
+    if any(m.get("$ref") == RATE_REF for m in members):
+        return next(m for m in members if m.get("type") == "number")
+    return None
+
+
 def _type(schema: dict[str, Any], node: dict[str, Any], links: dict[str, str]) -> str:
     if _is_distribution(node):
         return "[distribution](#distributions)"
+    if _rate_number(node) is not None:
+        return "number or [distribution](#distributions) (not a count)"
     if "$ref" in node:
         name = node["$ref"][8:]
         return f"[table](#{links[name]})" if name in links else "table"
@@ -213,6 +246,8 @@ def _type(schema: dict[str, Any], node: dict[str, Any], links: dict[str, str]) -
 def _allowed(node: dict[str, Any]) -> str:
     if _is_distribution(node):
         return "a number or any family"
+    if _rate_number(node) is not None:
+        return _allowed(_rate_number(node))
     parts = []
     if "enum" in node:
         parts.append(", ".join(f"`{_toml(v)}`" for v in node["enum"]))

@@ -92,7 +92,10 @@ class Uncertain:
             return dataclasses.replace(model, risk_sev_code=c["codes"],
                                        risk_sev_params=c["params"], risk_sev_scale=scale)
         c = const(model.risk_freq_code, model.risk_freq_params, self.index)
-        return dataclasses.replace(model, risk_freq_code=c["codes"], risk_freq_params=c["params"])
+        rate = model.risk_rate_input.copy()
+        rate[self.index] = -1  # a held count no longer depends on an uncertain rate
+        return dataclasses.replace(model, risk_freq_code=c["codes"], risk_freq_params=c["params"],
+                                   risk_rate_input=rate)
 
 
 def uncertain_inputs(scenario: Scenario, model: CompiledModel) -> list[Uncertain]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .chartdata import ChartData
+from .result import batch_means
 from .streaming import OVER_SUM, UNDER_SUM
 
 if TYPE_CHECKING:
@@ -267,7 +268,30 @@ def convergence(result: "SimulationResult") -> tuple[np.ndarray, np.ndarray, np.
     ss = np.cumsum(m[:, 2])
     mean = result.moment_shift + s / n
     var = np.maximum(ss - s * s / n, 0.0) / np.maximum(n - 1, 1)
-    return n, mean, Z95 * np.sqrt(var / n)
+    half = Z95 * np.sqrt(var / n)
+    if result.sampling != "mc":
+        # A design's trials are not independent within a chunk: use the chunk means.
+        for k in range(2, m.shape[0] + 1):
+            half[k - 1] = batch_means(m[:k], result.moment_shift)[2]
+    return n, mean, half
+
+
+def _design_stderr(result: "SimulationResult", figures: dict[str, Any]) -> dict[str, Any]:
+    """For a Latin hypercube or Sobol run, the mean's standard error and 95% interval from the
+    spread of chunk means (chunks are independent replicates; trials within one are not). The
+    other intervals keep their independent-trials formulas, which such designs make
+    conservative."""
+    m = result.chunk_moments
+    if result.sampling == "mc" or m is None:
+        return figures
+    if m.shape[0] < 2:
+        figures["stderr_method"] = ("independent trials (one chunk only: too few for batch "
+                                    "means; conservative for this design)")
+        return figures
+    mean, stderr, half = batch_means(m, result.moment_shift)
+    figures.update(stderr=stderr, ci95=[figures["mean"] - half, figures["mean"] + half],
+                   stderr_method=f"batch means over {m.shape[0]} chunks ({result.sampling})")
+    return figures
 
 
 def summarize(result: "SimulationResult") -> dict[str, Any]:
@@ -286,7 +310,7 @@ def summarize(result: "SimulationResult") -> dict[str, Any]:
         "horizon_years": info.horizon_years,
         "discount_rate": info.discount_rate,
         "cash_flow_timing": info.cash_flow_timing,
-        "net_savings": src.full(0),
+        "net_savings": _design_stderr(result, src.full(0)),
         "gross_wage_savings": src.band(1),
         "components": components,
         "categories": category_means(result),

@@ -160,3 +160,35 @@ def test_results_folder_gets_the_usual_permissions(runner, scenario, tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert mode == 0o777 & ~mask
+
+
+CORRELATED = '''
+[[correlations]]
+inputs = ["workforce.offshore_cost_growth", "workforce.ramp_up_months",
+          'costs["Transition and knowledge transfer"].amount']
+rank = [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]
+'''
+
+
+def test_run_with_latin_hypercube_records_the_design(runner, scenario, tmp_path):
+    res = run(runner, "run", scenario, "--trials", 70_000, "--sampling", "lhs", "--out",
+              tmp_path / "r", "--quiet")
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "r" / "manila" / "summary.json").read_text())
+    assert summary["provenance"]["sampling"] == "lhs"
+
+
+def test_impossible_correlations_are_repaired_with_a_warning(runner, scenario, tmp_path):
+    scenario.write_text(scenario.read_text() + CORRELATED)
+    res = run(runner, "validate", scenario)
+    assert res.exit_code == 0
+    assert "nearest valid one" in res.output and "3 correlated inputs" in res.output
+
+
+def test_strict_refuses_impossible_correlations_with_exit_2(runner, scenario, tmp_path):
+    scenario.write_text(scenario.read_text() + CORRELATED)
+    res = run(runner, "run", scenario, "--strict", "--out", tmp_path / "r", "--trials", 1000)
+    assert res.exit_code == 2
+    assert "correlations: the declared rank correlations are not a valid" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "r").exists()
+    assert run(runner, "validate", "--strict", scenario).exit_code == 2

@@ -171,3 +171,47 @@ def test_impossible_parameters_are_refused(spec, field):
         parse(spec)
     text = str(info.value)
     assert field in text
+
+
+# --- uncertain rates ----------------------------------------------------------------------
+
+GAMMA_RATE = {"dist": "gamma", "shape": 2.0, "scale": 1.5}
+
+
+def test_uncertain_poisson_closed_forms_match_the_negative_binomial():
+    d = parse({"dist": "poisson", "mean": GAMMA_RATE})
+    nb = stats.nbinom(2.0, 1 / (1 + 1.5))  # a gamma mixture of Poissons
+    assert d.mean() == pytest.approx(nb.mean(), rel=1e-12)
+    # The mixture's cdf and std are averages over 4096 rate nodes: accurate to about 1e-4.
+    assert d.std() == pytest.approx(nb.std(), rel=1e-3)
+    k = np.arange(15)
+    np.testing.assert_allclose(d.cdf(k), nb.cdf(k), atol=2e-4)
+
+
+def test_posterior_is_the_conjugate_gamma_update():
+    d = parse({"dist": "poisson", "prior": {"dist": "gamma", "shape": 1.0, "scale": 0.2},
+               "observed_events": 2, "observed_years": 5})
+    post = d.posterior()
+    assert (post.shape, post.scale) == (3.0, pytest.approx(0.1))
+    assert d.mean() == pytest.approx(0.3)
+    assert "2 events in 5 years" in d.describe()
+
+
+def test_uncertain_rate_sample_follows_the_mixture():
+    d = parse({"dist": "poisson", "mean": GAMMA_RATE})
+    x = d.sample(100_000, seed=1)
+    nb = stats.nbinom(2.0, 1 / (1 + 1.5))
+    assert abs(x.mean() - nb.mean()) < 4.5 * nb.std() / np.sqrt(x.size)
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ({"dist": "poisson", "mean": {"dist": "normal", "mean": 1, "sd": 1}}, "must stay within"),
+    ({"dist": "bernoulli", "p": {"dist": "uniform", "min": 0.5, "max": 1.5}}, "must stay within"),
+    ({"dist": "poisson", "mean": {"dist": "poisson", "mean": 1}}, "does not match"),
+    ({"dist": "poisson"}, "give either mean"),
+    ({"dist": "poisson", "mean": 1, "observed_events": 2, "observed_years": 5}, "update a prior"),
+    ({"dist": "poisson", "prior": GAMMA_RATE, "observed_events": 2}, "go together"),
+])
+def test_bad_uncertain_rates_are_refused(value, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        parse(value)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from simulator import CHUNK_SIZE, scenario_from_dict, simulate
 from simulator.compiled import compile_scenario
@@ -210,3 +211,92 @@ def test_a_capped_heavy_tail_is_not_warned_about():
     risk = {"name": "Breach", "category": "breach", "frequency": {"dist": "poisson", "mean": 0.1},
             "severity": {"dist": "lognormal", "mu": 12.0, "sigma": 3.2}, "cap_per_event": 5e6}
     assert simulate(make(risks=[risk]), trials=1000, seed=1).summary()["warnings"] == []
+
+
+# --- uncertain rates: a rate drawn once per trial, counts per year at that rate --------------
+
+def _rate_scenario(frequency, horizon=1, factor=None):
+    risks = [{"name": "R", "category": "other", "frequency": frequency, "severity": 1.0}]
+    doc_controls = []
+    if factor is not None:
+        doc_controls = [{"name": "C", "cost": 0, "effects": [{"risk": "R",
+                                                               "frequency_factor": factor}]}]
+    doc = {"scenario": {"name": "rates", "horizon_years": horizon, "discount_rate": 0.0},
+           "workforce": {"onshore_fte": 1, "onshore_cost_per_fte": 1, "offshore_fte": 1,
+                         "offshore_cost_per_fte": 1},
+           "risks": risks, "controls": doc_controls}
+    return scenario_from_dict(doc)
+
+
+def _var_within(x, exact):
+    # Sample variance against its closed form, with the standard error from the fourth moment.
+    n = x.size
+    m4 = ((x - x.mean()) ** 4).mean()
+    se = math.sqrt(max(m4 - x.var() ** 2, 0.0) / n)
+    return abs(x.var(ddof=1) - exact) <= Z * se
+
+
+def test_uncertain_poisson_rate_gives_the_mixture_mean_and_variance():
+    rate = {"dist": "gamma", "shape": 2.0, "scale": 1.5}  # E 3, Var 4.5
+    s = _rate_scenario({"dist": "poisson", "mean": rate}, horizon=2)
+    counts = simulate(s, trials=200_000, seed=3).risk_losses  # severity 1: count over 2 years
+    assert within(counts, 2 * 3.0)
+    # Var(N1 + N2) = 2 E[rate] + 4 Var[rate]: years share their trial's rate.
+    assert _var_within(counts, 2 * 3.0 + 4 * 4.5)
+
+
+def test_gamma_rate_poisson_is_a_negative_binomial():
+    shape, scale = 2.0, 1.5
+    s = _rate_scenario({"dist": "poisson", "mean": {"dist": "gamma", "shape": shape,
+                                                    "scale": scale}})
+    counts = simulate(s, trials=200_000, seed=4).risk_losses
+    exact = stats.nbinom(shape, 1 / (1 + scale))
+    k = np.arange(12)
+    observed = np.array([(counts == j).sum() for j in k] + [(counts >= 12).sum()])
+    expected = np.append(exact.pmf(k), exact.sf(11)) * counts.size
+    assert stats.chisquare(observed, expected).pvalue > 1e-4
+
+
+def test_fixed_rate_years_are_independent():
+    s = _rate_scenario({"dist": "poisson", "mean": 3.0}, horizon=2)
+    counts = simulate(s, trials=200_000, seed=3).risk_losses
+    assert _var_within(counts, 6.0)
+
+
+def test_uncertain_bernoulli_p_has_the_mean_p():
+    s = _rate_scenario({"dist": "bernoulli", "p": {"dist": "beta", "a": 2, "b": 8}}, horizon=3)
+    counts = simulate(s, trials=200_000, seed=5).risk_losses
+    assert within(counts, 3 * 0.2)
+    # Var = 3 E[p(1-p)] + 9 Var(p) - ... = 3 m(1-m) + 6 Var(p) for three years sharing p.
+    var_p = 2 * 8 / (10**2 * 11)
+    assert _var_within(counts, 3 * 0.2 * 0.8 + 6 * var_p)
+
+
+def test_uncertain_negative_binomial_mean_has_the_mean_of_the_mean():
+    s = _rate_scenario({"dist": "negative_binomial", "dispersion": 3.0,
+                        "mean": {"dist": "uniform", "min": 1.0, "max": 5.0}})
+    counts = simulate(s, trials=200_000, seed=6).risk_losses
+    assert within(counts, 3.0)
+
+
+def test_controls_scale_an_uncertain_rate():
+    s = _rate_scenario({"dist": "poisson", "mean": {"dist": "uniform", "min": 2, "max": 4}},
+                       factor=0.5)
+    counts = simulate(s, trials=200_000, seed=7).risk_losses
+    assert within(counts, 1.5)
+
+
+def test_posterior_rate_moves_with_the_observed_history():
+    prior = {"dist": "gamma", "shape": 1.0, "scale": 0.2}
+    s = _rate_scenario({"dist": "poisson", "prior": prior, "observed_events": 2,
+                        "observed_years": 5})
+    counts = simulate(s, trials=200_000, seed=8).risk_losses
+    # Posterior gamma: shape 1 + 2, scale 1 / (1 / 0.2 + 5) = 0.1, so the mean rate is 0.3.
+    assert within(counts, 0.3)
+
+
+def test_uncertain_rate_is_an_input_of_the_model():
+    s = _rate_scenario({"dist": "poisson", "mean": {"dist": "uniform", "min": 2, "max": 4}})
+    r = simulate(s, trials=1000, seed=1, keep_inputs=True)
+    j = r.model.input_names.index('risks["R"].frequency.mean')
+    assert 2 <= r.inputs[j].min() and r.inputs[j].max() <= 4

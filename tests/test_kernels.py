@@ -1,7 +1,7 @@
 """The numba kernels' building blocks against scipy's reference implementations."""
 import numpy as np
 import pytest
-from scipy import special
+from scipy import special, stats
 
 from simulator import kernels as K
 from simulator.distributions import DataBuilder, parse
@@ -81,7 +81,7 @@ def test_sfc64_kernel_draws_exactly_numpys_uniforms(seed, chunk, key):
 
 
 def test_sfc64_seeding_matches_numpy_for_many_seeds():
-    from simulator.engine import _run_entropy
+    from simulator.sampling import _run_entropy
 
     rng = np.random.default_rng(0)
     for seed, chunk, key in rng.integers(0, 2**32, (300, 3)).tolist():
@@ -89,3 +89,75 @@ def test_sfc64_seeding_matches_numpy_for_many_seeds():
         state = np.empty(4, dtype=np.uint64)
         K.sfc64_seed(np.array((*_run_entropy(seed), chunk, key), dtype=np.uint64), state)
         np.testing.assert_array_equal(state, expected.state["state"]["state"])
+
+
+# --- counts at a per-trial rate, the copula and the Latin hypercube --------------------------
+
+def _u_away_from_jumps(cdf_values, n=4000):
+    # Uniforms on a grid, dropping those within 1e-10 of a cdf value, where floating-point
+    # sums may legitimately round either way.
+    u = (np.arange(n) + 0.5) / n
+    c = np.sort(np.asarray(cdf_values))
+    i = np.clip(np.searchsorted(c, u), 1, c.size - 1)
+    near = np.minimum(np.abs(u - c[i - 1]), np.abs(u - c[i])) < 1e-10
+    return u[~near]
+
+
+@pytest.mark.parametrize("mean", [0.0, 0.03, 0.3, 3.0, 29.9, 30.0, 45.5, 1e4, 3e6])
+def test_count_ppf_inverts_the_poisson_exactly(mean):
+    f = stats.poisson(mean)
+    u = _u_away_from_jumps(f.cdf(np.arange(int(f.ppf(1 - 1e-12)) + 2)))
+    got = np.array([K.count_ppf(x, mean, 0.0, K.RATE_POISSON) for x in u])
+    np.testing.assert_array_equal(got, f.ppf(u))
+
+
+@pytest.mark.parametrize("mean, r", [(0.5, 0.3), (2.0, 4.0), (60.0, 0.7), (1e3, 5.0)])
+def test_count_ppf_inverts_the_negative_binomial_exactly(mean, r):
+    f = stats.nbinom(r, r / (r + mean))
+    u = _u_away_from_jumps(f.cdf(np.arange(int(f.ppf(1 - 1e-12)) + 2)))
+    got = np.array([K.count_ppf(x, mean, r, K.RATE_NEGBIN) for x in u])
+    np.testing.assert_array_equal(got, f.ppf(u))
+
+
+def test_count_ppf_terminates_at_the_largest_uniform():
+    top = 1.0 - 2.0 ** -53
+    for mean in (0.3, 5.0, 500.0):
+        k = K.count_ppf(top, mean, 0.0, K.RATE_POISSON)
+        assert stats.poisson(mean).sf(k) < 1e-15
+
+
+def test_event_counts_at_rates_uses_each_trials_rate_and_the_factor():
+    u = np.array([[0.1, 0.5, 0.9], [0.95, 0.05, 0.5]])
+    rate = np.array([0.2, 2.0, 8.0])
+    counts = np.empty((2, 3), dtype=np.int64)
+    total = K.event_counts_at_rates(u, K.RATE_POISSON, rate, 0.5, 0.0, counts)
+    expected = stats.poisson(0.5 * rate[None, :]).ppf(u)
+    np.testing.assert_array_equal(counts, expected)
+    assert total == expected.sum()
+    K.event_counts_at_rates(u, K.RATE_BERNOULLI, np.array([0.2, 0.2, 1.0]), 1.0, 0.0, counts)
+    np.testing.assert_array_equal(counts, [[1, 0, 1], [0, 1, 1]])
+
+
+def test_gaussian_copula_keeps_uniform_margins_and_maps_identity_to_itself():
+    rng = np.random.default_rng(4)
+    u = rng.random((2, 50_000))
+    same = u.copy()
+    K.gaussian_copula(same, np.eye(2), np.empty_like(u))
+    np.testing.assert_allclose(same, u, rtol=1e-12, atol=1e-15)
+    r = 0.6
+    factor = np.linalg.cholesky(np.array([[1, r], [r, 1]]))
+    K.gaussian_copula(u, factor, np.empty_like(u))
+    for row in u:
+        assert stats.kstest(row, "uniform").statistic < 2.15 / np.sqrt(row.size)
+    z = stats.norm.ppf(u)
+    assert abs(np.corrcoef(z)[0, 1] - r) < 4.5 * (1 - r * r) / np.sqrt(u.shape[1])
+
+
+def test_latin_hypercube_is_a_permutation_of_strata():
+    n = 1000
+    u = np.random.default_rng(2).random(2 * n)
+    out = np.empty(n)
+    K.latin_hypercube(u, out)
+    np.testing.assert_array_equal(np.sort(np.floor(out * n)), np.arange(n))
+    # Trial i sits at position u[n + i] within its stratum.
+    np.testing.assert_allclose(out * n - np.floor(out * n), u[n:], atol=1e-9)

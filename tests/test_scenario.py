@@ -1,7 +1,7 @@
 """The scenario contract: what loads, and the message each class of bad input gets."""
 import pytest
 
-from simulator import ScenarioError, load_scenario, parse_scenario
+from simulator import ScenarioError, load_scenario, parse_scenario, scenario_from_dict
 from simulator.scenario import Category
 
 
@@ -117,3 +117,24 @@ def test_growth_on_a_share_is_refused(base):
 def test_unknown_top_level_key_lists_every_section(base):
     msg = problems(base.replace("[workforce]", "[workforc]"))
     assert "allowed: scenario, workforce, costs, risks, controls, tolerance" in msg
+
+
+def test_uncertain_rate_outside_a_frequency_is_refused():
+    doc = {"scenario": {"name": "x", "horizon_years": 1},
+           "workforce": {"onshore_fte": 1, "onshore_cost_per_fte": 1, "offshore_fte": 1,
+                         "offshore_cost_per_fte": 1,
+                         "ramp_up_months": {"dist": "poisson", "mean": {"dist": "uniform",
+                                                                       "min": 1, "max": 2}}}}
+    with pytest.raises(ScenarioError, match=r"workforce.ramp_up_months: .*uncertain rate, "
+                                            "which only a risk's frequency may have"):
+        scenario_from_dict(doc)
+
+
+def test_distribution_as_an_ordinary_parameter_says_where_it_is_supported():
+    doc = {"scenario": {"name": "x", "horizon_years": 1},
+           "workforce": {"onshore_fte": 1, "offshore_fte": 1, "offshore_cost_per_fte": 1,
+                         "onshore_cost_per_fte": {"dist": "normal", "sd": 1, "mean": {
+                             "dist": "uniform", "min": 0, "max": 1}}}}
+    with pytest.raises(ScenarioError, match=r"workforce.onshore_cost_per_fte.mean: must be a "
+                                            "number here: .*supported for an event rate only"):
+        scenario_from_dict(doc)

@@ -112,3 +112,26 @@ def test_tornado_title_names_the_largest_swing():
     a = analyze(linear_scenario(), trials=20_000, seed=1)
     title = plot_tornado(a).axes[0].get_title(loc="left")
     assert title.startswith("workforce.onshore_cost_per_fte moves mean net savings by $640K")
+
+
+def test_holding_a_frequency_with_an_uncertain_rate_fixes_its_count():
+    from simulator import scenario_from_dict, simulate
+    from simulator.compiled import compile_scenario
+    from simulator.sensitivity import uncertain_inputs
+
+    s = scenario_from_dict({
+        "scenario": {"name": "x", "horizon_years": 1, "discount_rate": 0.0},
+        "workforce": {"onshore_fte": 1, "onshore_cost_per_fte": 1, "offshore_fte": 1,
+                      "offshore_cost_per_fte": 1},
+        "risks": [{"name": "R", "category": "other", "severity": 1.0,
+                   "frequency": {"dist": "poisson", "mean": {"dist": "uniform", "min": 1,
+                                                             "max": 9}}}]})
+    model = compile_scenario(s)
+    items = {u.name: u for u in uncertain_inputs(s, model)}
+    assert set(items) == {'risks["R"].frequency.mean', 'risks["R"].frequency'}
+    held = items['risks["R"].frequency'].held(model, 4.0)
+    r = simulate(s, trials=1000, seed=1, model=held)
+    np.testing.assert_array_equal(r.risk_losses, 4.0)
+    rate_held = items['risks["R"].frequency.mean'].held(model, 2.0)
+    losses = simulate(s, trials=100_000, seed=1, model=rate_held).risk_losses
+    assert abs(losses.mean() - 2.0) < 4.5 * np.sqrt(2.0 / losses.size)

@@ -210,14 +210,29 @@ WORDS: dict[str, Callable[[Any, Fmt], str]] = {
     "lognormal": _lognormal_words,
     "beta": lambda d, f: f"Beta(a = {d.a:g}, b = {d.b:g}) scaled to {f(d.min)}–{f(d.max)}",
     "gamma": lambda d, f: f"Gamma, shape {d.shape:g}, scale {f(d.scale)}",
-    "poisson": lambda d, f: f"Poisson, mean {f(d.mean_)}",
-    "bernoulli": lambda d, f: f"Happens with probability {d.p:.3g} (1 if it does, else 0)",
-    "negative_binomial": lambda d, f: f"Negative binomial, mean {f(d.mean_)}, dispersion "
-                                      f"{d.dispersion:g}",
+    "poisson": lambda d, f: f"Poisson, mean {_rate_words(d, f)}",
+    "bernoulli": lambda d, f: (f"Happens with probability {d.p:.3g} (1 if it does, else 0)"
+                               if d.rate_distribution() is None else
+                               f"Happens with a probability drawn per trial: "
+                               f"{in_words(d.rate_distribution(), _num)}"),
+    "negative_binomial": lambda d, f: f"Negative binomial, mean {_rate_words(d, f)}, "
+                                      f"dispersion {d.dispersion:g}",
     "discrete": lambda d, f: f"One of {_listed(d.values, f)}"
                              + ("" if d.weights is None else ", weighted"),
     "empirical": lambda d, f: f"Resampled from {len(d.values):,} observations",
 }
+
+
+def _rate_words(d: Any, f: Fmt) -> str:
+    """A count's mean: a number, a distribution drawn per trial, or a learned posterior."""
+    rate = d.rate_distribution()
+    if rate is None:
+        return f(d.mean_)
+    if getattr(d, "prior", None) is not None:
+        words = in_words(rate, f)
+        return f"learned from {d.history()}: {words[0].lower()}{words[1:]}"
+    words = in_words(rate, f)
+    return f"drawn per trial: {words[0].lower()}{words[1:]}"
 
 
 def in_words(d: Distribution, fmt: Fmt = _num) -> str:
@@ -246,6 +261,9 @@ def _input_label(s: Scenario, path: str) -> tuple[str, str, str]:
     if path.startswith("workforce."):
         label, unit = _WORKFORCE.get(path.split(".", 1)[1], (path, "number"))
         return "Workforce", label, unit
+    if path.startswith("risks[") and ".frequency." in path:
+        name = next(r.name for r in s.risks if path.startswith(f"risks[{quote(r.name)}]"))
+        return "Risks", f"{name}: rate (events per year), drawn per trial", "events"
     m = _PATH.match(path)
     if m is None:
         return "Other", path, "number"
