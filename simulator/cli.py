@@ -194,6 +194,9 @@ def _simulate_with_progress(s, trials: int, seed: int, threads: int | None, show
         return engine.simulate(s, progress=step, **options)
 
 
+_DESIGN_WORDS = {"lhs": ", Latin hypercube", "sobol": ", scrambled Sobol"}
+
+
 def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -201,7 +204,8 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
     cur = summary["currency"]
     ns = summary["net_savings"]
     title = (f"{summary['scenario']}: net savings over {summary['horizon_years']} years "
-             f"(present value, {cur}, {summary['trials']:,} trials)")
+             f"(present value, {cur}, {summary['trials']:,} trials"
+             f"{_DESIGN_WORDS.get(summary['provenance'].get('sampling', 'mc'), '')})")
     table = Table(title=title, title_justify="left")
     table.add_column("figure")
     table.add_column("value", justify="right")
