@@ -318,6 +318,11 @@ def summarize(result: "SimulationResult") -> dict[str, Any]:
     }
     if result.precision is not None:
         out["precision"] = result.precision
+    model = result.model
+    if len(model.copula_inputs):
+        # The rank correlations the run used (the declared ones, or their nearest valid repair).
+        out["correlations"] = {"inputs": [model.input_names[j] for j in model.copula_inputs],
+                               "rank": model.copula_rank.round(6).tolist()}
     if result.controls is not None:
         out["controls"] = result.controls
     if result.scenario.tolerance is not None:

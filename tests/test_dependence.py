@@ -240,3 +240,12 @@ def test_conflicting_pair_declarations_are_refused():
 
 def test_single_number_needs_exactly_two_inputs():
     assert "3x3 matrix" in problem([{"inputs": [QF, BR, GROWTH], "rank": 0.3}])
+
+
+def test_summary_records_the_correlations_the_run_used():
+    s = scenario_from_dict(doc([{"inputs": [QF, BR, GROWTH], "rank": IMPOSSIBLE}]))
+    summary = simulate(s, trials=1000, seed=1).summary()
+    used = summary["correlations"]
+    assert used["inputs"] == [QF, BR, GROWTH]
+    assert is_valid_correlation(np.array(used["rank"]))
+    assert used["rank"][0][1] != 0.9  # the repaired value, not the declared one
