@@ -563,5 +563,186 @@ def validate(scenarios: tuple[str, ...], strict: bool) -> None:
         sys.exit(2)
 
 
+# --------------------------------------------------------------------------- fit and elicit
+
+# Spelled out rather than imported: importing simulator.fit loads scipy.stats, which every
+# other command would then pay for at start-up. tests/test_fit.py checks they agree.
+_FIT_FAMILIES = ("lognormal", "gamma", "normal", "pert", "triangular", "uniform", "beta",
+                 "poisson", "negative_binomial", "bernoulli")
+_FIT_BOOTSTRAP = 199
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.4g}"
+
+
+@main.command("fit")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--column", "-c", default=None, metavar="NAME",
+              help="Column to fit (header name, or 1, 2, ... without a header) [default: the "
+                   "only column].")
+@click.option("--dist", "dists", multiple=True, default=("auto",), show_default=True,
+              type=click.Choice(list(_FIT_FAMILIES) + ["auto"]), metavar="FAMILY",
+              help=f"Family to fit ({', '.join(_FIT_FAMILIES)}); give it several times to "
+                   "compare some; auto fits every family of the data's kind.")
+@click.option("--kind", type=click.Choice(["auto", "amounts", "counts"]), default="auto",
+              show_default=True, help="Amounts (densities) or whole-number counts per period; "
+                                      "auto: counts when every value is a whole number from 0 "
+                                      "to 10,000.")
+@click.option("--bootstrap", "-b", type=click.IntRange(min=0), default=_FIT_BOOTSTRAP,
+              show_default=True, help="Parametric-bootstrap refits for each p-value (0: none).")
+@_seed_option("Seed of the bootstrap; same seed, same p-values.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True,
+              help="The chart and fit.json go to OUT/fit_<data file stem>/.")
+@click.option("--force", "-f", is_flag=True, help="Replace an existing fit folder.")
+def fit_command(data: Path, column: str | None, dists: tuple[str, ...], kind: str,
+                bootstrap: int, seed: int, out: Path, force: bool) -> None:
+    """Fit distributions to one column of DATA (a CSV file) by maximum likelihood, rank them
+    by AIC, test each (Kolmogorov-Smirnov with a parametric-bootstrap p-value) and print the
+    scenario-file snippet of the best. Writes fit.png, fit.svg and fit.json to
+    OUT/fit_<stem>/."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from .fit import DataError, FitError, fit_sample, outside_support, read_sample
+    from .output import OutputExistsError, check_writable, replace_folder, write_json
+    from .plots.fit import plot_fit
+    from .plots.style import save
+
+    target = out / f"fit_{data.stem}"
+    try:
+        values, lines = read_sample(data, column)
+    except DataError as e:
+        raise BadInput(str(e)) from None
+    named = [d for d in dists if d != "auto"]
+    if named and len(named) != len(dists):
+        raise BadInput("--dist: give auto alone, or name the families to fit")
+    for family in named:
+        bad = outside_support(values, family)
+        if bad is not None:
+            i, allowed = bad
+            raise BadInput(f"{data}:{lines[i]}: {values[i]:g} cannot be fitted by {family} "
+                           f"(it takes {allowed}); drop --dist {family} or fix the value")
+    try:
+        check_writable(target, force)
+        report = fit_sample(values, named or None, kind=kind, bootstrap=bootstrap, seed=seed)
+    except (OutputExistsError, PermissionError) as e:
+        raise BadInput(str(e)) from None
+    except FitError as e:
+        raise BadInput(f"{data}: {e}") from None
+
+    label = column or "value"
+
+    def fill(tmp: Path) -> None:
+        write_json(tmp / "fit.json", {"data": str(data), "column": column, **report.to_dict()})
+        save(plot_fit(report, label), tmp, "fit")
+
+    try:
+        replace_folder(target, force, fill)
+    except (OutputExistsError, PermissionError) as e:
+        raise BadInput(str(e)) from None
+
+    console = Console()
+    name = escape(data.name) + (f" ({escape(column)})" if column else "")
+    table = Table(title=f"{name}: {report.n:,} {report.kind}, ranked by AIC (p: KS test, "
+                        f"{bootstrap:,} bootstrap refits, seed {seed})", title_justify="left")
+    for col in ("family and parameters", "AIC", "ΔAIC", "BIC", "KS D", "p", "mean"):
+        table.add_column(col, justify="left" if col.startswith("family") else "right",
+                         no_wrap=not col.startswith("family"))
+    for rank, f in enumerate(report.fits, 1):
+        params = ", ".join(f"{k} {_num(v)}" for k, v in f.table().items() if k != "dist")
+        table.add_row(f"{rank}. {f.family}\n{params}", f"{f.aic:,.1f}",
+                      f"{report.delta_aic(f):,.1f}", f"{f.bic:,.1f}", f"{f.ks:.3f}",
+                      "" if f.p_value is None else f"{f.p_value:.3f}", _num(f.mean),
+                      end_section=True)
+    console.print(table)
+    for f in report.fits:
+        if f.note:
+            console.print(f"note: {f.family} {f.note}")
+    for s in report.skipped:
+        console.print(f"not fitted: {s.family}: {s.reason}")
+    best = report.best
+    if best.p_value is not None and best.p_value < 0.05:
+        console.print(f"warning: even the best fit is rejected at 5% (p = {best.p_value:.3f}); "
+                      "consider an empirical distribution of the data", style="bold")
+    for f in report.fits if named else [best]:
+        console.print(f"{'best' if f is best else f.family}: {f.snippet(label)}",
+                      markup=False, highlight=False, soft_wrap=True)
+    console.print(f"chart and fit.json in {target}/")
+
+
+@main.command("elicit")
+@click.argument("experts", required=False, type=click.Path(path_type=Path))
+@click.option("--low", type=float, default=None, help="Low end of the range.")
+@click.option("--likely", type=float, default=None, help="Most likely value (needed for pert).")
+@click.option("--high", type=float, default=None, help="High end of the range.")
+@click.option("--confidence", type=float, default=None,
+              help="Share of the probability between low and high [default: 0.9].")
+@click.option("--dist", type=click.Choice(["lognormal", "pert"]), default=None,
+              help="Family [default: pert with a most likely value, lognormal without].")
+@click.option("--cells", type=click.IntRange(min=2, max=100_000), default=200,
+              show_default=True, help="Values of the pooled (empirical) distribution.")
+@click.option("--key", default="value", show_default=True, help="Key of the printed snippet.")
+def elicit_command(experts: Path | None, low: float | None, likely: float | None,
+                   high: float | None, confidence: float | None, dist: str | None,
+                   cells: int, key: str) -> None:
+    """Turn an expert's range (--low, --likely, --high, --confidence) into a distribution, or
+    pool several experts from EXPERTS (a TOML file of [[experts]] tables, or a CSV file with
+    columns name, low, likely, high, confidence, weight). Prints each snippet, its mean and its
+    quantiles at the stated levels."""
+    from rich.console import Console
+
+    from .elicit import ElicitError, Expert, elicit, pool, read_experts
+
+    console = Console()
+    err = Console(stderr=True)
+    given = [o for o, v in (("--low", low), ("--likely", likely), ("--high", high),
+                            ("--confidence", confidence)) if v is not None]
+    try:
+        if experts is not None:
+            if given:
+                raise BadInput(f"give an experts file or {', '.join(given)}, not both")
+            panel = read_experts(experts)
+        else:
+            if low is None or high is None:
+                raise BadInput("give --low and --high (and optionally --likely, --confidence), "
+                               "or an experts file")
+            panel = [Expert(low=low, high=high, likely=likely,
+                            confidence=0.9 if confidence is None else confidence)]
+            panel[0].check()
+        elicited = [elicit(e, dist) for e in panel] if len(panel) == 1 else None
+        pooled = pool(panel, dist, cells=cells) if len(panel) > 1 else None
+    except ElicitError as e:
+        where = "" if experts is None or str(e).startswith(str(experts)) else f"{experts}: "
+        raise BadInput(f"{where}{e}") from None
+
+    def levels(qs: dict[float, float]) -> str:
+        return ", ".join(f"P{q * 100:g} {_num(v)}" for q, v in qs.items())
+
+    members = elicited or pooled.members
+    for i, m in enumerate(members):
+        e = m.expert
+        head = (e.name or f"expert {i + 1}") if len(members) > 1 else m.family
+        weight = f", weight {pooled.weights[i]:.3g}" if pooled is not None else ""
+        console.print(f"{head}: {m.snippet(key)}", markup=False, highlight=False,
+                      soft_wrap=True)
+        console.print(f"  mean {_num(m.mean)}; {levels(m.quantiles())}{weight}",
+                      highlight=False)
+        for w in m.warnings:
+            err.print(f"warning: {head}: {w}", markup=False, highlight=False, soft_wrap=True)
+    if pooled is not None:
+        console.print(f"pool of {len(members)} experts (linear opinion pool): mean "
+                      f"{_num(pooled.mean)}; {levels(pooled.quantiles())}", highlight=False)
+        console.print(f"kposim has no mixture family: the pool is an empirical distribution "
+                      f"of {pooled.cells} equally likely values, each the pool's mean within "
+                      f"one equal-probability cell (mean exact, quantiles within 1/{pooled.cells}"
+                      " of probability):", highlight=False)
+        console.print(pooled.snippet(key), markup=False, highlight=False, soft_wrap=True)
+        for w in pooled.warnings:
+            err.print(f"warning: pool: {w}", markup=False, highlight=False, soft_wrap=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
