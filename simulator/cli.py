@@ -682,12 +682,10 @@ def fit_command(data: Path, column: str | None, dists: tuple[str, ...], kind: st
               help="Share of the probability between low and high [default: 0.9].")
 @click.option("--dist", type=click.Choice(["lognormal", "pert"]), default=None,
               help="Family [default: pert with a most likely value, lognormal without].")
-@click.option("--cells", type=click.IntRange(min=2, max=100_000), default=200,
-              show_default=True, help="Values of the pooled (empirical) distribution.")
 @click.option("--key", default="value", show_default=True, help="Key of the printed snippet.")
 def elicit_command(experts: Path | None, low: float | None, likely: float | None,
                    high: float | None, confidence: float | None, dist: str | None,
-                   cells: int, key: str) -> None:
+                   key: str) -> None:
     """Turn an expert's range (--low, --likely, --high, --confidence) into a distribution, or
     pool several experts from EXPERTS (a TOML file of [[experts]] tables, or a CSV file with
     columns name, low, likely, high, confidence, weight). Prints each snippet, its mean and its
@@ -713,7 +711,7 @@ def elicit_command(experts: Path | None, low: float | None, likely: float | None
                             confidence=0.9 if confidence is None else confidence)]
             panel[0].check()
         elicited = [elicit(e, dist) for e in panel] if len(panel) == 1 else None
-        pooled = pool(panel, dist, cells=cells) if len(panel) > 1 else None
+        pooled = pool(panel, dist) if len(panel) > 1 else None
     except ElicitError as e:
         where = "" if experts is None or str(e).startswith(str(experts)) else f"{experts}: "
         raise BadInput(f"{where}{e}") from None
@@ -735,10 +733,8 @@ def elicit_command(experts: Path | None, low: float | None, likely: float | None
     if pooled is not None:
         console.print(f"pool of {len(members)} experts (linear opinion pool): mean "
                       f"{_num(pooled.mean)}; {levels(pooled.quantiles())}", highlight=False)
-        console.print(f"kposim has no mixture family: the pool is an empirical distribution "
-                      f"of {pooled.cells} equally likely values, each the pool's mean within "
-                      f"one equal-probability cell (mean exact, quantiles within 1/{pooled.cells}"
-                      " of probability):", highlight=False)
+        console.print("the pool as a scenario distribution (a mixture of the experts', "
+                      "sampled exactly):", highlight=False)
         console.print(pooled.snippet(key), markup=False, highlight=False, soft_wrap=True)
         for w in pooled.warnings:
             err.print(f"warning: pool: {w}", markup=False, highlight=False, soft_wrap=True)

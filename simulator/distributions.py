@@ -800,6 +800,107 @@ class Empirical(_Tabled):
         return f"empirical({len(self.values)} values)"
 
 
+class Mixture(Distribution):
+    """A weighted mixture of continuous ``components`` (for instance several experts' ranges,
+    pooled): a draw comes from component i with probability ``weights[i] / sum(weights)``
+    (default all equal). Its cdf is the weighted sum of the components' cdfs; the engine
+    samples it by inverse CDF from a table, like beta and PERT."""
+
+    dist: Literal["mixture"]
+    components: list["MixtureComponent"] = Field(min_length=1, max_length=100,
+                                                 description="the distributions mixed: "
+                                                 "continuous families only (no counts, "
+                                                 "discrete, empirical or nested mixtures)")
+    weights: list[Finite] | None = Field(None, description="relative weight of each "
+                                         "component, >= 0 and not all 0; default all equal")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"dist": "mixture", "components": [{"dist": "lognormal", "low": 50_000, "high": 400_000},
+                                           {"dist": "pert", "min": 100_000, "mode": 200_000,
+                                            "max": 900_000}],
+         "weights": [2, 1]}]})
+
+    @model_validator(mode="after")
+    def _check(self) -> "Mixture":
+        if self.weights is not None:
+            if len(self.weights) != len(self.components):
+                raise FieldError("weights", f"must have one entry per component (got "
+                                 f"{len(self.weights)} weights for {len(self.components)} "
+                                 "components)")
+            if min(self.weights) < 0 or sum(self.weights) <= 0:
+                raise FieldError("weights", "must be >= 0 and not all zero")
+        return self
+
+    def probabilities(self) -> np.ndarray:
+        """Each component's probability (weights normalised to sum to 1)."""
+        w = np.ones(len(self.components)) if self.weights is None else \
+            np.asarray(self.weights, dtype=float)
+        return w / w.sum()
+
+    def scipy(self) -> Any:
+        return _MixtureDist([c.scipy() for c in self.components], self.probabilities())
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        return _tabulate(self.scipy(), data)
+
+    def warnings(self) -> list[str]:
+        return [f"component {i}: {w}" for i, c in enumerate(self.components)
+                for w in c.warnings()]
+
+    def describe(self) -> str:
+        parts = ", ".join(c.describe() for c in self.components)
+        w = "" if self.weights is None else ", weights=[" + ", ".join(
+            f"{x:g}" for x in self.weights) + "]"
+        return f"mixture([{parts}]{w})"
+
+
+class _MixtureDist:
+    """Frozen-scipy-like weighted mixture of frozen continuous distributions."""
+
+    def __init__(self, parts: list[Any], probs: np.ndarray) -> None:
+        self.parts, self.probs = parts, probs
+
+    def cdf(self, x: Any) -> Any:
+        return sum(p * f.cdf(x) for p, f in zip(self.probs, self.parts))
+
+    def sf(self, x: Any) -> Any:
+        return sum(p * f.sf(x) for p, f in zip(self.probs, self.parts))
+
+    def mean(self) -> float:
+        return float(sum(p * f.mean() for p, f in zip(self.probs, self.parts)))
+
+    def var(self) -> float:
+        m = self.mean()
+        return float(sum(p * (f.var() + (f.mean() - m) ** 2)
+                         for p, f in zip(self.probs, self.parts)))
+
+    def std(self) -> float:
+        return math.sqrt(self.var())
+
+    def support(self) -> tuple[float, float]:
+        ends = [f.support() for f, p in zip(self.parts, self.probs) if p > 0]
+        return min(a for a, _ in ends), max(b for _, b in ends)
+
+    def ppf(self, q: Any) -> Any:
+        """Quantiles by a vectorised bracketing root finder (Chandrupatla's method, from
+        scipy) between the components' own quantiles: the mixture's q-quantile lies between
+        their smallest and largest."""
+        from scipy.optimize.elementwise import find_root
+
+        q = np.asarray(q, dtype=float)
+        live = [f for f, p in zip(self.parts, self.probs) if p > 0]
+        each = np.array([np.broadcast_to(f.ppf(q), q.shape) for f in live], dtype=float)
+        lo, hi = each.min(axis=0), each.max(axis=0)
+        out = np.where(q <= 0, lo, hi)  # the ends of the support (and point agreement)
+        inner = (q > 0) & (q < 1) & (hi > lo)
+        if inner.any():
+            qi = q[inner]
+            res = find_root(lambda x, t: self.cdf(x) - t, (lo[inner], hi[inner]), args=(qi,),
+                            tolerances={"xatol": 0.0, "xrtol": 4 * np.finfo(float).eps})
+            out[inner] = res.x
+        return out if out.ndim else float(out)
+
+
 class _FiniteDist:
     """Minimal scipy-like finite distribution over arbitrary real values."""
 
@@ -831,7 +932,7 @@ class _FiniteDist:
 FAMILIES: dict[str, type[Distribution]] = {
     cls.model_fields["dist"].annotation.__args__[0]: cls  # type: ignore[union-attr]
     for cls in (Constant, Uniform, Triangular, Pert, Normal, Lognormal, Beta, Gamma, Poisson,
-                Bernoulli, NegativeBinomial, Discrete, Empirical)
+                Bernoulli, NegativeBinomial, Discrete, Empirical, Mixture)
 }
 """Family name (the ``dist`` key) -> class."""
 
@@ -839,7 +940,11 @@ RATE_FAMILIES = tuple(c for c in FAMILIES.values() if not issubclass(c, _Count))
 """Families an uncertain rate may have (any but the counts)."""
 RateDistribution = Annotated[Union[RATE_FAMILIES],  # type: ignore[valid-type]
                              Field(discriminator="dist")]
-for _cls in (Poisson, Bernoulli, NegativeBinomial):
+MIXTURE_COMPONENT_FAMILIES = (Uniform, Triangular, Pert, Normal, Lognormal, Beta, Gamma)
+"""Families a mixture may mix: the continuous ones (its table interpolates between knots)."""
+MixtureComponent = Annotated[Union[MIXTURE_COMPONENT_FAMILIES],  # type: ignore[valid-type]
+                             Field(discriminator="dist")]
+for _cls in (Poisson, Bernoulli, NegativeBinomial, Mixture):
     _cls.model_rebuild()
 
 

@@ -8,11 +8,10 @@ An expert says "between ``low`` and ``high`` with ``confidence`` c, most likely 
   so that ``low`` and ``high`` are its quantiles (a PERT's min and max are its absolute ends,
   so a range held with c < 1 lies strictly inside them).
 - :func:`pool` combines several experts with weights into a linear opinion pool (the mixture
-  F(x) = sum_i w_i F_i(x)). kposim's scenario format has no mixture family, so the pool is
-  written as an ``empirical`` distribution of ``cells`` equally likely values, each the pool's
-  mean within one equal-probability cell: the mean is exact, every quantile is within one
-  cell (1 / cells of probability), and nothing beyond the pool's range is cut except the
-  inside of the outer cells.
+  F(x) = sum_i w_i F_i(x)), written as kposim's ``mixture`` family of the experts'
+  distributions, so the scenario samples exactly the pool. :meth:`Pool.tabulated` also gives
+  an ``empirical`` approximation (each value the pool's mean within one equal-probability
+  cell) for tools that have no mixture.
 
 Each result warns when its mean lies above the stated ``high`` (a lognormal from a very wide
 range does that: its mean is e^(sigma^2 / 2) times its median).
@@ -271,7 +270,11 @@ class Pool:
 
     @property
     def table(self) -> dict[str, Any]:
-        return {"dist": "empirical", "values": [float(f"{v:.6g}") for v in self.tabulated()]}
+        """The pool as kposim's ``mixture`` of the experts' distributions (zero weights left
+        out), weights normalised."""
+        keep = [i for i, w in enumerate(self.weights) if w > 0]
+        return {"dist": "mixture", "components": [self.members[i].table for i in keep],
+                "weights": [float(f"{self.weights[i]:.12g}") for i in keep]}
 
     def distribution(self) -> Distribution:
         return parse(self.table)

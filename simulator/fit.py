@@ -408,8 +408,10 @@ def format_number(v: float) -> str:
 
 
 def inline_table(d: dict[str, Any]) -> str:
-    """A flat dict as a TOML inline table (strings quoted, numbers short, lists of numbers)."""
+    """A dict as a TOML inline table (strings quoted, numbers short, lists, nested tables)."""
     def value(v: Any) -> str:
+        if isinstance(v, dict):
+            return inline_table(v)
         if isinstance(v, str):
             return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
         if isinstance(v, list | tuple):

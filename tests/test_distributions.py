@@ -215,3 +215,53 @@ def test_uncertain_rate_sample_follows_the_mixture():
 def test_bad_uncertain_rates_are_refused(value, fragment):
     with pytest.raises(ValueError, match=fragment):
         parse(value)
+
+
+# --- mixture --------------------------------------------------------------------------------
+
+MIX = {"dist": "mixture", "weights": [2, 1],
+       "components": [{"dist": "lognormal", "low": 50_000, "high": 400_000},
+                      {"dist": "pert", "min": 100_000, "mode": 200_000, "max": 900_000}]}
+
+
+def _mix_parts():
+    return (stats.lognorm(s=(math.log(400_000) - math.log(50_000)) / (2 * stats.norm.ppf(0.95)),
+                          scale=math.sqrt(50_000 * 400_000)),
+            stats.beta(1 + 4 * 100_000 / 800_000, 1 + 4 * 700_000 / 800_000, loc=100_000,
+                       scale=800_000))
+
+
+def test_mixture_closed_forms_are_the_weighted_components():
+    d = parse(MIX)
+    a, b = _mix_parts()
+    assert d.mean() == pytest.approx(2 / 3 * a.mean() + 1 / 3 * b.mean(), rel=1e-12)
+    x = np.array([60_000.0, 150_000.0, 300_000.0, 1e6])
+    np.testing.assert_allclose(d.scipy().cdf(x), 2 / 3 * a.cdf(x) + 1 / 3 * b.cdf(x),
+                               rtol=1e-12)
+    q = np.array([1e-12, 0.01, 0.5, 0.99, 1 - 1e-12])
+    np.testing.assert_allclose(d.scipy().cdf(d.quantile(q)), q, rtol=1e-9, atol=1e-15)
+
+
+def test_mixture_samples_follow_its_cdf():
+    d = parse(MIX)
+    x = d.sample(200_000, seed=2)
+    assert stats.kstest(x, d.scipy().cdf).statistic < 2.15 / math.sqrt(x.size)
+    assert abs(x.mean() - d.mean()) < 4.5 * d.std() / math.sqrt(x.size)
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ({**MIX, "weights": [1]}, "one entry per component"),
+    ({**MIX, "weights": [0, 0]}, "not all zero"),
+    ({"dist": "mixture", "components": [{"dist": "poisson", "mean": 1}]}, "does not match"),
+    ({"dist": "mixture", "components": [MIX]}, "does not match"),
+])
+def test_bad_mixtures_are_refused(value, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        parse(value)
+
+
+def test_mixture_can_be_an_uncertain_rate():
+    rate = {"dist": "mixture", "components": [{"dist": "uniform", "min": 0.01, "max": 0.02},
+                                              {"dist": "uniform", "min": 0.05, "max": 0.1}]}
+    d = parse({"dist": "poisson", "mean": rate})
+    assert d.mean() == pytest.approx(0.5 * 0.015 + 0.5 * 0.075)

@@ -93,7 +93,8 @@ def test_pool_mean_is_the_weighted_mean_and_the_tabulation_keeps_it(panel):
     assert panel.mean == pytest.approx((2 * a.mean + b.mean) / 3, rel=1e-12)
     values = np.array(panel.tabulated())
     assert values.mean() == pytest.approx(panel.mean, rel=1e-10)
-    assert panel.distribution().mean() == pytest.approx(panel.mean, rel=1e-6)  # 6 digits
+    assert panel.distribution().dist == "mixture"
+    assert panel.distribution().mean() == pytest.approx(panel.mean, rel=1e-9)
     # each value is the mean of one cell, so it lies between the cell's quantiles
     n = panel.cells
     inner = np.array([panel.quantile(j / n) for j in range(1, n)])
@@ -154,9 +155,9 @@ def test_elicit_command_pools_an_experts_file(tmp_path):
     path = tmp_path / "experts.toml"
     path.write_text('[[experts]]\nname = "a"\nlow = 100\nlikely = 200\nhigh = 400\n'
                     'weight = 2\n[[experts]]\nname = "b"\nlow = 150\nhigh = 900\n')
-    res = cli("elicit", path, "--cells", 20)
+    res = cli("elicit", path)
     assert res.exit_code == 0, res.output
-    assert "pool of 2 experts" in res.output and 'dist = "empirical"' in res.output
+    assert "pool of 2 experts" in res.output and 'dist = "mixture"' in res.output
 
 
 @pytest.mark.parametrize("args, message", [
@@ -170,3 +171,13 @@ def test_elicit_command_refuses_bad_input_with_exit_code_2(args, message):
     res = cli("elicit", *args)
     assert res.exit_code == 2
     assert message in res.output and "Traceback" not in res.output
+
+
+def test_pooled_snippet_samples_exactly_the_pool(panel):
+    import tomllib
+
+    from simulator.distributions import parse
+
+    d = parse(tomllib.loads(panel.snippet())["value"])
+    for q in (0.05, 0.5, 0.95):
+        assert float(d.quantile(q)) == pytest.approx(panel.quantile(q), rel=1e-9)
