@@ -33,6 +33,10 @@ DISCRETE = 7  # finite inversion with a guide table (Chen and Asau 1974): p0 = o
 N_PARAMS = 8
 
 _jit = dict(nogil=True, cache=True)
+# Kernels whose loops should vectorise: numba's default ("python") error model checks every
+# float division for a zero divisor, which stops LLVM vectorising the loop (measured 4-6x).
+# No division in these kernels can meet a zero divisor, and none relies on the exception.
+_vec = dict(nogil=True, cache=True, error_model="numpy")
 
 
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -106,7 +110,7 @@ def sfc64_uniforms(state: np.ndarray, out: np.ndarray) -> None:
     state[0], state[1], state[2], state[3] = a, b, c, w
 
 
-@nb.njit(**_jit)
+@nb.njit(**_vec)
 def _norm_central(q: float) -> float:
     r = 0.180625 - q * q
     num = (((((((2509.0809287301226727 * r + 33430.575583588128105) * r
@@ -120,15 +124,14 @@ def _norm_central(q: float) -> float:
     return q * num / den
 
 
-@nb.njit(**_jit)
-def norm_ppf(p: float) -> float:
-    """Standard normal quantile, Wichura's AS241 (PPND16), relative error about 1e-16."""
+@nb.njit(**_vec)
+def _norm_tail(p: float) -> float:
+    # AS241's two tail branches for |p - 0.5| > 0.425, written without a branch on the sign
+    # of p - 0.5: that sign is random, and mispredicting it cost more than the arithmetic.
     q = p - 0.5
-    if abs(q) <= 0.425:
-        return _norm_central(q)
-    r = p if q < 0.0 else 1.0 - p
+    r = min(p, 1.0 - p)
     if r <= 0.0:
-        return -math.inf if q < 0.0 else math.inf
+        return math.copysign(math.inf, q)
     r = math.sqrt(-math.log(r))
     if r <= 5.0:
         r -= 1.6
@@ -150,23 +153,50 @@ def norm_ppf(p: float) -> float:
                     + 1.8463183175100546818e-5) * r + 7.868691311456132591e-4) * r
                   + 0.0148753612908506148525) * r + 0.13692988092273580531) * r
                 + 0.59983220655588793769) * r + 1.0)
-    x = num / den
-    return -x if q < 0.0 else x
+    return math.copysign(num / den, q)
 
 
-@nb.njit(**_jit)
+@nb.njit(**_vec)
+def norm_ppf(p: float) -> float:
+    """Standard normal quantile, Wichura's AS241 (PPND16), relative error about 1e-16."""
+    q = p - 0.5
+    if abs(q) <= 0.425:
+        return _norm_central(q)
+    return _norm_tail(p)
+
+
+_BLOCK = 512  # trials per block of the two-pass kernels: their scratch stays in L1 cache
+# _IN_PLACE: a loop whose input and output are the same array (the engine maps severities in
+# place) fails LLVM's runtime overlap check and runs unvectorised, about 2x slower; writing a
+# block into L1 scratch and copying it back keeps both loops vectorised.
+
+
+@nb.njit(**_vec)
 def norm_ppf_into(u: np.ndarray, out: np.ndarray) -> None:
     """``out[i] = norm_ppf(u[i])``, bit-identical to :func:`norm_ppf` but several times faster.
 
-    The central branch (85% of uniforms) runs for every element in a loop without branches,
-    which the compiler vectorises; the tails are then recomputed in a second pass. ``u`` and
-    ``out`` must not be the same array.
+    Block by block, the central branch (85% of uniforms) runs for every element in a loop
+    without branches, which the compiler vectorises; the indices of the tail elements are then
+    collected without a branch and only those are recomputed (a branch per element on a random
+    15% condition costs more in mispredictions than the tail arithmetic). ``u`` and ``out``
+    must not be the same array.
     """
-    for i in range(u.shape[0]):
-        out[i] = _norm_central(u[i] - 0.5)
-    for i in range(u.shape[0]):
-        if abs(u[i] - 0.5) > 0.425:
-            out[i] = norm_ppf(u[i])
+    n = u.shape[0]
+    tails = np.empty(_BLOCK, np.int64)
+    for b in range(0, n, _BLOCK):
+        # Slices, not index ranges: with i in range(b, e) numba's negative-index wraparound
+        # survives and the loop does not vectorise.
+        ub = u[b:b + _BLOCK]
+        ob = out[b:b + _BLOCK]
+        for i in range(ub.shape[0]):
+            ob[i] = _norm_central(ub[i] - 0.5)
+        k = 0
+        for i in range(ub.shape[0]):
+            tails[k] = i
+            k += abs(ub[i] - 0.5) > 0.425
+        for j in range(k):
+            i = tails[j]
+            ob[i] = _norm_tail(ub[i])
 
 
 @nb.njit(**_jit)
@@ -200,6 +230,38 @@ def _table_ppf(u: float, data: np.ndarray, off: int, n: int, t: int, m: int) -> 
     if a < 0.0 and b < 0.0:
         return a * (b / a) ** w
     return a + w * (b - a)
+
+
+@nb.njit(**_vec)
+def _table_fill(u: np.ndarray, data: np.ndarray, off: int, n: int, t: int, m: int,
+                out: np.ndarray) -> None:
+    # _table_ppf over an array, bit-identical: block by block, the tail uniforms (under 1%)
+    # are set aside without a branch, the main-grid interpolation runs for every element with
+    # a clamped cell index (a loop without branches, which vectorises), then the tails are
+    # redone. The tail uniforms are saved first, so ``out`` may be ``u``.
+    main = data[off:off + n + 1]
+    tails = np.empty(_BLOCK, np.int64)
+    tail_u = np.empty(_BLOCK)
+    block = np.empty(_BLOCK)  # results go via this scratch: see _IN_PLACE
+    for b in range(0, u.shape[0], _BLOCK):
+        ub = u[b:b + _BLOCK]
+        ob = out[b:b + _BLOCK]
+        k = 0
+        for i in range(ub.shape[0]):
+            x = ub[i] * n
+            tails[k] = i
+            tail_u[k] = ub[i]
+            k += not (x >= m and x < n - m)
+        for i in range(ub.shape[0]):
+            x = ub[i] * n
+            j = int(min(max(x, float(m)), float(n - m - 1)))
+            w = x - j
+            a = main[j]
+            block[i] = a + w * (main[j + 1] - a)
+        for i in range(ub.shape[0]):
+            ob[i] = block[i]
+        for j in range(k):
+            ob[tails[j]] = _table_ppf(tail_u[j], data, off, n, t, m)
 
 
 @nb.njit(**_jit)
@@ -239,7 +301,7 @@ def ppf(u: float, code: int, p: np.ndarray, data: np.ndarray) -> float:
     return math.nan
 
 
-@nb.njit(**_jit)
+@nb.njit(**_vec)
 def fill_ppf(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray, out: np.ndarray,
              tmp: np.ndarray) -> None:
     """``out[i] = F^-1(u[i])`` for one distribution; shapes (n,); ``tmp`` is scratch of at
@@ -259,26 +321,36 @@ def fill_ppf(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray, out: np.
     elif code == TRIANGULAR:
         a, c, b, fc = p[0], p[1], p[2], p[3]
         left, right = (b - a) * (c - a), (b - a) * (b - c)
-        for i in range(n):
-            x = u[i]
-            out[i] = a + math.sqrt(x * left) if x < fc else b - math.sqrt((1.0 - x) * right)
+        block = np.empty(_BLOCK)  # see _IN_PLACE
+        for start in range(0, n, _BLOCK):
+            ub = u[start:start + _BLOCK]
+            ob = out[start:start + _BLOCK]
+            for i in range(ub.shape[0]):
+                x = ub[i]
+                block[i] = a + math.sqrt(x * left) if x < fc else b - math.sqrt((1.0 - x) * right)
+            for i in range(ub.shape[0]):
+                ob[i] = block[i]
     elif code == NORMAL:
-        v = tmp[:n]
-        for i in range(n):
-            v[i] = p[2] + u[i] * p[3]
-        norm_ppf_into(v, out)
         scale = p[4] * p[1]
-        for i in range(n):
-            out[i] = p[0] + scale * out[i]
+        if p[2] == 0.0 and p[3] == 1.0:  # not truncated: p2 + u * p3 is u, bit for bit
+            z = tmp[:n]
+            norm_ppf_into(u, z)
+            for i in range(n):
+                out[i] = p[0] + scale * z[i]
+        else:
+            v = tmp[:n]
+            for i in range(n):
+                v[i] = p[2] + u[i] * p[3]
+            norm_ppf_into(v, out)
+            for i in range(n):
+                out[i] = p[0] + scale * out[i]
     elif code == LOGNORMAL:
         z = tmp[:n]
         norm_ppf_into(u, z)
         for i in range(n):
             out[i] = math.exp(p[0] + p[1] * z[i])
     elif code == TABLE:
-        off, cells, knots, ends = int(p[0]), int(p[1]), int(p[2]), int(p[3])
-        for i in range(n):
-            out[i] = _table_ppf(u[i], data, off, cells, knots, ends)
+        _table_fill(u, data, int(p[0]), int(p[1]), int(p[2]), int(p[3]), out)
     elif code == BERNOULLI:
         for i in range(n):
             out[i] = 1.0 if u[i] < p[0] else 0.0
@@ -291,7 +363,7 @@ def fill_ppf(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray, out: np.
             out[i] = ppf(u[i], code, p, data)
 
 
-@nb.njit(**_jit)
+@nb.njit(**_vec)
 def wage_and_costs(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
                    cost_kind: np.ndarray, cost_input: np.ndarray, cost_growth: np.ndarray,
                    cost_first: np.ndarray, cost_last: np.ndarray,
@@ -307,46 +379,61 @@ def wage_and_costs(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
     n = levels.shape[1]
     horizon = disc.shape[0]
     n_costs = cost_kind.shape[0]
-    # Per-trial yearly bills, reused across trials (no allocation in the loop).
-    on = np.empty(horizon)
-    off = np.empty(horizon)
-    gross = np.empty(horizon)
-    for i in range(n):
-        g_on = 1.0 + levels[wf[4], i]
-        g_off = 1.0 + levels[wf[5], i]
-        ramp = levels[wf[6], i]
-        on_t = levels[wf[0], i] * levels[wf[1], i]
-        off_t = levels[wf[2], i] * levels[wf[3], i]
-        total = 0.0
+    # Blocks of trials, year by year inside a block: every inner loop runs over the trials of
+    # the block without a branch and vectorises (a loop per trial over years and cost kinds
+    # did not), while the yearly bills of a block stay in L1 cache. Each trial's arithmetic is
+    # the same sequence of operations as year by year per trial, so the results are too.
+    on = np.empty((horizon, _BLOCK))
+    off = np.empty((horizon, _BLOCK))
+    gross = np.empty((horizon, _BLOCK))
+    factor = np.empty(_BLOCK)
+    for b in range(0, n, _BLOCK):
+        on_fte, on_cost = levels[wf[0], b:b + _BLOCK], levels[wf[1], b:b + _BLOCK]
+        off_fte, off_cost = levels[wf[2], b:b + _BLOCK], levels[wf[3], b:b + _BLOCK]
+        g_on, g_off = levels[wf[4], b:b + _BLOCK], levels[wf[5], b:b + _BLOCK]
+        ramp = levels[wf[6], b:b + _BLOCK]
+        total = gross_out[b:b + _BLOCK]
+        m = total.shape[0]
+        for k in range(m):
+            on[0, k] = on_fte[k] * on_cost[k]
+            off[0, k] = off_fte[k] * off_cost[k]
+            total[k] = 0.0
+        for t in range(1, horizon):
+            for k in range(m):
+                on[t, k] = on[t - 1, k] * (1.0 + g_on[k])
+                off[t, k] = off[t - 1, k] * (1.0 + g_off[k])
         for t in range(horizon):
-            on[t] = on_t
-            off[t] = off_t
-            # Share of year t still in ramp-up: both teams are paid, nothing is saved.
-            f = (ramp - 12.0 * t) / 12.0
-            f = 0.0 if f < 0.0 else (1.0 if f > 1.0 else f)
-            gross[t] = (1.0 - f) * on_t - off_t
-            total += disc[t] * gross[t]
-            on_t *= g_on
-            off_t *= g_off
-        gross_out[i] = total
+            d = disc[t]
+            for k in range(m):
+                # Share of year t still in ramp-up: both teams are paid, nothing is saved.
+                f = (ramp[k] - 12.0 * t) / 12.0
+                f = 0.0 if f < 0.0 else (1.0 if f > 1.0 else f)
+                gross[t, k] = (1.0 - f) * on[t, k] - off[t, k]
+                total[k] += d * gross[t, k]
         for c in range(n_costs):
-            x = levels[cost_input[c], i]
+            x = levels[cost_input[c], b:b + _BLOCK]
+            growth = levels[cost_growth[c], b:b + _BLOCK]
             kind = cost_kind[c]
-            growth = 1.0 + levels[cost_growth[c], i]
-            factor = 1.0
-            cost = 0.0
+            cost = cost_out[c, b:b + _BLOCK]
+            for k in range(m):
+                cost[k] = 0.0
+                factor[k] = 1.0
             for t in range(cost_first[c], cost_last[c] + 1):
+                d = disc[t]
                 if kind == 0:
-                    base = factor
-                    factor *= growth
+                    for k in range(m):
+                        cost[k] += d * (x[k] * factor[k])
+                        factor[k] *= 1.0 + growth[k]
                 elif kind == 1:
-                    base = off[t]
+                    for k in range(m):
+                        cost[k] += d * (x[k] * off[t, k])
                 elif kind == 2:
-                    base = on[t]
+                    for k in range(m):
+                        cost[k] += d * (x[k] * on[t, k])
                 else:
-                    base = gross[t] if gross[t] > 0.0 else 0.0
-                cost += disc[t] * (x * base)
-            cost_out[c, i] = cost
+                    for k in range(m):
+                        g = gross[t, k]
+                        cost[k] += d * (x[k] * (g if g > 0.0 else 0.0))
 
 
 @nb.njit(**_jit)
@@ -357,6 +444,20 @@ def event_counts(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray,
     n = u.shape[1]
     flat = tmp[:n]
     total = 0
+    if code == DISCRETE and p[3] == 0.0:  # counts 0..K-1 (Poisson, negative binomial)
+        # _discrete_ppf straight into the integer counts (no float round trip: 2x faster).
+        off, k, g = int(p[0]), int(p[1]), int(p[2])
+        cdf = data[off:off + k]
+        guide = data[off + k:off + k + g]
+        for t in range(u.shape[0]):
+            for i in range(n):
+                x = u[t, i]
+                j = int(guide[int(x * g)])
+                while cdf[j] <= x:
+                    j += 1
+                counts[t, i] = j
+                total += j
+        return total
     for t in range(u.shape[0]):
         fill_ppf(u[t], code, p, data, flat, tmp[n:])
         for i in range(u.shape[1]):
@@ -364,6 +465,9 @@ def event_counts(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray,
             counts[t, i] = k
             total += k
     return total
+
+
+_FIXED = 8  # events per trial and year that the branch-free paths below handle
 
 
 @nb.njit(**_jit)
@@ -378,17 +482,27 @@ def severity_uniforms(counts: np.ndarray, first: np.ndarray, rest: np.ndarray,
     """
     j = 0
     m = 0
+    n_out = out.shape[0]
+    n_rest = rest.shape[0]
     for t in range(counts.shape[0]):
         for i in range(counts.shape[1]):
             k = counts[t, i]
             if k == 0:
                 continue
             out[j] = first[t, i]
-            j += 1
-            for _ in range(k - 1):
-                out[j] = rest[m]
-                m += 1
+            if k <= _FIXED and j + _FIXED <= n_out and m + _FIXED - 1 <= n_rest:
+                # Copy a fixed _FIXED - 1 uniforms whatever k is (later events overwrite the
+                # surplus): a loop of k - 1 steps mispredicts its exit about once per trial.
+                for r in range(_FIXED - 1):
+                    out[j + 1 + r] = rest[m + r]
+                j += k
+                m += k - 1
+            else:
                 j += 1
+                for _ in range(k - 1):
+                    out[j] = rest[m]
+                    m += 1
+                    j += 1
 
 
 @nb.njit(**_jit)
@@ -402,6 +516,7 @@ def event_losses(counts: np.ndarray, severity: np.ndarray, cap_event: float, cap
     Writes out (n,).
     """
     j = 0
+    n_sev = severity.shape[0]
     for i in range(counts.shape[1]):
         out[i] = 0.0
     for t in range(counts.shape[0]):
@@ -410,10 +525,19 @@ def event_losses(counts: np.ndarray, severity: np.ndarray, cap_event: float, cap
             if k == 0:
                 continue
             year = 0.0
-            for _ in range(k):
-                s = severity[j]
-                j += 1
-                year += s if s < cap_event else cap_event
+            if k <= _FIXED and j + _FIXED <= n_sev:
+                # A fixed _FIXED terms, those past the k-th adding exactly 0.0: the same sum,
+                # in the same order, as a loop of k steps without its mispredicted exit.
+                for r in range(_FIXED):
+                    s = severity[j + r]
+                    s = s if s < cap_event else cap_event
+                    year += s if r < k else 0.0
+                j += k
+            else:
+                for _ in range(k):
+                    s = severity[j]
+                    j += 1
+                    year += s if s < cap_event else cap_event
             if year > cap_year:
                 year = cap_year
             out[i] += disc[t] * year
@@ -429,6 +553,42 @@ def shifted_sums(x: np.ndarray, shift: float) -> tuple[float, float]:
         s += d
         ss += d * d
     return s, ss
+
+
+@nb.njit(**_vec)
+def net_and_risk_total(values: np.ndarray, n_costs: int) -> None:
+    """Finish a chunk's value matrix (V, n) in one pass: row 0 (net) = row 1 (gross) minus the
+    sum of the component rows 2 .. 2 + C + R - 1, and, when there are risks (R > 0), the last
+    row = the sum of the R risk rows. Sums run row by row in order, as numpy's
+    ``sum(axis=0)`` does, so the results are those of the two numpy calls, bit for bit."""
+    n_comp = values.shape[0] - 2 - (1 if values.shape[0] - 2 - n_costs > 0 else 0)
+    has_risks = n_comp > n_costs
+    for b in range(0, values.shape[1], _BLOCK):
+        net = values[0, b:b + _BLOCK]
+        gross = values[1, b:b + _BLOCK]
+        risk = values[values.shape[0] - 1, b:b + _BLOCK]
+        m = net.shape[0]
+        if n_comp == 0:
+            for i in range(m):
+                net[i] = gross[i]
+            continue
+        first = values[2, b:b + _BLOCK]
+        for i in range(m):
+            net[i] = first[i]
+        for c in range(1, n_comp):
+            row = values[2 + c, b:b + _BLOCK]
+            for i in range(m):
+                net[i] += row[i]
+        if has_risks:
+            first = values[2 + n_costs, b:b + _BLOCK]
+            for i in range(m):
+                risk[i] = first[i]
+            for c in range(n_costs + 1, n_comp):
+                row = values[2 + c, b:b + _BLOCK]
+                for i in range(m):
+                    risk[i] += row[i]
+        for i in range(m):
+            net[i] = gross[i] - net[i]
 
 
 # Counts whose rate varies from trial to trial (an uncertain rate, drawn once per trial).

@@ -161,3 +161,169 @@ def test_latin_hypercube_is_a_permutation_of_strata():
     np.testing.assert_array_equal(np.sort(np.floor(out * n)), np.arange(n))
     # Trial i sits at position u[n + i] within its stratum.
     np.testing.assert_allclose(out * n - np.floor(out * n), u[n:], atol=1e-9)
+
+
+# The array kernels below take branch-free, blocked paths for speed; each must give exactly
+# what the scalar definition gives, including at block edges (blocks of K._BLOCK elements),
+# in the tails and on their fallback paths.
+ODD = 3 * K._BLOCK + 17  # several blocks and a partial one
+
+
+def test_norm_ppf_into_is_the_scalar_quantile_bit_for_bit_and_accurate_in_the_tails():
+    u = np.concatenate([np.random.default_rng(5).random(ODD), np.geomspace(1e-300, 0.075, 3000),
+                        1 - np.geomspace(2**-53, 0.075, 3000), [0.0, 0.5, 0.075, 0.925]])
+    out = np.empty_like(u)
+    K.norm_ppf_into(u, out)
+    np.testing.assert_array_equal(out, [K.norm_ppf(p) for p in u])
+    np.testing.assert_allclose(out[:-4], special.ndtri(u[:-4]), rtol=1e-13, atol=1e-15)
+    assert out[-4] == -np.inf and out[-3] == 0.0
+
+
+@pytest.mark.parametrize("spec", [
+    {"dist": "triangular", "min": 1.0, "mode": 2.0, "max": 5.0},
+    {"dist": "beta", "a": 2.0, "b": 18.0},
+    {"dist": "pert", "min": 200.0, "mode": 500.0, "max": 2000.0},
+    {"dist": "normal", "mean": 3.0, "sd": 2.0},
+    {"dist": "lognormal", "mu": 1.0, "sigma": 0.5},
+])
+def test_fill_ppf_in_place_and_out_of_place_equal_the_scalar_ppf(spec):
+    d = parse(spec)
+    data = DataBuilder()
+    code, p = d.compile(data)
+    table = data.array()
+    rng = np.random.default_rng(6)
+    # Uniforms in both tabulated tails too (the table's end cells take another path).
+    u = np.concatenate([rng.random(ODD), rng.random(500) * 3e-3, 1 - rng.random(500) * 3e-3,
+                        [0.0, 2**-53, 1 - 2**-53]])
+    expected = [K.ppf(x, code, p, table) for x in u]
+    out = np.empty_like(u)
+    K.fill_ppf(u, code, p, table, out, np.empty(2 * u.size))
+    np.testing.assert_array_equal(out, expected)
+    same = u.copy()
+    K.fill_ppf(same, code, p, table, same, np.empty(2 * u.size))
+    np.testing.assert_array_equal(same, expected)
+
+
+@pytest.mark.parametrize("spec", [{"dist": "poisson", "mean": 3.0},
+                                  {"dist": "poisson", "mean": 0.3},
+                                  {"dist": "negative_binomial", "mean": 40, "dispersion": 5}])
+def test_event_counts_are_the_exact_count_quantiles(spec):
+    d = parse(spec)
+    data = DataBuilder()
+    code, p = d.compile(data)
+    u = np.random.default_rng(7).random((2, ODD))
+    u[0, :3] = [2**-60, 1 - 2**-53, 0.5]  # (scipy puts ppf(0) at -1)
+    counts = np.empty(u.shape, dtype=np.int64)
+    table = data.array()
+    total = K.event_counts(u, code, p, table, counts, np.empty(2 * ODD))
+    np.testing.assert_array_equal(counts, [[K.ppf(x, code, p, table) for x in row] for row in u])
+    np.testing.assert_array_equal(counts[1], d.scipy().ppf(u[1]))
+    assert total == counts.sum()
+
+
+def _wage_and_costs_reference(levels, wf, disc, kind, inp, growth, first, last):
+    """The model's per-trial arithmetic, one trial and year at a time, in plain Python."""
+    n, horizon = levels.shape[1], disc.size
+    gross_out = np.empty(n)
+    cost_out = np.empty((kind.size, n))
+    for i in range(n):
+        on, off, gross = [], [], []
+        on_t = levels[wf[0], i] * levels[wf[1], i]
+        off_t = levels[wf[2], i] * levels[wf[3], i]
+        total = 0.0
+        for t in range(horizon):
+            f = min(max((levels[wf[6], i] - 12.0 * t) / 12.0, 0.0), 1.0)
+            on.append(on_t)
+            off.append(off_t)
+            gross.append((1.0 - f) * on_t - off_t)
+            total += disc[t] * gross[t]
+            on_t *= 1.0 + levels[wf[4], i]
+            off_t *= 1.0 + levels[wf[5], i]
+        gross_out[i] = total
+        for c in range(kind.size):
+            x, factor, cost = levels[inp[c], i], 1.0, 0.0
+            for t in range(first[c], last[c] + 1):
+                base = [factor, off[t], on[t], max(gross[t], 0.0)][kind[c]]
+                factor *= 1.0 + levels[growth[c], i]
+                cost += disc[t] * (x * base)
+            cost_out[c, i] = cost
+    return gross_out, cost_out
+
+
+def test_wage_and_costs_equal_the_per_trial_arithmetic_exactly():
+    rng = np.random.default_rng(8)
+    n = K._BLOCK + 37
+    levels = np.vstack([np.full(n, 20.0), rng.normal(1e5, 1e4, n), np.full(n, 24.0),
+                        rng.normal(4e4, 3e3, n), rng.normal(0.03, 0.01, n),
+                        rng.normal(0.05, 0.01, n), rng.uniform(0, 30, n), rng.beta(2, 18, n),
+                        rng.normal(0.02, 0.01, n), rng.normal(5e4, 1e4, n)])
+    wf = np.arange(7)
+    disc = 1.08 ** -np.arange(4.0)
+    kind = np.array([0, 1, 2, 3, 0])
+    inp = np.array([9, 7, 7, 7, 9])
+    growth = np.array([8, 8, 8, 8, 8])
+    first, last = np.array([0, 0, 1, 0, 2]), np.array([3, 3, 2, 3, 2])
+    gross, costs = np.empty(n), np.empty((kind.size, n))
+    K.wage_and_costs(levels, wf, disc, kind, inp, growth, first, last, gross, costs)
+    ref_gross, ref_costs = _wage_and_costs_reference(levels, wf, disc, kind, inp, growth,
+                                                     first, last)
+    np.testing.assert_array_equal(gross, ref_gross)
+    np.testing.assert_array_equal(costs, ref_costs)
+
+
+def _random_counts(rng, shape):
+    counts = rng.poisson(3.0, shape)
+    counts[:, ::97] = rng.integers(9, 30, counts[:, ::97].shape)  # past the fixed-width path
+    counts[-1, -4:] = [2, 9, 1, 3]  # the last events sit at the very end of the arrays
+    return counts
+
+
+def test_severity_uniforms_take_first_then_rest_in_event_order():
+    rng = np.random.default_rng(9)
+    counts = _random_counts(rng, (2, ODD))
+    first = rng.random(counts.shape)
+    rest = rng.random(int(counts.sum() - np.count_nonzero(counts)))
+    out = np.empty(int(counts.sum()))
+    K.severity_uniforms(counts, first, rest, out)
+    expected, m = [], 0
+    for t in range(counts.shape[0]):
+        for i in range(counts.shape[1]):
+            if counts[t, i]:
+                expected.append(first[t, i])
+                expected.extend(rest[m:m + counts[t, i] - 1])
+                m += counts[t, i] - 1
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("cap_event, cap_year", [(np.inf, np.inf), (0.7, 2.0)])
+def test_event_losses_sum_each_trials_events_in_order(cap_event, cap_year):
+    rng = np.random.default_rng(10)
+    counts = _random_counts(rng, (2, ODD))
+    severity = rng.random(int(counts.sum()))
+    disc = np.array([1.0, 0.9])
+    out = np.empty(ODD)
+    K.event_losses(counts, severity, cap_event, cap_year, disc, out)
+    expected, j = np.zeros(ODD), 0
+    for t in range(2):
+        for i in range(ODD):
+            year = 0.0
+            for s in severity[j:j + counts[t, i]]:
+                year += min(s, cap_event)
+            j += counts[t, i]
+            if counts[t, i]:
+                expected[i] += disc[t] * min(year, cap_year)
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("n_costs, n_risks", [(0, 0), (2, 0), (0, 1), (1, 3), (4, 5)])
+def test_net_and_risk_total_equal_the_numpy_row_sums_bit_for_bit(n_costs, n_risks):
+    rng = np.random.default_rng(11)
+    rows = 2 + n_costs + n_risks + (1 if n_risks else 0)
+    values = rng.normal(0.0, 1e5, (rows, ODD))
+    components = values[2:2 + n_costs + n_risks]
+    net = values[1] - components.sum(axis=0)
+    risk = components[n_costs:].sum(axis=0)
+    K.net_and_risk_total(values, n_costs)
+    np.testing.assert_array_equal(values[0], net)
+    if n_risks:
+        np.testing.assert_array_equal(values[-1], risk)
