@@ -69,6 +69,9 @@ class Workspace:
         self.u_first = np.empty((years, n))
         self.counts = np.empty((years, n), dtype=np.int64)
         self.severity = np.empty(4 * n)
+        self.severity_rest = np.empty(4 * n)
+        self.severity_tmp = np.empty(4 * n)
+        self.constants_of: CompiledModel | None = None  # the model whose constants are filled
 
     @property
     def net(self) -> np.ndarray:
@@ -82,10 +85,15 @@ class Workspace:
     def components(self) -> np.ndarray:
         return self.values[2:2 + self.n_components]
 
-    def severities(self, total: int) -> np.ndarray:
+    def severities(self, total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Scratch for ``total`` events: their severities, the uniforms of all but each
+        (year, trial)'s first event, and the quantile kernel's scratch. Grown, never shrunk,
+        so a chunk allocates only when it has more events than any before it."""
         if total > self.severity.size:
-            self.severity = np.empty(max(total, 2 * self.severity.size))
-        return self.severity[:total]
+            size = max(total, 2 * self.severity.size)
+            self.severity, self.severity_rest, self.severity_tmp = (
+                np.empty(size), np.empty(size), np.empty(size))
+        return self.severity[:total], self.severity_rest, self.severity_tmp[:total]
 
 
 def value_rows(model: CompiledModel) -> int:
@@ -104,13 +112,15 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
         K.gaussian_copula(ws.copula_u, model.copula_factor, ws.copula_z)
         design[ws.copula_rows] = ws.copula_u
     drawn = {int(j): r for r, j in enumerate(ws.drawn)}
+    refill = ws.constants_of is not model  # constant rows stay put from chunk to chunk
     for j in range(levels.shape[0]):
         code = int(model.input_codes[j])
-        if code == K.CONSTANT:
-            levels[j] = model.input_params[j, 0]
-        else:
+        if code != K.CONSTANT:
             K.fill_ppf(design[drawn[j]], code, model.input_params[j], model.data, levels[j],
                        ws.tmp)
+        elif refill:
+            levels[j] = model.input_params[j, 0]
+    ws.constants_of = model
 
     n_costs = ws.n_costs
     K.wage_and_costs(levels, model.workforce, model.discount, model.cost_kind, model.cost_input,
@@ -131,23 +141,21 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
         else:
             total = K.event_counts(u, int(model.risk_freq_code[r]), model.risk_freq_params[r],
                                    model.data, counts, ws.tmp)
-        severity = ws.severities(total)
+        severity, rest, tmp = ws.severities(total)
         first_u = ws.u_first[:last - first + 1]
         uniforms(seed, chunk, model.risk_first_keys[r], first_u)
         n_events_after_first = total - int(np.count_nonzero(counts))
-        rest = uniforms(seed, chunk, model.risk_sev_keys[r], np.empty(n_events_after_first))
+        rest = uniforms(seed, chunk, model.risk_sev_keys[r], rest[:n_events_after_first])
         K.severity_uniforms(counts, first_u, rest, severity)
         K.fill_ppf(severity, int(model.risk_sev_code[r]), model.risk_sev_params[r], model.data,
-                   severity, ws.tmp if total <= ws.n else np.empty(total))
+                   severity, tmp)
         if model.risk_sev_scale[r] != 1.0:
             severity *= model.risk_sev_scale[r]
         K.event_losses(counts, severity, float(model.risk_cap_event[r]),
                        float(model.risk_cap_year[r]), model.discount[first:last + 1],
                        ws.components[n_costs + r])
 
-    np.subtract(ws.gross, ws.components.sum(axis=0), out=ws.net)
-    if len(model.risk_names):
-        np.sum(ws.components[n_costs:], axis=0, out=ws.values[-1])
+    K.net_and_risk_total(ws.values, n_costs)
 
 
 def bytes_per_trial(model: CompiledModel, keep_inputs: bool) -> int:
