@@ -12,14 +12,16 @@ two scenarios draws the same uniforms trial by trial.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import os
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -28,7 +30,7 @@ from .compiled import CompiledModel, compile_scenario
 from .result import SimulationResult, batch_means
 from .sampling import SAMPLING, sampling_design, stream, uniforms  # noqa: F401 (re-exported)
 from .scenario import Scenario
-from .streaming import Streamer
+from .streaming import N_SCALARS, Histograms, StreamRanges, Streamer, fold_scalars
 
 CHUNK_SIZE = 65_536
 """Trials per chunk; part of the seed contract (see module docstring)."""
@@ -50,6 +52,7 @@ class Workspace:
 
     def __init__(self, model: CompiledModel, n: int) -> None:
         years = int((model.risk_last - model.risk_first).max()) + 1 if len(model.risk_names) else 1
+        self.signature = Workspace.signature_of(model, n)
         self.n = n
         self.n_costs = len(model.cost_names)
         self.n_components = len(model.component_names)
@@ -73,6 +76,20 @@ class Workspace:
         self.severity_tmp = np.empty(4 * n)
         self.constants_of: CompiledModel | None = None  # the model whose constants are filled
 
+    @staticmethod
+    def signature_of(model: CompiledModel, n: int) -> tuple:
+        """What a workspace's shapes depend on: models with the same signature can share one
+        (a sweep's or a tornado's variants, the same scenario run again)."""
+        years = int((model.risk_last - model.risk_first).max()) + 1 if len(model.risk_names) else 1
+        drawn = np.union1d(model.random_inputs, model.copula_inputs)
+        return (n, value_rows(model), len(model.input_names), len(model.cost_names),
+                tuple(drawn.tolist()), tuple(model.copula_inputs.tolist()), years)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the workspace's arrays, bytes."""
+        return sum(a.nbytes for a in vars(self).values() if isinstance(a, np.ndarray))
+
     @property
     def net(self) -> np.ndarray:
         return self.values[0]
@@ -94,6 +111,40 @@ class Workspace:
             self.severity, self.severity_rest, self.severity_tmp = (
                 np.empty(size), np.empty(size), np.empty(size))
         return self.severity[:total], self.severity_rest, self.severity_tmp[:total]
+
+
+class WorkspacePool:
+    """Workspaces kept between runs of one process, so that a run (or each variant of a sweep)
+    does not pay for fresh memory: page faults on new arrays cost about 8 ms a thread a run on
+    these machines, a tenth of a 1M-trial run. Holds at most ``limit`` idle workspaces and
+    ``max_bytes`` of their memory."""
+
+    def __init__(self, limit: int = 8, max_bytes: int = 256 * 2**20) -> None:
+        self.limit = limit
+        self.max_bytes = max_bytes
+        self._idle: list[Workspace] = []
+        self._lock = threading.Lock()
+
+    def acquire(self, model: CompiledModel, n: int) -> Workspace:
+        """An idle workspace that fits ``model`` and ``n`` trials, or a new one."""
+        sig = Workspace.signature_of(model, n)
+        with self._lock:
+            for i, ws in enumerate(self._idle):
+                if ws.signature == sig:
+                    return self._idle.pop(i)
+        return Workspace(model, n)
+
+    def release(self, workspaces: Iterable[Workspace]) -> None:
+        """Give workspaces back; the oldest idle ones are dropped beyond the limit."""
+        with self._lock:
+            self._idle.extend(workspaces)
+            del self._idle[:-self.limit]
+            while self._idle and sum(ws.nbytes for ws in self._idle) > self.max_bytes:
+                del self._idle[0]
+
+
+WORKSPACES = WorkspacePool()
+"""The process's idle workspaces (shared by the local engine and a cluster worker's tasks)."""
 
 
 def value_rows(model: CompiledModel) -> int:
@@ -211,11 +262,300 @@ MAX_TRIALS = 10**11
 """Most trials one run may ask for: per-chunk moments (24 bytes a chunk) are kept."""
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How each chunk is simulated beyond model, seed and chunk index. Every field is passed to
+    :func:`run_chunk` as a keyword argument of the same name and travels with each task to
+    cluster workers, so a new run_chunk keyword needs one field here (and its simulate()
+    argument) and nothing else."""
+
+    sampling: str = "mc"  #: design of the per-trial inputs, one of :data:`SAMPLING`
+
+    def chunk_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`run_chunk`."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """All a process needs to compute any chunks' partials of one run: the compiled model
+    (plain arrays), seed, trial count, options, and what the pilot chunk fixed (the moment
+    shift and a streamed run's histogram ranges). Never trials: this is what a cluster ships."""
+
+    model: CompiledModel
+    seed: int
+    trials: int
+    options: RunOptions
+    shift: float  #: moment shift of net savings: the pilot chunk's mean, currency
+    ranges: StreamRanges | None  #: histogram ranges of a streamed run; None keeps every trial
+    keep_inputs: bool = False  #: also keep the drawn inputs (kept runs only)
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.trials // CHUNK_SIZE)
+
+    def bounds(self, chunk: int) -> tuple[int, int]:
+        """First and one-past-last trial of ``chunk``."""
+        return chunk * CHUNK_SIZE, min(self.trials, (chunk + 1) * CHUNK_SIZE)
+
+
+@dataclass
+class Partials:
+    """What chunks ``chunks`` contribute to a run. Integer histograms add in any order; the
+    float parts stay per chunk, for the reducer to fold strictly in chunk order."""
+
+    chunks: range
+    moments: np.ndarray  #: (k, 3) per chunk: trials, sum and sum of squares of net - shift
+    scalars: np.ndarray | None  #: (k, V, N_SCALARS) per chunk, streamed runs
+    hist: Histograms | None  #: the chunks' histograms, summed, streamed runs
+    values: np.ndarray | None  #: (2 + C, n) their trials (net, gross, components), kept runs
+    inputs: np.ndarray | None  #: (I, n) their drawn inputs, if kept
+
+    @classmethod
+    def empty(cls, job: ChunkJob, chunks: range) -> "Partials":
+        """Fresh arrays for ``chunks`` of ``job`` (as a cluster task returns them)."""
+        k = len(chunks)
+        n = job.bounds(chunks.stop - 1)[1] - job.bounds(chunks.start)[0]
+        m = job.model
+        streamed = job.ranges is not None
+        return cls(chunks, np.zeros((k, 3)),
+                   np.zeros((k, job.ranges.lo.size, N_SCALARS)) if streamed else None,
+                   job.ranges.histograms() if streamed else None,
+                   None if streamed else np.empty((2 + len(m.component_names), n)),
+                   np.empty((len(m.input_names), n)) if job.keep_inputs and not streamed
+                   else None)
+
+    @property
+    def trials(self) -> int:
+        return int(self.moments[:, 0].sum())
+
+
+def chunk_partials(job: ChunkJob, chunks: range, out: Partials | None = None,
+                   scratch: dict[int, Workspace] | None = None,
+                   pilot: tuple[np.ndarray, np.ndarray | None] | None = None) -> Partials:
+    """Simulate ``chunks`` of a run and compute their partials: the one chunk loop, shared by
+    the local thread pool (a chunk at a time, writing through ``out`` straight into the run's
+    arrays) and cluster workers (a range of chunks into fresh arrays, returned).
+
+    scratch : workspaces by trial count, reused across calls (keep one dict per thread).
+    pilot : chunk 0's (values, inputs), already computed by the planner, used as they are.
+    Raises :class:`NonFiniteError` if a trial overflowed.
+    """
+    out = out if out is not None else Partials.empty(job, chunks)
+    own = scratch is None  # a cluster task: borrow workspaces for this call only
+    scratch = scratch if scratch is not None else {}
+    model, kwargs = job.model, job.options.chunk_kwargs()
+    first = job.bounds(chunks.start)[0]
+    for i, c in enumerate(chunks):
+        lo, hi = job.bounds(c)
+        if c == 0 and pilot is not None:
+            values, inputs = pilot
+        else:
+            ws = scratch.get(hi - lo)
+            if ws is None:  # one workspace per size: full chunks and the last, short one
+                ws = scratch[hi - lo] = WORKSPACES.acquire(model, hi - lo)
+            run_chunk(model, job.seed, c, ws, **kwargs)
+            values, inputs = ws.values, ws.inputs
+        if out.values is not None:
+            out.values[:, lo - first:hi - first] = values[:out.values.shape[0]]
+            if out.inputs is not None:
+                out.inputs[:, lo - first:hi - first] = inputs
+        s, ss = K.shifted_sums(values[0], job.shift)
+        if not math.isfinite(ss):
+            raise NonFiniteError(_non_finite_message(model, values, c))
+        out.moments[i] = hi - lo, s, ss
+        if out.hist is not None:
+            job.ranges.add(values, out.hist, out.scalars[i])
+    if own:
+        WORKSPACES.release(scratch.values())
+    return out
+
+
+class Backend(Protocol):
+    """Somewhere else to compute chunks, e.g. :class:`simulator.cluster.DaskBackend`."""
+
+    def run(self, runs: Sequence["PlannedRun"],
+            progress: Callable[[int], None] | None = None) -> None:
+        """Compute every run's :meth:`~PlannedRun.tasks` with :func:`chunk_partials` and hand
+        each run its partials with :meth:`~PlannedRun.take`, in chunk order, until it is
+        :attr:`~PlannedRun.done`. ``progress`` gets the trials of each finished task."""
+
+
+class PlannedRun:
+    """One simulation, planned by the calling process: its checked arguments, the pilot chunk
+    (which fixes the histogram ranges and the moment shift), the arrays that receive the
+    results, and the reduction of partials in chunk order. Its chunks are computed by
+    :meth:`run_local` (a thread pool) or by a :class:`Backend`; :meth:`result` builds the
+    :class:`SimulationResult`. See :func:`simulate` for the arguments."""
+
+    def __init__(self, scenario: Scenario, trials: int, seed: int, keep_inputs: bool,
+                 store_trials: bool | None, precision: Precision | None,
+                 model: CompiledModel | None, options: RunOptions) -> None:
+        if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1:
+            raise ValueError(f"trials must be a whole number >= 1 (got {trials!r})")
+        if trials > MAX_TRIALS:
+            raise ValueError(f"trials must be at most {MAX_TRIALS:.0e} on one machine (got "
+                             f"{trials:.3g})")
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ValueError(f"seed must be a whole number >= 0 (got {seed!r})")
+        if options.sampling not in SAMPLING:
+            raise ValueError(f"sampling must be one of {', '.join(SAMPLING)} (got "
+                             f"{options.sampling!r})")
+        model = model if model is not None else compile_scenario(scenario)
+        need = trials * bytes_per_trial(model, keep_inputs)
+        if store_trials is None:
+            store_trials = keep_inputs or need <= EXACT_LIMIT_BYTES
+        if keep_inputs and not store_trials:
+            raise ValueError("keep_inputs needs store_trials")
+        if store_trials and need > MAX_MEMORY_BYTES:
+            raise ValueError(f"{trials:,} trials would need {need / 2**30:.1f} GiB to keep every "
+                             f"trial (limit {MAX_MEMORY_BYTES / 2**30:.0f} GiB); use fewer trials "
+                             "or stream the statistics")
+        trials, seed = int(trials), int(seed)
+        self.scenario, self.precision = scenario, precision
+        n_chunks = -(-trials // CHUNK_SIZE)
+        n_comp = len(model.component_names)
+        self.stored = np.empty((2 + n_comp, trials)) if store_trials else None
+        self.inputs = (np.empty((len(model.input_names), trials)) if keep_inputs
+                       else None)
+        # Per chunk: n, sum and sum of squares of net - shift.
+        self.moments = np.zeros((n_chunks, 3))
+
+        ws = WORKSPACES.acquire(model, min(trials, CHUNK_SIZE))
+        run_chunk(model, seed, 0, ws, **options.chunk_kwargs())
+        # Copies: the workspace goes back to the pool for later chunks.
+        self.pilot = (ws.values.copy(), ws.inputs.copy() if keep_inputs else None)
+        WORKSPACES.release([ws])
+        if not np.isfinite(self.pilot[0][0]).all():
+            raise NonFiniteError(_non_finite_message(model, self.pilot[0], 0))
+        self.streamer = None
+        if not store_trials:
+            n_rows = value_rows(model)
+            log_rows = np.arange(2 + len(model.cost_names), n_rows) if len(model.risk_names) else []
+            linear = 2 + n_comp  # the total risk loss row needs only its exceedance curve
+            self.streamer = Streamer.from_pilot(self.pilot[0][:linear], log_rows, CHECK_EVERY)
+        self.job = ChunkJob(model, seed, trials, options, float(self.pilot[0][0].mean()),
+                            self.streamer.ranges if self.streamer is not None else None,
+                            keep_inputs)
+        self.next_chunk = 0  #: chunks before this one are reduced
+        self.stopped = False  #: the precision target was met
+
+    @property
+    def done(self) -> bool:
+        """Whether every chunk the run needs is reduced."""
+        return self.stopped or self.next_chunk >= self.job.n_chunks
+
+    def pilot_partials(self) -> Partials:
+        """Chunk 0's partials, from the pilot already computed here."""
+        return chunk_partials(self.job, range(0, 1), pilot=self.pilot)
+
+    def tasks(self, size: int = CHECK_EVERY) -> list[range]:
+        """The chunks after the pilot, cut into ranges of ``size`` chunks (one task each).
+        With a precision target the ranges are its batches (CHECK_EVERY chunks), so that the
+        target is checked where a local run checks it and no task overshoots the stop."""
+        n = self.job.n_chunks
+        size = CHECK_EVERY if self.precision is not None else max(1, int(size))
+        return [range(max(1, b), min(n, b + size)) for b in range(0, n, size)
+                if min(n, b + size) > max(1, b)]
+
+    def take(self, p: Partials) -> None:
+        """Reduce the partials of the next chunks (ranges must come in chunk order)."""
+        c0, c1 = p.chunks.start, p.chunks.stop
+        if c0 != self.next_chunk:
+            raise ValueError(f"partials of chunk {c0} arrived before chunk {self.next_chunk}")
+        self.moments[c0:c1] = p.moments
+        lo, hi = self.job.bounds(c0)[0], self.job.bounds(c1 - 1)[1]
+        if self.stored is not None:
+            self.stored[:, lo:hi] = p.values
+            if self.inputs is not None:
+                self.inputs[:, lo:hi] = p.inputs
+        if self.streamer is not None:
+            self.streamer.merge(p.hist)
+            fold_scalars(self.streamer.totals, p.scalars)
+        self.next_chunk = c1
+        if self.precision is not None and (c1 % CHECK_EVERY == 0 or c1 == self.job.n_chunks):
+            self.stopped = self.precision.met(*self._mean_half_width(c1))
+
+    def _mean_half_width(self, chunks: int) -> tuple[float, float]:
+        return _mean_half_width(self.moments[:chunks], self.job.shift, self.job.options.sampling)
+
+    def _out(self, chunk: int) -> Partials:
+        """Views into this run's own arrays for one chunk computed locally: no copies."""
+        lo, hi = self.job.bounds(chunk)
+        streamer, j = self.streamer, chunk % CHECK_EVERY
+        return Partials(range(chunk, chunk + 1), self.moments[chunk:chunk + 1],
+                        streamer.pending[j:j + 1] if streamer is not None else None,
+                        streamer.histograms() if streamer is not None else None,
+                        self.stored[:, lo:hi] if self.stored is not None else None,
+                        self.inputs[:, lo:hi] if self.inputs is not None else None)
+
+    def run_local(self, threads: int, progress: Callable[[int], None] | None = None) -> None:
+        """Compute the run's chunks on ``threads`` threads of this process."""
+        local = threading.local()
+        borrowed: list[dict[int, Workspace]] = []  # each thread's workspaces, returned at the end
+        job, streamer, n_chunks = self.job, self.streamer, self.job.n_chunks
+
+        def work(chunk: int) -> int:
+            scratch = getattr(local, "scratch", None)
+            if scratch is None:
+                scratch = local.scratch = {}
+                borrowed.append(scratch)
+            chunk_partials(job, range(chunk, chunk + 1), self._out(chunk), scratch, self.pilot)
+            lo, hi = job.bounds(chunk)
+            return hi - lo
+
+        def done(chunk: int, k: int) -> None:
+            if streamer is not None:
+                streamer.fold(range(chunk, chunk + 1))
+            if progress:
+                progress(k)
+
+        pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+        try:
+            if self.precision is None:
+                _in_order(work, range(n_chunks), pool, CHECK_EVERY, done)
+                self.next_chunk = n_chunks
+            else:
+                # Whole batches only, so where the run stops never depends on scheduling.
+                while not self.done:
+                    batch = range(self.next_chunk, min(n_chunks, self.next_chunk + CHECK_EVERY))
+                    _in_order(work, batch, pool, CHECK_EVERY, done)
+                    self.next_chunk = batch.stop
+                    self.stopped = self.precision.met(*self._mean_half_width(batch.stop))
+        finally:
+            if pool:
+                pool.shutdown(cancel_futures=True)
+            WORKSPACES.release(ws for scratch in borrowed for ws in scratch.values())
+
+    def result(self) -> SimulationResult:
+        """The finished run's result (call once :attr:`done`)."""
+        job, done_chunks = self.job, self.next_chunk
+        used = min(job.trials, done_chunks * CHUNK_SIZE)
+        mean, half = self._mean_half_width(done_chunks)
+        stop = None
+        if self.precision is not None:
+            stop = {"target": self.precision.describe(), "half_width": half,
+                    "relative_half_width": half / abs(mean) if mean else float("inf"),
+                    "met": bool(self.precision.met(mean, half)), "trials_used": used,
+                    "max_trials": job.trials}
+        stored, inputs = self.stored, self.inputs
+        return SimulationResult(
+            scenario=self.scenario, model=job.model, trials=used, seed=job.seed,
+            net_savings=stored[0, :used] if stored is not None else None,
+            gross_wage_savings=stored[1, :used] if stored is not None else None,
+            component_totals=stored[2:, :used] if stored is not None else None,
+            inputs=inputs[:, :used] if inputs is not None else None,
+            stream=self.streamer.finish() if self.streamer is not None else None,
+            chunk_moments=self.moments[:done_chunks], moment_shift=job.shift, precision=stop,
+            chunk_size=CHUNK_SIZE, bit_generator=BIT_GENERATOR, sampling=job.options.sampling)
+
+
 def simulate(scenario: Scenario, trials: int = 1_000_000,
              seed: int = DEFAULT_SEED, threads: int | None = None, keep_inputs: bool = False,
              store_trials: bool | None = None, precision: Precision | None = None,
              progress: Callable[[int], None] | None = None,
-             model: CompiledModel | None = None, sampling: str = "mc") -> SimulationResult:
+             model: CompiledModel | None = None, sampling: str = "mc",
+             backend: Backend | None = None) -> SimulationResult:
     """Run up to ``trials`` Monte Carlo trials of a scenario.
 
     Parameters
@@ -228,121 +568,57 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
     store_trials : keep every trial (exact statistics; memory grows with trials) or stream
         statistics in fixed memory. Default: keep them when they fit in 2 GiB.
     precision : stop early once the mean's 95% half-width meets this target.
-    progress : called with the number of trials just finished, after each chunk.
+    progress : called with the number of trials just finished, after each chunk (each task
+        with a backend).
     model : the scenario's compiled form, if already built (or deliberately altered, as the
         sensitivity analysis does to hold one input fixed).
     sampling : design of the per-trial inputs, one of :data:`SAMPLING`: "mc" (plain Monte
         Carlo), "lhs" (Latin hypercube) or "sobol" (scrambled Sobol), each chunk its own
         replicate. Event counts and severities are always plain Monte Carlo.
+    backend : compute the chunks elsewhere, e.g. on a Dask cluster
+        (:func:`simulator.cluster.connect`); ``threads`` is then unused. Does not change the
+        results: they are bit-identical to a local run.
 
     Returns a :class:`SimulationResult`. Money is present value in the scenario's currency.
     """
-    if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1:
-        raise ValueError(f"trials must be a whole number >= 1 (got {trials!r})")
-    if trials > MAX_TRIALS:
-        raise ValueError(f"trials must be at most {MAX_TRIALS:.0e} on one machine (got "
-                         f"{trials:.3g})")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0 (got {seed!r})")
-    if sampling not in SAMPLING:
-        raise ValueError(f"sampling must be one of {', '.join(SAMPLING)} (got {sampling!r})")
-    model = model if model is not None else compile_scenario(scenario)
-    need = trials * bytes_per_trial(model, keep_inputs)
-    if store_trials is None:
-        store_trials = keep_inputs or need <= EXACT_LIMIT_BYTES
-    if keep_inputs and not store_trials:
-        raise ValueError("keep_inputs needs store_trials")
-    if store_trials and need > MAX_MEMORY_BYTES:
-        raise ValueError(f"{trials:,} trials would need {need / 2**30:.1f} GiB to keep every "
-                         f"trial (limit {MAX_MEMORY_BYTES / 2**30:.0f} GiB); use fewer trials "
-                         "or stream the statistics")
-    threads = max(1, threads or os.cpu_count() or 1)
-    n_chunks = -(-trials // CHUNK_SIZE)
-    n_rows = value_rows(model)
-    n_comp = len(model.component_names)
-    n_inputs = len(model.input_names)
-    seed = int(seed)
+    run = PlannedRun(scenario, trials, seed, keep_inputs, store_trials, precision, model,
+                     RunOptions(sampling=sampling))
+    if backend is None:
+        run.run_local(max(1, threads or os.cpu_count() or 1), progress)
+    else:
+        backend.run([run], progress)
+    return run.result()
 
-    if store_trials:
-        stored = np.empty((2 + n_comp, trials))
-        inputs = np.empty((n_inputs, trials)) if keep_inputs else None
-    moments = np.zeros((n_chunks, 3))  # per chunk: n, sum and sum of squares of net - shift
-    local = threading.local()
 
-    def compute(chunk: int) -> np.ndarray:
-        lo, hi = chunk * CHUNK_SIZE, min(trials, (chunk + 1) * CHUNK_SIZE)
-        ws = getattr(local, "ws", None)
-        if ws is None or ws.n != hi - lo:  # one workspace per thread (and for a short chunk)
-            ws = local.ws = Workspace(model, hi - lo)
-        run_chunk(model, seed, chunk, ws, sampling)
-        if store_trials:
-            stored[:, lo:hi] = ws.values[:2 + n_comp]
-            if inputs is not None:
-                inputs[:, lo:hi] = ws.inputs
-        return ws.values
+def simulate_many(variants: Sequence[tuple[Scenario, CompiledModel | None]],
+                  backend: Backend | None = None,
+                  progress: Callable[[int], None] | None = None,
+                  each: Callable[[SimulationResult], Any] | None = None,
+                  **options: Any) -> list[Any]:
+    """Simulate several variants (scenario and, optionally, its compiled model) with the same
+    options (:func:`simulate`'s keywords); a backend gets every variant's tasks at once, so a
+    cluster stays busy. Each result is bit-identical to its own :func:`simulate` call.
 
-    pilot = compute(0).copy()  # the thread's scratch is reused by later chunks
-    if not np.isfinite(pilot[0]).all():
-        raise NonFiniteError(_non_finite_message(model, pilot, 0))
-    shift = float(pilot[0].mean())
-    streamer = None
-    if not store_trials:
-        log_rows = np.arange(2 + len(model.cost_names), n_rows) if len(model.risk_names) else []
-        linear = 2 + n_comp  # the total risk loss row needs only its exceedance curve
-        streamer = Streamer.from_pilot(pilot[:linear], log_rows, CHECK_EVERY)
-
-    def work(chunk: int) -> int:
-        values = pilot if chunk == 0 else compute(chunk)
-        s, ss = K.shifted_sums(values[0], shift)
-        if not math.isfinite(ss):
-            raise NonFiniteError(_non_finite_message(model, values, chunk))
-        moments[chunk] = values.shape[1], s, ss
-        if streamer is not None:
-            streamer.add(chunk, values)
-        return values.shape[1]
-
-    def done(chunk: int, k: int) -> None:
-        if streamer is not None:
-            streamer.fold(range(chunk, chunk + 1))
-        if progress:
-            progress(k)
-
-    pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
-    try:
-        if precision is None:
-            _in_order(work, range(n_chunks), pool, CHECK_EVERY, done)
-            done_chunks = n_chunks
-        else:
-            # Whole batches only, so where the run stops never depends on scheduling.
-            done_chunks = 0
-            while done_chunks < n_chunks:
-                batch = range(done_chunks, min(n_chunks, done_chunks + CHECK_EVERY))
-                _in_order(work, batch, pool, CHECK_EVERY, done)
-                done_chunks = batch.stop
-                mean, half = _mean_half_width(moments[:done_chunks], shift, sampling)
-                if precision.met(mean, half):
-                    break
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
-
-    used = min(trials, done_chunks * CHUNK_SIZE)
-    mean, half = _mean_half_width(moments[:done_chunks], shift, sampling)
-    stop = None
-    if precision is not None:
-        stop = {"target": precision.describe(), "half_width": half,
-                "relative_half_width": half / abs(mean) if mean else float("inf"),
-                "met": bool(precision.met(mean, half)), "trials_used": used,
-                "max_trials": trials}
-    return SimulationResult(
-        scenario=scenario, model=model, trials=used, seed=seed,
-        net_savings=stored[0, :used] if store_trials else None,
-        gross_wage_savings=stored[1, :used] if store_trials else None,
-        component_totals=stored[2:, :used] if store_trials else None,
-        inputs=inputs[:, :used] if store_trials and inputs is not None else None,
-        stream=streamer.finish() if streamer is not None else None,
-        chunk_moments=moments[:done_chunks], moment_shift=shift, precision=stop,
-        chunk_size=CHUNK_SIZE, bit_generator=BIT_GENERATOR, sampling=sampling)
+    each : applied to every result as soon as it is done (locally: before the next variant
+        runs), and its value returned instead, so that a long sweep keeps only what it needs.
+    """
+    each = each if each is not None else (lambda r: r)
+    if backend is None:
+        return [each(simulate(s, model=m, progress=progress, **options)) for s, m in variants]
+    options.pop("threads", None)
+    per_chunk = {f.name for f in dataclasses.fields(RunOptions)}
+    run_options = RunOptions(**{k: options.pop(k) for k in list(options) if k in per_chunk})
+    args = dict(trials=1_000_000, seed=DEFAULT_SEED, keep_inputs=False, store_trials=None,
+                precision=None)
+    unknown = set(options) - set(args)
+    if unknown:
+        raise TypeError(f"simulate_many got unexpected options: {', '.join(sorted(unknown))}")
+    args.update(options)
+    runs = [PlannedRun(s, args["trials"], args["seed"], args["keep_inputs"],
+                       args["store_trials"], args["precision"], m, run_options)
+            for s, m in variants]
+    backend.run(runs, progress)
+    return [each(run.result()) for run in runs]
 
 
 class NonFiniteError(ArithmeticError):

@@ -8,10 +8,11 @@ Each tracked variable (net savings, gross wage savings, every component, total r
 * per-chunk scalars: count, sum and sum of squares (shifted by the pilot mean for precision),
   min, max, count below zero, and the exact sums of the values that under/overflow.
 
-Histogram counts are integers, so each thread keeps its own and the totals do not depend on
-which thread ran which chunk. The float scalars are kept per chunk for one batch of chunks and
-then added to running totals in chunk order, so they do not depend on scheduling either: a
-streamed run is bit-identical for any thread count, and its memory does not grow with trials.
+Histogram counts are integers, so each thread (or cluster worker) keeps its own and the totals
+do not depend on which thread ran which chunk. The float scalars are kept per chunk for one
+batch of chunks and then added to running totals in chunk order, so they do not depend on
+scheduling either: a streamed run is bit-identical for any thread count, and its memory does
+not grow with trials.
 
 Accuracy: a quantile is located in its bin exactly and interpolated within it, so it is within
 one bin width (1.5 x the pilot's central 99.98% range / number of bins) of the exact quantile of
@@ -105,12 +106,76 @@ def accumulate_log(values: np.ndarray, counts: np.ndarray) -> None:
 
 
 @dataclass
+class Histograms:
+    """Integer histograms of one or more chunks: summing two gives the histograms of both, in
+    any order, so threads and cluster workers each keep their own and the totals are merged."""
+
+    net: np.ndarray  #: (1, BINS + 2) int64, net savings
+    rest: np.ndarray  #: (V - 1, BINS_OTHER + 2) int64, every other variable
+    logs: np.ndarray  #: (len(log_rows), LOG_BINS + 1) int64, log-spaced, loss rows
+
+    @classmethod
+    def zeros(cls, n_vars: int, n_log: int) -> "Histograms":
+        return cls(np.zeros((1, BINS + 2), dtype=np.int64),
+                   np.zeros((n_vars - 1, BINS_OTHER + 2), dtype=np.int64),
+                   np.zeros((n_log, LOG_BINS + 1), dtype=np.int64))
+
+    def __iadd__(self, other: "Histograms") -> "Histograms":
+        self.net += other.net
+        self.rest += other.rest
+        self.logs += other.logs
+        return self
+
+
+@dataclass(frozen=True)
+class StreamRanges:
+    """The fixed histogram ranges and moment shifts of a streamed run, set by its pilot chunk:
+    all a thread or a cluster worker needs to turn a chunk's values into mergeable partials."""
+
+    lo: np.ndarray  #: (V,) histogram lower edge
+    width: np.ndarray  #: (V,) bin width
+    shift: np.ndarray  #: (V,) shift for the sums (pilot mean)
+    log_rows: np.ndarray  #: indices of loss rows
+
+    def histograms(self) -> Histograms:
+        """Empty histograms for these variables."""
+        return Histograms.zeros(self.lo.size, self.log_rows.size)
+
+    def add(self, values: np.ndarray, hist: Histograms, scalars: np.ndarray) -> None:
+        """Add one chunk's values (V', n) (V' >= V: rows past V, e.g. total risk loss, only
+        reach the log histograms) to ``hist`` and write its scalars (V, N_SCALARS)."""
+        inv = 1.0 / self.width
+        v = self.lo.size
+        accumulate(values[:1], self.lo[:1], inv[:1], self.shift[:1], hist.net, scalars[:1])
+        accumulate(values[1:v], self.lo[1:], inv[1:], self.shift[1:], hist.rest, scalars[1:])
+        if self.log_rows.size:
+            rows = self.log_rows
+            # The loss rows are contiguous (risks, then their total): a view, not a 2 MB copy.
+            contiguous = rows[-1] - rows[0] + 1 == rows.size and np.all(np.diff(rows) == 1)
+            accumulate_log(values[rows[0]:rows[-1] + 1] if contiguous else values[rows],
+                           hist.logs)
+
+
+def fold_scalars(totals: np.ndarray, scalars: np.ndarray) -> None:
+    """Add per-chunk scalars (k, V, N_SCALARS) to running ``totals`` (V, N_SCALARS), strictly
+    in chunk order: float sums depend on their order, so every process that reduces the same
+    chunks this way gets the same bits."""
+    for p in scalars:
+        for k in (N, SUM, SUMSQ, NEG, UNDER_SUM, OVER_SUM):
+            totals[:, k] += p[:, k]
+        totals[:, MIN] = np.minimum(totals[:, MIN], p[:, MIN])
+        totals[:, MAX] = np.maximum(totals[:, MAX], p[:, MAX])
+
+
+@dataclass
 class Streamer:
     """Collects streaming statistics of V variables, chunk by chunk.
 
     ``log_rows`` are the rows (loss variables) that also get a log-spaced histogram. Chunks
     are added in batches of ``batch`` (any thread, any order within a batch); :meth:`fold`
     then adds the batch's scalars to the running totals in chunk order, so memory stays flat.
+    Partials computed elsewhere (a cluster worker) join with :meth:`merge` and
+    :func:`fold_scalars` on :attr:`totals`, in chunk order.
     """
 
     lo: np.ndarray  #: (V,) histogram lower edge
@@ -123,6 +188,7 @@ class Streamer:
     _local: threading.local = field(init=False, default_factory=threading.local)
     _all: list = field(init=False, default_factory=list)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _merged: Histograms | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         v = self.lo.size
@@ -147,43 +213,42 @@ class Streamer:
         width = (hi - lo) / bins
         return cls(lo, width, pilot.mean(axis=1), np.asarray(log_rows, dtype=np.int64), batch)
 
-    def _buffers(self) -> tuple[np.ndarray, np.ndarray]:
-        # One pair of histograms per thread; merged (integer sums) at the end.
-        if not hasattr(self._local, "counts"):
-            counts = (np.zeros((1, BINS + 2), dtype=np.int64),
-                      np.zeros((self.lo.size - 1, BINS_OTHER + 2), dtype=np.int64))
-            logs = np.zeros((self.log_rows.size, LOG_BINS + 1), dtype=np.int64)
-            self._local.counts, self._local.logs = counts, logs
+    @property
+    def ranges(self) -> StreamRanges:
+        """The fixed ranges, to ship to whoever computes chunks."""
+        return StreamRanges(self.lo, self.width, self.shift, self.log_rows)
+
+    def histograms(self) -> Histograms:
+        """This thread's histograms (one set per thread; merged, integer sums, at the end)."""
+        hist = getattr(self._local, "hist", None)
+        if hist is None:
+            hist = self._local.hist = Histograms.zeros(self.lo.size, self.log_rows.size)
             with self._lock:
-                self._all.append((counts, logs))
-        return self._local.counts, self._local.logs
+                self._all.append(hist)
+        return hist
 
     def add(self, chunk: int, values: np.ndarray) -> None:
         """Add one chunk's values (V, n); safe to call from several threads."""
-        (net, rest), logs = self._buffers()
-        inv = 1.0 / self.width
-        pending = self.pending[chunk % self.batch]
-        v = self.lo.size  # rows past these (total risk loss) only get the log histogram
-        accumulate(values[:1], self.lo[:1], inv[:1], self.shift[:1], net, pending[:1])
-        accumulate(values[1:v], self.lo[1:], inv[1:], self.shift[1:], rest, pending[1:])
-        if self.log_rows.size:
-            accumulate_log(values[self.log_rows], logs)
+        self.ranges.add(values, self.histograms(), self.pending[chunk % self.batch])
+
+    def merge(self, hist: Histograms) -> None:
+        """Add histograms computed elsewhere (integer sums: any order) into one running total,
+        so memory stays flat however many tasks report."""
+        with self._lock:
+            if self._merged is None:
+                self._merged = Histograms.zeros(self.lo.size, self.log_rows.size)
+                self._all.append(self._merged)
+            self._merged += hist
 
     def fold(self, chunks: range) -> None:
         """Add the scalars of ``chunks`` (a whole batch, all added) in chunk order."""
-        t = self.totals
-        for c in chunks:
-            p = self.pending[c % self.batch]
-            for k in (N, SUM, SUMSQ, NEG, UNDER_SUM, OVER_SUM):
-                t[:, k] += p[:, k]
-            t[:, MIN] = np.minimum(t[:, MIN], p[:, MIN])
-            t[:, MAX] = np.maximum(t[:, MAX], p[:, MAX])
+        fold_scalars(self.totals, (self.pending[c % self.batch] for c in chunks))
 
     def finish(self) -> "StreamSummary":
-        net = sum(c[0] for c, _ in self._all)
-        rest = sum(c[1] for c, _ in self._all)
+        net = sum(h.net for h in self._all)
+        rest = sum(h.rest for h in self._all)
         counts = [net[0], *rest]
-        logs = sum(l for _, l in self._all) if self.log_rows.size else None
+        logs = sum(h.logs for h in self._all) if self.log_rows.size else None
         return StreamSummary(lo=self.lo, width=self.width, shift=self.shift, counts=counts,
                              log_rows=self.log_rows, log_counts=logs, totals=self.totals.copy())
 

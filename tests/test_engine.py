@@ -300,3 +300,20 @@ def test_uncertain_rate_is_an_input_of_the_model():
     r = simulate(s, trials=1000, seed=1, keep_inputs=True)
     j = r.model.input_names.index('risks["R"].frequency.mean')
     assert 2 <= r.inputs[j].min() and r.inputs[j].max() <= 4
+
+
+def test_workspaces_are_reused_between_runs_without_changing_results():
+    from simulator.engine import WORKSPACES
+
+    wide = {"offshore_cost_per_fte": {"dist": "uniform", "min": 30_000, "max": 50_000}}
+    a, b = make(wide), make({**wide, "onshore_fte": 10})  # same shapes, other constants
+    first = simulate(a, trials=3 * CHUNK_SIZE, seed=4, threads=2)
+    other = simulate(b, trials=3 * CHUNK_SIZE, seed=4, threads=2)
+    again = simulate(a, trials=3 * CHUNK_SIZE, seed=4, threads=2)
+    np.testing.assert_array_equal(first.net_savings, again.net_savings)
+    # b's wage bill is half of a's onshore: its constants were refilled, not left over.
+    np.testing.assert_allclose(first.gross_wage_savings - other.gross_wage_savings,
+                               first.gross_wage_savings[0] - other.gross_wage_savings[0])
+    assert not np.array_equal(first.net_savings, other.net_savings)
+    assert 0 < len(WORKSPACES._idle) <= WORKSPACES.limit
+    assert sum(ws.nbytes for ws in WORKSPACES._idle) <= WORKSPACES.max_bytes
