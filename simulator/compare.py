@@ -34,7 +34,7 @@ import numpy as np
 
 from . import engine
 from .compiled import CompiledModel, compile_scenario, quote
-from .engine import DEFAULT_SEED, simulate
+from .engine import DEFAULT_SEED, Backend, simulate_many
 from .result import SimulationResult
 from .scenario import Scenario
 from .stats import Z95, describe, percentile_ci
@@ -351,7 +351,8 @@ def check_options(scenarios: Sequence[Scenario], names: Sequence[str], trials: i
 def compare(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
             trials: int = 1_000_000, seed: int = DEFAULT_SEED, threads: int | None = None,
             keep_inputs: bool = False,
-            progress: Callable[[int], None] | None = None) -> Comparison:
+            progress: Callable[[int], None] | None = None,
+            backend: Backend | None = None) -> Comparison:
     """Simulate every option with the same seed (common random numbers) and keep every trial.
 
     Parameters
@@ -364,14 +365,16 @@ def compare(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
     threads : worker threads (default: all cores); does not change the results.
     keep_inputs : also keep each option's drawn inputs (``results[i].inputs``).
     progress : called with the number of trials just finished, option after option.
+    backend : compute on a Dask cluster (every option's tasks submitted at once); the
+        results are bit-identical to a local run. Workers send every trial back, so this is
+        for runs that fit in memory here, as every comparison must.
     """
     scenarios = list(scenarios)
     names = [s.name for s in scenarios] if names is None else [str(n) for n in names]
     models = check_options(scenarios, names, trials, keep_inputs)
-    results = tuple(simulate(s, trials=int(trials), seed=seed, threads=threads,
-                             keep_inputs=keep_inputs, store_trials=True, progress=progress,
-                             model=m)
-                    for s, m in zip(scenarios, models))
+    results = tuple(simulate_many(list(zip(scenarios, models)), backend=backend,
+                                  progress=progress, trials=int(trials), seed=seed,
+                                  threads=threads, keep_inputs=keep_inputs, store_trials=True))
     return Comparison(names=tuple(names), results=results, trials=int(trials), seed=int(seed))
 
 

@@ -23,7 +23,7 @@ from scipy import stats
 
 from . import kernels as K
 from .compiled import CompiledModel, compile_scenario, controlled_risk, quote
-from .engine import DEFAULT_SEED, simulate
+from .engine import DEFAULT_SEED, Backend, simulate, simulate_many
 from .scenario import Scenario
 
 MAX_DRIVER_TRIALS = 200_000
@@ -116,32 +116,38 @@ def uncertain_inputs(scenario: Scenario, model: CompiledModel) -> list[Uncertain
     return out
 
 
-def tornado(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
-            threads: int | None = None) -> dict[str, Any]:
-    """Mean net savings (currency, present value) with each uncertain input held at its P10
-    and at its P90, on common random numbers; rows sorted by swing, largest first."""
-    model = compile_scenario(scenario)
-    def mean_net(m: CompiledModel) -> float:
-        r = simulate(scenario, trials=trials, seed=seed, threads=threads, model=m,
-                     store_trials=False)
-        return float(r.moment_shift + r.chunk_moments[:, 1].sum() / r.trials)
+def _mean_net(r) -> float:
+    return float(r.moment_shift + r.chunk_moments[:, 1].sum() / r.trials)
 
-    base_mean = mean_net(model)
+
+def tornado(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
+            threads: int | None = None, backend: Backend | None = None) -> dict[str, Any]:
+    """Mean net savings (currency, present value) with each uncertain input held at its P10
+    and at its P90, on common random numbers; rows sorted by swing, largest first. With a
+    ``backend`` (a Dask cluster) all 1 + 2 x inputs runs are submitted at once."""
+    model = compile_scenario(scenario)
+    inputs = uncertain_inputs(scenario, model)
+    models = [model, *(u.held(model, value) for u in inputs for value in (u.p10, u.p90))]
+    means = simulate_many([(scenario, m) for m in models], backend=backend, each=_mean_net,
+                          trials=trials, seed=seed, threads=threads, store_trials=False)
+    base_mean = means[0]
     rows = []
-    for u in uncertain_inputs(scenario, model):
-        means = [mean_net(u.held(model, value)) for value in (u.p10, u.p90)]
-        rows.append({"input": u.name, "p10": u.p10, "p90": u.p90, "mean_at_p10": means[0],
-                     "mean_at_p90": means[1], "swing": abs(means[1] - means[0])})
+    for k, u in enumerate(inputs):
+        at_p10, at_p90 = means[1 + 2 * k], means[2 + 2 * k]
+        rows.append({"input": u.name, "p10": u.p10, "p90": u.p90, "mean_at_p10": at_p10,
+                     "mean_at_p90": at_p90, "swing": abs(at_p90 - at_p10)})
     rows.sort(key=lambda row: row["swing"], reverse=True)
     return {"base_mean": float(base_mean), "trials": trials, "seed": seed, "rows": rows}
 
 
 def drivers(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
-            threads: int | None = None, alpha: float = 0.05) -> dict[str, Any]:
+            threads: int | None = None, alpha: float = 0.05,
+            backend: Backend | None = None) -> dict[str, Any]:
     """Rank correlations, contribution to variance and tail shifts of every varying input and
     component with net savings, from one run that keeps its per-trial inputs."""
     n = min(trials, MAX_DRIVER_TRIALS)
-    r = simulate(scenario, trials=n, seed=seed, threads=threads, keep_inputs=True)
+    r = simulate(scenario, trials=n, seed=seed, threads=threads, keep_inputs=True,
+                 backend=backend)
     model = r.model
     rows_x = [r.inputs[j] for j in model.random_inputs]
     names = [model.input_names[j] for j in model.random_inputs]
@@ -162,9 +168,9 @@ def drivers(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
 
 
 def analyze(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
-            threads: int | None = None) -> dict[str, Any]:
+            threads: int | None = None, backend: Backend | None = None) -> dict[str, Any]:
     """Tornado, drivers and tail drivers together: the content of ``sensitivity.json``."""
     return {"scenario": scenario.name, "currency": scenario.scenario.currency,
             "horizon_years": scenario.scenario.horizon_years,
-            "tornado": tornado(scenario, trials, seed, threads),
-            "drivers": drivers(scenario, trials, seed, threads)}
+            "tornado": tornado(scenario, trials, seed, threads, backend),
+            "drivers": drivers(scenario, trials, seed, threads, backend=backend)}

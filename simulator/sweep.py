@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from .engine import DEFAULT_SEED, simulate
+from .engine import DEFAULT_SEED, Backend, simulate, simulate_many
 from .paths import PathError, get, with_value
 from .scenario import Scenario
 
@@ -54,27 +54,38 @@ class Axis:
         return np.linspace(self.start, self.stop, self.steps)
 
 
-def point(scenario: Scenario, trials: int, seed: int, threads: int | None) -> dict[str, float]:
+def headline(result) -> dict[str, float]:
     """Headline statistics of one run: mean and P(net loss) with standard errors, P5, P95."""
-    ns = simulate(scenario, trials=trials, seed=seed, threads=threads,
-                  store_trials=False).summary()["net_savings"]
+    ns = result.summary()["net_savings"]
     return {k: ns[k] for k in ("mean", "stderr", "prob_loss", "prob_loss_stderr", "p5", "p95")}
 
 
+def point(scenario: Scenario, trials: int, seed: int, threads: int | None,
+          backend: Backend | None = None) -> dict[str, float]:
+    """:func:`headline` statistics of one streamed run of ``scenario``."""
+    return headline(simulate(scenario, trials=trials, seed=seed, threads=threads,
+                             store_trials=False, backend=backend))
+
+
 def sweep(scenario: Scenario, axes: list[Axis], trials: int = 100_000, seed: int = DEFAULT_SEED,
-          threads: int | None = None) -> dict[str, Any]:
-    """Run a 1-D or 2-D grid; rows hold each point's parameter values and statistics."""
+          threads: int | None = None, backend: Backend | None = None) -> dict[str, Any]:
+    """Run a 1-D or 2-D grid; rows hold each point's parameter values and statistics. With a
+    ``backend`` (a Dask cluster) every grid point's tasks are submitted at once."""
     if not 1 <= len(axes) <= 2:
         raise ValueError("a sweep takes one or two parameters")
     for axis in axes:
         get(scenario, axis.path)  # fail before the first run if the path names nothing
-    rows = []
-    for values in itertools.product(*(axis.values for axis in axes)):
+    grid = list(itertools.product(*(axis.values for axis in axes)))
+    variants = []
+    for values in grid:
         s = scenario
         for axis, v in zip(axes, values):
             s = with_value(s, axis.path, float(v))
-        rows.append({**{axis.path: float(v) for axis, v in zip(axes, values)},
-                     **point(s, trials, seed, threads)})
+        variants.append((s, None))
+    stats = simulate_many(variants, backend=backend, each=headline, trials=trials, seed=seed,
+                          threads=threads, store_trials=False)
+    rows = [{**{axis.path: float(v) for axis, v in zip(axes, values)}, **point_stats}
+            for values, point_stats in zip(grid, stats)]
     return {"scenario": scenario.name, "currency": scenario.scenario.currency,
             "horizon_years": scenario.scenario.horizon_years, "trials": trials, "seed": seed,
             "parameters": [axis.path for axis in axes], "rows": rows}
@@ -82,7 +93,8 @@ def sweep(scenario: Scenario, axes: list[Axis], trials: int = 100_000, seed: int
 
 def breakeven(scenario: Scenario, path: str, target: str, value: float,
               bracket: tuple[float, float] | None = None, trials: int = 100_000,
-              seed: int = DEFAULT_SEED, threads: int | None = None) -> dict[str, Any]:
+              seed: int = DEFAULT_SEED, threads: int | None = None,
+              backend: Backend | None = None) -> dict[str, Any]:
     """The value of the parameter at ``path`` at which ``target`` (mean net savings, currency,
     or prob_loss) equals ``value``, by Brent's method on common random numbers.
 
@@ -96,7 +108,7 @@ def breakeven(scenario: Scenario, path: str, target: str, value: float,
 
     def stats_at(v: float) -> dict[str, float]:
         if v not in cache:
-            cache[v] = point(with_value(scenario, path, v), trials, seed, threads)
+            cache[v] = point(with_value(scenario, path, v), trials, seed, threads, backend)
         return cache[v]
 
     def f(v: float) -> float:
