@@ -18,7 +18,6 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 import numpy as np
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
                       model_validator)
-from scipy import stats
 
 from . import kernels as K
 
@@ -172,6 +171,8 @@ class Constant(Distribution):
                                                                   "value": 5}]})
 
     def scipy(self) -> Any:
+        from scipy import stats
+
         return stats.uniform(loc=self.value, scale=0.0)
 
     def mean(self) -> float:
@@ -213,6 +214,8 @@ class Uniform(Distribution):
         return self
 
     def scipy(self) -> Any:
+        from scipy import stats
+
         return stats.uniform(loc=self.min, scale=self.max - self.min)
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
@@ -243,6 +246,8 @@ class Triangular(_ThreePoint):
         {"dist": "triangular", "min": 3, "mode": 6, "max": 12}]})
 
     def scipy(self) -> Any:
+        from scipy import stats
+
         w = self.max - self.min
         return stats.triang(c=(self.mode - self.min) / w, loc=self.min, scale=w)
 
@@ -263,6 +268,8 @@ class Pert(_ThreePoint):
         {"dist": "pert", "min": 30_000, "mode": 36_000, "max": 50_000}]})
 
     def scipy(self) -> Any:
+        from scipy import stats
+
         w = self.max - self.min
         a = 1.0 + self.lambda_ * (self.mode - self.min) / w
         b = 1.0 + self.lambda_ * (self.max - self.mode) / w
@@ -292,6 +299,8 @@ class Normal(Distribution):
 
     @model_validator(mode="after")
     def _check(self) -> "Normal":
+        from scipy import stats
+
         lo, hi = self._bounds()
         if not lo < hi:
             raise FieldError("max", f"must be greater than min (got min={lo:g}, max={hi:g})")
@@ -306,6 +315,8 @@ class Normal(Distribution):
                 math.inf if self.max is None else self.max)
 
     def scipy(self) -> Any:
+        from scipy import stats
+
         lo, hi = self._bounds()
         if self.min is None and self.max is None:
             return stats.norm(self.mean_, self.sd)
@@ -313,6 +324,8 @@ class Normal(Distribution):
                                loc=self.mean_, scale=self.sd)
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        from scipy import stats
+
         lo, hi = self._bounds()
         a, b = (lo - self.mean_) / self.sd, (hi - self.mean_) / self.sd
         sign = 1.0
@@ -374,6 +387,8 @@ class Lognormal(Distribution):
 
     def log_params(self) -> tuple[float, float]:
         """(mu, sigma): mean and standard deviation of log x."""
+        from scipy import stats
+
         if self.mu is not None:
             return self.mu, self.sigma
         z = stats.norm.ppf(0.5 + (0.9 if self.confidence is None else self.confidence) / 2)
@@ -381,6 +396,8 @@ class Lognormal(Distribution):
         return (lo + hi) / 2, (hi - lo) / (2 * z)
 
     def scipy(self) -> Any:
+        from scipy import stats
+
         mu, sigma = self.log_params()
         return stats.lognorm(s=sigma, scale=math.exp(mu))
 
@@ -417,6 +434,8 @@ class Beta(Distribution):
         return self
 
     def scipy(self) -> Any:
+        from scipy import stats
+
         return stats.beta(self.a, self.b, loc=self.min, scale=self.max - self.min)
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
@@ -434,6 +453,8 @@ class Gamma(Distribution):
         {"dist": "gamma", "shape": 4, "scale": 25_000}]})
 
     def scipy(self) -> Any:
+        from scipy import stats
+
         return stats.gamma(self.shape, scale=self.scale)
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
@@ -622,6 +643,8 @@ class Poisson(_Count):
                      scale=1.0 / (1.0 / self.prior.scale + t))
 
     def scipy(self) -> Any:
+        from scipy import stats
+
         if self.rate_distribution() is not None:
             raise TypeError("a poisson with an uncertain rate is a mixture with no scipy "
                             "equivalent; use mean(), std(), cdf() and quantile()")
@@ -668,6 +691,8 @@ class Bernoulli(_Count):
         return self
 
     def scipy(self) -> Any:
+        from scipy import stats
+
         if self.rate_distribution() is not None:
             rate = self.rate_distribution().mean()
             return stats.bernoulli(rate)  # a mixture of Bernoullis is a Bernoulli
@@ -710,6 +735,8 @@ class NegativeBinomial(_Count):
         return self
 
     def scipy(self) -> Any:
+        from scipy import stats
+
         if self.rate_distribution() is not None:
             raise TypeError("a negative_binomial with an uncertain mean is a mixture with no "
                             "scipy equivalent; use mean(), std(), cdf() and quantile()")

@@ -6,15 +6,18 @@ results folder is replaced only when the caller asked for it (``force``).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from .result import SimulationResult
 
 
@@ -47,45 +50,90 @@ def write_json(path: Path, obj: Any) -> None:
         f.write("\n")
 
 
+#: What ``kposim run`` writes besides the summary and ``report.html``: chart files (``png``,
+#: ``svg``) and the printable report (``pdf``).
+FORMATS = ("png", "svg", "pdf")
+#: The default: PNG charts. SVG charts and the PDF report are asked for (``--formats``): drawing
+#: them would more than double a million-trial run's time.
+DEFAULT_FORMATS = ("png",)
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """``"png,svg,pdf"`` -> ``("png", "svg", "pdf")`` (any order, repeats dropped); raises
+    ValueError naming what is allowed."""
+    names = [f.strip().lower() for f in text.split(",") if f.strip()]
+    wrong = [f for f in names if f not in FORMATS]
+    if wrong or not names:
+        raise ValueError(f"unknown format {wrong[0]!r}" if wrong else "no format given")
+    return tuple(f for f in FORMATS if f in names)
+
+
 def write_results(result: "SimulationResult", target: Path, force: bool = False,
                   charts: bool = True, report: bool = True,
-                  save_trials: bool = False) -> dict[str, Any]:
+                  save_trials: bool = False, formats: Iterable[str] = DEFAULT_FORMATS,
+                  pool: "ProcessPoolExecutor | None" = None) -> dict[str, Any]:
     """Write a run's results folder into ``target``; returns the summary.
 
     ``summary.json`` and ``summary.csv`` (the same figures, one row per statistic and
     component), a copy of the scenario (``scenario.toml``) and, with ``charts``, the chart set
-    (PNG and SVG) and ``chartdata.npz`` (what the charts are drawn from); with ``report`` too,
-    ``report.html`` and ``report.pdf``; with ``save_trials``, every trial in ``trials.npz``
-    (the run must have kept its trials, and its inputs for them to be included).
+    in each chart format of ``formats`` (``png``, ``svg``) and ``chartdata.npz`` (what the
+    charts are drawn from); with ``report`` too, ``report.html`` (charts inlined: SVG if
+    written, else PNG) and, if ``formats`` has ``pdf``, ``report.pdf``; with ``save_trials``,
+    every trial in ``trials.npz`` (the run must have kept its trials, and its inputs for them
+    to be included).
+
+    Drawing runs in worker processes (``pool``, e.g. from :func:`simulator.plots.
+    start_workers`, or forked here) while this process writes the summary files.
     """
     from functools import partial
 
     from .audit import TRIALS_FILE, write_summary_csv
     from .audit import save_trials as write_trials
-    from .plots import chart_jobs, run_jobs
+    from .plots import CHART_FORMATS, chart_jobs, start_jobs
     from .report import CHART_DATA, save_scenario, write_html, write_report_pdf
 
-    summary = result.summary()
+    formats = tuple(formats)
+    wrong = [f for f in formats if f not in FORMATS]
+    if wrong:
+        raise ValueError(f"unknown format {wrong[0]!r}; choose from {', '.join(FORMATS)}")
+    chart_formats = tuple(f for f in formats if f in CHART_FORMATS) or ("png",)
     chart_data = result.chart_data() if charts else None
+    pdf = report and "pdf" in formats
+    # The PDF needs the summary before it can start; the charts only need the chart data.
+    summary = result.summary() if pdf or chart_data is None else None
 
     def fill(tmp: Path) -> None:
-        write_json(tmp / "summary.json", summary)
-        write_summary_csv(summary, tmp / "summary.csv")
+        nonlocal summary
+        wait = None
         scenario_file = save_scenario(result.scenario, tmp)
-        if save_trials:
-            write_trials(result, tmp / TRIALS_FILE)
-        if chart_data is None:
-            return
-        chart_data.save(tmp / CHART_DATA)
         where = dict(trials_file=TRIALS_FILE if save_trials else None,
                      scenario_file=scenario_file)
-        jobs = chart_jobs(chart_data, tmp)
-        if report:  # the PDF (the longest job) first, in parallel with the charts
-            pdf = partial(write_report_pdf, **where)
-            jobs.insert(0, (pdf, (tmp, summary, chart_data, result.scenario)))
-        run_jobs(jobs)
+        if chart_data is not None:
+            # Start the drawing first, so it overlaps the statistics and writing below.
+            jobs = chart_jobs(chart_data, tmp, chart_formats)
+            if pdf:  # the longest job first
+                jobs.insert(0, (partial(write_report_pdf, **where),
+                                (tmp, summary, chart_data, result.scenario)))
+            wait = start_jobs(jobs, pool)
+        try:
+            if summary is None:
+                summary = result.summary()
+            write_json(tmp / "summary.json", summary)
+            write_summary_csv(summary, tmp / "summary.csv")
+            if save_trials:
+                write_trials(result, tmp / TRIALS_FILE)
+            if chart_data is not None:
+                chart_data.save(tmp / CHART_DATA)
+        except BaseException:
+            if wait is not None:  # let the drawing finish before the folder is removed
+                with contextlib.suppress(Exception):
+                    wait()
+            raise
+        if chart_data is None:
+            return
+        wait()
         if report:  # the page inlines the charts just drawn
-            write_html(tmp, summary, chart_data, result.scenario, **where)
+            write_html(tmp, summary, chart_data, result.scenario, model=result.model, **where)
 
     replace_folder(target, force, fill)
     return summary

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -88,6 +89,14 @@ class SimulationResult:
             "numpy": np.__version__,
             "numba": numba.__version__,
         }
+
+    @cached_property
+    def statistics(self) -> Any:
+        """Where :meth:`summary` and :meth:`chart_data` read their figures from (kept, so
+        the trials are sorted once for both; see :mod:`simulator.stats`)."""
+        from .stats import statistics_source
+
+        return statistics_source(self)
 
     def summary(self) -> dict[str, Any]:
         """The figures written to ``summary.json`` (see :func:`simulator.stats.summarize`)."""

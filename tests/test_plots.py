@@ -271,3 +271,52 @@ def _empty_convergence():
                      hist_edges=edges, hist_counts=counts, mean=0.0, p5=-1.6, p50=0.0, p95=1.6,
                      prob_loss=0.5, cvar_5=-2.0, quantile_levels=levels,
                      quantile_values=np.quantile(x, levels), gross_mean=0.0)
+
+
+def test_importing_the_chart_and_report_modules_leaves_matplotlib_unloaded():
+    """matplotlib loads in the drawing processes only: the main process of a run is spared
+    its import (about half a second)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, simulator.plots, simulator.report, simulator.output; "
+            "sys.exit('matplotlib' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_titles_wrap_only_when_they_may_reach_the_figure_edge():
+    from simulator.plots.style import figure, titles
+
+    def wraps(title: str) -> bool:
+        _, ax = figure()
+        titles(ax, title)
+        return next(t for t in ax.get_children() if getattr(t, "get_text", None)
+                    and t.get_text() == title).get_wrap()
+
+    assert not wraps("Mean net savings $3M ± $2.5K (95%) after 1,000,000 trials")
+    assert wraps("A finding stated at such length that no slide could ever hold it on one "
+                 "line, so it must wrap at the edge")
+
+
+def test_jobs_run_in_the_drawing_process_give_their_results_in_order():
+    """In a new process (forking needs one without other threads, which pytest may have);
+    the process must also exit promptly, drawing process and all."""
+    import subprocess
+    import sys
+
+    code = ("from simulator.plots import run_jobs, start_workers\n"
+            "pool = start_workers()\n"
+            "assert pool is not None\n"
+            "assert run_jobs([(pow, (2, k)) for k in range(7)], pool) == [2**k for k in range(7)]\n"
+            "pool.shutdown()\n")
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_charts_drawn_in_worker_processes_equal_those_drawn_here(data, tmp_path):
+    from simulator.plots import write_charts
+
+    write_charts(data, tmp_path / "here", formats=("svg",), pool=None)
+    for stem, plot in CHARTS.items():
+        save(plot(data), tmp_path / "inline", stem, formats=("svg",))
+        assert (tmp_path / "here" / f"{stem}.svg").read_bytes() == \
+            (tmp_path / "inline" / f"{stem}.svg").read_bytes()

@@ -38,12 +38,13 @@ def run(*args):
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    """One run of the minimal scenario through the command line, with --save-trials."""
+    """One run of the minimal scenario through the command line, with --save-trials and
+    every format (SVG charts, PDF report)."""
     tmp = tmp_path_factory.mktemp("report")
     scenario = tmp / "manila.toml"
     shutil.copy(ROOT / "tests" / "data" / "minimal.toml", scenario)
     res = run("run", scenario, "-n", TRIALS, "-s", 3, "-o", tmp / "results", "-q",
-              "--save-trials")
+              "--save-trials", "--formats", "png,svg,pdf")
     assert res.exit_code == 0, res.output
     return tmp / "results" / "manila"
 
@@ -317,11 +318,21 @@ def test_report_command_rebuilds_the_same_report_without_a_rerun(folder, tmp_pat
     shutil.copytree(folder, copy)
     for name in ("report.html", "report.pdf"):
         (copy / name).unlink()
-    res = run("report", copy)
+    res = run("report", copy, "--pdf")
     assert res.exit_code == 0, res.output
     assert (copy / "report.html").read_text(encoding="utf-8") == \
         (folder / "report.html").read_text(encoding="utf-8")
     assert pdf_pages(copy / "report.pdf") == pdf_pages(folder / "report.pdf")
+
+
+def test_report_command_rebuilds_the_pdf_only_where_there_was_one(folder, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    (copy / "report.pdf").unlink()
+    res = run("report", copy)
+    assert res.exit_code == 0, res.output
+    assert (copy / "report.html").is_file() and not (copy / "report.pdf").exists()
+    assert "report.pdf" not in res.output
 
 
 def test_report_command_without_saved_chart_data_exits_2(folder, tmp_path):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, NullFormatter
 
 from ..chartdata import ChartData
 from . import style as s
@@ -27,6 +28,10 @@ def plot_convergence(d: ChartData) -> Figure:
     ax.axhline(mean[-1], color=s.MUTED, linewidth=1.0, linestyle="--", zorder=1)
     if n.size > 1:
         ax.set_xscale("log")
+        # Ticks at 1, 2 and 5 of each decade, all labelled alike (100K, 200K, 500K): the log
+        # axis's own minor labels would read 2x10^5, in a different style (and as mathtext).
+        ax.xaxis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.xaxis.set_major_formatter(s.count_formatter())
     # The band is narrow relative to the mean: ticks need more digits than elsewhere.
     ax.yaxis.set_major_formatter(s.money_formatter(d.currency, decimals=4))

@@ -2,6 +2,8 @@
 
 Figures are built with :class:`matplotlib.figure.Figure` directly (not pyplot), and every style
 setting is passed to the artists explicitly, so drawing changes no global matplotlib state.
+matplotlib itself is imported only by the functions that draw, so the text helpers
+(:func:`format_money`, :func:`format_percent`, the palette) cost no matplotlib import.
 """
 from __future__ import annotations
 
@@ -12,12 +14,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib as mpl
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
-
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     from ..chartdata import ChartData
 
 #: Okabe and Ito (2008), safe for the common colour-vision deficiencies.
@@ -91,17 +92,23 @@ def format_money(x: float, currency: str = "USD", decimals: int | None = None) -
 
 def money_formatter(currency: str, decimals: int = 2) -> FuncFormatter:
     """Tick formatter for an axis in currency units (``$500K``, ``$1.25M``)."""
+    from matplotlib.ticker import FuncFormatter
+
     return FuncFormatter(lambda x, pos=None: format_money(x, currency, decimals))
 
 
 def percent_formatter() -> FuncFormatter:
     """Tick formatter for an axis already in percent: ``0%``, ``0.5%``, ``12%`` (no more
     decimals than the tick needs, so 0.5-point steps never print as duplicates)."""
+    from matplotlib.ticker import FuncFormatter
+
     return FuncFormatter(lambda v, pos=None: f"{v:.2f}".rstrip("0").rstrip(".") + "%")
 
 
 def count_formatter() -> FuncFormatter:
     """Axis ticks for trial counts: 10K, 1M, 100M."""
+    from matplotlib.ticker import FuncFormatter
+
 
     def fmt(x: float, _pos: int) -> str:
         for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
@@ -141,6 +148,8 @@ def context_line(d: "ChartData") -> str:
 def figure() -> tuple[Figure, Axes]:
     """A white 10 x 5.6 in figure with constrained layout and one axes (not registered with
     pyplot, so it needs no backend and is garbage-collected like any object)."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=FIGSIZE, layout="constrained", facecolor="white")
     fig.get_layout_engine().set(w_pad=0.12, h_pad=0.1)  # inches around the plot
     ax = fig.add_subplot()
@@ -159,11 +168,28 @@ def style_axes(ax: Axes, value_axis: str = "y") -> None:
     ax.set_axisbelow(True)
 
 
+def _may_overflow(ax: Axes, title: str) -> bool:
+    """Whether ``title`` could reach the figure edge, so must be allowed to wrap there.
+
+    Wrapping is left to matplotlib, which measures the title word by word, and as mathtext
+    whenever it holds two dollar signs (whatever ``parse_math`` says): that costs a fifth of
+    a second to set up the mathtext parser in every process that draws. So wrapping is only
+    switched on for a title that may not fit: wider than the figure less an inch (room for
+    the y-axis labels and margins) by the font's own advance widths.
+    """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    font = FontProperties(size=TITLE_SIZE, weight="bold")
+    width, _, _ = text_to_path.get_text_width_height_descent(title, font, ismath=False)
+    return width / 72.0 > ax.get_figure().get_figwidth() - 1.0
+
+
 def titles(ax: Axes, title: str, subtitle: str = "") -> None:
     """Left-aligned bold ``title`` stating the finding, and an optional grey ``subtitle`` under
     it (read back with ``ax.get_title(loc="left")``)."""
     ax.set_title(title, loc="left", fontsize=TITLE_SIZE, fontweight="bold", color=TEXT,
-                 pad=30 if subtitle else 12, wrap=True,  # wraps at the figure edge
+                 pad=30 if subtitle else 12, wrap=_may_overflow(ax, title),
                  parse_math=False)  # "$3M ± $1.5K" is money, not mathtext
     if subtitle:
         ax.annotate(subtitle, xy=(0, 1), xycoords="axes fraction", xytext=(0, 10),
@@ -181,6 +207,8 @@ def save(fig: Figure, out_dir: Path, stem: str, formats: Iterable[str] = ("png",
          dpi: int = 150) -> list[Path]:
     """Write ``out_dir/stem.<fmt>`` for each format (``dpi`` in pixels per inch for raster
     formats), then close the figure; returns the paths. SVG output is byte-reproducible."""
+    import matplotlib as mpl
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []

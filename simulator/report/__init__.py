@@ -2,7 +2,8 @@
 
 The report is built from what a run has already computed, never from trial arrays: the
 summary dictionary (``summary.json``), the :class:`~simulator.chartdata.ChartData` the charts
-are drawn from (kept as ``chartdata.npz``), the chart SVGs already in the results folder, and
+are drawn from (kept as ``chartdata.npz``), the chart images already in the results folder
+(SVG where written, else PNG), and
 the scenario (kept as ``scenario.toml``) for the assumptions table. So a report takes the same
 time for a thousand trials or a billion, and ``kposim report RESULTS_DIR`` can rebuild it
 without re-running anything::
@@ -23,14 +24,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-import matplotlib as mpl
-
 from ..audit import TRIALS_FILE
 from ..chartdata import ChartData
+from ..compiled import CompiledModel
 from ..scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 from .content import assumptions, decision_sentence, headline_figures
 from .html import CHART_TEXT, SENSITIVITY_TEXT, render_html
-from .pdf import write_pdf
 
 REPORT_HTML = "report.html"
 REPORT_PDF = "report.pdf"
@@ -44,32 +43,51 @@ class ReportError(ValueError):
     """A results folder lacks what the report needs (or holds it damaged)."""
 
 
+def __getattr__(name: str) -> Any:
+    # The PDF writer loads matplotlib's PDF backend: only when a PDF is asked for.
+    if name == "write_pdf":
+        from .pdf import write_pdf
+
+        return write_pdf
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def svg_text(fig: Any) -> str:
     """A figure as SVG text (same settings as :func:`simulator.plots.style.save`)."""
+    import matplotlib as mpl
+
     buf = io.StringIO()
     with mpl.rc_context({"svg.hashsalt": "kposim"}):
         fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
     return buf.getvalue()
 
 
-def _chart_svgs(folder: Path, d: ChartData) -> dict[str, str]:
-    """The standard charts' SVGs: read from ``folder`` where written, else drawn from ``d``."""
-    from ..plots import CHARTS
+def _chart_images(folder: Path, d: ChartData) -> dict[str, str | bytes]:
+    """The standard charts as SVG text or PNG bytes: read from ``folder`` where written (SVG
+    first: it stays sharp at any zoom), else drawn from ``d`` as SVG."""
+    from ..plots import CHART_FUNCTIONS
 
-    out = {}
-    for stem, plot in CHARTS.items():
-        path = folder / f"{stem}.svg"
-        out[stem] = path.read_text(encoding="utf-8") if path.is_file() else svg_text(plot(d))
+    out: dict[str, str | bytes] = {}
+    for stem in CHART_FUNCTIONS:
+        svg, png = folder / f"{stem}.svg", folder / f"{stem}.png"
+        if svg.is_file():
+            out[stem] = svg.read_text(encoding="utf-8")
+        elif png.is_file():
+            out[stem] = png.read_bytes()
+        else:
+            from ..plots import CHARTS
+
+            out[stem] = svg_text(CHARTS[stem](d))
     return out
 
 
 def _sensitivity(folder: Path) -> tuple[dict[str, Any] | None, dict[str, str]]:
     """The sensitivity analysis of ``folder/sensitivity/`` (its dict and chart SVGs), if run."""
-    from ..plots.sensitivity import CHARTS
-
     path = folder / SENSITIVITY_DIR / "sensitivity.json"
     if not path.is_file():
         return None, {}
+    from ..plots.sensitivity import CHARTS  # loads matplotlib: only when there is one
+
     analysis = json.loads(path.read_text(encoding="utf-8"))
     svgs = {}
     for stem, plot in CHARTS.items():
@@ -91,18 +109,20 @@ def _write_atomic(path: Path, write) -> None:  # noqa: ANN001 - write(tmp_path)
 
 def write_html(folder: Path, summary: dict[str, Any], chart_data: ChartData,
                scenario: Scenario, *, comparison: dict[str, Any] | None = None,
-               trials_file: str | None = None, scenario_file: str = SCENARIO_TOML) -> Path:
-    """Write ``report.html`` into ``folder`` (replaced atomically) and return its path.
+               trials_file: str | None = None, scenario_file: str = SCENARIO_TOML,
+               model: CompiledModel | None = None) -> Path:
+    """Write ``report.html`` into ``folder`` (replaced atomically) and return its path
+    (``model``: the scenario as the run compiled it, if at hand).
 
-    The standard charts' SVGs are read from ``folder`` (where :func:`~simulator.plots.
-    write_charts` put them), drawn from ``chart_data`` only if missing; a sensitivity analysis
-    in ``folder/sensitivity/`` adds its charts.
+    The standard charts are read from ``folder`` (where :func:`~simulator.plots.write_charts`
+    put them: SVG, else PNG), drawn from ``chart_data`` only if missing; a sensitivity
+    analysis in ``folder/sensitivity/`` adds its charts.
     """
     folder = Path(folder)
     _, sens_svgs = _sensitivity(folder)
-    html = render_html(summary, chart_data, scenario, _chart_svgs(folder, chart_data),
+    html = render_html(summary, chart_data, scenario, _chart_images(folder, chart_data),
                        sensitivity=sens_svgs, comparison=comparison, trials_file=trials_file,
-                       scenario_file=scenario_file)
+                       scenario_file=scenario_file, model=model)
     path = folder / REPORT_HTML
     _write_atomic(path, lambda p: p.write_text(html, encoding="utf-8"))
     return path
@@ -112,6 +132,8 @@ def write_report_pdf(folder: Path, summary: dict[str, Any], chart_data: ChartDat
                      scenario: Scenario, *, trials_file: str | None = None,
                      scenario_file: str = SCENARIO_TOML) -> Path:
     """Write ``report.pdf`` into ``folder`` (replaced atomically) and return its path."""
+    from .pdf import write_pdf
+
     folder = Path(folder)
     analysis, _ = _sensitivity(folder)
     path = folder / REPORT_PDF
@@ -123,14 +145,16 @@ def write_report_pdf(folder: Path, summary: dict[str, Any], chart_data: ChartDat
 
 def write_report(folder: Path, summary: dict[str, Any], chart_data: ChartData,
                  scenario: Scenario, *, comparison: dict[str, Any] | None = None,
-                 trials_file: str | None = None,
-                 scenario_file: str = SCENARIO_TOML) -> dict[str, Path]:
-    """Write ``report.html`` and ``report.pdf`` into ``folder``; returns their paths
-    (``{"html": ..., "pdf": ...}``)."""
-    return {"html": write_html(folder, summary, chart_data, scenario, comparison=comparison,
-                               trials_file=trials_file, scenario_file=scenario_file),
-            "pdf": write_report_pdf(folder, summary, chart_data, scenario,
-                                    trials_file=trials_file, scenario_file=scenario_file)}
+                 trials_file: str | None = None, scenario_file: str = SCENARIO_TOML,
+                 pdf: bool = True) -> dict[str, Path]:
+    """Write ``report.html`` and, with ``pdf``, ``report.pdf`` into ``folder``; returns their
+    paths (``{"html": ..., "pdf": ...}``, no ``"pdf"`` without one)."""
+    paths = {"html": write_html(folder, summary, chart_data, scenario, comparison=comparison,
+                                trials_file=trials_file, scenario_file=scenario_file)}
+    if pdf:
+        paths["pdf"] = write_report_pdf(folder, summary, chart_data, scenario,
+                                        trials_file=trials_file, scenario_file=scenario_file)
+    return paths
 
 
 def save_scenario(scenario: Scenario, folder: Path) -> str:
@@ -166,9 +190,11 @@ def load_saved_scenario(folder: Path) -> tuple[Scenario, str]:
                       "kposim run to create it")
 
 
-def regenerate(folder: Path) -> dict[str, Path]:
-    """Rebuild ``report.html`` and ``report.pdf`` in an existing results folder from its
-    ``summary.json``, ``chartdata.npz`` and scenario copy, without re-running anything."""
+def regenerate(folder: Path, pdf: bool | None = None) -> dict[str, Path]:
+    """Rebuild ``report.html`` (and ``report.pdf``: with ``pdf``, or when ``pdf`` is None and
+    the folder already has one) in an existing results folder from its ``summary.json``,
+    ``chartdata.npz`` and scenario copy, without re-running anything. Returns the paths
+    written (see :func:`write_report`)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ReportError(f"{folder}: no such results folder")
@@ -183,8 +209,10 @@ def regenerate(folder: Path) -> dict[str, Path]:
         raise ReportError(f"{folder}: cannot read the saved results ({e})") from None
     scenario, scenario_file = load_saved_scenario(folder)
     trials_file = TRIALS_FILE if (folder / TRIALS_FILE).is_file() else None
+    if pdf is None:
+        pdf = (folder / REPORT_PDF).is_file()
     return write_report(folder, summary, chart_data, scenario, trials_file=trials_file,
-                        scenario_file=scenario_file)
+                        scenario_file=scenario_file, pdf=pdf)
 
 
 __all__ = ["CHART_DATA", "CHART_TEXT", "REPORT_HTML", "REPORT_PDF", "ReportError",

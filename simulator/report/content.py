@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..compiled import compile_scenario, quote
+from ..compiled import CompiledModel, compile_scenario, quote
 from ..distributions import Distribution
 from ..plots.style import format_money, format_percent, years
 from ..scenario import Scenario
@@ -284,12 +284,13 @@ def _input_label(s: Scenario, path: str) -> tuple[str, str, str]:
     return "Controls", f"{control.name}: {field}", "percent" if field == "growth" else "number"
 
 
-def assumptions(s: Scenario) -> list[Assumption]:
+def assumptions(s: Scenario, model: CompiledModel | None = None) -> list[Assumption]:
     """Every input of the scenario: the compiled model's inputs (workforce, cost lines,
     controls) in their order, then each risk's frequency (events a year) and severity (loss
-    per event), each with its distribution in words and its P5, P50 and P95."""
+    per event), each with its distribution in words and its P5, P50 and P95. ``model`` is
+    the scenario compiled (the run's; compiled here if not given)."""
     units = _units(s.scenario.currency)
-    model = compile_scenario(s)
+    model = model if model is not None else compile_scenario(s)
     items: list[tuple[str, str, str, str, Distribution]] = []
     for path, dist in zip(model.input_names, model.input_dists):
         group, label, unit = _input_label(s, path)

@@ -1,8 +1,9 @@
 """The decision report as one self-contained HTML file.
 
 No scripts, no external requests: styles are inline and every chart is an ``<img>`` whose
-source is the chart's SVG as a base64 ``data:`` URI (each image keeps its own element ids, so
-the charts cannot interfere with each other, and a browser knows each one's natural size).
+source is the chart's SVG (or, when a run wrote no SVG, its PNG) as a base64 ``data:`` URI
+(each image keeps its own element ids, so the charts cannot interfere with each other, and a
+browser knows each one's natural size).
 Built with the standard library only (:mod:`string.Template`, :func:`html.escape`).
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from string import Template
 from typing import Any
 
 from ..chartdata import ChartData
+from ..compiled import CompiledModel
 from ..plots.style import LOSS, MUTED, SAVING, TEXT, format_money, format_percent, years
 from ..scenario import Scenario
 from . import content as c
@@ -166,9 +168,18 @@ def _table(head: list[tuple[str, str]], rows: list[list[tuple[str, str]]]) -> st
     return f"<table>\n<thead><tr>{th}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
 
 
-def _figure(svg: str, heading: str, caption: str, anchor: str) -> str:
+def image_data_uri(image: str | bytes) -> str:
+    """A chart as a ``data:`` URI: SVG text (see :func:`svg_data_uri`) or PNG bytes."""
+    if isinstance(image, str):
+        return svg_data_uri(image)
+    if not image.startswith(b"\x89PNG"):
+        raise ValueError("a chart image is SVG text or PNG bytes")
+    return "data:image/png;base64," + base64.b64encode(image).decode("ascii")
+
+
+def _figure(image: str | bytes, heading: str, caption: str, anchor: str) -> str:
     return (f'<figure id="{_e(anchor)}">\n<h3>{_e(heading)}</h3>\n'
-            f'<img src="{svg_data_uri(svg)}" alt="{_e(heading)}">\n'
+            f'<img src="{image_data_uri(image)}" alt="{_e(heading)}">\n'
             f"<figcaption>{_e(caption)}</figcaption>\n</figure>")
 
 
@@ -252,7 +263,7 @@ def _verdict(ok: bool) -> tuple[str, str]:
     return ("Pass", "pass") if ok else ("Fail", "fail")
 
 
-def _sensitivity_figures(svgs: Mapping[str, str]) -> str:
+def _sensitivity_figures(svgs: Mapping[str, str | bytes]) -> str:
     """Hook: tornado, drivers and tail drivers, only when a sensitivity analysis was run."""
     return "\n".join(_figure(svgs[stem], *SENSITIVITY_TEXT[stem], stem)
                      for stem in SENSITIVITY_TEXT if stem in svgs)
@@ -280,8 +291,8 @@ def _comparison_block(comparison: dict[str, Any] | None) -> str:
                               ("Chance A beats B", "num")], pairs) if pairs else ""))
 
 
-def _charts_section(summary: dict[str, Any], charts: Mapping[str, str],
-                    sensitivity: Mapping[str, str], comparison: dict[str, Any] | None) -> str:
+def _charts_section(summary: dict[str, Any], charts: Mapping[str, str | bytes],
+                    sensitivity: Mapping[str, str | bytes], comparison: dict[str, Any] | None) -> str:
     parts = ['<section id="charts" class="charts">\n<h2>Charts</h2>']
     for stem in ("net_savings_distribution", "s_curve", "waterfall", "loss_exceedance"):
         if stem in charts:
@@ -365,9 +376,10 @@ def _provenance_section(summary: dict[str, Any], trials_file: str | None,
 
 
 def render_html(summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
-                charts: Mapping[str, str], *, sensitivity: Mapping[str, str] | None = None,
+                charts: Mapping[str, str | bytes], *,
+                sensitivity: Mapping[str, str | bytes] | None = None,
                 comparison: dict[str, Any] | None = None, trials_file: str | None = None,
-                scenario_file: str = "scenario.toml") -> str:
+                scenario_file: str = "scenario.toml", model: CompiledModel | None = None) -> str:
     """The report page.
 
     Parameters
@@ -375,11 +387,13 @@ def render_html(summary: dict[str, Any], chart_data: ChartData, scenario: Scenar
     summary : the run's ``summary.json`` dictionary.
     chart_data : the run's :class:`ChartData` (the charts were drawn from it).
     scenario : the scenario, for the assumptions table.
-    charts : chart stem -> SVG text of the standard charts (:data:`CHART_TEXT` stems).
+    charts : chart stem -> SVG text or PNG bytes of the standard charts (:data:`CHART_TEXT`
+        stems).
     sensitivity : stem -> SVG of the tornado / drivers / tail-driver charts, if run.
     comparison : a ``comparison.json`` dictionary, if options were compared.
     trials_file : file name of the saved per-trial results, if saved.
     scenario_file : file name of the scenario copy in the results folder.
+    model : the scenario as the run compiled it (saves compiling it again), if at hand.
     """
     body = "\n".join([
         _header(summary),
@@ -388,7 +402,7 @@ def render_html(summary: dict[str, Any], chart_data: ChartData, scenario: Scenar
         _figures_section(summary),
         _charts_section(summary, charts, sensitivity or {}, comparison),
         _costs_section(summary),
-        _assumptions_section(c.assumptions(scenario)),
+        _assumptions_section(c.assumptions(scenario, model)),
         _provenance_section(summary, trials_file, scenario_file),
         f"<footer>{_e(chart_data.scenario_name)} · kposim "
         f"{_e(summary.get('provenance', {}).get('version', ''))} · seed {summary['seed']} · "
