@@ -54,10 +54,15 @@ def _start(quiet: bool) -> bool:
 
 
 def _cache_is_warm() -> bool:
+    from numba.core.config import CACHE_DIR
+
     from . import kernels
 
-    cache = Path(kernels.__file__).parent / "__pycache__"
-    return any(cache.glob("kernels.*.nbi"))
+    source = Path(kernels.__file__)
+    # Where numba keeps its cache: beside the source, or under NUMBA_CACHE_DIR if set.
+    cache = Path(CACHE_DIR).rglob("kernels.*.nbi") if CACHE_DIR else \
+        (source.parent / "__pycache__").glob("kernels.*.nbi")
+    return any(cache)
 
 
 def _seed_option(help: str = "Random seed; same seed, same results."):
@@ -75,6 +80,37 @@ _sampling_option = click.option(
 _strict_option = click.option(
     "--strict", is_flag=True, help="Refuse correlations that are not a valid correlation "
                                    "matrix instead of repairing them to the nearest valid one.")
+_dask_option = click.option(
+    "--dask", "dask", default=None, metavar="local[:N]|ADDRESS",
+    help="Run on a Dask cluster: local[:N] starts N worker processes here [default N: all "
+         "cores]; tcp://HOST:8786 uses a running scheduler. Results are bit-identical to a "
+         "local run (see docs/cluster.md). Needs: pip install 'kposim[dask]'.")
+
+
+def _backend(spec: str | None):
+    """A context giving the Dask backend ``--dask`` asks for, or None (nothing of Dask is
+    imported then); a cluster that cannot be used is a BadInput."""
+    from contextlib import contextmanager, nullcontext
+
+    if spec is None:
+        return nullcontext(None)
+
+    @contextmanager
+    def backend():
+        from .cluster import ClusterError, connect
+
+        try:
+            b = connect(spec)
+        except ClusterError as e:
+            raise BadInput(str(e)) from None
+        try:
+            yield b
+        except ClusterError as e:
+            raise BadInput(str(e)) from None
+        finally:
+            b.close()
+
+    return backend()
 
 
 def _compile(s, source: Path, strict: bool):
@@ -107,15 +143,32 @@ def _compile(s, source: Path, strict: bool):
               help="Also write every trial (net savings, costs, risks, drawn inputs) to "
                    "trials.npz, for audit. Keeps all trials in memory.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or table.")
+@click.option("--formats", default="png", show_default=True, metavar="LIST",
+              help="What to write besides the summary and report.html, comma-separated: png "
+                   "and svg charts, pdf report (e.g. png,svg,pdf).")
 @_sampling_option
 @_strict_option
+@_dask_option
 def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
         precision: str | None, statistics: str, force: bool, save_trials: bool,
-        quiet: bool, sampling: str, strict: bool) -> None:
+        quiet: bool, formats: str, sampling: str, strict: bool, dask: str | None) -> None:
     """Simulate SCENARIO and write summary.json, summary.csv, charts and the decision report
-    (report.html, report.pdf) to OUT/<stem>/."""
-    from .output import OutputExistsError, check_writable, results_dir, write_results
+    (report.html; report.pdf with --formats pdf) to OUT/<stem>/."""
+    from .output import (FORMATS, OutputExistsError, check_writable, parse_formats,
+                         results_dir, write_results)
 
+    try:
+        wanted = parse_formats(formats)
+    except ValueError as e:
+        raise BadInput(f"--formats: {e}; choose from {', '.join(FORMATS)}") from None
+    from .plots import start_workers
+
+    # The chart-drawing process loads matplotlib on the other core while this one loads the
+    # scenario (scipy) and runs; it goes when the command ends, however it ends.
+    pool = start_workers()
+    if pool is not None:
+        click.get_current_context().call_on_close(
+            lambda: pool.shutdown(wait=False, cancel_futures=True))
     s = _load(str(scenario))
     target = results_dir(out, scenario)
     store = {"auto": None, "exact": True, "streaming": False}[statistics]
@@ -145,9 +198,10 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
     show = _start(quiet)
     started = time.perf_counter()
     try:
-        result = _simulate_with_progress(s, trials, seed, threads, show, store, stop,
-                                         keep_inputs=save_trials, sampling=sampling,
-                                         model=model)
+        with _backend(dask) as backend:
+            result = _simulate_with_progress(s, trials, seed, threads, show, store, stop,
+                                             keep_inputs=save_trials, sampling=sampling,
+                                             model=model, backend=backend)
         if s.controls and result.stored:
             from dataclasses import replace
 
@@ -155,7 +209,8 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
 
             result = replace(result, controls=control_returns(result, threads))
         elapsed = time.perf_counter() - started
-        summary = write_results(result, target, force=force, save_trials=save_trials)
+        summary = write_results(result, target, force=force, save_trials=save_trials,
+                                formats=wanted, pool=pool)
     except KeyboardInterrupt:
         click.echo("interrupted: no results written", err=True)
         sys.exit(130)
@@ -165,14 +220,20 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
         click.echo(f"warning: {scenario}: {warning}", err=True)
     if not quiet:
         _print_summary(summary, target, elapsed)
+    # The process is about to exit: spare its final garbage collections a walk over every
+    # object scipy, numba and pydantic created (about 0.2 s). Nothing is lost: what the run
+    # wrote is closed, and exit frees the memory anyway.
+    import gc
+
+    gc.freeze()
 
 
 def _simulate_with_progress(s, trials: int, seed: int, threads: int | None, show: bool,
                             store: bool | None, precision, keep_inputs: bool = False,
-                            sampling: str = "mc", model=None):
+                            sampling: str = "mc", model=None, backend=None):
     options = dict(trials=trials, seed=seed, threads=threads, store_trials=store,
                    precision=precision, keep_inputs=keep_inputs, sampling=sampling,
-                   model=model)
+                   model=model, backend=backend)
     if not show:
         return engine.simulate(s, **options)
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
@@ -249,8 +310,9 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
         console.print(f"precision target {stop['target']}: {verdict}; 95% half-width "
                       f"{money(stop['half_width'], cur)} ({stop['relative_half_width']:.3%} of "
                       f"the mean) after {stop['trials_used']:,} trials")
+    pdf = " and report.pdf" if (target / "report.pdf").is_file() else ""
     console.print(f"results in {target}/ ({elapsed:.1f} s); decision report: "
-                  f"{target / 'report.html'} and report.pdf")
+                  f"{target / 'report.html'}{pdf}")
 
 
 @main.command()
@@ -264,8 +326,9 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
 @_threads_option
 @click.option("--force", "-f", is_flag=True, help="Replace an existing sensitivity folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No table.")
+@_dask_option
 def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
-                force: bool, quiet: bool) -> None:
+                force: bool, quiet: bool, dask: str | None) -> None:
     """What drives net savings: tornado (P10/P90 swings), contribution to variance and tail
     drivers, on common random numbers. Writes OUT/<stem>/sensitivity/."""
     from .output import OutputExistsError, check_writable, results_dir, write_sensitivity
@@ -278,7 +341,8 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
     except (OutputExistsError, PermissionError) as e:
         raise BadInput(str(e)) from None
     try:
-        analysis = analyze(s, trials=trials, seed=seed, threads=threads)
+        with _backend(dask) as backend:
+            analysis = analyze(s, trials=trials, seed=seed, threads=threads, backend=backend)
         write_sensitivity(analysis, target, force=force)
     except KeyboardInterrupt:
         click.echo("interrupted: no results written", err=True)
@@ -316,8 +380,9 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
               help="Results go to OUT/<scenario file stem>/sweep/.")
 @_threads_option
 @click.option("--force", "-f", is_flag=True, help="Replace an existing sweep folder.")
+@_dask_option
 def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: Path,
-          threads: int | None, force: bool) -> None:
+          threads: int | None, force: bool, dask: str | None) -> None:
     """Run SCENARIO over a 1-D or 2-D grid of parameter values on common random numbers;
     writes sweep.csv, sweep.json and a chart to OUT/<stem>/sweep/."""
     from .output import OutputExistsError, check_writable, results_dir, write_sweep
@@ -332,7 +397,9 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
     try:
         axes = [Axis.parse(p) for p in params]
         check_writable(target, force)
-        result = run_sweep(s, axes, trials=trials, seed=seed, threads=threads)
+        with _backend(dask) as backend:
+            result = run_sweep(s, axes, trials=trials, seed=seed, threads=threads,
+                               backend=backend)
         write_sweep(result, target, force=force)
     except (PathError, OutputExistsError, PermissionError) as e:
         raise BadInput(str(e)) from None
@@ -354,8 +421,9 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
               show_default=True, help="Trials of each evaluation.")
 @_seed_option("Random seed, shared by every evaluation.")
 @_threads_option
+@_dask_option
 def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trials: int,
-              seed: int, threads: int | None) -> None:
+              seed: int, threads: int | None, dask: str | None) -> None:
     """Find the value of a parameter at which mean net savings or P(net loss) hits a target,
     with its 95% Monte Carlo interval (Brent's method on common random numbers)."""
     from .paths import PathError
@@ -378,7 +446,9 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
         except ValueError:
             raise BadInput(f"--bracket {bracket!r}: expected LO:HI") from None
     try:
-        r = solve(s, path, stat, goal, bracket=limits, trials=trials, seed=seed, threads=threads)
+        with _backend(dask) as backend:
+            r = solve(s, path, stat, goal, bracket=limits, trials=trials, seed=seed,
+                      threads=threads, backend=backend)
     except (PathError, ValueError) as e:
         raise BadInput(str(e)) from None
     lo, hi = r["ci95"]
@@ -400,8 +470,10 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
               help="Labels of the options in tables and charts [default: file stems].")
 @click.option("--force", "-f", is_flag=True, help="Replace an existing results folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or tables.")
+@_dask_option
 def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Path,
-                    threads: int | None, names: str | None, force: bool, quiet: bool) -> None:
+                    threads: int | None, names: str | None, force: bool, quiet: bool,
+                    dask: str | None) -> None:
     """Compare two or more options (scenario files) on common random numbers: per-option
     figures, and for each pair the per-trial difference and P(A beats B). Writes
     comparison.json and charts to OUT/compare-<stem>-<stem>[...]/."""
@@ -430,16 +502,19 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
     show = _start(quiet)
     started = time.perf_counter()
     try:
-        if show:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        with _backend(dask) as backend:
+            if show:
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-            with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
-                          transient=True) as bar:
-                task = bar.add_task("compare", total=trials * len(loaded))
+                with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
+                              transient=True) as bar:
+                    task = bar.add_task("compare", total=trials * len(loaded))
+                    result = compare(loaded, labels, trials=trials, seed=seed,
+                                     threads=threads, backend=backend,
+                                     progress=lambda k: bar.update(task, advance=k))
+            else:
                 result = compare(loaded, labels, trials=trials, seed=seed, threads=threads,
-                                 progress=lambda k: bar.update(task, advance=k))
-        else:
-            result = compare(loaded, labels, trials=trials, seed=seed, threads=threads)
+                                 backend=backend)
         summary = write_comparison(result, target, force=force, keys=stems)
     except KeyboardInterrupt:
         click.echo("interrupted: no results written", err=True)
@@ -504,22 +579,24 @@ def _print_comparison(summary: dict, target: Path, elapsed: float) -> None:
 
 @main.command("report")
 @click.argument("results_dir", type=click.Path(path_type=Path))
-def report_command(results_dir: Path) -> None:
-    """Rebuild report.html and report.pdf in RESULTS_DIR (a folder kposim run wrote) from its
+@click.option("--pdf/--no-pdf", default=None,
+              help="Also write report.pdf [default: if RESULTS_DIR already has one].")
+def report_command(results_dir: Path, pdf: bool | None) -> None:
+    """Rebuild report.html (and report.pdf) in RESULTS_DIR (a folder kposim run wrote) from its
     summary.json, chartdata.npz and scenario copy, without re-running the simulation. Adds the
     sensitivity charts if kposim sensitivity has written RESULTS_DIR/sensitivity/."""
     from .report import ReportError, regenerate
 
     started = time.perf_counter()
     try:
-        paths = regenerate(results_dir)
+        paths = regenerate(results_dir, pdf=pdf)
     except ReportError as e:
         raise BadInput(str(e)) from None
     except KeyboardInterrupt:
         click.echo("interrupted: the previous report files are unchanged", err=True)
         sys.exit(130)
-    click.echo(f"wrote {paths['html']} and {paths['pdf'].name} "
-               f"({time.perf_counter() - started:.1f} s)")
+    also = f" and {paths['pdf'].name}" if "pdf" in paths else ""
+    click.echo(f"wrote {paths['html']}{also} ({time.perf_counter() - started:.1f} s)")
 
 
 @main.command()

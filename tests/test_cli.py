@@ -40,8 +40,27 @@ def test_run_writes_summary_and_charts(runner, scenario, tmp_path):
     assert summary["provenance"]["chunk_size"] > 0
     for stem in ("net_savings_distribution", "s_curve", "waterfall", "loss_exceedance"):
         assert (folder / f"{stem}.png").stat().st_size > 0
-        assert (folder / f"{stem}.svg").stat().st_size > 0
+    assert (folder / "report.html").stat().st_size > 0
     assert "Expected net savings" in res.output
+
+
+def test_run_writes_png_charts_and_the_html_report_by_default(runner, scenario, tmp_path):
+    assert run(runner, "run", scenario, "-n", 2000, "-o", tmp_path, "-q").exit_code == 0
+    folder = tmp_path / "manila"
+    assert not list(folder.glob("*.svg")) and not (folder / "report.pdf").exists()
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') == 5  # every chart, inlined
+
+
+def test_formats_add_svg_charts_and_the_pdf_report(runner, scenario, tmp_path):
+    res = run(runner, "run", scenario, "-n", 2000, "-o", tmp_path, "-q",
+              "--formats", "svg,pdf,png")
+    assert res.exit_code == 0, res.output
+    folder = tmp_path / "manila"
+    assert len(list(folder.glob("*.svg"))) == len(list(folder.glob("*.png"))) == 5
+    assert (folder / "report.pdf").stat().st_size > 0
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert page.count('src="data:image/svg+xml;base64,') == 5  # SVG preferred when written
 
 
 def test_run_refuses_to_overwrite_without_force(runner, scenario, tmp_path):
@@ -79,6 +98,8 @@ def test_bad_scenario_exits_2_with_the_field_path_and_writes_nothing(runner, sce
     (["--trials", "many"], "--trials"),
     (["--seed", "-1"], "--seed"),
     (["--threads", "0"], "--threads"),
+    (["--formats", "png,jpeg"], "--formats: unknown format 'jpeg'; choose from png, svg, pdf"),
+    (["--formats", ","], "--formats: no format given"),
 ])
 def test_bad_options_exit_2(runner, scenario, tmp_path, args, expected):
     res = run(runner, "run", scenario, "-o", tmp_path / "r", *args)
