@@ -327,8 +327,9 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
 @click.option("--force", "-f", is_flag=True, help="Replace an existing sensitivity folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No table.")
 @_dask_option
+@_sampling_option
 def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
-                force: bool, quiet: bool, dask: str | None) -> None:
+                force: bool, quiet: bool, dask: str | None, sampling: str) -> None:
     """What drives net savings: tornado (P10/P90 swings), contribution to variance and tail
     drivers, on common random numbers. Writes OUT/<stem>/sensitivity/."""
     from .output import OutputExistsError, check_writable, results_dir, write_sensitivity
@@ -342,7 +343,8 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
         raise BadInput(str(e)) from None
     try:
         with _backend(dask) as backend:
-            analysis = analyze(s, trials=trials, seed=seed, threads=threads, backend=backend)
+            analysis = analyze(s, trials=trials, seed=seed, threads=threads, backend=backend,
+                               sampling=sampling)
         write_sensitivity(analysis, target, force=force)
     except KeyboardInterrupt:
         click.echo("interrupted: no results written", err=True)
@@ -381,8 +383,9 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
 @_threads_option
 @click.option("--force", "-f", is_flag=True, help="Replace an existing sweep folder.")
 @_dask_option
+@_sampling_option
 def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: Path,
-          threads: int | None, force: bool, dask: str | None) -> None:
+          threads: int | None, force: bool, dask: str | None, sampling: str) -> None:
     """Run SCENARIO over a 1-D or 2-D grid of parameter values on common random numbers;
     writes sweep.csv, sweep.json and a chart to OUT/<stem>/sweep/."""
     from .output import OutputExistsError, check_writable, results_dir, write_sweep
@@ -399,7 +402,7 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
         check_writable(target, force)
         with _backend(dask) as backend:
             result = run_sweep(s, axes, trials=trials, seed=seed, threads=threads,
-                               backend=backend)
+                               backend=backend, sampling=sampling)
         write_sweep(result, target, force=force)
     except (PathError, OutputExistsError, PermissionError) as e:
         raise BadInput(str(e)) from None
@@ -422,8 +425,9 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
 @_seed_option("Random seed, shared by every evaluation.")
 @_threads_option
 @_dask_option
+@_sampling_option
 def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trials: int,
-              seed: int, threads: int | None, dask: str | None) -> None:
+              seed: int, threads: int | None, dask: str | None, sampling: str) -> None:
     """Find the value of a parameter at which mean net savings or P(net loss) hits a target,
     with its 95% Monte Carlo interval (Brent's method on common random numbers)."""
     from .paths import PathError
@@ -448,7 +452,7 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
     try:
         with _backend(dask) as backend:
             r = solve(s, path, stat, goal, bracket=limits, trials=trials, seed=seed,
-                      threads=threads, backend=backend)
+                      threads=threads, backend=backend, sampling=sampling)
     except (PathError, ValueError) as e:
         raise BadInput(str(e)) from None
     lo, hi = r["ci95"]
@@ -471,9 +475,10 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
 @click.option("--force", "-f", is_flag=True, help="Replace an existing results folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or tables.")
 @_dask_option
+@_sampling_option
 def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Path,
                     threads: int | None, names: str | None, force: bool, quiet: bool,
-                    dask: str | None) -> None:
+                    dask: str | None, sampling: str) -> None:
     """Compare two or more options (scenario files) on common random numbers: per-option
     figures, and for each pair the per-trial difference and P(A beats B). Writes
     comparison.json and charts to OUT/compare-<stem>-<stem>[...]/."""
@@ -510,11 +515,11 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
                               transient=True) as bar:
                     task = bar.add_task("compare", total=trials * len(loaded))
                     result = compare(loaded, labels, trials=trials, seed=seed,
-                                     threads=threads, backend=backend,
+                                     threads=threads, backend=backend, sampling=sampling,
                                      progress=lambda k: bar.update(task, advance=k))
             else:
                 result = compare(loaded, labels, trials=trials, seed=seed, threads=threads,
-                                 backend=backend)
+                                 backend=backend, sampling=sampling)
         summary = write_comparison(result, target, force=force, keys=stems)
     except KeyboardInterrupt:
         click.echo("interrupted: no results written", err=True)

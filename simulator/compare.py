@@ -352,7 +352,7 @@ def compare(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
             trials: int = 1_000_000, seed: int = DEFAULT_SEED, threads: int | None = None,
             keep_inputs: bool = False,
             progress: Callable[[int], None] | None = None,
-            backend: Backend | None = None) -> Comparison:
+            backend: Backend | None = None, sampling: str = "mc") -> Comparison:
     """Simulate every option with the same seed (common random numbers) and keep every trial.
 
     Parameters
@@ -368,13 +368,16 @@ def compare(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
     backend : compute on a Dask cluster (every option's tasks submitted at once); the
         results are bit-identical to a local run. Workers send every trial back, so this is
         for runs that fit in memory here, as every comparison must.
+    sampling : design of the per-trial inputs ("mc", "lhs", "sobol"), the same for every
+        option, so inputs shared by name keep their common random numbers.
     """
     scenarios = list(scenarios)
     names = [s.name for s in scenarios] if names is None else [str(n) for n in names]
     models = check_options(scenarios, names, trials, keep_inputs)
     results = tuple(simulate_many(list(zip(scenarios, models)), backend=backend,
                                   progress=progress, trials=int(trials), seed=seed,
-                                  threads=threads, keep_inputs=keep_inputs, store_trials=True))
+                                  threads=threads, keep_inputs=keep_inputs, store_trials=True,
+                                  sampling=sampling))
     return Comparison(names=tuple(names), results=results, trials=int(trials), seed=int(seed))
 
 

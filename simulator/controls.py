@@ -42,8 +42,9 @@ def control_returns(result: SimulationResult, threads: int | None = None) -> dic
     out = {}
     n = result.trials
     for control in scenario.controls:
+        # Same seed and design: the two runs share their random numbers trial by trial.
         other = simulate(without(scenario, control.name), trials=n, seed=result.seed,
-                         threads=threads, store_trials=True)
+                         threads=threads, store_trials=True, sampling=result.sampling)
         avoided = _risk_loss(other) - _risk_loss(result)
         cost = result.components[control.name]
         gain = result.net_savings - other.net_savings  # = avoided - cost, trial by trial

@@ -121,7 +121,8 @@ def _mean_net(r) -> float:
 
 
 def tornado(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
-            threads: int | None = None, backend: Backend | None = None) -> dict[str, Any]:
+            threads: int | None = None, backend: Backend | None = None,
+            sampling: str = "mc") -> dict[str, Any]:
     """Mean net savings (currency, present value) with each uncertain input held at its P10
     and at its P90, on common random numbers; rows sorted by swing, largest first. With a
     ``backend`` (a Dask cluster) all 1 + 2 x inputs runs are submitted at once."""
@@ -129,7 +130,8 @@ def tornado(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
     inputs = uncertain_inputs(scenario, model)
     models = [model, *(u.held(model, value) for u in inputs for value in (u.p10, u.p90))]
     means = simulate_many([(scenario, m) for m in models], backend=backend, each=_mean_net,
-                          trials=trials, seed=seed, threads=threads, store_trials=False)
+                          trials=trials, seed=seed, threads=threads, store_trials=False,
+                          sampling=sampling)
     base_mean = means[0]
     rows = []
     for k, u in enumerate(inputs):
@@ -142,12 +144,12 @@ def tornado(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
 
 def drivers(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
             threads: int | None = None, alpha: float = 0.05,
-            backend: Backend | None = None) -> dict[str, Any]:
+            backend: Backend | None = None, sampling: str = "mc") -> dict[str, Any]:
     """Rank correlations, contribution to variance and tail shifts of every varying input and
     component with net savings, from one run that keeps its per-trial inputs."""
     n = min(trials, MAX_DRIVER_TRIALS)
     r = simulate(scenario, trials=n, seed=seed, threads=threads, keep_inputs=True,
-                 backend=backend)
+                 backend=backend, sampling=sampling)
     model = r.model
     rows_x = [r.inputs[j] for j in model.random_inputs]
     names = [model.input_names[j] for j in model.random_inputs]
@@ -168,9 +170,11 @@ def drivers(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
 
 
 def analyze(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
-            threads: int | None = None, backend: Backend | None = None) -> dict[str, Any]:
+            threads: int | None = None, backend: Backend | None = None,
+            sampling: str = "mc") -> dict[str, Any]:
     """Tornado, drivers and tail drivers together: the content of ``sensitivity.json``."""
     return {"scenario": scenario.name, "currency": scenario.scenario.currency,
-            "horizon_years": scenario.scenario.horizon_years,
-            "tornado": tornado(scenario, trials, seed, threads, backend),
-            "drivers": drivers(scenario, trials, seed, threads, backend=backend)}
+            "horizon_years": scenario.scenario.horizon_years, "sampling": sampling,
+            "tornado": tornado(scenario, trials, seed, threads, backend, sampling),
+            "drivers": drivers(scenario, trials, seed, threads, backend=backend,
+                               sampling=sampling)}

@@ -61,14 +61,15 @@ def headline(result) -> dict[str, float]:
 
 
 def point(scenario: Scenario, trials: int, seed: int, threads: int | None,
-          backend: Backend | None = None) -> dict[str, float]:
+          backend: Backend | None = None, sampling: str = "mc") -> dict[str, float]:
     """:func:`headline` statistics of one streamed run of ``scenario``."""
     return headline(simulate(scenario, trials=trials, seed=seed, threads=threads,
-                             store_trials=False, backend=backend))
+                             store_trials=False, backend=backend, sampling=sampling))
 
 
 def sweep(scenario: Scenario, axes: list[Axis], trials: int = 100_000, seed: int = DEFAULT_SEED,
-          threads: int | None = None, backend: Backend | None = None) -> dict[str, Any]:
+          threads: int | None = None, backend: Backend | None = None,
+          sampling: str = "mc") -> dict[str, Any]:
     """Run a 1-D or 2-D grid; rows hold each point's parameter values and statistics. With a
     ``backend`` (a Dask cluster) every grid point's tasks are submitted at once."""
     if not 1 <= len(axes) <= 2:
@@ -83,7 +84,7 @@ def sweep(scenario: Scenario, axes: list[Axis], trials: int = 100_000, seed: int
             s = with_value(s, axis.path, float(v))
         variants.append((s, None))
     stats = simulate_many(variants, backend=backend, each=headline, trials=trials, seed=seed,
-                          threads=threads, store_trials=False)
+                          threads=threads, store_trials=False, sampling=sampling)
     rows = [{**{axis.path: float(v) for axis, v in zip(axes, values)}, **point_stats}
             for values, point_stats in zip(grid, stats)]
     return {"scenario": scenario.name, "currency": scenario.scenario.currency,
@@ -94,7 +95,7 @@ def sweep(scenario: Scenario, axes: list[Axis], trials: int = 100_000, seed: int
 def breakeven(scenario: Scenario, path: str, target: str, value: float,
               bracket: tuple[float, float] | None = None, trials: int = 100_000,
               seed: int = DEFAULT_SEED, threads: int | None = None,
-              backend: Backend | None = None) -> dict[str, Any]:
+              backend: Backend | None = None, sampling: str = "mc") -> dict[str, Any]:
     """The value of the parameter at ``path`` at which ``target`` (mean net savings, currency,
     or prob_loss) equals ``value``, by Brent's method on common random numbers.
 
@@ -108,7 +109,8 @@ def breakeven(scenario: Scenario, path: str, target: str, value: float,
 
     def stats_at(v: float) -> dict[str, float]:
         if v not in cache:
-            cache[v] = point(with_value(scenario, path, v), trials, seed, threads, backend)
+            cache[v] = point(with_value(scenario, path, v), trials, seed, threads, backend,
+                             sampling)
         return cache[v]
 
     def f(v: float) -> float:

@@ -111,3 +111,19 @@ def test_precision_target_stops_an_lhs_run_on_batch_means():
     mc = simulate(scenario_from_dict(SMOOTH), trials=64 * CHUNK_SIZE, seed=3, sampling="mc",
                   precision=Precision(relative=0.0002), store_trials=False)
     assert mc.trials > 8 * CHUNK_SIZE  # plain Monte Carlo needs more for the same target
+
+
+def test_sweep_tornado_and_compare_take_the_design():
+    from simulator.compare import compare
+    from simulator.sensitivity import tornado
+    from simulator.sweep import Axis, sweep
+
+    s = scenario_from_dict(SMOOTH)
+    axis = Axis.parse("workforce.offshore_fte=20:24:2")
+    mc = sweep(s, [axis], trials=2 * CHUNK_SIZE, seed=1)
+    lhs = sweep(s, [axis], trials=2 * CHUNK_SIZE, seed=1, sampling="lhs")
+    assert all(b["stderr"] < a["stderr"] for a, b in zip(mc["rows"], lhs["rows"]))
+    t = tornado(s, trials=CHUNK_SIZE, seed=1, sampling="sobol")
+    assert t["rows"] and t["base_mean"] != tornado(s, trials=CHUNK_SIZE, seed=1)["base_mean"]
+    c = compare([s, s], ["a", "b"], trials=1000, seed=1, sampling="lhs")
+    assert all(r.sampling == "lhs" for r in c.results)
