@@ -391,3 +391,16 @@ def test_a_scenario_built_in_python_is_kept_as_json_and_the_report_rebuilds(tmp_
     (tmp_path / "py" / "report.html").unlink()
     regenerate(tmp_path / "py")
     assert "workforce.offshore_cost_per_fte" in (tmp_path / "py" / "report.html").read_text()
+
+
+def test_report_lists_the_correlations_and_the_design_and_reruns_with_it():
+    s = load_scenario(ROOT / "scenarios/template.toml")  # declares one correlated pair
+    r = simulate(s, trials=2000, seed=2, sampling="lhs")
+    out = render_html(r.summary(), r.chart_data(), s, charts={})
+    assert "<h3>Correlated inputs</h3>" in out and "+0.50" in out
+    assert "Latin hypercube over the per-trial inputs" in out
+    assert "--sampling lhs" in out
+
+
+def test_report_of_an_uncorrelated_plain_run_has_no_correlation_table(page):
+    assert "Correlated inputs" not in page and "plain Monte Carlo" in page

@@ -329,7 +329,27 @@ def reproduce_command(summary: dict[str, Any], scenario_file: str = "scenario.to
         parts += ["--precision", str(precision["target"])]
     if prov.get("statistics") == "streaming":
         parts += ["--statistics", "streaming"]
+    if prov.get("sampling", "mc") != "mc":
+        parts += ["--sampling", str(prov["sampling"])]
     return " ".join(parts)
+
+
+SAMPLING_WORDS = {"mc": "plain Monte Carlo",
+                  "lhs": "Latin hypercube over the per-trial inputs, one replicate per chunk",
+                  "sobol": "scrambled Sobol points over the per-trial inputs, one replicate "
+                           "per chunk"}
+
+
+def correlation_rows(summary: dict[str, Any]) -> list[tuple[str, str, float]]:
+    """(input, input, rank correlation) of every correlated pair the run used, strongest
+    first; empty when the scenario declares no correlations."""
+    used = summary.get("correlations")
+    if not used:
+        return []
+    names, m = used["inputs"], used["rank"]
+    rows = [(names[i], names[j], float(m[i][j])) for i in range(len(names))
+            for j in range(i + 1, len(names)) if m[i][j] != 0]
+    return sorted(rows, key=lambda r: -abs(r[2]))
 
 
 def provenance_items(summary: dict[str, Any]) -> list[tuple[str, str]]:
@@ -343,6 +363,8 @@ def provenance_items(summary: dict[str, Any]) -> list[tuple[str, str]]:
              ("Run date (UTC)", str(prov.get("created", ""))),
              ("Random numbers", f"{prov.get('bit_generator', '')}, chunks of "
                                 f"{prov.get('chunk_size', 0):,} trials"),
+             ("Sampling design", SAMPLING_WORDS.get(prov.get("sampling", "mc"),
+                                                    str(prov.get("sampling")))),
              ("Discounting", f"{summary['discount_rate'] * 100:.3g}% a year, cash flows at the "
                              f"{summary['cash_flow_timing']} of each year"),
              ("Software", f"numpy {prov.get('numpy', '?')}, numba {prov.get('numba', '?')}")]

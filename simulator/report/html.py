@@ -332,7 +332,21 @@ def _costs_section(summary: dict[str, Any]) -> str:
     return out + "\n</section>"
 
 
-def _assumptions_section(rows: list[c.Assumption]) -> str:
+def _correlations_table(summary: dict[str, Any]) -> str:
+    rows = c.correlation_rows(summary)
+    if not rows:
+        return ""
+    body = "\n".join(f'<tr><td><span class="path">{_e(a)}</span></td><td><span class="path">'
+                     f'{_e(b)}</span></td><td class="num">{rho:+.2f}</td></tr>'
+                     for a, b, rho in rows)
+    return ("<h3>Correlated inputs</h3>\n<p class=\"note\">Rank (Spearman) correlations the run "
+            "used, through a Gaussian copula that keeps each input's distribution; pairs not "
+            "listed are independent.</p>\n<table>\n<thead><tr><th scope=\"col\">Input</th>"
+            "<th scope=\"col\">with</th><th class=\"num\" scope=\"col\">Rank correlation</th>"
+            f"</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n")
+
+
+def _assumptions_section(rows: list[c.Assumption], correlations: str = "") -> str:
     body, group = [], None
     for a in rows:
         if a.group != group:
@@ -347,7 +361,8 @@ def _assumptions_section(rows: list[c.Assumption]) -> str:
     return ('<section id="assumptions">\n<h2>Assumptions</h2>\n'
             f'<p class="note">Every input of the scenario, {len(rows)} in all, as drawn in each '
             "trial (levels once per trial; risk events each year).</p>\n"
-            f"<table>\n{head}\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n</section>")
+            f"<table>\n{head}\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
+            + correlations + "</section>")
 
 
 def _provenance_section(summary: dict[str, Any], trials_file: str | None,
@@ -402,7 +417,7 @@ def render_html(summary: dict[str, Any], chart_data: ChartData, scenario: Scenar
         _figures_section(summary),
         _charts_section(summary, charts, sensitivity or {}, comparison),
         _costs_section(summary),
-        _assumptions_section(c.assumptions(scenario, model)),
+        _assumptions_section(c.assumptions(scenario, model), _correlations_table(summary)),
         _provenance_section(summary, trials_file, scenario_file),
         f"<footer>{_e(chart_data.scenario_name)} · kposim "
         f"{_e(summary.get('provenance', {}).get('version', ''))} · seed {summary['seed']} · "
