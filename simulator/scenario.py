@@ -32,7 +32,7 @@ def _mass_below(d: Distribution, x: float) -> float:
     """
     if d.support()[0] > x:
         return 0.0
-    return float(d.scipy().cdf(x))
+    return float(d.cdf(x))
 
 
 def quote(name: str) -> str:
@@ -400,7 +400,8 @@ class Scenario(_Strict):
                 if path not in inputs:
                     raise FieldError(where, _not_correlatable(c.inputs[k], inputs, rates,
                                                               self.risks))
-                if inputs[path].std() == 0:
+                lo, hi = inputs[path].support()
+                if lo == hi:
                     raise FieldError(where, f"{path} is the constant {inputs[path].describe()}; "
                                      "only an uncertain input can be correlated")
             for a, b, rho in c.pairs():
