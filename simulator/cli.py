@@ -328,14 +328,17 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No table.")
 @_dask_option
 @_sampling_option
+@_strict_option
 def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
-                force: bool, quiet: bool, dask: str | None, sampling: str) -> None:
+                force: bool, quiet: bool, dask: str | None, sampling: str,
+                strict: bool) -> None:
     """What drives net savings: tornado (P10/P90 swings), contribution to variance and tail
     drivers, on common random numbers. Writes OUT/<stem>/sensitivity/."""
     from .output import OutputExistsError, check_writable, results_dir, write_sensitivity
     from .sensitivity import analyze
 
     s = _load(str(scenario))
+    _compile(s, scenario, strict)
     target = results_dir(out, scenario) / "sensitivity"
     try:
         check_writable(target, force)
@@ -384,8 +387,10 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
 @click.option("--force", "-f", is_flag=True, help="Replace an existing sweep folder.")
 @_dask_option
 @_sampling_option
+@_strict_option
 def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: Path,
-          threads: int | None, force: bool, dask: str | None, sampling: str) -> None:
+          threads: int | None, force: bool, dask: str | None, sampling: str,
+          strict: bool) -> None:
     """Run SCENARIO over a 1-D or 2-D grid of parameter values on common random numbers;
     writes sweep.csv, sweep.json and a chart to OUT/<stem>/sweep/."""
     from .output import OutputExistsError, check_writable, results_dir, write_sweep
@@ -394,6 +399,7 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
     from .sweep import sweep as run_sweep
 
     s = _load(str(scenario))
+    _compile(s, scenario, strict)
     if len(params) > 2:
         raise BadInput("--param: give one or two parameters")
     target = results_dir(out, scenario) / "sweep"
@@ -426,8 +432,10 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
 @_threads_option
 @_dask_option
 @_sampling_option
+@_strict_option
 def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trials: int,
-              seed: int, threads: int | None, dask: str | None, sampling: str) -> None:
+              seed: int, threads: int | None, dask: str | None, sampling: str,
+              strict: bool) -> None:
     """Find the value of a parameter at which mean net savings or P(net loss) hits a target,
     with its 95% Monte Carlo interval (Brent's method on common random numbers)."""
     from .paths import PathError
@@ -435,6 +443,7 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
     from .sweep import breakeven as solve
 
     s = _load(str(scenario))
+    _compile(s, scenario, strict)
     stat, _, value = target.partition("=")
     try:
         goal = float(value)
@@ -476,9 +485,10 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or tables.")
 @_dask_option
 @_sampling_option
+@_strict_option
 def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Path,
                     threads: int | None, names: str | None, force: bool, quiet: bool,
-                    dask: str | None, sampling: str) -> None:
+                    dask: str | None, sampling: str, strict: bool) -> None:
     """Compare two or more options (scenario files) on common random numbers: per-option
     figures, and for each pair the per-trial difference and P(A beats B). Writes
     comparison.json and charts to OUT/compare-<stem>-<stem>[...]/."""
@@ -488,6 +498,8 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
     if len(scenarios) < 2:
         raise BadInput(f"compare needs at least two scenario files (got {len(scenarios)})")
     loaded = [_load(str(p)) for p in scenarios]
+    for s, p in zip(loaded, scenarios):
+        _compile(s, p, strict)
     stems = [p.stem for p in scenarios]
     if names is not None:
         labels = [n.strip() for n in names.split(",")]

@@ -213,3 +213,23 @@ def test_strict_refuses_impossible_correlations_with_exit_2(runner, scenario, tm
     assert "correlations: the declared rank correlations are not a valid" in res.output
     assert "Traceback" not in res.output and not (tmp_path / "r").exists()
     assert run(runner, "validate", "--strict", scenario).exit_code == 2
+
+
+@pytest.mark.parametrize("command", [["sensitivity"], ["sweep", "--param",
+                                                       "workforce.offshore_fte=20:24:2"],
+                                     ["breakeven", "--param", "workforce.offshore_fte",
+                                      "--target", "mean=0"]])
+def test_strict_refuses_impossible_correlations_in_every_analysis(runner, scenario, tmp_path,
+                                                                  command):
+    scenario.write_text(scenario.read_text() + CORRELATED)
+    res = run(runner, command[0], scenario, *command[1:], "--strict", "--trials", 1000)
+    assert res.exit_code == 2 and "not a valid correlation matrix" in res.output
+
+
+def test_compare_strict_names_the_file_with_impossible_correlations(runner, scenario, tmp_path,
+                                                                    data_dir):
+    scenario.write_text(scenario.read_text() + CORRELATED)
+    res = run(runner, "compare", data_dir / "minimal.toml", scenario, "--strict", "--out",
+              tmp_path / "c", "--trials", 1000)
+    assert res.exit_code == 2 and str(scenario) in res.output
+    assert not (tmp_path / "c").exists()
