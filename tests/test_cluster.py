@@ -253,3 +253,15 @@ def test_local_workers_run_one_numba_thread_each_and_glibc_malloc_defaults(backe
 
     assert set(backend.client.run(setup).values()) == {(1, os.environ.get(
         "MALLOC_TRIM_THRESHOLD_"))}
+
+
+def test_correlated_uncertain_rates_with_sobol_are_bit_identical_on_the_cluster(backend):
+    # The template declares a correlation between two uncertain rates (one learned from a
+    # gamma prior): copula, per-trial rates and the Sobol design all travel with the task.
+    from pathlib import Path
+
+    s = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "template.toml")
+    local = simulate(s, trials=3 * CHUNK_SIZE, seed=5, sampling="sobol", store_trials=False)
+    remote = simulate(s, trials=3 * CHUNK_SIZE, seed=5, sampling="sobol", store_trials=False,
+                      backend=backend)
+    assert_same_stream(local, remote)
