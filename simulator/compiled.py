@@ -68,6 +68,8 @@ class CompiledModel:
     risk_rate_family: np.ndarray  #: (R,) int64 K.RATE_* family of an uncertain rate
     risk_rate_factor: np.ndarray  #: (R,) controls' factor on an uncertain rate
     risk_rate_dispersion: np.ndarray  #: (R,) negative binomial r of an uncertain mean
+    risk_size_input: np.ndarray  #: (R,) int64 input index of an uncertain severity size, -1
+    risk_size_log: np.ndarray  #: (R,) bool: the size factor is exp(input) (lognormal mu)
     copula_inputs: np.ndarray  #: (D,) int64 input indices of the correlated inputs
     copula_factor: np.ndarray  #: (D, D) square root of their normal-space correlation
     copula_rank: np.ndarray  #: (D, D) the rank correlations the run uses
@@ -173,11 +175,20 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
         cost_last.append(0 if c.timing == "once" else horizon - 1)
 
     risk = {k: [] for k in ("fc", "fp", "sc", "sp", "ce", "cy", "first", "last", "fk", "sk",
-                            "sk1", "scale", "ri", "rf", "rx", "rr")}
+                            "sk1", "scale", "ri", "rf", "rx", "rr", "si", "sl")}
     for r in s.risks:
         base = f"risks[{quote(r.name)}]"
         frequency, scale, cap = controlled_risk(r, s.controls)
         rate = getattr(frequency, "rate_distribution", lambda: None)()
+        severity = r.severity
+        size = getattr(severity, "scale_distribution", lambda: None)()
+        if size is None:
+            risk["si"].append(-1)
+        else:
+            # The size parameter is one more per-trial input; the events scale with it.
+            risk["si"].append(add_input(f"{base}.severity.{severity.SCALE_FIELD}", size))
+            severity = severity.base()
+        risk["sl"].append(size is not None and severity.LOG_SCALE)
         if rate is None:
             fc, fp = frequency.compile(data)
             risk["ri"].append(-1)
@@ -194,7 +205,7 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
         if not np.isfinite(cap):  # a cap bounds the tail, so only an uncapped one is warned about
             risk.setdefault("warn", []).extend(f"{base}.severity: {w}"
                                                for w in r.severity.warnings())
-        sc, sp = r.severity.compile(data)
+        sc, sp = severity.compile(data)
         risk["fc"].append(fc)
         risk["fp"].append(fp)
         risk["sc"].append(sc)
@@ -260,6 +271,8 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
         risk_rate_family=ints(risk["rf"]),
         risk_rate_factor=np.asarray(risk["rx"], dtype=np.float64),
         risk_rate_dispersion=np.asarray(risk["rr"], dtype=np.float64),
+        risk_size_input=ints(risk["si"]),
+        risk_size_log=np.asarray(risk["sl"], dtype=bool),
         copula_inputs=ints(copula_inputs),
         copula_factor=np.ascontiguousarray(factor, dtype=np.float64),
         copula_rank=np.asarray(rank, dtype=np.float64),

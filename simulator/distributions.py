@@ -29,9 +29,10 @@ TABLE_TAIL_KNOTS = 104
 TABLE_END_CELLS = 16
 
 UNCERTAIN_PARAMETER_HELP = (
-    "a distribution as a parameter (an uncertain parameter) is supported for an event rate "
-    "only: the mean of a poisson or negative_binomial frequency, or the p of a bernoulli "
-    "frequency, drawn once per trial. Elsewhere an input drawn once per trial already varies: "
+    "a distribution as a parameter (an uncertain parameter) is supported where a risk's "
+    "parameter is shared by a trial's events: the rate of a frequency (a poisson or "
+    "negative_binomial mean, a bernoulli p) and the size of a severity (a lognormal's mu, a "
+    "gamma's scale), drawn once per trial. An input drawn once per trial already varies: "
     "widen its distribution instead")
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -233,6 +234,127 @@ def _tabulate(frozen: Any, data: DataBuilder) -> tuple[int, np.ndarray]:
         table = np.nan_to_num(table, posinf=np.nanmax(table[np.isfinite(table)]),
                               neginf=np.nanmin(table[np.isfinite(table)]))
     return K.TABLE, _params(data.add(table), n, t, m)
+
+
+def _rate_kind(v: Any) -> str:
+    return "rate_distribution" if isinstance(v, dict | Distribution) else "rate_number"
+
+
+def _rate(number: Any) -> Any:
+    """An uncertain-capable parameter (a rate, a severity's scale): a number (with the constraints in ``number``) or a distribution of
+    it, drawn once per trial (two levels of uncertainty)."""
+    return Annotated[Union[Annotated[number, Tag("rate_number")],
+                           Annotated["RateDistribution", Tag("rate_distribution")]],
+                     Discriminator(_rate_kind)]
+
+
+class _Scaled(Distribution):
+    """Shared by the severity families whose size may be uncertain (a lognormal's ``mu``, a
+    gamma's ``scale``): each trial draws the parameter once, and every event of the trial
+    scales with it, so a trial's losses share their typical size. The engine samples the
+    family at a neutral parameter and multiplies each event by its trial's factor."""
+
+    SCALE_FIELD: ClassVar[str] = "scale"
+    LOG_SCALE: ClassVar[bool] = False  #: the factor is exp(parameter) rather than parameter
+    NODES: ClassVar[int] = 1024
+
+    def scale_distribution(self) -> "Distribution | None":
+        """The per-trial distribution of the size parameter, or None when it is a number."""
+        v = getattr(self, self.SCALE_FIELD)
+        return v if isinstance(v, Distribution) else None
+
+    def base(self) -> "Distribution":
+        """The family at the neutral parameter (factor 1): what the engine tabulates."""
+        return self.model_copy(update={self.SCALE_FIELD: 0.0 if self.LOG_SCALE else 1.0})
+
+    def factors(self, values: Any) -> Any:
+        """Each trial's factor on its losses from the drawn parameter values."""
+        return np.exp(values) if self.LOG_SCALE else np.asarray(values, dtype=float)
+
+    def _nodes(self, n: int | None = None) -> np.ndarray:
+        # Factors at n equal-probability nodes of the parameter: the mixture's closed forms are
+        # averages over them (midpoint rule in probability).
+        n = n or self.NODES
+        q = (np.arange(n) + 0.5) / n
+        return self.factors(self.scale_distribution().quantile(q))
+
+    def _scaled_fast(self) -> Any:
+        base, f = self.base().fast(), self._nodes()
+
+        def cdf(x: np.ndarray) -> np.ndarray:
+            x = np.asarray(x, dtype=float)
+            return np.mean(base.cdf(x[..., None] / f), axis=-1)
+
+        def ppf(q: np.ndarray) -> np.ndarray:
+            from scipy.optimize.elementwise import find_root
+
+            shape = np.shape(q)
+            q = np.atleast_1d(np.asarray(q, dtype=float))
+            b = np.atleast_1d(base.ppf(np.clip(q, 1e-300, 1 - 1e-16)))
+            lo, hi = np.minimum(b * f.min(), b * f.max()), np.maximum(b * f.min(), b * f.max())
+            out = hi.copy()
+            inner = hi > lo
+            if np.any(inner):
+                res = find_root(lambda x, t: cdf(x) - t, (lo[inner], hi[inner]),
+                                args=(q[inner],))
+                out[inner] = res.x
+            return out.reshape(shape)
+
+        return _Special(ppf, cdf, 0.0, math.inf)
+
+    def scipy(self) -> Any:
+        if self.scale_distribution() is not None:
+            raise TypeError(f"a {self.dist} with an uncertain {self.SCALE_FIELD} is a mixture "
+                            "with no scipy equivalent; use mean(), std(), cdf() and quantile()")
+        return self._scipy()
+
+    def fast(self) -> Any:
+        return self._fast() if self.scale_distribution() is None else self._scaled_fast()
+
+    def mean(self) -> float:
+        if self.scale_distribution() is None:
+            return super().mean()
+        return float(self.base().mean() * self._nodes(1 << 18).mean())
+
+    def std(self) -> float:
+        if self.scale_distribution() is None:
+            return super().std()
+        b, f = self.base(), self._nodes(1 << 18)
+        second = (b.std() ** 2 + b.mean() ** 2) * (f ** 2).mean()
+        return float(math.sqrt(max(second - self.mean() ** 2, 0.0)))
+
+    def sample(self, size: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
+        if self.scale_distribution() is None:
+            return super().sample(size, seed)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        return self.base().sample(size, rng) * self.factors(
+            self.scale_distribution().sample(size, rng))
+
+    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        if self.scale_distribution() is not None:
+            raise TypeError("a severity with an uncertain size is compiled by the engine's "
+                            "model compiler (simulator.compiled): its base, and a factor per "
+                            "trial")
+        return self._compile(data)
+
+    def _check_scale(self) -> None:
+        d = self.scale_distribution()
+        if d is None:
+            return
+        if isinstance(d, _Scaled) and d.scale_distribution() is not None:
+            raise FieldError(self.SCALE_FIELD, "an uncertain parameter's distribution cannot "
+                             "have uncertain parameters of its own")
+        if not self.LOG_SCALE and d.support()[0] < 0:
+            raise FieldError(self.SCALE_FIELD, f"the {self.SCALE_FIELD}'s distribution "
+                             f"{d.describe()} can go below 0; it must stay positive")
+
+    def describe(self) -> str:
+        d = self.scale_distribution()
+        if d is None:
+            return super().describe()
+        others = ", ".join(f"{k}={v:g}" for k, v in self.model_dump(
+            exclude={"dist", self.SCALE_FIELD}).items() if isinstance(v, float | int))
+        return f"{self.dist}({self.SCALE_FIELD}={d.describe()}, {others})"
 
 
 class Constant(Distribution):
@@ -466,15 +588,21 @@ class Normal(Distribution):
         return s + ")"
 
 
-class Lognormal(Distribution):
+class Lognormal(_Scaled):
     """Lognormal, given either as ``mu``, ``sigma`` (mean and standard deviation of log x) or as
     a range ``low``, ``high`` holding the central ``confidence`` share of the probability
     (default 0.9: low and high are the 5th and 95th percentiles). Give one pair, not both.
-    A run warns when sigma is above 2: the mean is then over 7 times the median."""
+    A run warns when sigma is above 2: the mean is then over 7 times the median. As a risk's
+    severity, ``mu`` may be a distribution drawn once per trial (the typical loss size is
+    uncertain; every event of the trial scales by e^mu)."""
+
+    SCALE_FIELD: ClassVar[str] = "mu"
+    LOG_SCALE: ClassVar[bool] = True
 
     dist: Literal["lognormal"]
-    mu: Finite | None = Field(None, description="mean of log x (the median is e^mu); "
-                              "with sigma")
+    mu: _rate(Annotated[float, Field(allow_inf_nan=False)]) | None = Field(
+        None, description="mean of log x (the median is e^mu); with sigma. In a severity, may "
+        "be a distribution drawn once per trial")
     sigma: Finite | None = Field(None, gt=0, description="standard deviation of log x; "
                                  "with mu")
     low: Finite | None = Field(None, gt=0, description="lower end of the range: the "
@@ -506,6 +634,7 @@ class Lognormal(Distribution):
                                  f"high={self.high:g})")
         elif self.confidence is not None:
             raise ValueError("confidence goes with low and high, not with mu and sigma")
+        self._check_scale()
         return self
 
     def log_params(self) -> tuple[float, float]:
@@ -517,13 +646,13 @@ class Lognormal(Distribution):
         lo, hi = math.log(self.low), math.log(self.high)
         return (lo + hi) / 2, (hi - lo) / (2 * z)
 
-    def scipy(self) -> Any:
+    def _scipy(self) -> Any:
         from scipy import stats
 
         mu, sigma = self.log_params()
         return stats.lognorm(s=sigma, scale=math.exp(mu))
 
-    def fast(self) -> Any:
+    def _fast(self) -> Any:
         sp = _special()
         mu, sigma = self.log_params()
         scale = math.exp(mu)
@@ -535,10 +664,14 @@ class Lognormal(Distribution):
 
         return _Special(lambda q: np.exp(sigma * sp.ndtri(q)) * scale, cdf, 0.0, math.inf)
 
-    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+    def _compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         return K.LOGNORMAL, _params(*self.log_params())
 
     def warnings(self) -> list[str]:
+        if self.scale_distribution() is not None:
+            return [] if self.sigma <= 2.0 else [
+                f"{self.describe()} has sigma = {self.sigma:.2f} (of log x): a very heavy "
+                "tail; rare draws will dominate the results. Check it, or cap the loss."]
         mu, sigma = self.log_params()
         if sigma <= 2.0:
             return []
@@ -579,41 +712,40 @@ class Beta(Distribution):
         return _tabulate(self.fast(), data)
 
 
-class Gamma(Distribution):
-    """Gamma with ``shape`` k and ``scale`` theta (mean k * theta, variance k * theta^2)."""
+class Gamma(_Scaled):
+    """Gamma with ``shape`` k and ``scale`` theta (mean k * theta, variance k * theta^2). As a
+    risk's severity, ``scale`` may be a distribution drawn once per trial (every event of the
+    trial scales with it)."""
+
+    SCALE_FIELD: ClassVar[str] = "scale"
 
     dist: Literal["gamma"]
     shape: Finite = Field(gt=0, description="shape k")
-    scale: Finite = Field(gt=0, description="scale theta, in the unit of the values")
+    scale: _rate(Annotated[float, Field(gt=0, allow_inf_nan=False)]) = Field(
+        description="scale theta, in the unit of the values. In a severity, may be a "
+        "distribution drawn once per trial")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Gamma":
+        self._check_scale()
+        return self
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"dist": "gamma", "shape": 4, "scale": 25_000}]})
 
-    def scipy(self) -> Any:
+    def _scipy(self) -> Any:
         from scipy import stats
 
         return stats.gamma(self.shape, scale=self.scale)
 
-    def fast(self) -> Any:
+    def _fast(self) -> Any:
         sp = _special()
         k, scale = self.shape, self.scale
         return _Special(lambda q: sp.gammaincinv(k, q) * scale,
                         lambda x: sp.gammainc(k, np.maximum(x, 0.0) / scale), 0.0, math.inf)
 
-    def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
-        return _tabulate(self.fast(), data)
-
-
-def _rate_kind(v: Any) -> str:
-    return "rate_distribution" if isinstance(v, dict | Distribution) else "rate_number"
-
-
-def _rate(number: Any) -> Any:
-    """A rate parameter: a number (with the constraints in ``number``) or a distribution of
-    it, drawn once per trial (two levels of uncertainty)."""
-    return Annotated[Union[Annotated[number, Tag("rate_number")],
-                           Annotated["RateDistribution", Tag("rate_distribution")]],
-                     Discriminator(_rate_kind)]
+    def _compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
+        return _tabulate(self._fast(), data)
 
 
 class _Count(Distribution):
@@ -653,6 +785,9 @@ class _Count(Distribution):
         if isinstance(rate, _Count):
             raise FieldError(self.RATE_KEY, "an uncertain rate must be a continuous or tabled "
                              f"distribution, not a count ({rate.describe()})")
+        if isinstance(rate, _Scaled) and rate.scale_distribution() is not None:
+            raise FieldError(self.RATE_KEY, "an uncertain parameter's distribution cannot have "
+                             "uncertain parameters of its own")
         a, b = rate.support()
         if a < lo or b > hi:
             raise FieldError(self.RATE_KEY, f"the rate's distribution {rate.describe()} "
@@ -1048,6 +1183,10 @@ class Mixture(Distribution):
                                  "components)")
             if min(self.weights) < 0 or sum(self.weights) <= 0:
                 raise FieldError("weights", "must be >= 0 and not all zero")
+        for i, c in enumerate(self.components):
+            if isinstance(c, _Scaled) and c.scale_distribution() is not None:
+                raise FieldError(f"components[{i}]", "a mixture's components need fixed "
+                                 "parameters")
         return self
 
     def probabilities(self) -> np.ndarray:
@@ -1163,7 +1302,7 @@ MIXTURE_COMPONENT_FAMILIES = (Uniform, Triangular, Pert, Normal, Lognormal, Beta
 """Families a mixture may mix: the continuous ones (its table interpolates between knots)."""
 MixtureComponent = Annotated[Union[MIXTURE_COMPONENT_FAMILIES],  # type: ignore[valid-type]
                              Field(discriminator="dist")]
-for _cls in (Poisson, Bernoulli, NegativeBinomial, Mixture):
+for _cls in (Lognormal, Gamma, Poisson, Bernoulli, NegativeBinomial, Mixture):
     _cls.model_rebuild()
 
 

@@ -202,6 +202,9 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
                    severity, tmp)
         if model.risk_sev_scale[r] != 1.0:
             severity *= model.risk_sev_scale[r]
+        size = int(model.risk_size_input[r])
+        if size >= 0:  # an uncertain severity size: each event scales with its trial's draw
+            K.scale_events(counts, levels[size], bool(model.risk_size_log[r]), severity)
         K.event_losses(counts, severity, float(model.risk_cap_event[r]),
                        float(model.risk_cap_year[r]), model.discount[first:last + 1],
                        ws.components[n_costs + r])

@@ -734,3 +734,21 @@ def latin_hypercube(u: np.ndarray, out: np.ndarray) -> None:
         perm[i], perm[j] = perm[j], perm[i]
     for i in range(n):
         out[i] = (perm[i] + u[n + i]) / n
+
+
+@nb.njit(**_jit)
+def scale_events(counts: np.ndarray, values: np.ndarray, log_scale: bool,
+                 severity: np.ndarray) -> None:
+    """Multiply every event's severity by its trial's factor: ``values[i]`` for trial i, or
+    exp(values[i]) with ``log_scale`` (a lognormal's mu). Events are in event order, year by
+    year and trial by trial, as :func:`severity_uniforms` lays them out; counts (years, n)."""
+    idx = 0
+    for t in range(counts.shape[0]):
+        for i in range(counts.shape[1]):
+            k = counts[t, i]
+            if k == 0:
+                continue
+            f = math.exp(values[i]) if log_scale else values[i]
+            for _ in range(k):
+                severity[idx] *= f
+                idx += 1

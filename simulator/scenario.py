@@ -45,6 +45,11 @@ def _uncertain_rate(d: Distribution) -> Distribution | None:
     return rate() if rate is not None else None
 
 
+def _uncertain_scale(d: Distribution) -> Distribution | None:
+    scale = getattr(d, "scale_distribution", None)
+    return scale() if scale is not None else None
+
+
 NEGLIGIBLE = 1e-9
 SCALABLE_FREQUENCIES = ("poisson", "bernoulli", "negative_binomial")
 
@@ -373,6 +378,9 @@ class Scenario(_Strict):
             rate = _uncertain_rate(r.frequency)
             if rate is not None:
                 out[f"risks[{quote(r.name)}].frequency.{r.frequency.rate_key()}"] = rate
+            size = _uncertain_scale(r.severity)
+            if size is not None:
+                out[f"risks[{quote(r.name)}].severity.{r.severity.SCALE_FIELD}"] = size
         return out
 
     def _check_uncertain_rates(self) -> None:
@@ -381,11 +389,17 @@ class Scenario(_Strict):
         for i, c in enumerate(self.costs):
             places += [(f"costs[{i}].{k}", getattr(c, k)) for k in ("amount", "share", "growth")]
         places += [(f"controls[{i}].cost", c.cost) for i, c in enumerate(self.controls)]
-        places += [(f"risks[{i}].severity", r.severity) for i, r in enumerate(self.risks)]
         for where, d in places:
-            if d is not None and _uncertain_rate(d) is not None:
-                raise FieldError(where, f"{d.describe()} has an uncertain rate, which only a "
-                                 "risk's frequency may have: " + UNCERTAIN_PARAMETER_HELP)
+            if d is not None and (_uncertain_rate(d) is not None or
+                                  _uncertain_scale(d) is not None):
+                raise FieldError(where, f"{d.describe()} has an uncertain parameter, which "
+                                 "only a risk's frequency or severity may have: "
+                                 + UNCERTAIN_PARAMETER_HELP)
+        for i, r in enumerate(self.risks):
+            if _uncertain_rate(r.severity) is not None:
+                raise FieldError(f"risks[{i}].severity", f"{r.severity.describe()} has an "
+                                 "uncertain rate, which only a frequency may have: "
+                                 + UNCERTAIN_PARAMETER_HELP)
 
     def _check_correlations(self) -> None:
         if not self.correlations:

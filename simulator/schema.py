@@ -61,13 +61,15 @@ def json_schema() -> dict[str, Any]:
     for def_name, key, bounds in (("Poisson", "mean", {"minimum": 0, "maximum": 1e6}),
                                   ("NegativeBinomial", "mean",
                                    {"exclusiveMinimum": 0, "maximum": 1e6}),
-                                  ("Bernoulli", "p", {"minimum": 0, "maximum": 1})):
+                                  ("Bernoulli", "p", {"minimum": 0, "maximum": 1}),
+                                  ("Lognormal", "mu", {}),
+                                  ("Gamma", "scale", {"exclusiveMinimum": 0})):
         prop = defs[def_name]["properties"][key]
         defs[def_name]["properties"][key] = {
             "description": prop["description"],
             "anyOf": [{"type": "number", **bounds},
                       {"$ref": RATE_REF,
-                       "description": "an uncertain rate, drawn once per trial"}]}
+                       "description": "an uncertain parameter, drawn once per trial"}]}
     # Lognormal: one parameter pair or the other. (Draft 4 style `not` rather than `false`.)
     absent = {"not": {}}
     defs["Lognormal"]["oneOf"] = [
@@ -106,7 +108,8 @@ def json_schema() -> dict[str, Any]:
     }
     defs["RateDistributionTable"] = {
         "title": "Rate distribution table",
-        "description": "The distribution of an uncertain rate: any family but the counts.",
+        "description": "The distribution of an uncertain parameter (a rate, a severity's size): "
+                       "any family but the counts.",
         "type": "object",
         "required": ["dist"],
         "properties": {"dist": {"enum": [n for n, c in FAMILIES.items() if c in RATE_FAMILIES],

@@ -89,8 +89,11 @@ class Uncertain:
             c = const(model.risk_sev_code, model.risk_sev_params, self.index)
             scale = model.risk_sev_scale.copy()
             scale[self.index] = 1.0  # the held value already includes the controls' factor
+            size = model.risk_size_input.copy()
+            size[self.index] = -1  # and any uncertain size: a held severity is one number
             return dataclasses.replace(model, risk_sev_code=c["codes"],
-                                       risk_sev_params=c["params"], risk_sev_scale=scale)
+                                       risk_sev_params=c["params"], risk_sev_scale=scale,
+                                       risk_size_input=size)
         c = const(model.risk_freq_code, model.risk_freq_params, self.index)
         rate = model.risk_rate_input.copy()
         rate[self.index] = -1  # a held count no longer depends on an uncertain rate

@@ -317,3 +317,32 @@ def test_loading_and_compiling_the_examples_does_not_import_scipy_stats():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
                          check=True).stdout.strip()
     assert out == "False"  # 0.6 s of every run's start-up
+
+
+# --- uncertain severity size --------------------------------------------------------------
+
+SIZED = {"dist": "lognormal", "mu": {"dist": "normal", "mean": 12, "sd": 0.5}, "sigma": 1.2}
+
+
+def test_uncertain_mu_closed_forms_are_the_mixture():
+    d = parse(SIZED)
+    assert d.mean() == pytest.approx(math.exp(12 + 0.125 + 0.72), rel=1e-5)
+    # Mixing a lognormal's mu over a normal gives a lognormal: sigma^2 adds up.
+    exact = stats.lognorm(s=math.sqrt(1.2 ** 2 + 0.5 ** 2), scale=math.exp(12))
+    q = np.array([0.05, 0.5, 0.95])
+    np.testing.assert_allclose(d.quantile(q), exact.ppf(q), rtol=2e-3)
+    x = d.sample(200_000, seed=4)
+    assert stats.kstest(x, exact.cdf).statistic < 2.15 / math.sqrt(x.size)
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ({"dist": "gamma", "shape": 2, "scale": {"dist": "normal", "mean": 1, "sd": 1}},
+     "must stay positive"),
+    ({"dist": "lognormal", "sigma": 1, "mu": SIZED}, "uncertain parameters of its own"),
+    ({"dist": "mixture", "components": [SIZED]}, "fixed parameters"),
+    ({"dist": "poisson", "mean": {"dist": "gamma", "shape": 2, "scale": {
+        "dist": "uniform", "min": 1, "max": 2}}}, "uncertain parameters of its own"),
+])
+def test_bad_uncertain_sizes_are_refused(value, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        parse(value)

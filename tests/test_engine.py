@@ -317,3 +317,48 @@ def test_workspaces_are_reused_between_runs_without_changing_results():
     assert not np.array_equal(first.net_savings, other.net_savings)
     assert 0 < len(WORKSPACES._idle) <= WORKSPACES.limit
     assert sum(ws.nbytes for ws in WORKSPACES._idle) <= WORKSPACES.max_bytes
+
+
+# --- uncertain severity size: drawn once per trial, shared by the trial's events ---------------
+
+def _size_scenario(severity, frequency=3.0):
+    doc = {"scenario": {"name": "sizes", "horizon_years": 1, "discount_rate": 0.0},
+           "workforce": {"onshore_fte": 1, "onshore_cost_per_fte": 1, "offshore_fte": 1,
+                         "offshore_cost_per_fte": 1},
+           "risks": [{"name": "R", "category": "other", "severity": severity,
+                      "frequency": {"dist": "poisson", "mean": frequency}}]}
+    return scenario_from_dict(doc)
+
+
+def test_uncertain_lognormal_mu_gives_the_compound_mean_and_variance():
+    lam, m, s, sigma = 3.0, 10.0, 0.3, 0.5
+    sev = {"dist": "lognormal", "mu": {"dist": "normal", "mean": m, "sd": s}, "sigma": sigma}
+    losses = simulate(_size_scenario(sev, lam), trials=400_000, seed=9).risk_losses
+    ef, ef2 = math.exp(m + s * s / 2), math.exp(2 * m + 2 * s * s)
+    eb, eb2 = math.exp(sigma ** 2 / 2), math.exp(2 * sigma ** 2)
+    assert within(losses, lam * ef * eb)
+    # Events share their trial's factor: Var = lam E[F^2] E[B^2] + lam^2 Var(F) E[B]^2.
+    assert _var_within(losses, lam * ef2 * eb2 + lam ** 2 * (ef2 - ef * ef) * eb * eb)
+
+
+def test_uncertain_gamma_scale_scales_every_event_of_a_trial():
+    sev = {"dist": "gamma", "shape": 2.0, "scale": {"dist": "uniform", "min": 1000, "max": 3000}}
+    losses = simulate(_size_scenario(sev), trials=400_000, seed=10).risk_losses
+    assert within(losses, 3.0 * 2.0 * 2000)
+
+
+def test_uncertain_size_is_a_correlatable_input_of_the_model():
+    doc = {"scenario": {"name": "sizes", "horizon_years": 1},
+           "workforce": {"onshore_fte": 1, "onshore_cost_per_fte": 1, "offshore_fte": 1,
+                         "offshore_cost_per_fte": 1},
+           "risks": [{"name": "R", "category": "breach",
+                      "frequency": {"dist": "poisson", "mean": {"dist": "uniform", "min": 0.5,
+                                                                "max": 2}},
+                      "severity": {"dist": "lognormal", "sigma": 1.0,
+                                   "mu": {"dist": "uniform", "min": 9, "max": 11}}}],
+           "correlations": [{"inputs": ['risks["R"].frequency.mean', 'risks["R"].severity.mu'],
+                             "rank": 0.7}]}
+    r = simulate(scenario_from_dict(doc), trials=100_000, seed=3, keep_inputs=True)
+    x = dict(zip(r.model.input_names, r.inputs))
+    rho = stats.spearmanr(x['risks["R"].frequency.mean'], x['risks["R"].severity.mu']).statistic
+    assert abs(math.atanh(rho) - math.atanh(0.7)) <= Z * math.sqrt(1.06 / (100_000 - 3))

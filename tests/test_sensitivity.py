@@ -135,3 +135,22 @@ def test_holding_a_frequency_with_an_uncertain_rate_fixes_its_count():
     rate_held = items['risks["R"].frequency.mean'].held(model, 2.0)
     losses = simulate(s, trials=100_000, seed=1, model=rate_held).risk_losses
     assert abs(losses.mean() - 2.0) < 4.5 * np.sqrt(2.0 / losses.size)
+
+
+def test_holding_a_severity_with_an_uncertain_size_fixes_every_loss():
+    from simulator import scenario_from_dict, simulate
+    from simulator.compiled import compile_scenario
+    from simulator.sensitivity import uncertain_inputs
+
+    s = scenario_from_dict({
+        "scenario": {"name": "x", "horizon_years": 1, "discount_rate": 0.0},
+        "workforce": {"onshore_fte": 1, "onshore_cost_per_fte": 1, "offshore_fte": 1,
+                      "offshore_cost_per_fte": 1},
+        "risks": [{"name": "R", "category": "other", "frequency": 2,
+                   "severity": {"dist": "gamma", "shape": 2,
+                                "scale": {"dist": "uniform", "min": 1, "max": 3}}}]})
+    model = compile_scenario(s)
+    items = {u.name: u for u in uncertain_inputs(s, model)}
+    assert set(items) == {'risks["R"].severity.scale', 'risks["R"].severity'}
+    r = simulate(s, trials=1000, seed=1, model=items['risks["R"].severity'].held(model, 5.0))
+    np.testing.assert_array_equal(r.risk_losses, 10.0)

@@ -177,6 +177,9 @@ def _units(cur: str) -> dict[str, Fmt]:
 
 
 def _lognormal_words(d: Any, f: Fmt) -> str:
+    if d.scale_distribution() is not None:
+        mu = in_words(d.mu, _num)
+        return f"Lognormal, log-sd {d.sigma:.3g}, log-median drawn per trial: {mu[0].lower()}{mu[1:]}"
     if d.low is not None:
         conf = 0.9 if d.confidence is None else d.confidence
         return f"Lognormal, {conf:.0%} between {f(d.low)} and {f(d.high)}"
@@ -209,7 +212,10 @@ WORDS: dict[str, Callable[[Any, Fmt], str]] = {
     "normal": _normal_words,
     "lognormal": _lognormal_words,
     "beta": lambda d, f: f"Beta(a = {d.a:g}, b = {d.b:g}) scaled to {f(d.min)}–{f(d.max)}",
-    "gamma": lambda d, f: f"Gamma, shape {d.shape:g}, scale {f(d.scale)}",
+    "gamma": lambda d, f: (f"Gamma, shape {d.shape:g}, scale {f(d.scale)}"
+                           if d.scale_distribution() is None else
+                           f"Gamma, shape {d.shape:g}, scale drawn per trial: "
+                           f"{in_words(d.scale, f)[0].lower()}{in_words(d.scale, f)[1:]}"),
     "poisson": lambda d, f: f"Poisson, mean {_rate_words(d, f)}",
     "bernoulli": lambda d, f: (f"Happens with probability {d.p:.3g} (1 if it does, else 0)"
                                if d.rate_distribution() is None else
@@ -264,6 +270,10 @@ def _input_label(s: Scenario, path: str) -> tuple[str, str, str]:
     if path.startswith("risks[") and ".frequency." in path:
         name = next(r.name for r in s.risks if path.startswith(f"risks[{quote(r.name)}]"))
         return "Risks", f"{name}: rate (events per year), drawn per trial", "events"
+    if path.startswith("risks[") and ".severity." in path:
+        name = next(r.name for r in s.risks if path.startswith(f"risks[{quote(r.name)}]"))
+        unit = "number" if path.endswith(".mu") else "money"
+        return "Risks", f"{name}: loss size ({path.rsplit('.', 1)[1]}), drawn per trial", unit
     m = _PATH.match(path)
     if m is None:
         return "Other", path, "number"
