@@ -119,32 +119,29 @@ def test_unknown_top_level_key_lists_every_section(base):
     assert "allowed: scenario, workforce, costs, risks, controls, tolerance" in msg
 
 
-def test_uncertain_rate_outside_a_frequency_is_refused():
+def _refused(workforce: dict, pattern: str) -> None:
     doc = {"scenario": {"name": "x", "horizon_years": 1},
            "workforce": {"onshore_fte": 1, "onshore_cost_per_fte": 1, "offshore_fte": 1,
-                         "offshore_cost_per_fte": 1,
-                         "ramp_up_months": {"dist": "poisson", "mean": {"dist": "uniform",
-                                                                       "min": 1, "max": 2}}}}
-    with pytest.raises(ScenarioError, match=r"workforce.ramp_up_months: .*uncertain parameter, "
-                                            "which only a risk's frequency or severity may have"):
+                         "offshore_cost_per_fte": 1, **workforce}}
+    with pytest.raises(ScenarioError, match=pattern):
         scenario_from_dict(doc)
+
+
+UNIFORM = {"dist": "uniform", "min": 1, "max": 2}
+
+
+def test_uncertain_rate_outside_a_frequency_is_refused():
+    _refused({"ramp_up_months": {"dist": "poisson", "mean": UNIFORM}},
+             r"workforce.ramp_up_months: .*uncertain parameter, which only a risk's frequency "
+             "or severity may have")
 
 
 def test_distribution_as_an_ordinary_parameter_says_where_it_is_supported():
-    doc = {"scenario": {"name": "x", "horizon_years": 1},
-           "workforce": {"onshore_fte": 1, "offshore_fte": 1, "offshore_cost_per_fte": 1,
-                         "onshore_cost_per_fte": {"dist": "normal", "sd": 1, "mean": {
-                             "dist": "uniform", "min": 0, "max": 1}}}}
-    with pytest.raises(ScenarioError, match=r"workforce.onshore_cost_per_fte.mean: must be a "
-                                            "number here: .*supported where a risk.s parameter"):
-        scenario_from_dict(doc)
+    _refused({"onshore_cost_per_fte": {"dist": "normal", "sd": 1, "mean": UNIFORM}},
+             r"workforce.onshore_cost_per_fte.mean: must be a number here: .*supported where a "
+             "risk.s parameter")
 
 
 def test_uncertain_size_outside_a_severity_is_refused():
-    doc = {"scenario": {"name": "x", "horizon_years": 1},
-           "workforce": {"onshore_fte": 1, "onshore_cost_per_fte": 1, "offshore_fte": 1,
-                         "offshore_cost_per_fte": {"dist": "lognormal", "sigma": 0.1, "mu": {
-                             "dist": "uniform", "min": 10, "max": 11}}}}
-    with pytest.raises(ScenarioError, match=r"workforce.offshore_cost_per_fte: .*uncertain "
-                                            "parameter"):
-        scenario_from_dict(doc)
+    _refused({"offshore_cost_per_fte": {"dist": "lognormal", "sigma": 0.1, "mu": UNIFORM}},
+             r"workforce.offshore_cost_per_fte: .*uncertain parameter")

@@ -114,8 +114,10 @@ def test_tornado_title_names_the_largest_swing():
     assert title.startswith("workforce.onshore_cost_per_fte moves mean net savings by $640K")
 
 
-def test_holding_a_frequency_with_an_uncertain_rate_fixes_its_count():
-    from simulator import scenario_from_dict, simulate
+def _one_risk(frequency, severity):
+    """A scenario whose only uncertainty is one risk, its uncertain inputs by name, and its
+    compiled model."""
+    from simulator import scenario_from_dict
     from simulator.compiled import compile_scenario
     from simulator.sensitivity import uncertain_inputs
 
@@ -123,11 +125,17 @@ def test_holding_a_frequency_with_an_uncertain_rate_fixes_its_count():
         "scenario": {"name": "x", "horizon_years": 1, "discount_rate": 0.0},
         "workforce": {"onshore_fte": 1, "onshore_cost_per_fte": 1, "offshore_fte": 1,
                       "offshore_cost_per_fte": 1},
-        "risks": [{"name": "R", "category": "other", "severity": 1.0,
-                   "frequency": {"dist": "poisson", "mean": {"dist": "uniform", "min": 1,
-                                                             "max": 9}}}]})
+        "risks": [{"name": "R", "category": "other", "frequency": frequency,
+                   "severity": severity}]})
     model = compile_scenario(s)
-    items = {u.name: u for u in uncertain_inputs(s, model)}
+    return s, {u.name: u for u in uncertain_inputs(s, model)}, model
+
+
+def test_holding_a_frequency_with_an_uncertain_rate_fixes_its_count():
+    from simulator import simulate
+
+    s, items, model = _one_risk(
+        {"dist": "poisson", "mean": {"dist": "uniform", "min": 1, "max": 9}}, 1.0)
     assert set(items) == {'risks["R"].frequency.mean', 'risks["R"].frequency'}
     held = items['risks["R"].frequency'].held(model, 4.0)
     r = simulate(s, trials=1000, seed=1, model=held)
@@ -138,19 +146,10 @@ def test_holding_a_frequency_with_an_uncertain_rate_fixes_its_count():
 
 
 def test_holding_a_severity_with_an_uncertain_size_fixes_every_loss():
-    from simulator import scenario_from_dict, simulate
-    from simulator.compiled import compile_scenario
-    from simulator.sensitivity import uncertain_inputs
+    from simulator import simulate
 
-    s = scenario_from_dict({
-        "scenario": {"name": "x", "horizon_years": 1, "discount_rate": 0.0},
-        "workforce": {"onshore_fte": 1, "onshore_cost_per_fte": 1, "offshore_fte": 1,
-                      "offshore_cost_per_fte": 1},
-        "risks": [{"name": "R", "category": "other", "frequency": 2,
-                   "severity": {"dist": "gamma", "shape": 2,
-                                "scale": {"dist": "uniform", "min": 1, "max": 3}}}]})
-    model = compile_scenario(s)
-    items = {u.name: u for u in uncertain_inputs(s, model)}
+    s, items, model = _one_risk(2, {"dist": "gamma", "shape": 2,
+                                    "scale": {"dist": "uniform", "min": 1, "max": 3}})
     assert set(items) == {'risks["R"].severity.scale', 'risks["R"].severity'}
     r = simulate(s, trials=1000, seed=1, model=items['risks["R"].severity'].held(model, 5.0))
     np.testing.assert_array_equal(r.risk_losses, 10.0)
