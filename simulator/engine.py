@@ -8,7 +8,13 @@ threads ran or in which order chunks finished: the same scenario and seed give b
 results on any machine with the same library versions. Changing CHUNK_SIZE changes the draws.
 
 Streams keyed by input name also give common random numbers: an input with the same name in
-two scenarios draws the same uniforms trial by trial.
+two scenarios draws the same uniforms trial by trial. The streams and the sampling designs built
+on them (Latin hypercube, Sobol: one replicate per chunk) live in :mod:`simulator.sampling`;
+correlated inputs get a Gaussian copula on their uniforms (:mod:`simulator.dependence`).
+
+One chunk loop (:func:`chunk_partials`) serves the local thread pool and cluster workers
+(:mod:`simulator.cluster`); :class:`PlannedRun` reduces the partials in chunk order, so a run
+is bit-identical however and wherever its chunks were computed.
 """
 from __future__ import annotations
 
