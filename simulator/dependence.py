@@ -112,41 +112,40 @@ def build(scenario: Scenario, strict: bool = False) -> Dependence | None:
     """The scenario's copula, or None when it declares no correlations.
 
     Raises :class:`FieldError` (path ``correlations``) when the declared matrix is not a valid
-    correlation matrix and ``strict`` is set."""
+    correlation matrix, or its Gaussian copula cannot reach it, and ``strict`` is set."""
     if not scenario.correlations:
         return None
     names, declared = declared_matrix(scenario)
-    rank = declared
-    repaired = not is_valid_correlation(declared)
-    if repaired:
-        if strict:
-            w = np.linalg.eigvalsh(declared).min()
-            raise FieldError("correlations", "the declared rank correlations are not a valid "
-                             f"correlation matrix (smallest eigenvalue {w:.3g} < 0: some of the "
-                             "stated combinations are impossible together); the nearest valid "
-                             f"matrix would be {_compact(nearest_correlation(declared))} for "
-                             f"{', '.join(names)}")
-        rank = nearest_correlation(declared)
+    rank, normal = achievable(declared)
+    changed = [(names[i], names[j], float(declared[i, j]), float(rank[i, j]))
+               for i in range(len(names)) for j in range(i + 1, len(names))
+               if abs(rank[i, j] - declared[i, j]) > 5e-4]
+    if changed and strict:
+        w = np.linalg.eigvalsh(declared).min()
+        why = (f"smallest eigenvalue {w:.3g} < 0: some of the stated combinations are "
+               "impossible together" if w < -PSD_TOLERANCE else "valid as ranks, but no "
+               "Gaussian copula reaches them exactly")
+        raise FieldError("correlations", "the declared rank correlations are not a valid "
+                         f"correlation matrix ({why}); the nearest valid matrix would be "
+                         f"{_compact(rank)} for {', '.join(names)}")
+    return Dependence(names=names, rank=rank, factor=np.linalg.cholesky(normal),
+                      repaired=bool(changed), adjustments=tuple(changed))
+
+
+def achievable(declared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rank correlations a Gaussian copula can reach nearest to ``declared``, and its
+    normal-space matrix (positive definite). A valid declared matrix usually comes back as it
+    is; an invalid one is repaired (:func:`nearest_correlation`); and where the normal-space
+    image 2 sin(pi R / 6) of a valid rank matrix is not itself valid (near-singular cases),
+    the normal matrix is repaired and the rank correlations it gives are returned, so that
+    what is reported is what the run achieves."""
+    rank = declared if is_valid_correlation(declared) else nearest_correlation(declared)
     normal = rank_to_normal(rank)
     if not is_valid_correlation(normal, tol=0.0) or np.linalg.eigvalsh(normal).min() < 1e-12:
-        # The sine map can push a barely-valid matrix a hair outside; that is a numerical
-        # repair, far below anything a user declared, so it is not reported.
         normal = nearest_correlation(normal)
-    factor = _square_root(normal)
-    changed = []
-    if repaired:
-        for i in range(len(names)):
-            for j in range(i + 1, len(names)):
-                if abs(rank[i, j] - declared[i, j]) > 5e-4:
-                    changed.append((names[i], names[j], float(declared[i, j]),
-                                    float(rank[i, j])))
-    return Dependence(names=names, rank=rank, factor=factor, repaired=repaired,
-                      adjustments=tuple(changed))
-
-
-def _square_root(c: np.ndarray) -> np.ndarray:
-    """A lower-triangular L with L L^T = c (Cholesky; c has been made positive definite)."""
-    return np.linalg.cholesky(c)
+        rank = normal_to_rank(normal)
+        np.fill_diagonal(rank, 1.0)
+    return rank, normal
 
 
 def _compact(m: np.ndarray) -> str:

@@ -12,8 +12,8 @@ from scipy import stats
 
 from simulator import scenario_from_dict, simulate
 from simulator.compiled import compile_scenario
-from simulator.dependence import (build, is_valid_correlation, nearest_correlation,
-                                  normal_to_rank, rank_to_normal)
+from simulator.dependence import (achievable, build, is_valid_correlation,
+                                  nearest_correlation, normal_to_rank, rank_to_normal)
 from simulator.distributions import FieldError
 from simulator.scenario import ScenarioError
 
@@ -249,3 +249,27 @@ def test_summary_records_the_correlations_the_run_used():
     assert used["inputs"] == [QF, BR, GROWTH]
     assert is_valid_correlation(np.array(used["rank"]))
     assert used["rank"][0][1] != 0.9  # the repaired value, not the declared one
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 6).flatmap(lambda k: st.tuples(
+    st.just(k), st.lists(st.floats(-1, 1), min_size=k * (k - 1) // 2,
+                         max_size=k * (k - 1) // 2))))
+def test_any_declared_matrix_repairs_to_a_valid_one_close_to_it(case):
+    k, upper = case
+    m = np.eye(k)
+    m[np.triu_indices(k, 1)] = upper
+    m = np.triu(m) + np.triu(m, 1).T
+    fixed = nearest_correlation(m)
+    assert is_valid_correlation(fixed)
+    np.testing.assert_allclose(np.diag(fixed), 1.0, atol=1e-12)
+    rank, normal = achievable(m)  # what a run uses: a factorable normal matrix and its ranks
+    np.linalg.cholesky(normal)
+    assert is_valid_correlation(rank)
+    np.testing.assert_allclose(normal_to_rank(normal), rank, atol=1e-12)
+    if is_valid_correlation(m) and np.linalg.eigvalsh(m).min() > 1e-6:
+        np.testing.assert_allclose(fixed, m, atol=1e-6)  # a valid matrix is left (nearly) alone
