@@ -202,12 +202,13 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
             result = _simulate_with_progress(s, trials, seed, threads, show, store, stop,
                                              keep_inputs=save_trials, sampling=sampling,
                                              model=model, backend=backend)
-        if s.controls and result.stored:
-            from dataclasses import replace
+            if s.controls and result.stored:
+                from dataclasses import replace
 
-            from .controls import control_returns
+                from .controls import control_returns
 
-            result = replace(result, controls=control_returns(result, threads))
+                # On the cluster too: each control's rerun is a run of its own size.
+                result = replace(result, controls=control_returns(result, threads, backend))
         elapsed = time.perf_counter() - started
         summary = write_results(result, target, force=force, save_trials=save_trials,
                                 formats=wanted, pool=pool)

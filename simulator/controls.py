@@ -30,11 +30,13 @@ def _risk_loss(result: SimulationResult) -> np.ndarray:
     return result.risk_losses if len(result.model.risk_names) else np.zeros(result.trials)
 
 
-def control_returns(result: SimulationResult, threads: int | None = None) -> dict[str, Any]:
+def control_returns(result: SimulationResult, threads: int | None = None,
+                    backend: Any = None) -> dict[str, Any]:
     """Each control's cost, loss avoided and return, and net savings with and without it.
 
     ``result`` is a run of the full scenario that kept its trials; money is present value
     over the horizon. Standard errors come from the paired per-trial differences.
+    ``backend``: compute the reruns on a cluster (:mod:`simulator.cluster`); same results.
     """
     scenario = result.scenario
     if not result.stored:
@@ -44,7 +46,8 @@ def control_returns(result: SimulationResult, threads: int | None = None) -> dic
     for control in scenario.controls:
         # Same seed and design: the two runs share their random numbers trial by trial.
         other = simulate(without(scenario, control.name), trials=n, seed=result.seed,
-                         threads=threads, store_trials=True, sampling=result.sampling)
+                         threads=threads, store_trials=True, sampling=result.sampling,
+                         backend=backend)
         avoided = _risk_loss(other) - _risk_loss(result)
         cost = result.components[control.name]
         gain = result.net_savings - other.net_savings  # = avoided - cost, trial by trial

@@ -265,3 +265,13 @@ def test_correlated_uncertain_rates_with_sobol_are_bit_identical_on_the_cluster(
     remote = simulate(s, trials=3 * CHUNK_SIZE, seed=5, sampling="sobol", store_trials=False,
                       backend=backend)
     assert_same_stream(local, remote)
+
+
+def test_control_returns_on_the_cluster_match_the_local_ones(backend):
+    from pathlib import Path
+
+    from simulator.controls import control_returns
+
+    s = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "template.toml")
+    r = simulate(s, trials=CHUNK_SIZE + 1000, seed=3, store_trials=True)
+    assert control_returns(r, backend=backend) == control_returns(r)
