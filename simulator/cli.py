@@ -339,7 +339,8 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
     from .sensitivity import analyze
 
     s = _load(str(scenario))
-    _compile(s, scenario, strict)
+    if strict:  # otherwise the analysis compiles it, repairing with a warning
+        _compile(s, scenario, strict)
     target = results_dir(out, scenario) / "sensitivity"
     try:
         check_writable(target, force)
@@ -400,7 +401,8 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
     from .sweep import sweep as run_sweep
 
     s = _load(str(scenario))
-    _compile(s, scenario, strict)
+    if strict:  # otherwise the analysis compiles it, repairing with a warning
+        _compile(s, scenario, strict)
     if len(params) > 2:
         raise BadInput("--param: give one or two parameters")
     target = results_dir(out, scenario) / "sweep"
@@ -444,7 +446,8 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
     from .sweep import breakeven as solve
 
     s = _load(str(scenario))
-    _compile(s, scenario, strict)
+    if strict:  # otherwise the analysis compiles it, repairing with a warning
+        _compile(s, scenario, strict)
     stat, _, value = target.partition("=")
     try:
         goal = float(value)
@@ -499,8 +502,9 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
     if len(scenarios) < 2:
         raise BadInput(f"compare needs at least two scenario files (got {len(scenarios)})")
     loaded = [_load(str(p)) for p in scenarios]
-    for s, p in zip(loaded, scenarios):
-        _compile(s, p, strict)
+    if strict:  # otherwise the comparison compiles them, repairing with a warning
+        for s, p in zip(loaded, scenarios):
+            _compile(s, p, strict)
     stems = [p.stem for p in scenarios]
     if names is not None:
         labels = [n.strip() for n in names.split(",")]

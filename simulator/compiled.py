@@ -13,7 +13,8 @@ import numpy as np
 
 from . import dependence
 from . import kernels as K
-from .distributions import Bernoulli, Constant, DataBuilder, Distribution, NegativeBinomial
+from .distributions import (Bernoulli, Constant, DataBuilder, Distribution, NegativeBinomial,
+                            uncertain_rate, uncertain_size)
 from .scenario import Control, Risk, Scenario, quote
 
 COST_AMOUNT, COST_SHARE_OFFSHORE, COST_SHARE_ONSHORE, COST_SHARE_GROSS = 0, 1, 2, 3
@@ -114,7 +115,7 @@ def controlled_risk(r: Risk, controls: list[Control]) -> tuple[Distribution, flo
                 if e.cap_per_event is not None:
                     cap = min(cap, e.cap_per_event)
     frequency = r.frequency
-    if freq_factor != 1.0 and getattr(frequency, "rate_distribution", lambda: None)() is None:
+    if freq_factor != 1.0 and uncertain_rate(frequency) is None:
         # Validation has checked the family can be scaled (poisson, bernoulli, neg. binomial).
         if frequency.dist == "bernoulli":
             frequency = frequency.model_copy(update={"p": frequency.p * freq_factor})
@@ -179,9 +180,9 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
     for r in s.risks:
         base = f"risks[{quote(r.name)}]"
         frequency, scale, cap = controlled_risk(r, s.controls)
-        rate = getattr(frequency, "rate_distribution", lambda: None)()
+        rate = uncertain_rate(frequency)
         severity = r.severity
-        size = getattr(severity, "scale_distribution", lambda: None)()
+        size = uncertain_size(severity)
         if size is None:
             risk["si"].append(-1)
         else:

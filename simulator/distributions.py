@@ -286,19 +286,11 @@ class _Scaled(Distribution):
             return np.mean(base.cdf(x[..., None] / f), axis=-1)
 
         def ppf(q: np.ndarray) -> np.ndarray:
-            from scipy.optimize.elementwise import find_root
-
             shape = np.shape(q)
             q = np.atleast_1d(np.asarray(q, dtype=float))
             b = np.atleast_1d(base.ppf(np.clip(q, 1e-300, 1 - 1e-16)))
-            lo, hi = np.minimum(b * f.min(), b * f.max()), np.maximum(b * f.min(), b * f.max())
-            out = hi.copy()
-            inner = hi > lo
-            if np.any(inner):
-                res = find_root(lambda x, t: cdf(x) - t, (lo[inner], hi[inner]),
-                                args=(q[inner],))
-                out[inner] = res.x
-            return out.reshape(shape)
+            ends = (b * f.min(), b * f.max())
+            return _mixture_quantile(cdf, np.minimum(*ends), np.maximum(*ends), q).reshape(shape)
 
         return _Special(ppf, cdf, 0.0, math.inf)
 
@@ -1240,23 +1232,29 @@ class _MixtureDist:
         return min(a for a, _ in ends), max(b for _, b in ends)
 
     def ppf(self, q: Any) -> Any:
-        """Quantiles by a vectorised bracketing root finder (Chandrupatla's method, from
-        scipy) between the components' own quantiles: the mixture's q-quantile lies between
-        their smallest and largest."""
-        from scipy.optimize.elementwise import find_root
-
         q = np.asarray(q, dtype=float)
         live = [f for f, p in zip(self.parts, self.probs) if p > 0]
         each = np.array([np.broadcast_to(f.ppf(q), q.shape) for f in live], dtype=float)
         lo, hi = each.min(axis=0), each.max(axis=0)
-        out = np.where(q <= 0, lo, hi)  # the ends of the support (and point agreement)
-        inner = (q > 0) & (q < 1) & (hi > lo)
-        if inner.any():
-            qi = q[inner]
-            res = find_root(lambda x, t: self.cdf(x) - t, (lo[inner], hi[inner]), args=(qi,),
-                            tolerances={"xatol": 0.0, "xrtol": 4 * np.finfo(float).eps})
-            out[inner] = res.x
+        out = np.where(q <= 0, lo, _mixture_quantile(self.cdf, lo, hi, q).reshape(q.shape))
         return out if out.ndim else float(out)
+
+
+def _mixture_quantile(cdf: Any, lo: np.ndarray, hi: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """q-quantiles of a mixture with cdf ``cdf``, given the smallest (``lo``) and largest
+    (``hi``) of its components' q-quantiles, between which a mixture's lies: scipy's vectorised
+    bracketing root finder (Chandrupatla's method) to full precision; ``hi`` where they agree
+    or q is not inside (0, 1)."""
+    from scipy.optimize.elementwise import find_root
+
+    lo, hi, q = np.atleast_1d(lo), np.atleast_1d(hi), np.atleast_1d(q)
+    out = hi.astype(float)
+    inner = (q > 0) & (q < 1) & (hi > lo)
+    if inner.any():
+        res = find_root(lambda x, t: cdf(x) - t, (lo[inner], hi[inner]), args=(q[inner],),
+                        tolerances={"xatol": 0.0, "xrtol": 4 * np.finfo(float).eps})
+        out[inner] = res.x
+    return out
 
 
 class _FiniteDist:
@@ -1293,6 +1291,16 @@ FAMILIES: dict[str, type[Distribution]] = {
                 Bernoulli, NegativeBinomial, Discrete, Empirical, Mixture)
 }
 """Family name (the ``dist`` key) -> class."""
+
+def uncertain_rate(d: Distribution) -> Distribution | None:
+    """A count's per-trial rate distribution; None for a fixed rate or any other family."""
+    return d.rate_distribution() if isinstance(d, _Count) else None
+
+
+def uncertain_size(d: Distribution) -> Distribution | None:
+    """A severity's per-trial size distribution (lognormal mu, gamma scale); None otherwise."""
+    return d.scale_distribution() if isinstance(d, _Scaled) else None
+
 
 RATE_FAMILIES = tuple(c for c in FAMILIES.values() if not issubclass(c, _Count))
 """Families an uncertain rate may have (any but the counts)."""

@@ -57,18 +57,15 @@ class Workspace:
     """
 
     def __init__(self, model: CompiledModel, n: int) -> None:
-        years = int((model.risk_last - model.risk_first).max()) + 1 if len(model.risk_names) else 1
         self.signature = Workspace.signature_of(model, n)
+        _, rows, n_inputs, self.n_costs, self.n_components, drawn, copula, years = self.signature
         self.n = n
-        self.n_costs = len(model.cost_names)
-        self.n_components = len(model.component_names)
-        self.values = np.empty((value_rows(model), n))
-        self.inputs = np.empty((len(model.input_names), n))
-        # Inputs that get uniforms: the random ones, and correlated ones even when a
-        # sensitivity run holds them fixed, so the others keep their numbers.
-        self.drawn = np.union1d(model.random_inputs, model.copula_inputs).astype(np.int64)
-        row = {int(j): r for r, j in enumerate(self.drawn)}
-        self.copula_rows = np.array([row[int(j)] for j in model.copula_inputs], dtype=np.int64)
+        self.values = np.empty((rows, n))
+        self.inputs = np.empty((n_inputs, n))
+        self.drawn = np.array(drawn, dtype=np.int64)
+        self.row_of = np.full(n_inputs, -1, dtype=np.int64)  #: input -> its row of ``design``
+        self.row_of[self.drawn] = np.arange(self.drawn.size)
+        self.copula_rows = self.row_of[np.array(copula, dtype=np.int64)]
         self.design = np.empty((self.drawn.size, n))
         self.copula_u = np.empty((self.copula_rows.size, n))
         self.copula_z = np.empty((self.copula_rows.size, n))
@@ -85,11 +82,14 @@ class Workspace:
     @staticmethod
     def signature_of(model: CompiledModel, n: int) -> tuple:
         """What a workspace's shapes depend on: models with the same signature can share one
-        (a sweep's or a tornado's variants, the same scenario run again)."""
+        (a sweep's or a tornado's variants, the same scenario run again). Inputs that get
+        uniforms ("drawn") are the random ones and the correlated ones, even when a sensitivity
+        run holds one fixed, so that the others keep their numbers."""
         years = int((model.risk_last - model.risk_first).max()) + 1 if len(model.risk_names) else 1
         drawn = np.union1d(model.random_inputs, model.copula_inputs)
         return (n, value_rows(model), len(model.input_names), len(model.cost_names),
-                tuple(drawn.tolist()), tuple(model.copula_inputs.tolist()), years)
+                len(model.component_names), tuple(drawn.tolist()),
+                tuple(model.copula_inputs.tolist()), years)
 
     @property
     def nbytes(self) -> int:
@@ -168,12 +168,11 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
         np.take(design, ws.copula_rows, axis=0, out=ws.copula_u)
         K.gaussian_copula(ws.copula_u, model.copula_factor, ws.copula_z)
         design[ws.copula_rows] = ws.copula_u
-    drawn = {int(j): r for r, j in enumerate(ws.drawn)}
     refill = ws.constants_of is not model  # constant rows stay put from chunk to chunk
     for j in range(levels.shape[0]):
         code = int(model.input_codes[j])
         if code != K.CONSTANT:
-            K.fill_ppf(design[drawn[j]], code, model.input_params[j], model.data, levels[j],
+            K.fill_ppf(design[ws.row_of[j]], code, model.input_params[j], model.data, levels[j],
                        ws.tmp)
         elif refill:
             levels[j] = model.input_params[j, 0]

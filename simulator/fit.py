@@ -34,7 +34,6 @@ AMOUNT_FAMILIES = ("lognormal", "gamma", "normal", "pert", "triangular", "unifor
 COUNT_FAMILIES = ("poisson", "negative_binomial", "bernoulli")
 """Count families tried on whole-number counts."""
 FAMILY_NAMES = AMOUNT_FAMILIES + COUNT_FAMILIES
-POSITIVE_ONLY = ("lognormal", "gamma")
 DEFAULT_SEED = 20260101
 DEFAULT_BOOTSTRAP = 199
 """Bootstrap refits per p-value: resolution 1/200, Monte Carlo standard error about 0.015

@@ -129,3 +129,26 @@ def batch_means(moments: np.ndarray, shift: float) -> tuple[float, float, float]
     w = n / total
     stderr = math.sqrt(k / (k - 1) * float(np.dot(w * w, (means - mean) ** 2)))
     return shift + mean, stderr, float(stdtrit(k - 1, 0.975)) * stderr
+
+
+def running_batch_half_widths(moments: np.ndarray) -> np.ndarray:
+    """:func:`batch_means`' 95% half-width after each of the k chunks, shape (k,) (nan after
+    the first), in one pass of running sums rather than k calls (a 1B-trial run has 15,000
+    chunks). Chunk means are taken relative to the overall mean, so the sums keep their
+    precision."""
+    from scipy.special import stdtrit
+
+    n = moments[:, 0]
+    means = moments[:, 1] / n
+    d = means - np.dot(n, means) / n.sum()
+    total = np.cumsum(n)
+    mean_k = np.cumsum(n * d) / total
+    n2 = n * n
+    ssq = (np.cumsum(n2 * d * d) - 2 * mean_k * np.cumsum(n2 * d)
+           + mean_k * mean_k * np.cumsum(n2)) / (total * total)
+    k = np.arange(1, n.size + 1, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stderr = np.sqrt(k / (k - 1) * np.maximum(ssq, 0.0))
+        half = stdtrit(k - 1, 0.975) * stderr
+    half[0] = np.nan
+    return half

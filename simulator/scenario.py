@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from .distributions import (FAMILIES, UNCERTAIN_PARAMETER_HELP, AnyDistribution, Distribution,
-                            FieldError)
+                            FieldError, uncertain_rate, uncertain_size)
 
 
 def _mass_below(d: Distribution, x: float) -> float:
@@ -38,16 +38,6 @@ def _mass_below(d: Distribution, x: float) -> float:
 def quote(name: str) -> str:
     """A name as it appears in a parameter path: ``risks["Client data breach"]``."""
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _uncertain_rate(d: Distribution) -> Distribution | None:
-    rate = getattr(d, "rate_distribution", None)
-    return rate() if rate is not None else None
-
-
-def _uncertain_scale(d: Distribution) -> Distribution | None:
-    scale = getattr(d, "scale_distribution", None)
-    return scale() if scale is not None else None
 
 
 NEGLIGIBLE = 1e-9
@@ -355,7 +345,7 @@ class Scenario(_Strict):
                                          f"1..{horizon} (got {value})")
         self._check_supports()
         self._check_controls()
-        self._check_uncertain_rates()
+        self._check_uncertain_parameters()
         self._check_correlations()
         return self
 
@@ -375,28 +365,28 @@ class Scenario(_Strict):
         for c in self.controls:
             out[f"controls[{quote(c.name)}].cost"] = c.cost
         for r in self.risks:
-            rate = _uncertain_rate(r.frequency)
+            rate = uncertain_rate(r.frequency)
             if rate is not None:
                 out[f"risks[{quote(r.name)}].frequency.{r.frequency.rate_key()}"] = rate
-            size = _uncertain_scale(r.severity)
+            size = uncertain_size(r.severity)
             if size is not None:
                 out[f"risks[{quote(r.name)}].severity.{r.severity.SCALE_FIELD}"] = size
         return out
 
-    def _check_uncertain_rates(self) -> None:
+    def _check_uncertain_parameters(self) -> None:
         places = [(f"workforce.{k}", getattr(self.workforce, k))
                   for k in type(self.workforce).model_fields]
         for i, c in enumerate(self.costs):
             places += [(f"costs[{i}].{k}", getattr(c, k)) for k in ("amount", "share", "growth")]
         places += [(f"controls[{i}].cost", c.cost) for i, c in enumerate(self.controls)]
         for where, d in places:
-            if d is not None and (_uncertain_rate(d) is not None or
-                                  _uncertain_scale(d) is not None):
+            if d is not None and (uncertain_rate(d) is not None or
+                                  uncertain_size(d) is not None):
                 raise FieldError(where, f"{d.describe()} has an uncertain parameter, which "
                                  "only a risk's frequency or severity may have: "
                                  + UNCERTAIN_PARAMETER_HELP)
         for i, r in enumerate(self.risks):
-            if _uncertain_rate(r.severity) is not None:
+            if uncertain_rate(r.severity) is not None:
                 raise FieldError(f"risks[{i}].severity", f"{r.severity.describe()} has an "
                                  "uncertain rate, which only a frequency may have: "
                                  + UNCERTAIN_PARAMETER_HELP)
@@ -457,7 +447,7 @@ class Scenario(_Strict):
                                      f"negative_binomial frequency; {e.risk!r} has "
                                      f"{freq.describe()}")
                 if freq.dist == "bernoulli":
-                    rate = _uncertain_rate(freq)
+                    rate = uncertain_rate(freq)
                     top = freq.p if rate is None else rate.support()[1]
                     if top * e.frequency_factor > 1:
                         raise FieldError(f"{where}.frequency_factor", f"makes the yearly "
@@ -510,7 +500,7 @@ class Scenario(_Strict):
 def _canonical_input(path: str, rates: dict[str, "Risk"]) -> str:
     # `risks["X"].frequency` of a risk with an uncertain rate means that rate.
     risk = rates.get(path)
-    if risk is not None and _uncertain_rate(risk.frequency) is not None:
+    if risk is not None and uncertain_rate(risk.frequency) is not None:
         return f"{path}.{risk.frequency.rate_key()}"
     return path
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .chartdata import ChartData
-from .result import batch_means
+from .result import batch_means, running_batch_half_widths
 from .streaming import OVER_SUM, UNDER_SUM
 
 if TYPE_CHECKING:
@@ -326,10 +326,9 @@ def convergence(result: "SimulationResult") -> tuple[np.ndarray, np.ndarray, np.
     mean = result.moment_shift + s / n
     var = np.maximum(ss - s * s / n, 0.0) / np.maximum(n - 1, 1)
     half = Z95 * np.sqrt(var / n)
-    if result.sampling != "mc":
+    if result.sampling != "mc" and m.shape[0] >= 2:
         # A design's trials are not independent within a chunk: use the chunk means.
-        for k in range(2, m.shape[0] + 1):
-            half[k - 1] = batch_means(m[:k], result.moment_shift)[2]
+        half[1:] = running_batch_half_widths(m)[1:]
     return n, mean, half
 
 

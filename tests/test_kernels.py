@@ -20,6 +20,13 @@ def test_norm_ppf_is_symmetric_and_infinite_at_the_ends():
     assert K.norm_ppf(1.0) == np.inf
 
 
+def compiled(d) -> tuple[int, np.ndarray, np.ndarray]:
+    """A distribution's kernel code, parameters and data table."""
+    data = DataBuilder()
+    code, p = d.compile(data)
+    return code, p, data.array()
+
+
 @pytest.mark.parametrize("spec", [
     {"dist": "poisson", "mean": 0.0}, {"dist": "poisson", "mean": 1e-4},
     {"dist": "poisson", "mean": 0.3}, {"dist": "poisson", "mean": 3.0},
@@ -30,18 +37,16 @@ def test_norm_ppf_is_symmetric_and_infinite_at_the_ends():
 ])
 def test_count_inversion_returns_the_exact_quantile(spec):
     d = parse(spec)
-    data = DataBuilder()
-    code, p = d.compile(data)
+    code, p, table = compiled(d)
     u = np.linspace(0.0, 1.0, 4001)[:-1] + 1e-4
-    got = np.array([K.ppf(x, code, p, data.array()) for x in u])
+    got = np.array([K.ppf(x, code, p, table) for x in u])
     np.testing.assert_array_equal(got, d.scipy().ppf(u))
 
 
 def test_discrete_inversion_picks_values_by_cumulative_weight():
     d = parse({"dist": "discrete", "values": [5.0, -1.0, 2.0], "weights": [1, 1, 2]})
-    data = DataBuilder()
-    code, p = d.compile(data)
-    got = [K.ppf(u, code, p, data.array()) for u in (0.0, 0.2499, 0.25, 0.7499, 0.75, 0.9999)]
+    code, p, table = compiled(d)
+    got = [K.ppf(u, code, p, table) for u in (0.0, 0.2499, 0.25, 0.7499, 0.75, 0.9999)]
     assert got == [-1.0, -1.0, 2.0, 2.0, 5.0, 5.0]
 
 
@@ -187,10 +192,7 @@ def test_norm_ppf_into_is_the_scalar_quantile_bit_for_bit_and_accurate_in_the_ta
     {"dist": "lognormal", "mu": 1.0, "sigma": 0.5},
 ])
 def test_fill_ppf_in_place_and_out_of_place_equal_the_scalar_ppf(spec):
-    d = parse(spec)
-    data = DataBuilder()
-    code, p = d.compile(data)
-    table = data.array()
+    code, p, table = compiled(parse(spec))
     rng = np.random.default_rng(6)
     # Uniforms in both tabulated tails too (the table's end cells take another path).
     u = np.concatenate([rng.random(ODD), rng.random(500) * 3e-3, 1 - rng.random(500) * 3e-3,
@@ -209,12 +211,10 @@ def test_fill_ppf_in_place_and_out_of_place_equal_the_scalar_ppf(spec):
                                   {"dist": "negative_binomial", "mean": 40, "dispersion": 5}])
 def test_event_counts_are_the_exact_count_quantiles(spec):
     d = parse(spec)
-    data = DataBuilder()
-    code, p = d.compile(data)
+    code, p, table = compiled(d)
     u = np.random.default_rng(7).random((2, ODD))
     u[0, :3] = [2**-60, 1 - 2**-53, 0.5]  # (scipy puts ppf(0) at -1)
     counts = np.empty(u.shape, dtype=np.int64)
-    table = data.array()
     total = K.event_counts(u, code, p, table, counts, np.empty(2 * ODD))
     np.testing.assert_array_equal(counts, [[K.ppf(x, code, p, table) for x in row] for row in u])
     np.testing.assert_array_equal(counts[1], d.scipy().ppf(u[1]))

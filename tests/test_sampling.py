@@ -127,3 +127,17 @@ def test_sweep_tornado_and_compare_take_the_design():
     assert t["rows"] and t["base_mean"] != tornado(s, trials=CHUNK_SIZE, seed=1)["base_mean"]
     c = compare([s, s], ["a", "b"], trials=1000, seed=1, sampling="lhs")
     assert all(r.sampling == "lhs" for r in c.results)
+
+
+def test_running_batch_half_widths_agree_with_batch_means_at_every_chunk():
+    from simulator.result import batch_means, running_batch_half_widths
+
+    rng = np.random.default_rng(5)
+    n = np.full(40, float(CHUNK_SIZE))
+    n[-1] = 1234.0
+    s = rng.normal(1e6, 3e3, 40) * n
+    moments = np.column_stack([n, s, np.zeros(40)])
+    running = running_batch_half_widths(moments)
+    assert np.isnan(running[0])
+    for k in range(2, 41):
+        assert running[k - 1] == pytest.approx(batch_means(moments[:k], 0.0)[2], rel=1e-9)

@@ -58,8 +58,7 @@ def _draw(stem: str, d: "ChartData", out_dir: Path, formats: tuple[str, ...],
           dpi: int) -> list[Path]:
     from .style import save
 
-    module, function = CHART_FUNCTIONS[stem]
-    plot = getattr(importlib.import_module(f".{module}", __name__), function)
+    plot = __getattr__(CHART_FUNCTIONS[stem][1])  # the module-level lazy loader
     return save(plot(d), out_dir, stem, formats, dpi)
 
 

@@ -176,10 +176,15 @@ def _units(cur: str) -> dict[str, Fmt]:
     }
 
 
+def _drawn(d: Distribution, f: Fmt) -> str:
+    """An uncertain parameter's distribution in words, to follow "drawn per trial: "."""
+    words = in_words(d, f)
+    return words[0].lower() + words[1:]
+
+
 def _lognormal_words(d: Any, f: Fmt) -> str:
     if d.scale_distribution() is not None:
-        mu = in_words(d.mu, _num)
-        return f"Lognormal, log-sd {d.sigma:.3g}, log-median drawn per trial: {mu[0].lower()}{mu[1:]}"
+        return f"Lognormal, log-sd {d.sigma:.3g}, log-median drawn per trial: {_drawn(d.mu, _num)}"
     if d.low is not None:
         conf = 0.9 if d.confidence is None else d.confidence
         return f"Lognormal, {conf:.0%} between {f(d.low)} and {f(d.high)}"
@@ -215,7 +220,7 @@ WORDS: dict[str, Callable[[Any, Fmt], str]] = {
     "gamma": lambda d, f: (f"Gamma, shape {d.shape:g}, scale {f(d.scale)}"
                            if d.scale_distribution() is None else
                            f"Gamma, shape {d.shape:g}, scale drawn per trial: "
-                           f"{in_words(d.scale, f)[0].lower()}{in_words(d.scale, f)[1:]}"),
+                           f"{_drawn(d.scale, f)}"),
     "poisson": lambda d, f: f"Poisson, mean {_rate_words(d, f)}",
     "bernoulli": lambda d, f: (f"Happens with probability {d.p:.3g} (1 if it does, else 0)"
                                if d.rate_distribution() is None else
@@ -235,10 +240,8 @@ def _rate_words(d: Any, f: Fmt) -> str:
     if rate is None:
         return f(d.mean_)
     if getattr(d, "prior", None) is not None:
-        words = in_words(rate, f)
-        return f"learned from {d.history()}: {words[0].lower()}{words[1:]}"
-    words = in_words(rate, f)
-    return f"drawn per trial: {words[0].lower()}{words[1:]}"
+        return f"learned from {d.history()}: {_drawn(rate, f)}"
+    return f"drawn per trial: {_drawn(rate, f)}"
 
 
 def in_words(d: Distribution, fmt: Fmt = _num) -> str:
