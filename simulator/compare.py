@@ -258,6 +258,18 @@ class Comparison:
             if len(set(values)) > 1:
                 listing = ", ".join(f"{n}: {v}" for n, v in zip(self.names, values))
                 out.append(f"the options have different {what} ({listing}); {note}")
+        # Options that move different amounts of work are not alternatives for the same work.
+        teams = [float(r.scenario.workforce.onshore_fte.mean()) for r in self.results]
+        if max(teams) - min(teams) > 1e-9 * max(abs(t) for t in teams):
+            listing = ", ".join(f"{n}: {t:g}" for n, t in zip(self.names, teams))
+            out.append(f"the options move different amounts of work (onshore FTE, mean: "
+                       f"{listing}); compare options for the same team, or read the "
+                       "differences as including the change of scope")
+        currencies = [x.currency for x in infos]
+        if len(set(currencies)) > 1:
+            listing = ", ".join(f"{n}: {c}" for n, c in zip(self.names, currencies))
+            out.append(f"the options report in different currencies ({listing}); their "
+                       "differences mix units")
         return out
 
     def summary(self) -> dict[str, Any]:

@@ -180,6 +180,18 @@ class CompiledModel:
         return np.flatnonzero(self.input_codes != K.CONSTANT)
 
 
+def cap_removed_share(severity: Distribution, cap: float, points: int = 20_000) -> float:
+    """Share of a severity's mean that a per-event cap removes: 1 - E[min(S, cap)] / E[S].
+    E[min(S, cap)] is the mean of min(F^-1(u), cap) over a midpoint grid of u, accurate since
+    the capped values are bounded; E[S] is the closed form (inf for tails without a mean)."""
+    mean = float(severity.mean())
+    if not mean > 0:
+        return 0.0
+    u = (np.arange(points) + 0.5) / points
+    capped = float(np.minimum(severity.quantile(u), cap).mean())
+    return max(0.0, 1.0 - capped / mean) if np.isfinite(mean) else 1.0
+
+
 def rate_factor(r: Risk, controls: list[Control]) -> float:
     """The product of the controls' frequency factors on a risk."""
     f = 1.0
@@ -296,6 +308,14 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
         if not np.isfinite(cap):  # a cap bounds the tail, so only an uncapped one is warned about
             risk.setdefault("warn", []).extend(f"{base}.severity: {w}"
                                                for w in r.severity.warnings())
+        elif r.cap_per_event is not None:
+            removed = cap_removed_share(r.severity, r.cap_per_event)
+            if removed > 0.5:
+                risk.setdefault("warn", []).append(
+                    f"{base}.cap_per_event: the cap of {r.cap_per_event:,.0f} removes "
+                    f"{removed:.0%} of the mean loss per event ({r.severity.describe()}); a "
+                    "cap bounds what the client can lose, not what it recovers (a vendor's "
+                    "liability cap is a recovery limit)")
         sc, sp = severity.compile(data)
         risk["fc"].append(fc)
         risk["fp"].append(fp)

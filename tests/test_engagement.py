@@ -377,3 +377,17 @@ def test_raising_a_rate_that_cannot_scale_is_refused():
     with pytest.raises(ScenarioError, match="raised rate needs"):
         make(risks)
 
+
+
+def test_a_cap_that_removes_most_of_the_mean_loss_is_warned_about():
+    capped = {"name": "Breach", "category": "breach", "frequency": 1,
+              "severity": {"dist": "lognormal", "mu": 12.0, "sigma": 2.5},
+              "cap_per_event": 1_000_000}
+    warnings = compile_scenario(make([capped])).warnings
+    assert any("cap_per_event" in w and "recovery limit" in w for w in warnings)
+
+
+def test_a_cap_that_only_trims_the_tail_is_not_warned_about():
+    capped = {"name": "Breach", "category": "breach", "frequency": 1,
+              "severity": {"dist": "uniform", "min": 0, "max": 100}, "cap_per_event": 90}
+    assert not compile_scenario(make([capped])).warnings

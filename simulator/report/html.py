@@ -346,6 +346,20 @@ def _correlations_table(summary: dict[str, Any]) -> str:
             f"</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n")
 
 
+def _deal_terms_section(terms: list[c.DealTerm]) -> str:
+    """The model-0.2 terms of the scenario in words; nothing for a scenario without them."""
+    if not terms:
+        return ""
+    body = "\n".join(f"<tr><td>{_e(t.subject)}</td><td>{_e(t.term)}</td><td>{_e(t.words)}</td>"
+                     "</tr>" for t in terms)
+    return ('<section id="deal-terms">\n<h2>How the deal unfolds</h2>\n'
+            '<p class="note">Exits, recoveries, in-house risks, knock-on events and currency, '
+            "as the model applies them (docs/model.md).</p>\n<table>\n<thead><tr>"
+            '<th scope="col">Cost line or risk</th><th scope="col">Term</th>'
+            f'<th scope="col">What it does</th></tr></thead>\n<tbody>\n{body}\n</tbody>\n'
+            "</table>\n</section>")
+
+
 def _assumptions_section(rows: list[c.Assumption], correlations: str = "") -> str:
     body, group = [], None
     for a in rows:
@@ -417,6 +431,7 @@ def render_html(summary: dict[str, Any], chart_data: ChartData, scenario: Scenar
         _figures_section(summary),
         _charts_section(summary, charts, sensitivity or {}, comparison),
         _costs_section(summary),
+        _deal_terms_section(c.deal_terms(scenario)),
         _assumptions_section(c.assumptions(scenario, model), _correlations_table(summary)),
         _provenance_section(summary, trials_file, scenario_file),
         f"<footer>{_e(chart_data.scenario_name)} · kposim "
