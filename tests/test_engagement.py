@@ -391,3 +391,23 @@ def test_a_cap_that_only_trims_the_tail_is_not_warned_about():
     capped = {"name": "Breach", "category": "breach", "frequency": 1,
               "severity": {"dist": "uniform", "min": 0, "max": 100}, "cap_per_event": 90}
     assert not compile_scenario(make([capped])).warnings
+
+
+def test_an_exit_during_the_ramp_up_saves_only_what_ran_after_it():
+    # Six months of ramp-up (both teams paid: nothing saved), exit at a uniform point V of
+    # the one year: saved = 1,000,000 max(0, V - 0.5), so E = 1,000,000 * 0.125.
+    s = make([dict(exit_risk(1.0, exit_timing="uniform"), severity=0)],
+             workforce={"ramp_up_months": 6}, horizon_years=1)
+    r = simulate(s, trials=200_000, seed=21)
+    assert r.net_savings.min() == 0.0
+    assert within(r.net_savings, 125_000.0)
+
+
+def test_a_gain_share_fee_is_paid_on_the_savings_of_the_part_run():
+    costs = [{"name": "Gain share", "category": "governance", "timing": "yearly",
+              "share_of": "gross_savings", "share": 0.1}]
+    s = make([dict(exit_risk(1.0, exit_timing="uniform"), severity=0)], costs,
+             {"ramp_up_months": 6}, horizon_years=1)
+    r = simulate(s, trials=10_000, seed=22)
+    np.testing.assert_allclose(r.components["Gain share"], 0.1 * r.gross_wage_savings
+                               - 0.1 * r.components[LOST_TO_EXIT], rtol=1e-9, atol=1e-6)
