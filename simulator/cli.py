@@ -285,7 +285,14 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
     table.add_row("Gross wage savings (mean)", money(gross["mean"], cur),
                   money(z * gross["stderr"], cur))
     for cat, cost in summary["categories"].items():
-        table.add_row(f"  cost: {cat}", money(-cost, cur), "")
+        kind = "cost" if cost >= 0 else "saving"
+        table.add_row(f"  {kind}: {cat.replace('_', ' ')}", money(-cost, cur), "")
+    engagement = summary.get("engagement")
+    if engagement:
+        table.add_row("Engagement ends early", f"{engagement['exit_share']:.1%}",
+                      f"{z * engagement['exit_share_stderr']:.2%}")
+        table.add_row("Years the engagement runs (mean)",
+                      f"{engagement['mean_years_run']:.2f} of {summary['horizon_years']}", "")
     console = Console()
     console.print(table)
     for name, ctl in (summary.get("controls") or {}).items():

@@ -15,7 +15,7 @@ from . import dependence
 from . import kernels as K
 from .distributions import (Bernoulli, Constant, DataBuilder, Distribution, NegativeBinomial,
                             uncertain_rate, uncertain_size)
-from .scenario import Control, Risk, Scenario, quote
+from .scenario import REENTRY_KEYS, Control, Risk, Scenario, quote
 
 COST_AMOUNT, COST_SHARE_OFFSHORE, COST_SHARE_ONSHORE, COST_SHARE_GROSS = 0, 1, 2, 3
 _SHARE_KIND = {"offshore_cost": COST_SHARE_OFFSHORE, "onshore_cost": COST_SHARE_ONSHORE,
@@ -29,6 +29,59 @@ def stream_key(name: str) -> int:
     """Stable 32-bit key of an input's name; with the seed and chunk index it picks the input's
     random stream, so an input with the same name draws the same numbers in any scenario."""
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "little")
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """Plain-array form of the model-0.2 terms of a scenario with R risks, C cost lines
+    (controls included), L recovery layers and K raise links. Component rows are counted from
+    the first component row (cost lines, then risks, then ``extra_names``)."""
+
+    inhouse: np.ndarray  #: (R,) bool: side = "in_house"
+    ends: np.ndarray  #: (R,) bool: ends_engagement
+    timing: np.ndarray  #: (R,) int64 K.TIMING_* of an ending risk
+    exit_keys: np.ndarray  #: (R,) uint32 stream keys of a uniform exit time
+    reentry: np.ndarray  #: (R, 3) int64 input index of reentry cost, months, overrun
+    reentry_row: np.ndarray  #: (R,) int64 component row of its re-entry, -1 if none
+    recovery_row: np.ndarray  #: (R,) int64 component row of its recoveries, -1 if none
+    layer_start: np.ndarray  #: (R + 1,) int64 offsets of each risk's recovery layers
+    layer_per: np.ndarray  #: (L,) int64 K.RECOVER_EVENT or K.RECOVER_YEAR
+    layer_deductible: np.ndarray  #: (L,) in the risk's currency
+    layer_share: np.ndarray  #: (L,)
+    layer_limit: np.ndarray  #: (L,) in the risk's currency, inf where none
+    secondary_prob: np.ndarray  #: (R,) 0 where none
+    secondary_code: np.ndarray  #: (R,) int64
+    secondary_params: np.ndarray  #: (R, 8)
+    secondary_keys: np.ndarray  #: (R, 2) uint32 streams of occurrence and severity
+    base_rate: np.ndarray  #: (R,) a fixed rate (mean or p, after controls) to raise
+    raise_source: np.ndarray  #: (K,) int64 risk whose events raise
+    raise_target: np.ndarray  #: (K,) int64 risk raised
+    raise_factor: np.ndarray  #: (K,)
+    raise_years: np.ndarray  #: (K,) int64
+    cost_stops: np.ndarray  #: (C,) bool: the line stops at an exit
+    cost_fx: np.ndarray  #: (C,) bool: the line's amount is in the [fx] currency
+    risk_fx: np.ndarray  #: (R,) bool: the risk's amounts are in the [fx] currency
+    fx_rate: float  #: units of the [fx] currency per scenario unit at the start; 0: no [fx]
+    fx_volatility: float
+    fx_drift: float
+    fx_share: float  #: share of the provider charge repriced in the [fx] currency
+    fx_key: int  #: stream key of the exchange-rate path
+    time_offset: float  #: cash-flow timing offset (0, 0.5, 1) of each year's flows
+    extra_names: tuple[str, ...]  #: the model-0.2 component rows after the risks
+    extra_categories: tuple[str, ...]
+    lost_row: int  #: component row of "Savings lost to early exit", -1 if no ending risk
+    risk_total_rows: np.ndarray  #: component rows of the total risk-event loss
+
+    @property
+    def has_exit(self) -> bool:
+        return bool(self.ends.any())
+
+
+LOST_TO_EXIT = "Savings lost to early exit"
+# Result groups of the model-0.2 rows (categories of components, not of scenario lines).
+LOST_CATEGORY = "savings_lost_to_early_exit"
+RECOVERIES = "recoveries"
+IN_HOUSE = "in-house_risks_avoided"
 
 
 @dataclass(frozen=True)
@@ -75,15 +128,51 @@ class CompiledModel:
     copula_factor: np.ndarray  #: (D, D) square root of their normal-space correlation
     copula_rank: np.ndarray  #: (D, D) the rank correlations the run uses
     warnings: tuple[str, ...] = ()  #: valid but extreme parameters, "path: message"
+    # Model 0.2 (docs/model.md, "The deal as it unfolds"); all unused when ``engaged`` is
+    # False, and the run then takes exactly the kernels of the plain model.
+    engaged: bool = False  #: the scenario uses exit, raises, recoveries, sides, secondary or fx
+    engagement: "Engagement | None" = None  #: the arrays of those terms, when engaged
+
+    @property
+    def risk_labels(self) -> tuple[str, ...]:
+        """Each risk's component name: its own, or ``avoided: <name>`` for an in-house risk."""
+        if self.engagement is None:
+            return self.risk_names
+        return tuple(f"avoided: {n}" if h else n
+                     for n, h in zip(self.risk_names, self.engagement.inhouse))
 
     @property
     def component_names(self) -> tuple[str, ...]:
-        """Cost lines then risks: the rows of a result's component totals."""
-        return self.cost_names + self.risk_names
+        """Cost lines, risks, then the model-0.2 rows (recoveries, re-entry, savings lost to
+        early exit): the rows of a result's component totals."""
+        extra = self.engagement.extra_names if self.engagement is not None else ()
+        return self.cost_names + self.risk_labels + extra
 
     @property
     def component_categories(self) -> tuple[str, ...]:
-        return self.cost_categories + self.risk_categories
+        """Each component's group in results and the waterfall; an in-house risk's saving is
+        grouped as ``in-house_risks_avoided`` whatever the risk's own category."""
+        if self.engagement is None:
+            return self.cost_categories + self.risk_categories
+        risks = tuple(IN_HOUSE if h else c
+                      for c, h in zip(self.risk_categories, self.engagement.inhouse))
+        return self.cost_categories + risks + self.engagement.extra_categories
+
+    @property
+    def risk_total_rows(self) -> np.ndarray:
+        """Component rows (counted from the first component) that add up to the total
+        risk-event loss: provider-side risks and their recoveries."""
+        if self.engagement is not None:
+            return self.engagement.risk_total_rows
+        n_costs = len(self.cost_names)
+        return np.arange(n_costs, n_costs + len(self.risk_names), dtype=np.int64)
+
+    @property
+    def provider_risks(self) -> tuple[int, ...]:
+        """Indices of the provider-side risks (those in the total risk-event loss)."""
+        if self.engagement is None:
+            return tuple(range(len(self.risk_names)))
+        return tuple(int(r) for r in np.flatnonzero(~self.engagement.inhouse))
 
     @property
     def random_inputs(self) -> np.ndarray:
@@ -176,7 +265,8 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
         cost_last.append(0 if c.timing == "once" else horizon - 1)
 
     risk = {k: [] for k in ("fc", "fp", "sc", "sp", "ce", "cy", "first", "last", "fk", "sk",
-                            "sk1", "scale", "ri", "rf", "rx", "rr", "si", "sl")}
+                            "sk1", "scale", "ri", "rf", "rx", "rr", "si", "sl", "base",
+                            "reentry")}
     for r in s.risks:
         base = f"risks[{quote(r.name)}]"
         frequency, scale, cap = controlled_risk(r, s.controls)
@@ -219,6 +309,12 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
         risk["fk"].append(stream_key(f"{base}.frequency"))
         risk["sk"].append(stream_key(f"{base}.severity"))
         risk["sk1"].append(stream_key(f"{base}.severity.first"))
+        risk["base"].append(0.0 if rate is not None else
+                            (frequency.p if isinstance(frequency, Bernoulli) else
+                             float(getattr(frequency, "mean_", 0.0) or 0.0)))
+        reenters = any(getattr(r, k) is not None for k in REENTRY_KEYS)
+        risk["reentry"].append([add_input(f"{base}.{k}", getattr(r, k) or Constant(value=0.0))
+                                if reenters else -1 for k in REENTRY_KEYS])
 
     warnings = [f"{name}: {w}" for name, d in zip(names, dists) for w in d.warnings()]
     warnings += risk.get("warn", [])
@@ -236,6 +332,11 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
 
     def rows(x: list) -> np.ndarray:
         return np.asarray(x, dtype=np.float64).reshape(len(x), K.N_PARAMS)
+
+    engagement = None
+    if uses_engagement(s):
+        engagement = _engagement(s, data, risk["base"], risk["reentry"],
+                                 len(s.costs) + len(s.controls))
 
     return CompiledModel(
         horizon=horizon,
@@ -278,4 +379,97 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
         copula_factor=np.ascontiguousarray(factor, dtype=np.float64),
         copula_rank=np.asarray(rank, dtype=np.float64),
         warnings=tuple(warnings),
+        engaged=engagement is not None,
+        engagement=engagement,
+    )
+
+
+def uses_engagement(s: Scenario) -> bool:
+    """Whether a scenario uses any model-0.2 term (otherwise it runs the plain kernels)."""
+    return s.fx is not None or any(
+        r.side != "provider" or r.ends_engagement or r.layers or r.secondary is not None
+        or r.raises for r in s.risks)
+
+
+def _engagement(s: Scenario, data: DataBuilder, base_rate: list[float],
+                reentry: list[list[int]], n_costs: int) -> Engagement:
+    """The model-0.2 arrays of a scenario (component rows after the risks: each provider
+    risk's recoveries, each ending risk's re-entry, then the savings lost to early exit)."""
+    n_risks = len(s.risks)
+    names: list[str] = []
+    categories: list[str] = []
+    first_extra = n_costs + n_risks
+
+    def extra(name: str, category: str) -> int:
+        names.append(name)
+        categories.append(category)
+        return first_extra + len(names) - 1
+
+    inhouse = np.array([r.side == "in_house" for r in s.risks], dtype=bool)
+    recovery_row = [extra(f"recovered: {r.name}", RECOVERIES)
+                    if r.layers and r.side == "provider" else -1 for r in s.risks]
+    reentry_row = [extra(f"Re-entry: {r.name}", "exit") if reentry[i][0] >= 0 else -1
+                   for i, r in enumerate(s.risks)]
+    ends = np.array([r.ends_engagement for r in s.risks], dtype=bool)
+    lost_row = extra(LOST_TO_EXIT, LOST_CATEGORY) if ends.any() else -1
+    total = [n_costs + i for i in range(n_risks) if not inhouse[i]]
+    total += [row for row in recovery_row if row >= 0]
+
+    layers = [r.layers for r in s.risks]
+    flat = [x for ls in layers for x in ls]
+    fx_currency = s.fx.currency if s.fx is not None else None
+    sec_code, sec_params = [], []
+    for r in s.risks:
+        code, p = (r.secondary.severity.compile(data) if r.secondary is not None
+                   else (K.CONSTANT, np.zeros(K.N_PARAMS)))
+        sec_code.append(code)
+        sec_params.append(p)
+    links = [(i, [x.name for x in s.risks].index(link.risk), link.factor, link.years)
+             for i, r in enumerate(s.risks) for link in r.raises]
+    timing = {"end": K.TIMING_END, "start": K.TIMING_START, "uniform": K.TIMING_UNIFORM}
+    costs = list(s.costs)
+    return Engagement(
+        inhouse=inhouse,
+        ends=ends,
+        timing=np.array([timing[r.timing] for r in s.risks], dtype=np.int64),
+        exit_keys=np.array([stream_key(f"risks[{quote(r.name)}].exit_time") for r in s.risks],
+                           dtype=np.uint32),
+        reentry=np.asarray(reentry, dtype=np.int64).reshape(n_risks, 3),
+        reentry_row=np.asarray(reentry_row, dtype=np.int64),
+        recovery_row=np.asarray(recovery_row, dtype=np.int64),
+        layer_start=np.concatenate([[0], np.cumsum([len(ls) for ls in layers])]).astype(
+            np.int64),
+        layer_per=np.array([K.RECOVER_EVENT if x.per == "event" else K.RECOVER_YEAR
+                            for x in flat], dtype=np.int64),
+        layer_deductible=np.array([x.deductible for x in flat], dtype=np.float64),
+        layer_share=np.array([x.share for x in flat], dtype=np.float64),
+        layer_limit=np.array([np.inf if x.limit is None else x.limit for x in flat],
+                             dtype=np.float64),
+        secondary_prob=np.array([r.secondary.probability if r.secondary is not None else 0.0
+                                 for r in s.risks], dtype=np.float64),
+        secondary_code=np.asarray(sec_code, dtype=np.int64),
+        secondary_params=np.asarray(sec_params, dtype=np.float64).reshape(n_risks, K.N_PARAMS),
+        secondary_keys=np.array([[stream_key(f"risks[{quote(r.name)}].secondary.occurs"),
+                                  stream_key(f"risks[{quote(r.name)}].secondary.severity")]
+                                 for r in s.risks], dtype=np.uint32).reshape(n_risks, 2),
+        base_rate=np.asarray(base_rate, dtype=np.float64),
+        raise_source=np.array([x[0] for x in links], dtype=np.int64),
+        raise_target=np.array([x[1] for x in links], dtype=np.int64),
+        raise_factor=np.array([x[2] for x in links], dtype=np.float64),
+        raise_years=np.array([x[3] for x in links], dtype=np.int64),
+        cost_stops=np.array([c.stops for c in costs] + [False] * len(s.controls), dtype=bool),
+        cost_fx=np.array([c.currency is not None and c.currency == fx_currency for c in costs]
+                         + [False] * len(s.controls), dtype=bool),
+        risk_fx=np.array([r.currency is not None and r.currency == fx_currency
+                          for r in s.risks], dtype=bool),
+        fx_rate=s.fx.rate if s.fx is not None else 0.0,
+        fx_volatility=s.fx.annual_volatility if s.fx is not None else 0.0,
+        fx_drift=s.fx.drift if s.fx is not None else 0.0,
+        fx_share=s.workforce.offshore_currency_share,
+        fx_key=stream_key("fx.rate"),
+        time_offset=_TIMING_OFFSET[s.scenario.cash_flow_timing],
+        extra_names=tuple(names),
+        extra_categories=tuple(categories),
+        lost_row=lost_row,
+        risk_total_rows=np.asarray(total, dtype=np.int64),
     )

@@ -58,7 +58,8 @@ class Workspace:
 
     def __init__(self, model: CompiledModel, n: int) -> None:
         self.signature = Workspace.signature_of(model, n)
-        _, rows, n_inputs, self.n_costs, self.n_components, drawn, copula, years = self.signature
+        _, rows, n_inputs, self.n_costs, self.n_components, drawn, copula, years, _ = \
+            self.signature
         self.n = n
         self.values = np.empty((rows, n))
         self.inputs = np.empty((n_inputs, n))
@@ -78,6 +79,25 @@ class Workspace:
         self.severity_rest = np.empty(4 * n)
         self.severity_tmp = np.empty(4 * n)
         self.constants_of: CompiledModel | None = None  # the model whose constants are filled
+        if model.engaged:
+            n_risks, horizon = len(model.risk_names), model.horizon
+            self.u_all = np.empty((n_risks, horizon, n))  #: each risk's count uniforms
+            self.counts_all = np.zeros((n_risks, horizon, n), dtype=np.int64)
+            self.mult = np.ones((n_risks, n))  #: this year's raise multiplier of each risk
+            self.until = np.empty((model.engagement.raise_source.size, n), dtype=np.int64)
+            self.end_idx = np.empty(n, dtype=np.int64)  #: exit year (0-based), H if none
+            self.exit_risk = np.empty(n, dtype=np.int64)
+            self.tend = np.empty(n)  #: the engagement's end, years from the start
+            self.exit_u = np.empty((n_risks, n))
+            self.share = np.empty((horizon, n))  #: a_t, share of each year under the engagement
+            self.conv = np.ones((horizon, n))  #: 1 / exchange rate ([fx] currency -> scenario)
+            self.off_factor = np.ones((horizon, n))  #: the provider bill's currency mix
+            self.ones = np.ones((horizon, n))
+            self.loss_scratch = np.empty((2, n))
+            #: per chunk: exits, sum of T_end, sum of a_t by year, trials running at year ends
+            self.engagement = np.zeros(2 + 2 * horizon)
+        else:
+            self.engagement = None
 
     @staticmethod
     def signature_of(model: CompiledModel, n: int) -> tuple:
@@ -87,9 +107,11 @@ class Workspace:
         run holds one fixed, so that the others keep their numbers."""
         years = int((model.risk_last - model.risk_first).max()) + 1 if len(model.risk_names) else 1
         drawn = np.union1d(model.random_inputs, model.copula_inputs)
+        engaged = ((model.horizon, model.engagement.raise_source.size) if model.engaged
+                   else None)
         return (n, value_rows(model), len(model.input_names), len(model.cost_names),
                 len(model.component_names), tuple(drawn.tolist()),
-                tuple(model.copula_inputs.tolist()), years)
+                tuple(model.copula_inputs.tolist()), years, engaged)
 
     @property
     def nbytes(self) -> int:
@@ -161,23 +183,11 @@ def value_rows(model: CompiledModel) -> int:
 def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
               sampling: str = "mc") -> None:
     """Simulate one chunk of ``ws.n`` trials into ``ws.values`` and ``ws.inputs``."""
+    draw_inputs(model, seed, chunk, ws, sampling)
+    if model.engaged:
+        _engaged_chunk(model, seed, chunk, ws)
+        return
     levels = ws.inputs
-    design = ws.design
-    sampling_design(model.input_keys[ws.drawn], seed, chunk, sampling, design, ws.tmp)
-    if ws.copula_rows.size:
-        np.take(design, ws.copula_rows, axis=0, out=ws.copula_u)
-        K.gaussian_copula(ws.copula_u, model.copula_factor, ws.copula_z)
-        design[ws.copula_rows] = ws.copula_u
-    refill = ws.constants_of is not model  # constant rows stay put from chunk to chunk
-    for j in range(levels.shape[0]):
-        code = int(model.input_codes[j])
-        if code != K.CONSTANT:
-            K.fill_ppf(design[ws.row_of[j]], code, model.input_params[j], model.data, levels[j],
-                       ws.tmp)
-        elif refill:
-            levels[j] = model.input_params[j, 0]
-    ws.constants_of = model
-
     n_costs = ws.n_costs
     K.wage_and_costs(levels, model.workforce, model.discount, model.cost_kind, model.cost_input,
                      model.cost_growth, model.cost_first, model.cost_last, ws.gross,
@@ -197,24 +207,187 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
         else:
             total = K.event_counts(u, int(model.risk_freq_code[r]), model.risk_freq_params[r],
                                    model.data, counts, ws.tmp)
-        severity, rest, tmp = ws.severities(total)
-        first_u = ws.u_first[:last - first + 1]
-        uniforms(seed, chunk, model.risk_first_keys[r], first_u)
-        n_events_after_first = total - int(np.count_nonzero(counts))
-        rest = uniforms(seed, chunk, model.risk_sev_keys[r], rest[:n_events_after_first])
-        K.severity_uniforms(counts, first_u, rest, severity)
-        K.fill_ppf(severity, int(model.risk_sev_code[r]), model.risk_sev_params[r], model.data,
-                   severity, tmp)
-        if model.risk_sev_scale[r] != 1.0:
-            severity *= model.risk_sev_scale[r]
-        size = int(model.risk_size_input[r])
-        if size >= 0:  # an uncertain severity size: each event scales with its trial's draw
-            K.scale_events(counts, levels[size], bool(model.risk_size_log[r]), severity)
+        severity = _severities(model, seed, chunk, ws, r, counts, total)
         K.event_losses(counts, severity, float(model.risk_cap_event[r]),
                        float(model.risk_cap_year[r]), model.discount[first:last + 1],
                        ws.components[n_costs + r])
 
     K.net_and_risk_total(ws.values, n_costs)
+
+
+def draw_inputs(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
+                sampling: str = "mc") -> None:
+    """Fill ``ws.inputs`` (I, n) with the chunk's per-trial inputs: the design's uniforms,
+    correlated where declared, through each input's quantile function."""
+    levels = ws.inputs
+    design = ws.design
+    sampling_design(model.input_keys[ws.drawn], seed, chunk, sampling, design, ws.tmp)
+    if ws.copula_rows.size:
+        np.take(design, ws.copula_rows, axis=0, out=ws.copula_u)
+        K.gaussian_copula(ws.copula_u, model.copula_factor, ws.copula_z)
+        design[ws.copula_rows] = ws.copula_u
+    refill = ws.constants_of is not model  # constant rows stay put from chunk to chunk
+    for j in range(levels.shape[0]):
+        code = int(model.input_codes[j])
+        if code != K.CONSTANT:
+            K.fill_ppf(design[ws.row_of[j]], code, model.input_params[j], model.data, levels[j],
+                       ws.tmp)
+        elif refill:
+            levels[j] = model.input_params[j, 0]
+    ws.constants_of = model
+
+
+def _severities(model: CompiledModel, seed: int, chunk: int, ws: Workspace, r: int,
+                counts: np.ndarray, total: int) -> np.ndarray:
+    """Risk ``r``'s loss per event, in event order, for ``counts`` (years, n) events."""
+    first, last = int(model.risk_first[r]), int(model.risk_last[r])
+    severity, rest, tmp = ws.severities(total)
+    first_u = ws.u_first[:last - first + 1]
+    uniforms(seed, chunk, model.risk_first_keys[r], first_u)
+    n_events_after_first = total - int(np.count_nonzero(counts))
+    rest = uniforms(seed, chunk, model.risk_sev_keys[r], rest[:n_events_after_first])
+    K.severity_uniforms(counts, first_u, rest, severity)
+    K.fill_ppf(severity, int(model.risk_sev_code[r]), model.risk_sev_params[r], model.data,
+               severity, tmp)
+    if model.risk_sev_scale[r] != 1.0:
+        severity *= model.risk_sev_scale[r]
+    size = int(model.risk_size_input[r])
+    if size >= 0:  # an uncertain severity size: each event scales with its trial's draw
+        K.scale_events(counts, ws.inputs[size], bool(model.risk_size_log[r]), severity)
+    return severity
+
+
+def _fx_path(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> None:
+    """Each trial's exchange rates: ws.conv = 1 / X_t and ws.off_factor = the provider bill's
+    mix phi / X_t + (1 - phi) / X_0, per unit of the [fx] currency (docs/model.md)."""
+    e = model.engagement
+    horizon, n = model.horizon, ws.n
+    z = ws.share  # scratch, filled with the running shares later
+    uniforms(seed, chunk, np.uint32(e.fx_key), z)
+    flat = z.reshape(-1)
+    K.norm_ppf_into(flat.copy(), flat)
+    sigma, mu, x0 = e.fx_volatility, e.fx_drift, e.fx_rate
+    tau = np.arange(horizon) + e.time_offset
+    steps = np.diff(np.concatenate([[0.0], tau]))  # sqrt(tau_1) then 1s
+    w = np.cumsum(np.sqrt(steps)[:, None] * z, axis=0)
+    log_x = math.log(x0) + (mu - 0.5 * sigma * sigma) * tau[:, None] + sigma * w
+    np.exp(-log_x, out=ws.conv)
+    np.multiply(ws.conv, e.fx_share, out=ws.off_factor)
+    ws.off_factor += (1.0 - e.fx_share) / x0
+    del n
+
+
+def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> None:
+    """The model-0.2 chunk (docs/model.md, "The deal as it unfolds"): counts year by year
+    with raises and the engagement's end, then wages, costs and losses weighted by the share
+    of each year the engagement ran."""
+    e = model.engagement
+    levels, horizon, n = ws.inputs, model.horizon, ws.n
+    n_costs, n_risks = ws.n_costs, len(model.risk_names)
+    if e.fx_rate > 0:
+        _fx_path(model, seed, chunk, ws)
+
+    # 1. Counts, year by year: raises from earlier years, the exit as it happens.
+    ws.end_idx[:] = horizon
+    ws.exit_risk[:] = -1
+    ws.until[:] = -1
+    raised = np.zeros(n_risks, dtype=bool)
+    raised[e.raise_target] = True
+    for r in range(n_risks):
+        first, last = int(model.risk_first[r]), int(model.risk_last[r])
+        uniforms(seed, chunk, model.risk_freq_keys[r], ws.u_all[r, :last - first + 1])
+    stops = ~e.inhouse
+    totals = np.zeros(n_risks, dtype=np.int64)
+    for t in range(horizon):
+        for r in np.flatnonzero(raised):
+            ws.mult[r] = 1.0
+        for k in range(e.raise_source.size):
+            K.raise_multipliers(t, float(e.raise_factor[k]), ws.until[k],
+                                ws.mult[e.raise_target[k]])
+        for r in range(n_risks):
+            first, last = int(model.risk_first[r]), int(model.risk_last[r])
+            if not first <= t <= last:
+                continue
+            rate = int(model.risk_rate_input[r])
+            totals[r] += K.counts_year(
+                ws.u_all[r, t - first], t, int(model.risk_freq_code[r]),
+                model.risk_freq_params[r], model.data, levels[max(rate, 0)], rate >= 0,
+                float(model.risk_rate_factor[r]), int(model.risk_rate_family[r]),
+                float(model.risk_rate_dispersion[r]), float(e.base_rate[r]), ws.mult[r],
+                bool(raised[r]), ws.end_idx, bool(stops[r]), ws.counts_all[r, t - first])
+        for r in np.flatnonzero(e.ends):
+            first, last = int(model.risk_first[r]), int(model.risk_last[r])
+            if first <= t <= last:
+                row = ws.counts_all[r, t - first]
+                before = int(row.sum())
+                K.exit_update(t, int(r), row, ws.end_idx, ws.exit_risk, horizon)
+                totals[r] += int(row.sum()) - before
+        for k in range(e.raise_source.size):
+            src = int(e.raise_source[k])
+            first, last = int(model.risk_first[src]), int(model.risk_last[src])
+            if first <= t <= last:
+                K.record_raises(t, ws.counts_all[src, t - first], int(e.raise_years[k]),
+                                ws.until[k])
+
+    # 2. When each engagement ends, and the share of each year it ran.
+    for r in np.flatnonzero(e.ends & (e.timing == K.TIMING_UNIFORM)):
+        uniforms(seed, chunk, e.exit_keys[r], ws.exit_u[r])
+    K.engagement_end(ws.end_idx, ws.exit_risk, e.timing, ws.exit_u, horizon, ws.tend)
+    K.running_shares(ws.tend, ws.share)
+
+    # 3. Wages and cost lines, the savings lost to an exit, and re-entry.
+    lost = ws.components[e.lost_row] if e.lost_row >= 0 else ws.loss_scratch[0]
+    K.wage_and_costs_engaged(levels, model.workforce, model.discount, model.cost_kind,
+                             model.cost_input, model.cost_growth, model.cost_first,
+                             model.cost_last, e.cost_stops, e.cost_fx, ws.share, ws.off_factor,
+                             ws.conv, ws.gross, lost, ws.components[:n_costs])
+    for r in np.flatnonzero(e.reentry_row >= 0):
+        cost_in, months_in, overrun_in = (int(x) for x in e.reentry[r])
+        K.reentry_costs(levels, model.workforce, model.discount, int(r), cost_in, months_in,
+                        overrun_in, ws.end_idx, ws.exit_risk, ws.tend,
+                        ws.components[e.reentry_row[r]])
+
+    # 4. Each risk's losses and recoveries, weighted by the share of the year it counts.
+    for r in range(n_risks):
+        first, last = int(model.risk_first[r]), int(model.risk_last[r])
+        counts = ws.counts_all[r, :last - first + 1]
+        severity = _severities(model, seed, chunk, ws, r, counts, int(totals[r]))
+        if e.secondary_prob[r] > 0 and severity.size:
+            occurs = uniforms(seed, chunk, e.secondary_keys[r, 0], np.empty(severity.size))
+            extra = uniforms(seed, chunk, e.secondary_keys[r, 1], np.empty(severity.size))
+            K.fill_ppf(extra, int(e.secondary_code[r]), e.secondary_params[r], model.data,
+                       extra, np.empty(severity.size))
+            K.secondary_losses(severity, occurs, float(e.secondary_prob[r]), extra,
+                               float(model.risk_sev_scale[r]))
+        lo, hi = int(e.layer_start[r]), int(e.layer_start[r + 1])
+        loss, recovered = ws.components[n_costs + r], ws.loss_scratch[1]
+        if e.recovery_row[r] >= 0:
+            recovered = ws.components[e.recovery_row[r]]
+        K.event_losses_engaged(counts, severity, float(model.risk_cap_event[r]),
+                               float(model.risk_cap_year[r]), model.discount[first:last + 1],
+                               # an ending risk's own event counts in full: it has no
+                               # events after the exit, and before it a_t = 1
+                               (ws.ones if e.ends[r] else ws.share)[first:last + 1],
+                               (ws.conv if e.risk_fx[r] else ws.ones)[first:last + 1],
+                               e.layer_per[lo:hi], e.layer_deductible[lo:hi],
+                               e.layer_share[lo:hi], e.layer_limit[lo:hi], loss, recovered)
+        if e.inhouse[r]:  # avoided while the engagement runs: a saving, net of recoveries
+            np.subtract(recovered, loss, out=loss)
+        elif e.recovery_row[r] >= 0:
+            np.negative(recovered, out=recovered)
+
+    K.net_and_risk_rows(ws.values, ws.n_components, e.risk_total_rows)
+    _engagement_sums(ws, horizon)
+
+
+def _engagement_sums(ws: Workspace, horizon: int) -> None:
+    """The chunk's engagement figures: exits, sum of T_end, sum of a_t by year, and trials
+    still running at the end of each year (T_end >= t)."""
+    g = ws.engagement
+    g[0] = np.count_nonzero(ws.end_idx < horizon)
+    g[1] = ws.tend.sum()
+    g[2:2 + horizon] = ws.share.sum(axis=1)
+    g[2 + horizon:] = (ws.tend[None, :] >= np.arange(1, horizon + 1)[:, None]).sum(axis=1)
 
 
 def bytes_per_trial(model: CompiledModel, keep_inputs: bool) -> int:
@@ -318,6 +491,7 @@ class Partials:
     hist: Histograms | None  #: the chunks' histograms, summed, streamed runs
     values: np.ndarray | None  #: (2 + C, n) their trials (net, gross, components), kept runs
     inputs: np.ndarray | None  #: (I, n) their drawn inputs, if kept
+    engagement: np.ndarray | None = None  #: (k, 2 + 2H) per chunk, models with an exit
 
     @classmethod
     def empty(cls, job: ChunkJob, chunks: range) -> "Partials":
@@ -331,7 +505,8 @@ class Partials:
                    job.ranges.histograms() if streamed else None,
                    None if streamed else np.empty((2 + len(m.component_names), n)),
                    np.empty((len(m.input_names), n)) if job.keep_inputs and not streamed
-                   else None)
+                   else None,
+                   np.zeros((k, 2 + 2 * m.horizon)) if m.engaged else None)
 
     @property
     def trials(self) -> int:
@@ -357,13 +532,15 @@ def chunk_partials(job: ChunkJob, chunks: range, out: Partials | None = None,
     for i, c in enumerate(chunks):
         lo, hi = job.bounds(c)
         if c == 0 and pilot is not None:
-            values, inputs = pilot
+            values, inputs, engagement = pilot
         else:
             ws = scratch.get(hi - lo)
             if ws is None:  # one workspace per size: full chunks and the last, short one
                 ws = scratch[hi - lo] = WORKSPACES.acquire(model, hi - lo)
             run_chunk(model, job.seed, c, ws, **kwargs)
-            values, inputs = ws.values, ws.inputs
+            values, inputs, engagement = ws.values, ws.inputs, ws.engagement
+        if out.engagement is not None:
+            out.engagement[i] = engagement
         if out.values is not None:
             out.values[:, lo - first:hi - first] = values[:out.values.shape[0]]
             if out.inputs is not None:
@@ -432,7 +609,9 @@ class PlannedRun:
         ws = WORKSPACES.acquire(model, min(trials, CHUNK_SIZE))
         run_chunk(model, seed, 0, ws, **options.chunk_kwargs())
         # Copies: the workspace goes back to the pool for later chunks.
-        self.pilot = (ws.values.copy(), ws.inputs.copy() if keep_inputs else None)
+        self.pilot = (ws.values.copy(), ws.inputs.copy() if keep_inputs else None,
+                      ws.engagement.copy() if ws.engagement is not None else None)
+        self.engagement = np.zeros((n_chunks, 2 + 2 * model.horizon)) if model.engaged else None
         WORKSPACES.release([ws])
         if not np.isfinite(self.pilot[0][0]).all():
             raise NonFiniteError(_non_finite_message(model, self.pilot[0], 0))
@@ -472,6 +651,8 @@ class PlannedRun:
         if c0 != self.next_chunk:
             raise ValueError(f"partials of chunk {c0} arrived before chunk {self.next_chunk}")
         self.moments[c0:c1] = p.moments
+        if self.engagement is not None:
+            self.engagement[c0:c1] = p.engagement
         lo, hi = self.job.bounds(c0)[0], self.job.bounds(c1 - 1)[1]
         if self.stored is not None:
             self.stored[:, lo:hi] = p.values
@@ -495,7 +676,9 @@ class PlannedRun:
                         streamer.pending[j:j + 1] if streamer is not None else None,
                         streamer.histograms() if streamer is not None else None,
                         self.stored[:, lo:hi] if self.stored is not None else None,
-                        self.inputs[:, lo:hi] if self.inputs is not None else None)
+                        self.inputs[:, lo:hi] if self.inputs is not None else None,
+                        self.engagement[chunk:chunk + 1] if self.engagement is not None
+                        else None)
 
     def run_local(self, threads: int, progress: Callable[[int], None] | None = None) -> None:
         """Compute the run's chunks on ``threads`` threads of this process."""
@@ -555,7 +738,9 @@ class PlannedRun:
             inputs=inputs[:, :used] if inputs is not None else None,
             stream=self.streamer.finish() if self.streamer is not None else None,
             chunk_moments=self.moments[:done_chunks], moment_shift=job.shift, precision=stop,
-            chunk_size=CHUNK_SIZE, bit_generator=BIT_GENERATOR, sampling=job.options.sampling)
+            chunk_size=CHUNK_SIZE, bit_generator=BIT_GENERATOR, sampling=job.options.sampling,
+            engagement_sums=(self.engagement[:done_chunks] if self.engagement is not None
+                             else None))
 
 
 def simulate(scenario: Scenario, trials: int = 1_000_000,

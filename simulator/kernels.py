@@ -752,3 +752,313 @@ def scale_events(counts: np.ndarray, values: np.ndarray, log_scale: bool,
             for _ in range(k):
                 severity[idx] *= f
                 idx += 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Model 0.2: the engagement as a state (exit), knock-on raises, recoveries, in-house risks, FX.
+# These kernels run only for scenarios that use those terms (see CompiledModel.engaged); a
+# scenario without them takes the kernels above, bit for bit as before. docs/model.md, "The
+# deal as it unfolds", writes out what they compute.
+
+TIMING_END = 0
+TIMING_START = 1
+TIMING_UNIFORM = 2
+RECOVER_EVENT = 0
+RECOVER_YEAR = 1
+
+
+@nb.njit(**_jit)
+def counts_year(u: np.ndarray, t: int, code: int, p: np.ndarray, data: np.ndarray,
+                rate: np.ndarray, use_rate: bool, factor: float, family: int, r: float,
+                base: float, mult: np.ndarray, use_mult: bool, end_idx: np.ndarray,
+                stops: bool, out: np.ndarray) -> int:
+    """One risk's events in year ``t`` (0-based) for every trial, from uniforms u (n,) into
+    out (n,); returns the total.
+
+    The count is the same inversion as :func:`event_counts` / :func:`event_counts_at_rates`
+    (so a year that is not raised draws exactly what the plain model draws); in a raised
+    year (``mult[i] != 1``) it is the exact inversion at the raised rate (base or the trial's
+    rate, times ``mult[i]``; a bernoulli p capped at 1). A risk that ``stops`` at an exit has
+    no events in the years after the trial's exit year ``end_idx[i]``."""
+    total = 0
+    is_table = code == DISCRETE and p[3] == 0.0
+    off, k_out, g = int(p[0]), int(p[1]), int(p[2])
+    for i in range(u.shape[0]):
+        if stops and end_idx[i] < t:
+            out[i] = 0
+            continue
+        x = u[i]
+        m = mult[i] if use_mult else 1.0
+        if use_rate:
+            lam = factor * rate[i]
+            if m != 1.0:
+                lam *= m
+            if family == RATE_BERNOULLI:
+                k = 1 if x < lam else 0
+            else:
+                k = count_ppf(x, lam, r, family)
+        elif m != 1.0:
+            lam = base * m
+            if family == RATE_BERNOULLI:
+                k = 1 if x < lam else 0
+            else:
+                k = count_ppf(x, lam, r, family)
+        elif is_table:
+            k = int(data[off + k_out + int(x * g)])
+            while data[off + k] <= x:
+                k += 1
+        else:
+            k = int(ppf(x, code, p, data))
+        out[i] = k
+        total += k
+    return total
+
+
+@nb.njit(**_jit)
+def exit_update(t: int, r: int, counts: np.ndarray, end_idx: np.ndarray,
+                exit_risk: np.ndarray, horizon: int) -> None:
+    """Ending risk ``r``'s events of year ``t`` (counts (n,), changed in place): the first
+    event of a trial still running ends it (``end_idx[i] = t``, ``exit_risk[i] = r``) and
+    counts once; an ending risk declared later than the one that ended the trial this year
+    does not fire."""
+    for i in range(counts.shape[0]):
+        if counts[i] == 0:
+            continue
+        if end_idx[i] == horizon:
+            end_idx[i] = t
+            exit_risk[i] = r
+            counts[i] = 1
+        else:
+            counts[i] = 0
+
+
+@nb.njit(**_jit)
+def record_raises(t: int, counts: np.ndarray, years: int, until: np.ndarray) -> None:
+    """A raising risk's events of year ``t``: its target's rate is raised up to year
+    ``t + years`` in the trials where it had an event."""
+    for i in range(counts.shape[0]):
+        if counts[i] > 0:
+            until[i] = t + years
+
+
+@nb.njit(**_jit)
+def raise_multipliers(t: int, factor: float, until: np.ndarray, mult: np.ndarray) -> None:
+    """Multiply a target's year-``t`` rate multipliers by ``factor`` where the link is live."""
+    for i in range(mult.shape[0]):
+        if until[i] >= t:
+            mult[i] *= factor
+
+
+@nb.njit(**_jit)
+def engagement_end(end_idx: np.ndarray, exit_risk: np.ndarray, timing: np.ndarray,
+                   v: np.ndarray, horizon: int, tend: np.ndarray) -> None:
+    """When each trial's engagement ends, in years from the start (``horizon`` if it runs to
+    the end): the exit year's end, its start, or a uniform point ``v[r, i]`` in it, as the
+    ending risk's ``timing`` says."""
+    for i in range(end_idx.shape[0]):
+        e = end_idx[i]
+        if e >= horizon:
+            tend[i] = horizon
+            continue
+        kind = timing[exit_risk[i]]
+        if kind == TIMING_END:
+            tend[i] = e + 1.0
+        elif kind == TIMING_START:
+            tend[i] = float(e)
+        else:
+            tend[i] = e + v[exit_risk[i], i]
+
+
+@nb.njit(**_vec)
+def running_shares(tend: np.ndarray, a: np.ndarray) -> None:
+    """a (H, n): share of year t (0-based) under the engagement, clamp(T_end - t, 0, 1)."""
+    for t in range(a.shape[0]):
+        for i in range(a.shape[1]):
+            x = tend[i] - t
+            a[t, i] = 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
+
+
+@nb.njit(**_vec)
+def wage_and_costs_engaged(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
+                           cost_kind: np.ndarray, cost_input: np.ndarray,
+                           cost_growth: np.ndarray, cost_first: np.ndarray,
+                           cost_last: np.ndarray, cost_stops: np.ndarray,
+                           cost_fx: np.ndarray, a: np.ndarray, off_factor: np.ndarray,
+                           conv: np.ndarray, gross_out: np.ndarray, lost_out: np.ndarray,
+                           cost_out: np.ndarray) -> None:
+    """:func:`wage_and_costs` with the engagement's running share a (H, n) and exchange
+    rates: the provider bill is multiplied by ``off_factor`` (H, n) (its currency mix at each
+    year's rate), an amount line in the provider currency (``cost_fx``) by ``conv`` (H, n)
+    (1 / rate), and a line that stops at an exit (``cost_stops``) by a_t. gross_out gets the
+    whole engagement's savings, lost_out the part an exit forgoes, sum_t d_t (1 - a_t) gross_t.
+    """
+    n = levels.shape[1]
+    horizon = disc.shape[0]
+    n_costs = cost_kind.shape[0]
+    on = np.empty(horizon)
+    off = np.empty(horizon)
+    gross = np.empty(horizon)
+    for k in range(n):
+        on[0] = levels[wf[0], k] * levels[wf[1], k]
+        off[0] = levels[wf[2], k] * levels[wf[3], k]
+        g_on, g_off, ramp = levels[wf[4], k], levels[wf[5], k], levels[wf[6], k]
+        for t in range(1, horizon):
+            on[t] = on[t - 1] * (1.0 + g_on)
+            off[t] = off[t - 1] * (1.0 + g_off)
+        total = 0.0
+        lost = 0.0
+        for t in range(horizon):
+            off[t] *= off_factor[t, k]
+            f = (ramp - 12.0 * t) / 12.0
+            f = 0.0 if f < 0.0 else (1.0 if f > 1.0 else f)
+            gross[t] = (1.0 - f) * on[t] - off[t]
+            total += disc[t] * gross[t]
+            lost += disc[t] * ((1.0 - a[t, k]) * gross[t])
+        gross_out[k] = total
+        lost_out[k] = lost
+        for c in range(n_costs):
+            x = levels[cost_input[c], k]
+            growth = levels[cost_growth[c], k]
+            kind = cost_kind[c]
+            cost = 0.0
+            factor = 1.0
+            for t in range(cost_first[c], cost_last[c] + 1):
+                if kind == 0:
+                    y = x * factor
+                    factor *= 1.0 + growth
+                    if cost_fx[c]:
+                        y *= conv[t, k]
+                elif kind == 1:
+                    y = x * off[t]
+                elif kind == 2:
+                    y = x * on[t]
+                else:
+                    y = x * (gross[t] if gross[t] > 0.0 else 0.0)
+                if cost_stops[c]:
+                    y *= a[t, k]
+                cost += disc[t] * y
+            cost_out[c, k] = cost
+
+
+@nb.njit(**_jit)
+def reentry_costs(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray, r: int,
+                  cost_in: int, months_in: int, overrun_in: int, end_idx: np.ndarray,
+                  exit_risk: np.ndarray, tend: np.ndarray, out: np.ndarray) -> None:
+    """Present value of taking the work back after ending risk ``r``'s exit, per trial: the
+    re-entry cost in the exit year, and the onshore bill times the overrun over the re-entry
+    months after the engagement's end (cut at the horizon)."""
+    horizon = disc.shape[0]
+    for k in range(out.shape[0]):
+        out[k] = 0.0
+        if exit_risk[k] != r or end_idx[k] >= horizon:
+            continue
+        total = disc[end_idx[k]] * levels[cost_in, k]
+        months = levels[months_in, k]
+        overrun = levels[overrun_in, k]
+        if months > 0.0 and overrun != 0.0:
+            start = tend[k]
+            stop = start + months / 12.0
+            on = levels[wf[0], k] * levels[wf[1], k]
+            g = levels[wf[4], k]
+            for t in range(horizon):
+                lo = start if start > t else float(t)
+                hi = stop if stop < t + 1.0 else t + 1.0
+                if hi > lo:
+                    total += disc[t] * (overrun * on * (hi - lo))
+                on *= 1.0 + g
+        out[k] = total
+
+
+@nb.njit(**_jit)
+def secondary_losses(severity: np.ndarray, occurs: np.ndarray, probability: float,
+                     extra: np.ndarray, scale: float) -> None:
+    """Add each event's secondary loss where its uniform ``occurs`` falls below the
+    probability: severity += scale * extra (all (events,))."""
+    for j in range(severity.shape[0]):
+        if occurs[j] < probability:
+            severity[j] += scale * extra[j]
+
+
+@nb.njit(**_jit)
+def event_losses_engaged(counts: np.ndarray, severity: np.ndarray, cap_event: float,
+                         cap_year: float, disc: np.ndarray, share: np.ndarray,
+                         conv: np.ndarray, rec_per: np.ndarray, rec_ded: np.ndarray,
+                         rec_share: np.ndarray, rec_limit: np.ndarray, loss_out: np.ndarray,
+                         rec_out: np.ndarray) -> None:
+    """Present value of one risk's losses and recoveries per trial.
+
+    counts (years, n), severity in event order as for :func:`event_losses`; disc (years,),
+    share (years, n) the share of each year under the engagement (a_t) and conv (years, n)
+    the conversion of the risk's currency, for the years the risk is live. The year's loss
+    G = min(sum min(S, cap_event), cap_year) goes to loss_out; the recovery layers (event
+    layers first, each on what the ones before left; see docs/model.md) to rec_out, both
+    weighted d_t a_t conv_t."""
+    j = 0
+    n = counts.shape[1]
+    n_layers = rec_per.shape[0]
+    for i in range(n):
+        loss_out[i] = 0.0
+        rec_out[i] = 0.0
+    for t in range(counts.shape[0]):
+        for i in range(n):
+            k = counts[t, i]
+            if k == 0:
+                continue
+            year = 0.0
+            rec_events = 0.0
+            for _ in range(k):
+                s = severity[j]
+                j += 1
+                s = s if s < cap_event else cap_event
+                year += s
+                x = s
+                for q in range(n_layers):
+                    if rec_per[q] == RECOVER_EVENT:
+                        got = rec_share[q] * max(0.0, x - rec_ded[q])
+                        x -= min(got, rec_limit[q])
+                rec_events += s - x
+            if year > cap_year:
+                year = cap_year
+            if rec_events > year:
+                rec_events = year
+            x = year - rec_events
+            for q in range(n_layers):
+                if rec_per[q] == RECOVER_YEAR:
+                    got = rec_share[q] * max(0.0, x - rec_ded[q])
+                    x -= min(got, rec_limit[q])
+            w = disc[t] * share[t, i] * conv[t, i]
+            loss_out[i] += w * year
+            rec_out[i] += w * (year - x)
+
+
+@nb.njit(**_vec)
+def net_and_risk_rows(values: np.ndarray, n_comp: int, risk_rows: np.ndarray) -> None:
+    """:func:`net_and_risk_total` with the rows that make the total risk-event loss named:
+    row 0 = row 1 - sum of component rows 2 .. 2 + n_comp - 1; the last row = the sum of the
+    component rows ``risk_rows`` (indices counted from the first component row), in order."""
+    last = values.shape[0] - 1
+    for b in range(0, values.shape[1], _BLOCK):
+        net = values[0, b:b + _BLOCK]
+        gross = values[1, b:b + _BLOCK]
+        m = net.shape[0]
+        for i in range(m):
+            net[i] = 0.0 if n_comp == 0 else values[2, b + i]
+        for c in range(1, n_comp):
+            row = values[2 + c, b:b + _BLOCK]
+            for i in range(m):
+                net[i] += row[i]
+        if risk_rows.shape[0] == 0 and last > 1 + n_comp:  # risks, none of them provider-side
+            risk = values[last, b:b + _BLOCK]
+            for i in range(m):
+                risk[i] = 0.0
+        elif risk_rows.shape[0]:
+            risk = values[last, b:b + _BLOCK]
+            first = values[2 + risk_rows[0], b:b + _BLOCK]
+            for i in range(m):
+                risk[i] = first[i]
+            for c in range(1, risk_rows.shape[0]):
+                row = values[2 + risk_rows[c], b:b + _BLOCK]
+                for i in range(m):
+                    risk[i] += row[i]
+        for i in range(m):
+            net[i] = gross[i] - net[i] if n_comp else gross[i]

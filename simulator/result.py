@@ -47,6 +47,9 @@ class SimulationResult:
     precision: dict[str, Any] | None = None  #: the precision target and what was reached
     controls: dict[str, Any] | None = None  #: each control's return, if evaluated
     sampling: str = "mc"  #: design of the per-trial inputs: "mc", "lhs" or "sobol"
+    #: (chunks, 2 + 2H) per chunk, scenarios that can end early: exits, sum of the
+    #: engagement's years, sum of each year's share run, trials running at each year's end
+    engagement_sums: np.ndarray | None = None
     created: str = field(default_factory=lambda: datetime.now(timezone.utc)
                          .isoformat(timespec="seconds"))
 
@@ -65,8 +68,12 @@ class SimulationResult:
     def risk_losses(self) -> np.ndarray:
         """(trials,) total loss from all risk events per trial (only when trials are kept)."""
         self._require_trials()
-        n_costs = len(self.model.cost_names)
-        return self.component_totals[n_costs:].sum(axis=0)
+        rows = self.model.risk_total_rows
+        if rows.size and np.array_equal(rows, np.arange(rows[0], rows[0] + rows.size)):
+            return self.component_totals[rows[0]:rows[0] + rows.size].sum(axis=0)
+        if not rows.size:
+            return np.zeros(self.trials)
+        return self.component_totals[rows].sum(axis=0)
 
     def _require_trials(self) -> None:
         if not self.stored:

@@ -42,6 +42,7 @@ def quote(name: str) -> str:
 
 NEGLIGIBLE = 1e-9
 SCALABLE_FREQUENCIES = ("poisson", "bernoulli", "negative_binomial")
+REENTRY_KEYS = ("reentry_cost", "reentry_ramp_months", "reentry_overrun")
 
 
 class Category(str, Enum):
@@ -54,6 +55,8 @@ class Category(str, Enum):
     breach = "breach"
     attrition = "attrition"
     exit = "exit"
+    regulatory = "regulatory"  #: fines, regulators' actions
+    ip = "ip"  #: loss of intellectual property or know-how
     other = "other"
     controls = "controls"  #: the cost of mitigations declared in [[controls]]
 
@@ -97,6 +100,10 @@ class Workforce(_Strict):
     offshore_cost_growth: AnyDistribution = Field(0.0, description="per year, 0.03 = 3%")
     ramp_up_months: AnyDistribution = Field(
         0.0, description="months during which both teams are paid")
+    offshore_currency_share: float = Field(
+        1.0, ge=0.0, le=1.0, allow_inf_nan=False,
+        description="with [fx]: share of the provider charge repriced in the [fx] currency "
+        "each year (the rest is fixed at the starting rate); 1 = all of it")
 
 
 class CostLine(_Strict):
@@ -126,7 +133,20 @@ class CostLine(_Strict):
                                    "default 1")
     end_year: int | None = Field(None, ge=1, description="last year of a yearly cost, default "
                                  "the last year of the horizon")
+    stops_at_exit: bool | None = Field(None, description="whether the cost stops when an exit "
+                                       "ends the engagement (pro rata in the exit year); "
+                                       "default true for a share of offshore_cost or "
+                                       "gross_savings, false otherwise")
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="currency of the "
+                                 "amount: the scenario's (default) or the [fx] currency")
     description: str = Field("", description="free text")
+
+    @property
+    def stops(self) -> bool:
+        """Whether the line stops at an exit (its default follows what it is a share of)."""
+        if self.stops_at_exit is not None:
+            return self.stops_at_exit
+        return self.share_of in ("offshore_cost", "gross_savings")
 
     @model_validator(mode="after")
     def _check(self) -> "CostLine":
@@ -156,6 +176,41 @@ class CostLine(_Strict):
         return self
 
 
+class Recovery(_Strict):
+    """A recovery layer on a risk: of the loss x it applies to (each event's, or the year's),
+    it recovers min(limit, share * max(0, x - deductible)), booked as income in that year.
+    Layers apply in order, each to what the layers before it left."""
+
+    deductible: float = Field(0.0, ge=0, allow_inf_nan=False,
+                              description="the part of each loss not recovered, currency")
+    share: float = Field(1.0, ge=0, le=1, allow_inf_nan=False,
+                         description="share of the loss above the deductible recovered")
+    limit: float | None = Field(None, gt=0, allow_inf_nan=False,
+                                description="most recovered per event (or per year), "
+                                "currency; a vendor's liability cap is a limit; default none")
+    per: Literal["event", "year"] = Field("event", description="whether the terms apply to "
+                                          "each event's loss or to the year's")
+
+
+class Secondary(_Strict):
+    """A knock-on loss an event may cause (FAIR's secondary loss): with ``probability``, drawn
+    per event, a further loss drawn from ``severity``."""
+
+    probability: float = Field(ge=0, le=1, allow_inf_nan=False,
+                               description="chance that an event causes the secondary loss")
+    severity: AnyDistribution = Field(description="the secondary loss, currency")
+
+
+class Raise(_Strict):
+    """An event of this risk multiplies another risk's rate for the following years."""
+
+    risk: Name = Field(description="name of the risk whose rate is raised")
+    factor: float = Field(gt=0, le=1000, allow_inf_nan=False,
+                          description="multiplies its poisson or negative_binomial mean or "
+                          "bernoulli p (capped at 1)")
+    years: int = Field(ge=1, le=30, description="years after the event's year that are raised")
+
+
 class Risk(_Strict):
     """``[[risks]]``: uncertain events, a count per year times a loss per event.
 
@@ -170,16 +225,60 @@ class Risk(_Strict):
     frequency: AnyDistribution = Field(description="events per year (a count distribution)")
     severity: AnyDistribution = Field(description="loss per event, currency")
     cap_per_event: float | None = Field(None, gt=0, allow_inf_nan=False,
-                                        description="liability cap or insurance limit per "
-                                        "event, currency; default none")
+                                        description="most the client can lose per event "
+                                        "(its exposure), currency; default none. Not a "
+                                        "vendor's liability cap: that limits what is "
+                                        "recovered, see recovery.limit")
     cap_per_year: float | None = Field(None, gt=0, allow_inf_nan=False,
-                                       description="cap on the year's total loss, currency; "
-                                       "default none")
+                                       description="most the client can lose in a year, "
+                                       "currency; default none")
     start_year: int | None = Field(None, ge=1, description="first year the risk is live, "
                                    "default 1")
     end_year: int | None = Field(None, ge=1, description="last year the risk is live, default "
                                  "the last year of the horizon")
+    side: Literal["provider", "in_house"] = Field(
+        "provider", description="\"provider\": a loss the deal brings (stops with the "
+        "engagement); \"in_house\": a loss the firm bears if the work stays onshore, avoided "
+        "(a saving) while the engagement runs")
+    ends_engagement: bool = Field(False, description="its first event ends the engagement: "
+                                  "wage savings, provider fees and provider risks stop")
+    exit_timing: Literal["end", "start", "uniform"] | None = Field(
+        None, description="with ends_engagement: the engagement runs to the \"end\" of the "
+        "event's year (default), stops at its \"start\", or at a \"uniform\" point in it")
+    reentry_cost: AnyDistribution | None = Field(
+        None, description="with ends_engagement: one-off cost of taking the work back "
+        "(re-hiring, knowledge transfer), currency, in the exit year; default 0")
+    reentry_ramp_months: AnyDistribution | None = Field(
+        None, description="with ends_engagement: months after the exit during which the work "
+        "costs the onshore bill times 1 + reentry_overrun; default 0")
+    reentry_overrun: AnyDistribution | None = Field(
+        None, description="with ends_engagement: extra share of the onshore bill during the "
+        "re-entry months, 0.25 = 25%; default 0")
+    recovery: Recovery | None = Field(None, description="one recovery layer (insurance, the "
+                                      "provider's liability): income in the year of the loss")
+    recoveries: list[Recovery] = Field(default_factory=list, max_length=10,
+                                       description="several recovery layers, applied in order "
+                                       "to what the layers before left (event layers first)")
+    secondary: Secondary | None = Field(None, description="a knock-on loss each event may "
+                                        "cause (a fine, client compensation)")
+    raises: list[Raise] = Field(default_factory=list, max_length=100,
+                                description="other risks whose rate an event of this one "
+                                "multiplies in the following years")
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="currency of the "
+                                 "severities, caps and recovery terms: the scenario's "
+                                 "(default) or the [fx] currency")
     description: str = Field("", description="free text")
+
+    @property
+    def layers(self) -> list["Recovery"]:
+        """The recovery layers in the order they apply: per-event ones, then per-year ones."""
+        given = ([self.recovery] if self.recovery is not None else []) + list(self.recoveries)
+        return ([x for x in given if x.per == "event"] + [x for x in given if x.per == "year"])
+
+    @property
+    def timing(self) -> str:
+        """The exit timing of an ending risk ("end" unless given)."""
+        return self.exit_timing or "end"
 
     @model_validator(mode="after")
     def _check(self) -> "Risk":
@@ -196,6 +295,22 @@ class Risk(_Strict):
         if self.start_year and self.end_year and self.end_year < self.start_year:
             raise FieldError("end_year", f"must be >= start_year (got {self.end_year} < "
                              f"{self.start_year})")
+        if not self.ends_engagement:
+            for key in ("exit_timing", "reentry_cost", "reentry_ramp_months", "reentry_overrun"):
+                if getattr(self, key) is not None:
+                    raise FieldError(key, f"{key} goes with ends_engagement = true (a risk "
+                                     "whose first event ends the engagement)")
+        for key in ("reentry_cost", "reentry_ramp_months", "reentry_overrun"):
+            d = getattr(self, key)
+            if d is not None and _mass_below(d, -1e-300) > NEGLIGIBLE:
+                raise FieldError(key, f"must be >= 0, but {d.describe()} can be negative")
+        if self.recovery is not None and self.recoveries:
+            raise FieldError("recoveries", "give one layer as recovery or several as "
+                             "recoveries, not both")
+        if self.secondary is not None and \
+                _mass_below(self.secondary.severity, -1e-300) > NEGLIGIBLE:
+            raise FieldError("secondary.severity", f"a loss must be >= 0, but "
+                             f"{self.secondary.severity.describe()} can be negative")
         return self
 
 
@@ -304,6 +419,22 @@ class Correlation(_Strict):
                 for i in range(k) for j in range(i + 1, k)]
 
 
+class FX(_Strict):
+    """``[fx]``: the provider contract's currency. Its exchange rate follows a lognormal path
+    drawn per trial and year; ``workforce.offshore_cost_per_fte`` is then in this currency."""
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the provider "
+                          "contract")
+    rate: float = Field(gt=0, allow_inf_nan=False, description="units of it per unit of the "
+                        "scenario currency at the start")
+    annual_volatility: float = Field(0.0, ge=0, le=1, allow_inf_nan=False,
+                                     description="standard deviation of the rate's yearly "
+                                     "log change")
+    drift: float = Field(0.0, ge=-0.5, le=0.5, allow_inf_nan=False,
+                         description="expected yearly log change plus half its variance: "
+                         "E[rate after t years] = rate * exp(drift * t)")
+
+
 class Scenario(_Strict):
     """A whole scenario file, validated. Build one with :func:`load_scenario`."""
 
@@ -321,6 +452,8 @@ class Scenario(_Strict):
     correlations: list[Correlation] = Field(default_factory=list, max_length=1000,
                                             description="rank correlations between uncertain "
                                             "inputs (a Gaussian copula)")
+    fx: FX | None = Field(None, description="the provider contract's currency and its "
+                          "exchange-rate path")
 
     # Set by the loaders: where the scenario came from and the hash of its exact bytes.
     _source: str = PrivateAttr("<python>")
@@ -344,6 +477,7 @@ class Scenario(_Strict):
                         raise FieldError(f"{section}[{i}].{key}", f"must be within the horizon "
                                          f"1..{horizon} (got {value})")
         self._check_supports()
+        self._check_engagement()
         self._check_controls()
         self._check_uncertain_parameters()
         self._check_correlations()
@@ -371,7 +505,47 @@ class Scenario(_Strict):
             size = uncertain_size(r.severity)
             if size is not None:
                 out[f"risks[{quote(r.name)}].severity.{r.severity.SCALE_FIELD}"] = size
+            for key in REENTRY_KEYS:
+                if getattr(r, key) is not None:
+                    out[f"risks[{quote(r.name)}].{key}"] = getattr(r, key)
         return out
+
+    def _check_engagement(self) -> None:
+        """Model 0.2 terms that need the whole scenario: raised risks exist and can be
+        scaled, currencies are known, [fx] goes with its share."""
+        risks = {r.name: r for r in self.risks}
+        known = {self.scenario.currency} | ({self.fx.currency} if self.fx else set())
+        for section in ("costs", "risks"):
+            for i, item in enumerate(getattr(self, section)):
+                if item.currency is not None and item.currency not in known:
+                    allowed = " or ".join(sorted(known))
+                    extra = "" if self.fx else " (declare [fx] for a provider currency)"
+                    raise FieldError(f"{section}[{i}].currency", f"{item.currency} is neither "
+                                     f"the scenario currency nor the [fx] currency: use "
+                                     f"{allowed}{extra}")
+        if self.fx is None and self.workforce.offshore_currency_share != 1.0:
+            raise FieldError("workforce.offshore_currency_share", "goes with an [fx] table "
+                             "(the provider contract's currency)")
+        if self.fx is not None and self.fx.currency == self.scenario.currency:
+            raise FieldError("fx.currency", f"is the scenario currency "
+                             f"{self.scenario.currency}; [fx] is for a provider contract in "
+                             "another currency")
+        for i, r in enumerate(self.risks):
+            for j, link in enumerate(r.raises):
+                where = f"risks[{i}].raises[{j}].risk"
+                target = risks.get(link.risk)
+                if target is None:
+                    close = difflib.get_close_matches(link.risk, list(risks), n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    raise FieldError(where, f"no risk named {link.risk!r}{hint} (risks: "
+                                     f"{', '.join(map(repr, risks))})")
+                if target.frequency.dist not in SCALABLE_FREQUENCIES:
+                    raise FieldError(where, f"{link.risk!r} has {target.frequency.describe()}; "
+                                     "a raised rate needs a poisson, bernoulli or "
+                                     "negative_binomial frequency")
+            if r.side == "in_house" and r.ends_engagement:
+                raise FieldError(f"risks[{i}].side", "an in-house risk cannot end the "
+                                 "engagement (it is borne when the work stays onshore)")
 
     def _check_uncertain_parameters(self) -> None:
         places = [(f"workforce.{k}", getattr(self.workforce, k))

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 Z95 = 1.959963984540054
 CATEGORY_ORDER = ("transition", "governance", "communication", "quality", "breach",
-                  "attrition", "exit", "other", "controls")
+                  "attrition", "regulatory", "ip", "exit", "other", "controls",
+                  "savings_lost_to_early_exit", "recoveries", "in-house_risks_avoided")
 
 
 def expected_shortfall(x: np.ndarray, alpha: float = 0.05, presorted: bool = False) -> float:
@@ -379,12 +380,36 @@ def summarize(result: "SimulationResult") -> dict[str, Any]:
         # The rank correlations the run used (the declared ones, or their nearest valid repair).
         out["correlations"] = {"inputs": [model.input_names[j] for j in model.copula_inputs],
                                "rank": model.copula_rank.round(6).tolist()}
+    engagement = engagement_summary(result)
+    if engagement is not None:
+        out["engagement"] = engagement
     if result.controls is not None:
         out["controls"] = result.controls
     if result.scenario.tolerance is not None:
         out["tolerance"] = tolerance_check(result, src)
     out["warnings"] = list(result.model.warnings)
     return out
+
+
+def engagement_summary(result: "SimulationResult") -> dict[str, Any] | None:
+    """How long the engagement ran, for a scenario with a risk that ends it: the share of
+    trials with an exit (and its standard error), the mean years run, and by year the share
+    of trials still running at the year's end and the mean share of the year run. None for a
+    scenario that cannot end early."""
+    e = result.model.engagement
+    g = result.engagement_sums
+    if e is None or not e.has_exit or g is None:
+        return None
+    n = result.trials
+    h = result.model.horizon
+    exits = float(g[:, 0].sum()) / n
+    return {
+        "exit_share": exits,
+        "exit_share_stderr": math.sqrt(exits * (1 - exits) / n),
+        "mean_years_run": math.fsum(g[:, 1]) / n,
+        "running_share": [float(x) / n for x in g[:, 2 + h:].sum(axis=0)],
+        "year_share": [math.fsum(g[:, 2 + t]) / n for t in range(h)],
+    }
 
 
 def tolerance_check(result: "SimulationResult", src: "_Exact | _Streamed") -> dict[str, Any]:
@@ -447,8 +472,8 @@ def chart_data(result: "SimulationResult", bins: int = 120, quantiles: int = 100
         n_rows = 2 + len(result.model.component_names)
         exceedance["All risk events"] = src.exceedance(n_rows)
         first = 2 + len(result.model.cost_names)
-        for i, name in enumerate(result.model.risk_names):
-            exceedance[name] = src.exceedance(first + i)
+        for i in result.model.provider_risks:  # an in-house risk's row is a saving
+            exceedance[result.model.risk_names[i]] = src.exceedance(first + i)
     return ChartData(
         scenario_name=info.name, currency=info.currency, horizon_years=info.horizon_years,
         trials=result.trials, hist_edges=np.linspace(lo, hi, bins + 1), hist_counts=counts,

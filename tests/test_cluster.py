@@ -275,3 +275,14 @@ def test_control_returns_on_the_cluster_match_the_local_ones(backend):
     s = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "template.toml")
     r = simulate(s, trials=CHUNK_SIZE + 1000, seed=3, store_trials=True)
     assert control_returns(r, backend=backend) == control_returns(r)
+
+
+def test_a_scenario_with_every_model_term_is_bit_identical_on_the_cluster(backend):
+    from pathlib import Path
+
+    s = load_scenario(Path(__file__).parent / "data" / "engaged.toml")
+    local = simulate(s, trials=TRIALS, seed=9, store_trials=True)
+    remote = simulate(s, trials=TRIALS, seed=9, store_trials=True, backend=backend)
+    assert np.array_equal(local.net_savings, remote.net_savings)
+    assert np.array_equal(local.component_totals, remote.component_totals)
+    assert summary(local) == summary(remote)

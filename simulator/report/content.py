@@ -44,6 +44,10 @@ def decision_sentence(summary: dict[str, Any]) -> str:
     else:
         third = f"even in the worst 5% of trials it still saves {format_money(cvar, cur)} " \
                 "on average"
+    engagement = summary.get("engagement")
+    if engagement and engagement["exit_share"] > 0:
+        third += (f"; the engagement ends early in {format_percent(engagement['exit_share'])} "
+                  f"of trials")
     return f"{first}; {second}; {third}."
 
 
@@ -119,6 +123,25 @@ def headline_figures(summary: dict[str, Any]) -> list[Headline]:
         Headline("gross", "Gross wage savings (mean)",
                *money(gross["mean"], Z95 * gross["stderr"]),
                "Wage bill saved, before costs and risk losses"),
+        *_engagement_figures(summary),
+    ]
+
+
+def _engagement_figures(summary: dict[str, Any]) -> list[Headline]:
+    """The chance that an exit ends the engagement early and the years it runs, for a
+    scenario with a risk that ends it (docs/model.md)."""
+    g = summary.get("engagement")
+    if not g:
+        return []
+    err = Z95 * g["exit_share_stderr"] * 100
+    return [
+        Headline("exit_share", "Chance the engagement ends early",
+                 percent_to_error(g["exit_share"], err),
+                 f"± {err:.2g} points" if err >= 0.01 else "± <0.01 points",
+                 "Share of trials in which an exit event ends the deal"),
+        Headline("years_run", "Years the engagement runs (mean)",
+                 f"{g['mean_years_run']:.2f} of {summary['horizon_years']}", "",
+                 "After an exit the wage savings stop: see 'Lost to early exit'"),
     ]
 
 
@@ -262,7 +285,7 @@ _WORKFORCE = {  # key -> (label, unit)
 }
 _SHARE_OF = {"offshore_cost": "the offshore cost", "onshore_cost": "the onshore cost",
              "gross_savings": "gross wage savings"}
-_PATH = re.compile(r'^(costs|controls)\[(".*")\]\.(\w+)$')
+_PATH = re.compile(r'^(costs|controls|risks)\[(".*")\]\.(\w+)$')
 
 
 def _input_label(s: Scenario, path: str) -> tuple[str, str, str]:
@@ -281,6 +304,15 @@ def _input_label(s: Scenario, path: str) -> tuple[str, str, str]:
     if m is None:
         return "Other", path, "number"
     section, quoted, field = m.groups()
+    if section == "risks":
+        risk = next(r for r in s.risks if quote(r.name) == quoted)
+        labels = {"reentry_cost": (f"{risk.name}: cost of taking the work back, once",
+                                   "money"),
+                  "reentry_ramp_months": (f"{risk.name}: months of re-entry overrun", "months"),
+                  "reentry_overrun": (f"{risk.name}: re-entry overrun on the onshore bill",
+                                      "percent")}
+        label, unit = labels.get(field, (f"{risk.name}: {field}", "number"))
+        return "Risks", label, unit
     if section == "costs":
         cost = next(c for c in s.costs if quote(c.name) == quoted)
         when = (f"once, in year {cost.year or 1}" if cost.timing == "once" else "per year")
