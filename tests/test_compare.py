@@ -206,6 +206,13 @@ def test_differing_team_sizes_are_flagged_in_the_summary(data_dir):
                for w in c.summary()["warnings"])
 
 
+def test_shipped_options_share_one_horizon():
+    infos = [load_scenario(SCENARIOS / f"{n}.toml").scenario for n in
+             ("manila_financial_research", "bangalore_analytics", "mexico_city_backoffice",
+              "santiago_research")]
+    assert len({(x.horizon_years, x.discount_rate, x.cash_flow_timing) for x in infos}) == 1
+
+
 def test_options_for_the_same_team_and_horizon_carry_no_warning(minimal):
     assert compare([minimal, minimal], ["a", "b"], trials=1000).summary()["warnings"] == []
 
