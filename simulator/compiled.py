@@ -180,16 +180,19 @@ class CompiledModel:
         return np.flatnonzero(self.input_codes != K.CONSTANT)
 
 
-def cap_removed_share(severity: Distribution, cap: float, points: int = 20_000) -> float:
-    """Share of a severity's mean that a per-event cap removes: 1 - E[min(S, cap)] / E[S].
-    E[min(S, cap)] is the mean of min(F^-1(u), cap) over a midpoint grid of u, accurate since
-    the capped values are bounded; E[S] is the closed form (inf for tails without a mean)."""
-    mean = float(severity.mean())
-    if not mean > 0:
-        return 0.0
-    u = (np.arange(points) + 0.5) / points
-    capped = float(np.minimum(severity.quantile(u), cap).mean())
-    return max(0.0, 1.0 - capped / mean) if np.isfinite(mean) else 1.0
+def cap_removed_share(severity: Distribution, cap: float) -> float:
+    """Share of a severity's mean that a per-event cap removes: 1 - E[min(S, cap)] / E[S],
+    both as integrals of the quantile function, E[g(S)] = int_0^1 g(F^-1(u)) du: trapezoids
+    on 10,000 cells of [0, 0.99] and on 2,000 log-spaced cells of the last 1% down to 1e-15
+    (where a heavy tail keeps much of its mean). From the family's closed-form quantile, so
+    compiling a scenario still needs no scipy.stats."""
+    body = np.linspace(0.0, 0.99, 10_001)
+    tail = 1.0 - np.logspace(-2, -15, 2_001)
+    u = np.concatenate([body, tail[1:]])
+    x = np.nan_to_num(np.asarray(severity.quantile(u), dtype=np.float64), posinf=0.0)
+    mean = float(np.trapezoid(x, u))
+    capped = float(np.trapezoid(np.minimum(x, cap), u))
+    return max(0.0, 1.0 - capped / mean) if mean > 0 else 0.0
 
 
 def rate_factor(r: Risk, controls: list[Control]) -> float:

@@ -3,12 +3,13 @@ risks, recoveries, secondary losses, raises and the provider currency, each agai
 form; deterministic cases exactly, random ones within 5 Monte Carlo standard errors with
 fixed seeds; and the reproducibility contract for scenarios that use them.
 """
+import hashlib
 import math
 
 import numpy as np
 import pytest
 
-from simulator import scenario_from_dict, simulate
+from simulator import load_scenario, scenario_from_dict, simulate
 from simulator.compiled import LOST_TO_EXIT, compile_scenario
 from simulator.scenario import ScenarioError
 
@@ -411,3 +412,18 @@ def test_a_gain_share_fee_is_paid_on_the_savings_of_the_part_run():
     r = simulate(s, trials=10_000, seed=22)
     np.testing.assert_allclose(r.components["Gain share"], 0.1 * r.gross_wage_savings
                                - 0.1 * r.components[LOST_TO_EXIT], rtol=1e-9, atol=1e-6)
+
+
+# SHA-256 of net savings and component totals (70,000 trials, seed 5) computed by kposim
+# before model 0.2 (commit 51feab0): a scenario without the new keys must give these bits.
+BEFORE_MODEL_02 = {
+    "minimal.toml": "d03a67375997f0bc2e195d18e3872a2fad797b2ad992e0b00c650698bb9bda77",
+    "plain_kitchen_sink.toml": "5523e8791db51bdd80d307e4ba2f8515dc326e5af331be01c44dd8d4d6981e84",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BEFORE_MODEL_02))
+def test_a_scenario_without_the_new_keys_gives_the_results_of_before(name, data_dir):
+    r = simulate(load_scenario(data_dir / name), trials=70_000, seed=5)
+    digest = hashlib.sha256(r.net_savings.tobytes() + r.component_totals.tobytes())
+    assert digest.hexdigest() == BEFORE_MODEL_02[name]
