@@ -296,6 +296,7 @@ class Editor:
         self.allowed: dict[str, set[str]] = {}  # target -> operations
         #: target -> the compiled input it changes alone (for :meth:`compile`)
         self.input_of: dict[str, str] = {}
+        self.row_of: dict[str, str] = {}  #: a parameter's target -> its input's target
         for row in content.assumptions(scenario, self.model):
             self._add_input(row)
         self.controls = [c.name for c in scenario.controls]
@@ -338,6 +339,7 @@ class Editor:
             key_words = path[len(row.path) + 1:] or "value"
             t.params.append({"target": path, "key": key_words, "value": value})
             self.allowed.setdefault(path, set()).add("set")
+            self.row_of[path] = row.path
             if alone:
                 self.input_of[path] = row.path
         if alone:
@@ -539,13 +541,16 @@ class Editor:
         doc = doc if doc is not None else self.doc
         best, depth = None, -1
         for e in edits:
-            try:
-                where = _index_path(doc, e.target)
-            except (StopIteration, paths.PathError, TypeError, KeyError):
-                where = e.target
-            if field_path == where or field_path.startswith((where + ".", where + "[")):
-                if len(where) > depth:
-                    best, depth = e.target, len(where)
+            # The edit's own field, then the input it belongs to (a PERT's mode can be
+            # wrong because its min was set), counted as less specific.
+            for rank, target in ((2, e.target), (1, self.row_of.get(e.target, e.target))):
+                try:
+                    where = _index_path(doc, target)
+                except (StopIteration, paths.PathError, TypeError, KeyError, AttributeError):
+                    where = target
+                if field_path == where or field_path.startswith((where + ".", where + "[")):
+                    if (rank, len(where)) > (depth // 10_000, depth % 10_000):
+                        best, depth = e.target, rank * 10_000 + len(where)
         return best
 
 
@@ -591,11 +596,18 @@ def _drop_correlations(doc: Any, controls: list[str]) -> None:
     corr = doc.get("correlations")
     if not corr:
         return
-    prefixes = tuple(f"controls[{quote(n)}]" for n in controls)
+    def of_control(path: str) -> bool:
+        try:
+            parts = paths.parse(path)
+        except paths.PathError:
+            return False
+        return len(parts) > 1 and parts[0] == "controls" and parts[1] in [(n,) for n in
+                                                                          controls]
+
     for k in range(len(corr) - 1, -1, -1):
         entry = corr[k]
         inputs = [str(x) for x in entry["inputs"]]
-        drop = [i for i, x in enumerate(inputs) if x.replace(" ", "").startswith(prefixes)]
+        drop = [i for i, x in enumerate(inputs) if of_control(x)]
         if not drop:
             continue
         keep = [i for i in range(len(inputs)) if i not in drop]
