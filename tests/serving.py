@@ -32,7 +32,8 @@ def server(scenario: Path, out: Path, trials: int, seed: int, *extra: str):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(
         os.pathsep)
-    cmd = [sys.executable, "-m", "simulator.cli", "serve", str(scenario), "--port", "0",
+    cmd = [sys.executable, "-m", "simulator.cli", "serve", str(Path(scenario).resolve()),
+           "--port", "0",
            "--trials", str(trials), "--seed", str(seed), "--out", str(out), *extra]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             cwd=out.parent)
