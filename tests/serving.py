@@ -15,6 +15,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,8 +36,10 @@ def server(scenario: Path, out: Path, trials: int, seed: int, *extra: str):
     cmd = [sys.executable, "-m", "simulator.cli", "serve", str(Path(scenario).resolve()),
            "--port", "0",
            "--trials", str(trials), "--seed", str(seed), "--out", str(out), *extra]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server never blocks
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, env=env,
                             cwd=out.parent)
+    proc.errors = errors
     try:
         url = _address(proc)
         yield proc, url
@@ -48,8 +51,10 @@ def server(scenario: Path, out: Path, trials: int, seed: int, *extra: str):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        errors.seek(0)
+        proc.stderr_text = errors.read().decode(errors="replace")
         proc.stdout.close()
-        proc.stderr.close()
+        errors.close()
 
 
 def _address(proc: subprocess.Popen) -> str:
@@ -62,7 +67,10 @@ def _address(proc: subprocess.Popen) -> str:
             raise TimeoutError("kposim serve printed no address in time")
         chunk = os.read(proc.stdout.fileno(), 4096)
         if not chunk:
-            raise RuntimeError("kposim serve exited: " + proc.stderr.read().decode()[-2000:])
+            proc.wait(timeout=10)
+            proc.errors.seek(0)
+            raise RuntimeError("kposim serve exited: "
+                               + proc.errors.read().decode(errors="replace")[-2000:])
         line += chunk
     m = ADDRESS.search(line.decode())
     if m is None:

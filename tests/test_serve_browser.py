@@ -13,6 +13,7 @@ import json
 import math
 import tomllib
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -40,7 +41,7 @@ SAVED = "manila-plus10"
 def visit(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("serve-browser")
     out = tmp / "out"
-    with server(SCENARIO, out, TRIALS, SEED) as (_, url):
+    with server(SCENARIO, out, TRIALS, SEED) as (proc, url):
         browser = DevTools(BROWSER, tmp / "profile", tmp / "chromium.log")
         try:
             page = Page(browser, url)
@@ -76,12 +77,18 @@ def visit(tmp_path_factory) -> dict:
                 f"new Promise(r => {{ document.getElementById('name').value = '{SAVED}'; "
                 "document.addEventListener('kposim:written', e => r(e.detail), {once: true}); "
                 "document.getElementById('save').click(); })")
+            # The what-if travels in the address: a new tab opened on it shows the same run.
+            edits = [{"target": OFFSHORE, "op": "scale", "value": 10}]
+            reopened = Page(browser, url + "#edits=" + quote(json.dumps(edits)))
+            restored = {"view": reopened.settled(),
+                        "slider": reopened.evaluate(f"{reopened.slider(OFFSHORE)}.value")}
             events = {m: page.events(m) for m in (
                 "Runtime.consoleAPICalled", "Runtime.exceptionThrown", "Log.entryAdded",
                 "Network.requestWillBeSent")}
         finally:
             browser.close()
     return {"url": url, "out": out, "baseline": baseline, "moved": moved, "slider": slider,
+            "restored": restored, "exit": (proc.returncode, proc.stderr_text),
             "shown": shown, "charts": charts, "invalid": invalid, "problem": problem,
             "stale_banner": stale_banner, "written": written, "events": events}
 
@@ -189,3 +196,14 @@ def test_saved_toml_parses_as_the_same_document_tomllib_reads(visit, engine_runs
     pert = doc["workforce"]["offshore_cost_per_fte"]
     assert [pert[k] for k in ("min", "mode", "max")] == [22_000, 38_500, 66_000]
     assert np.isfinite(engine_runs["edited"].net_savings).all()
+
+
+def test_a_what_if_in_the_address_is_restored_on_load(visit):
+    restored = visit["restored"]
+    assert (restored["slider"], restored["view"]["raw"]["mean"]) == (
+        "10", visit["moved"]["raw"]["mean"])
+
+
+def test_interrupting_the_server_stops_it_cleanly(visit):
+    code, stderr = visit["exit"]
+    assert (code, stderr.strip().splitlines()[-1]) == (0, "kposim serve: stopped")

@@ -224,7 +224,11 @@ def serve(scenario: Path, host: str = "127.0.0.1", port: int = 8765,
         config = uvicorn.Config(app, log_level="warning", access_log=False,
                                 timeout_graceful_shutdown=5, lifespan="on",
                                 limit_concurrency=64)
-        uvicorn.Server(config).run(sockets=[sock])
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        except KeyboardInterrupt:  # Ctrl+C is how a server is meant to stop
+            pass
+        print("kposim serve: stopped", file=sys.stderr, flush=True)
     finally:
         sock.close()
         sys.stdout.flush()

@@ -92,6 +92,7 @@ async function rerun(changed) {
     showProblems([{ target: null, message: data.error || "the request failed" }], changed);
   }
   page.drawn = seq;
+  keepInAddress();
   // Redrawn: tell whoever waits (tests, the latency benchmark) at the next frame.
   requestAnimationFrame(() => {
     document.body.dataset.drawn = String(seq);
@@ -103,6 +104,45 @@ function liveRerun(changed) {
   // While a slider moves: one request at a time, and one more when it returns.
   if (page.inflight) page.again = true;
   else rerun(changed);
+}
+
+// --- the what-if in the page's address: reload or bookmark it -------------------------------
+
+function keepInAddress() {
+  const list = editList();
+  const hash = list.length ? "#edits=" + encodeURIComponent(JSON.stringify(list)) : "";
+  if (location.hash !== hash) history.replaceState(null, "", location.pathname + hash);
+}
+
+function restoreFromAddress() {
+  const m = location.hash.match(/^#edits=(.*)$/);
+  if (!m) return false;
+  let list;
+  try {
+    list = JSON.parse(decodeURIComponent(m[1]));
+  } catch (err) {
+    return false;
+  }
+  if (!Array.isArray(list)) return false;
+  for (const e of list) {
+    if (!e || typeof e.target !== "string" || typeof e.op !== "string") continue;
+    page.edits.set(e.target + "|" + e.op, { target: e.target, op: e.op, value: e.value });
+    const sel = (attr) => document.querySelector(`input[${attr}="${CSS.escape(e.target)}"]`);
+    if (e.op === "scale" || e.op === "shift") {
+      const range = sel("data-slider");
+      if (range) {
+        range.value = e.value;
+        range.nextElementSibling.textContent = sliderText(e.op, Number(e.value));
+      }
+    } else if (e.op === "set") {
+      const box = sel("data-param");
+      if (box) box.value = e.value;
+    } else if (e.op === "enabled") {
+      const box = sel("data-control");
+      if (box) box.checked = Boolean(e.value);
+    }
+  }
+  return page.edits.size > 0;
 }
 
 // --- problems beside their fields -------------------------------------------------------------
@@ -148,7 +188,7 @@ function inputRow(spec) {
     const range = el("input", {
       type: "range", min: spec.min, max: spec.max, step: spec.step, value: 0,
       "aria-label": `${spec.label}: ${spec.slider === "shift" ? "shift in points" : "change in %"}`,
-      "data-slider": spec.target,
+      "data-slider": spec.target, "data-kind": spec.slider,
     });
     const out = el("output", {}, sliderText(spec.slider, 0));
     const update = () => {
@@ -236,7 +276,7 @@ function resetAll() {
   page.edits.clear();
   for (const r of document.querySelectorAll("input[data-slider]")) {
     r.value = 0;
-    r.dispatchEvent(new Event("input"));
+    r.nextElementSibling.textContent = sliderText(r.dataset.kind, 0);
   }
   for (const b of document.querySelectorAll("input[data-control]")) b.checked = true;
   for (const spec of page.state.inputs) {
@@ -396,6 +436,7 @@ async function start() {
   document.getElementById("report").addEventListener("click", () => write("report"));
   document.body.dataset.ready = "1";
   document.dispatchEvent(new CustomEvent("kposim:ready"));
+  if (restoreFromAddress()) rerun(null);
 }
 
 start();
