@@ -316,6 +316,13 @@ def test_superseded_run_stops_at_a_chunk_and_leaves_the_engine_sound(session):
     assert (len(calls), again["raw"]["mean"]) == (3, float(fresh.net_savings.mean()))
 
 
+def test_views_carry_no_number_json_cannot_hold():
+    from simulator.serve.session import _json_safe
+
+    assert _json_safe({"a": [math.nan, 1.5, (math.inf, -2)], "b": "x"}) == {
+        "a": [None, 1.5, [None, -2]], "b": "x"}
+
+
 def test_save_refuses_a_name_that_leaves_the_out_folder(session):
     with pytest.raises(SessionError, match="a name is"):
         session.save([], "../escape")

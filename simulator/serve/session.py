@@ -82,7 +82,7 @@ class RunStats:
             "seed": result.seed, "horizon_years": info.horizon_years,
             "net_savings": src.full(0),
             "gross_wage_savings": {"mean": float(gross.mean()),
-                                   "stderr": float(gross.std(ddof=1)) / math.sqrt(gross.size)},
+                                   "stderr": _paired(gross)[1]},
             "categories": category_means(result),
         }
         engagement = engagement_summary(result)
@@ -213,7 +213,7 @@ def page_view(stats: RunStats, base: RunStats, diffs: dict[str, Any] | None) -> 
                   "height": st.height, "kind": st.kind,
                   "text": ("+" if st.kind != "total" and st.height > 0 else "")
                   + format_money(st.height, cur)} for st in steps]
-    return {
+    return _json_safe({
         "sentence": decision_sentence(s),
         "figures": figures,
         "raw": {k: ns[k] for k in ("mean", "stderr", "prob_loss", "p5", "p50", "p95",
@@ -225,7 +225,18 @@ def page_view(stats: RunStats, base: RunStats, diffs: dict[str, Any] | None) -> 
         "currency": cur,
         "prob_loss_text": format_percent(ns["prob_loss"]),
         "trials": s["trials"], "seed": s["seed"], "horizon_years": s["horizon_years"],
-    }
+    })
+
+
+def _json_safe(x: Any) -> Any:
+    """``x`` with every non-finite number as None (JSON has no nan or inf)."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_json_safe(v) for v in x]
+    return x
 
 
 # --- the session --------------------------------------------------------------------------------
