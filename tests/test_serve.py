@@ -526,3 +526,34 @@ def test_a_scenario_dict_from_the_saved_file_validates(session, tmp_path):
     text = session.editor.toml([Edit(OFFSHORE, "scale", 10.0)])
     assert scenario_from_dict(tomllib.loads(text)).name == session.editor.scenario.name
     assert document(load_scenario(MANILA))["scenario"]["horizon_years"] == 3
+
+
+# --- model 0.2: an engagement that can end early -------------------------------------------------
+
+EXIT = 'risks["Exit and back-sourcing"].frequency'
+
+
+@pytest.fixture(scope="module")
+def engaged(tmp_path_factory) -> Session:
+    return Session(ENGAGED, 20_000, 3, tmp_path_factory.mktemp("engaged") / "out")
+
+
+def test_exit_figures_show_their_change_without_a_paired_error(engaged):
+    view = engaged.run([Edit(EXIT, "scale", 100.0)])
+    shown = {f["key"]: f["vs"] for f in view["figures"] if f["key"] in ("exit_share",
+                                                                        "years_run")}
+    assert list(shown) == ["exit_share", "years_run"]
+    assert [("paired" in v, v.startswith("vs baseline: ")) for v in shown.values()] == [
+        (False, True), (False, True)]
+
+
+def test_report_through_the_api_writes_the_results_folder(engaged):
+    app = serve_app.create_app(engaged)
+    with TestClient(app, base_url="http://127.0.0.1:8765") as c:
+        r = c.post("/api/report", json={"edits": [{"target": EXIT, "op": "scale",
+                                                   "value": 100}], "name": "exit-twice"})
+    folder = engaged.out / "exit-twice"
+    summary = json.loads((folder / "summary.json").read_text())
+    shown = engaged.run([Edit(EXIT, "scale", 100.0)])["raw"]["mean"]
+    assert (r.json(), summary["net_savings"]["mean"], (folder / "report.html").is_file()) == (
+        {"status": "ok", "path": str(folder)}, shown, True)
