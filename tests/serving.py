@@ -117,7 +117,9 @@ class Page:
             "setTimeout(check, 10); check(); })")
 
     def slider(self, target: str) -> str:
-        return f"document.querySelector('input[data-slider=\"' + CSS.escape({json.dumps(target)}) + '\"]')"
+        """A script expression for the slider of ``target``."""
+        return ("document.querySelector('input[data-slider=\"' + "
+                f"CSS.escape({json.dumps(target)}) + '\"]')")
 
     def release_slider(self, target: str, value: float,
                        events: tuple[str, ...] = ("input", "change")) -> dict:

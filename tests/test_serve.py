@@ -19,11 +19,10 @@ pytest.importorskip("tomlkit")
 
 from starlette.testclient import TestClient  # noqa: E402
 
-from simulator import load_scenario, scenario_from_dict, simulate  # noqa: E402
+from simulator import load_scenario, simulate  # noqa: E402
 from simulator.cli import main  # noqa: E402
 from simulator.compiled import compile_scenario  # noqa: E402
 from simulator.controls import without  # noqa: E402
-from simulator.paths import document  # noqa: E402
 from simulator.serve import app as serve_app  # noqa: E402
 from simulator.serve.edits import Edit, EditError, Editor, Invalid  # noqa: E402
 from simulator.serve.session import (SUPERSEDED, RunStats, Runner, Session,  # noqa: E402
@@ -108,6 +107,12 @@ def test_every_risk_has_rate_and_severity_controls(template):
 def test_expert_parameter_sets_one_value(manila):
     doc = manila.document([Edit(f"{OFFSHORE}.mode", "set", 40_000.0)])
     assert doc["workforce"]["offshore_cost_per_fte"]["mode"] == 40_000
+
+
+def test_a_parameter_edit_rewords_its_input(manila):
+    edits = [Edit(f"{OFFSHORE}.mode", "set", 40_000.0)]
+    assert manila.words(manila.scenario_for(edits), [e.target for e in edits]) == {
+        OFFSHORE: "PERT, $20K to $60K, most likely $40K"}
 
 
 def test_horizon_is_set_as_a_whole_number(manila):
@@ -520,12 +525,6 @@ def test_serve_reports_a_port_in_use():
             == (2, True)
     finally:
         sock.close()
-
-
-def test_a_scenario_dict_from_the_saved_file_validates(session, tmp_path):
-    text = session.editor.toml([Edit(OFFSHORE, "scale", 10.0)])
-    assert scenario_from_dict(tomllib.loads(text)).name == session.editor.scenario.name
-    assert document(load_scenario(MANILA))["scenario"]["horizon_years"] == 3
 
 
 # --- model 0.2: an engagement that can end early -------------------------------------------------

@@ -363,18 +363,15 @@ class Editor:
                             "max": 30}}
 
     def words(self, scenario: Scenario, targets: Iterable[str]) -> dict[str, str]:
-        """The edited inputs' distributions in words, in each input's unit."""
+        """The distributions in words, in each input's unit, of the inputs ``targets`` (or
+        their parameters) name."""
         units = content._units(scenario.scenario.currency)
-        doc = paths.document(scenario)
         out = {}
-        for target in targets:
+        for target in dict.fromkeys(self.row_of.get(x, x) for x in targets):
             t = self.targets.get(target)
-            if t is None:
-                continue
-            parent, key = _find(doc, paths.parse(target))
-            from ..distributions import parse as parse_distribution
-
-            out[target] = content.in_words(parse_distribution(parent[key]), units[t.unit])
+            if t is not None:
+                out[target] = content.in_words(_distribution_at(scenario, target),
+                                               units[t.unit])
         return out
 
     # -- reading a request --------------------------------------------------------------------
