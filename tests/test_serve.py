@@ -204,6 +204,7 @@ def test_problem_message_is_what_kposim_validate_prints(manila, tmp_path):
     ([{"target": OFFSHORE, "op": "explode", "value": 1}], "unknown operation"),
     ([{"target": OFFSHORE, "op": "scale", "value": float("nan")}], "finite number"),
     ([{"target": OFFSHORE, "op": "scale", "value": True}], "finite number"),
+    ([{"target": f"{OFFSHORE}.mode", "op": "set", "value": 10 ** 400}], "finite number"),
     ([{"target": OFFSHORE, "op": "scale", "value": 1e6}], "scale must be between"),
     ([{"target": OFFSHORE, "op": "scale", "value": 1, "extra": 2}], "target, op, value"),
     ([{"target": OFFSHORE, "op": "scale", "value": 1}] * 1001, "at most 1000"),

@@ -115,6 +115,14 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
+def _is_finite_number(x: Any) -> bool:
+    """A number a float can hold (JSON integers can be far larger)."""
+    try:
+        return _is_number(x) and math.isfinite(x)
+    except OverflowError:
+        return False
+
+
 def _tidy(x: float, like: Any) -> Any:
     """``x`` rounded to 12 significant digits (so that 36,000 x 1.1 is 39,600, not
     39,600.000000000004), a whole number where ``like`` was one, in ``like``'s style: a
@@ -291,7 +299,6 @@ class Editor:
         self.scenario = scenario
         self.model = model if model is not None else compile_scenario(scenario)
         self.defaults = paths.document(scenario)  # every key, defaults filled in
-        self.currency = scenario.scenario.currency
         self.targets: dict[str, Target] = {}
         self.allowed: dict[str, set[str]] = {}  # target -> operations
         #: target -> the compiled input it changes alone (for :meth:`compile`)
@@ -397,7 +404,7 @@ class Editor:
             if op == "enabled":
                 if not isinstance(value, bool):
                     raise EditError(f"{target}: enabled must be true or false")
-            elif not _is_number(value) or not math.isfinite(value):
+            elif not _is_finite_number(value):
                 raise EditError(f"{target}: {op} needs a finite number")
             elif op == "scale" and not SCALE_RANGE[0] <= value <= SCALE_RANGE[1]:
                 raise EditError(f"{target}: scale must be between {SCALE_RANGE[0]:g}% and "
