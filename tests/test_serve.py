@@ -493,6 +493,12 @@ def test_requests_naming_another_host_are_refused(client):
     assert client.get("/api/state", headers={"host": "attacker.example"}).status_code == 400
 
 
+def test_listening_on_every_interface_answers_any_host_name(session):
+    app = serve_app.create_app(session, "0.0.0.0")
+    with TestClient(app, base_url="http://127.0.0.1:8765") as c:
+        assert c.get("/api/status", headers={"host": "laptop.local"}).status_code == 200
+
+
 def test_save_through_the_api_stays_in_the_out_folder(client, session):
     r = client.post("/api/save", json={"edits": [], "name": "../../etc/x"})
     assert (r.json()["status"], list(session.out.parent.glob("**/x.toml"))) == ("refused", [])
