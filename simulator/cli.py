@@ -669,6 +669,38 @@ def validate(scenarios: tuple[str, ...], strict: bool) -> None:
         sys.exit(2)
 
 
+@main.command("serve")
+@click.argument("scenario", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to listen on (0: any free port; the address is printed).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; only this machine can reach the default. "
+                   "0.0.0.0 opens the page to the network.")
+@click.option("--trials", "-n", type=click.IntRange(min=1, max=10_000_000), default=200_000,
+              show_default=True, help="Monte Carlo trials of every re-run.")
+@_seed_option("Random seed, shared by the baseline and every re-run.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True,
+              help="Folder for saved scenarios (OUT/NAME.toml) and reports (OUT/NAME/); "
+                   "nothing is written elsewhere.")
+@_threads_option
+def serve_command(scenario: Path, port: int, host: str, trials: int, seed: int, out: Path,
+                  threads: int | None) -> None:
+    """A local page where every assumption of SCENARIO has a control, and each change re-runs
+    the simulation on the same seed and shows its effect against the baseline (docs/serve.md).
+    Needs: pip install 'kposim[serve]'."""
+    try:
+        from .serve.app import ServeError, serve
+    except ImportError as e:
+        raise BadInput(f"kposim serve needs {e.name}: pip install 'kposim[serve]'") from None
+    _start(quiet=False)
+    try:
+        serve(scenario, host=host, port=port, trials=trials, seed=seed, out=out,
+              threads=threads)
+    except ServeError as e:
+        raise BadInput(str(e)) from None
+
+
 # --------------------------------------------------------------------------- fit and elicit
 
 # Spelled out rather than imported: importing simulator.fit loads scipy.stats, which every
