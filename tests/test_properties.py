@@ -129,7 +129,8 @@ valid_document = st.builds(
                       "offshore_fte": wf[2], "offshore_cost_per_fte": wf[3],
                       "ramp_up_months": {"dist": "triangular", "min": 0, "mode": 3, "max": 18}},
         "risks": list({r["name"]: r for r in risks}.values())},
-    st.integers(1, 30), st.floats(0, 0.5), st.tuples(valid_level, valid_level, valid_level,
+    # From 2 years: the ramp-up (up to 18 months) must lie within the horizon.
+    st.integers(2, 30), st.floats(0, 0.5), st.tuples(valid_level, valid_level, valid_level,
                                                      valid_level),
     st.lists(valid_risk, max_size=2))
 
