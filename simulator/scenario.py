@@ -881,12 +881,13 @@ class ScenarioError(ValueError):
         lines = [f"{self.source}: {p}" for p in self.problems]
         return "\n".join(lines)
 
-    def one_line(self) -> str:
-        """The first problem, and how many more there are, on one line."""
-        more = len(self.problems) - 1
-        return f"{self.source}: {self.problems[0]}" + (
-            f" (and {more} more problem{'s' if more > 1 else ''}; fix this one first)"
-            if more > 0 else "")
+    def one_line(self, most: int = 4) -> str:
+        """Every problem (the first ``most``, and how many more) on one line, the ones with a
+        line number first."""
+        problems = sorted(self.problems, key=lambda p: p.line is None)
+        text = "; also ".join(str(p) for p in problems[:most])
+        more = len(problems) - most
+        return f"{self.source}: {text}" + (f" (and {more} more)" if more > 0 else "")
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -56,8 +56,10 @@ def svg_text(fig: Any) -> str:
     """A figure as SVG text (same settings as :func:`simulator.plots.style.save`)."""
     import matplotlib as mpl
 
+    from ..plots.style import quiet_warnings
+
     buf = io.StringIO()
-    with mpl.rc_context({"svg.hashsalt": "kposim"}):
+    with quiet_warnings(), mpl.rc_context({"svg.hashsalt": "kposim"}):
         fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
     return buf.getvalue()
 
