@@ -299,17 +299,13 @@ def write_sensitivity(analysis: dict[str, Any], target: Path, force: bool = Fals
 
 def write_sweep(result: dict[str, Any], target: Path, force: bool = False) -> None:
     """Write ``sweep.json``, ``sweep.csv`` (one row per grid point) and the sweep chart."""
-    import csv
-
+    from .audit import write_csv_rows
     from .plots.style import save
     from .plots.sweep import plot_sweep_heatmap, plot_sweep_line
 
     def fill(tmp: Path) -> None:
         write_json(tmp / "sweep.json", result)
-        with open(tmp / "sweep.csv", "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=list(result["rows"][0]))
-            writer.writeheader()
-            writer.writerows(result["rows"])
+        write_csv_rows(tmp / "sweep.csv", result["rows"][0], result["rows"], encoding="utf-8")
         if len(result["parameters"]) == 1:
             save(plot_sweep_line(result), tmp, "sweep")
         else:

@@ -467,8 +467,8 @@ class Scenario(_Strict):
                     "offshore_cost_per_fte", "ramp_up_months"):
             d: Distribution = getattr(wf, key)
             if _mass_below(d, -1e-300) > NEGLIGIBLE:
-                raise FieldError(f"workforce.{key}", f"must be >= 0, but {d.describe()} can "
-                                 "be negative (truncate a normal with min = 0)")
+                raise FieldError(f"workforce.{key}", _negative(d, "truncate a normal with "
+                                                                 "min = 0"))
         for key in ("onshore_cost_growth", "offshore_cost_growth"):
             d = getattr(wf, key)
             if _mass_below(d, -1.0) > NEGLIGIBLE:
@@ -476,13 +476,14 @@ class Scenario(_Strict):
                                  f"but {d.describe()} can reach it")
         for i, c in enumerate(self.costs):
             if c.amount is not None and _mass_below(c.amount, -1e-300) > NEGLIGIBLE:
-                raise FieldError(f"costs[{i}].amount", f"must be >= 0, but "
-                                 f"{c.amount.describe()} can be negative")
+                raise FieldError(f"costs[{i}].amount", _negative(c.amount, "truncate it with "
+                                                                 "min = 0"))
             if c.share is not None and _mass_below(c.share, -1e-300) > NEGLIGIBLE:
-                raise FieldError(f"costs[{i}].share", f"must be >= 0, but "
-                                 f"{c.share.describe()} can be negative")
+                raise FieldError(f"costs[{i}].share", _negative(c.share, "a share lies in "
+                                                                "[0, 1]"))
             if _mass_below(c.growth, -1.0) > NEGLIGIBLE:
-                raise FieldError(f"costs[{i}].growth", "must be > -1")
+                raise FieldError(f"costs[{i}].growth", f"must be > -1 (a fall of 100% or "
+                                 f"more), but {c.growth.describe()} can reach it")
 
     # -----------------------------------------------------------------------------------------
     # Semantic checks (issue 14): what parses but makes no sense, or cannot be run. Each raises
@@ -690,6 +691,13 @@ _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
                            "\u2066\u2067\u2068\u2069")
 
 
+def _negative(d: Distribution, hint: str) -> str:
+    """'must be >= 0 (got -10)' for a constant, else saying the distribution can go there."""
+    if d.dist == "constant":
+        return f"must be >= 0 (got {d.describe()})"
+    return f"must be >= 0, but {d.describe()} can be negative ({hint})"
+
+
 def _mass_above(d: Distribution, x: float) -> float:
     """P(d > x), zero without a look at the cdf when the support ends at or below x."""
     if d.support()[1] <= x:
@@ -794,6 +802,30 @@ def _document_problems(doc: Any, text: str | None) -> list["Problem"]:
         elif isinstance(obj, list):
             stack.extend((v, loc + (i,)) for i, v in reversed(list(enumerate(obj))))
     return problems
+
+
+def _key_at_line(text: str, line: int) -> str:
+    """The dotted path of the key set on ``line`` (1-based) of TOML text, from the last table
+    header above it: ``scenario.horizon_years``, ``risks[1].severity``; "" if none."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return ""
+    m = re.match(r'\s*([A-Za-z0-9_\-."]+?)\s*=', lines[line - 1])
+    key = m.group(1).replace('"', "") if m else ""
+    counts: dict[str, int] = {}
+    header = ""
+    for text_line in lines[:line]:
+        h = re.match(r"\s*(\[\[?)\s*([A-Za-z0-9_\-.]+)\s*\]", text_line)
+        if h:
+            name = h.group(2)
+            if h.group(1) == "[[":
+                counts[name] = counts.get(name, -1) + 1
+                header = f"{name}[{counts[name]}]"
+            else:
+                header = name
+    if not key:
+        return header
+    return f"{header}.{key}" if header else key
 
 
 def _deepest_nesting(text: str) -> tuple[int, int]:
@@ -951,7 +983,8 @@ def parse_scenario(text: str, source: str = "<string>", sha256: str | None = Non
     """Validate a scenario given as TOML text."""
     depth, line = _deepest_nesting(text)
     if depth > MAX_NESTING:
-        raise ScenarioError(source, [Problem("", f"arrays or inline tables nested {depth} "
+        raise ScenarioError(source, [Problem(_key_at_line(text, line), f"arrays or inline "
+                                             f"tables nested {depth} "
                                              f"levels deep; at most {MAX_NESTING} are allowed "
                                              "(a scenario needs a few; the limit keeps parsing "
                                              "from exhausting the stack)", line)])
@@ -962,7 +995,8 @@ def parse_scenario(text: str, source: str = "<string>", sha256: str | None = Non
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
         what = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(e))
         if m:
-            problem = Problem("", f"TOML syntax error: {what.lower()}", int(m.group(1)),
+            problem = Problem(_key_at_line(text, int(m.group(1))),
+                              f"TOML syntax error: {what.lower()}", int(m.group(1)),
                               int(m.group(2)))
         else:
             problem = Problem("", f"TOML syntax error: {what.lower()} (at end of file)")
