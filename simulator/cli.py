@@ -96,8 +96,8 @@ def one_error_path():
     anything else -> ``internal error: ...`` and exit 1, on one line, without a traceback
     (``KPOSIM_DEBUG=1`` re-raises it)."""
     with warnings.catch_warnings():
-        _filter_library_warnings()
         try:
+            _filter_library_warnings()
             yield
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
                 SystemExit):
