@@ -1204,8 +1204,9 @@ def _line_of(text: str | None, loc: tuple) -> int | None:
         stripped = lines[i].strip()
         if stripped.startswith("["):
             break
-        if stripped.startswith(key) and stripped[len(key):].lstrip().startswith("="):
-            return i + 1
+        for written in (key, f'"{key}"', f"'{key}'"):  # bare or quoted
+            if stripped.startswith(written) and stripped[len(written):].lstrip().startswith("="):
+                return i + 1
     # A missing key: point at its table's header.
     return start + 1 if isinstance(first, str) and lines[start].strip().startswith("[") else None
 

@@ -536,3 +536,24 @@ def test_a_folder_without_write_permission_exits_2(scenario, tmp_path):
         out.chmod(0o755)
     assert res.exit_code == 2 and one_line(res).startswith("error: cannot write")
     assert leftovers(out) == []
+
+
+# --- library warnings -----------------------------------------------------------------------
+
+
+def test_a_run_with_glyphs_the_font_lacks_and_long_names_prints_no_library_warning(tmp_path):
+    """matplotlib warns about glyphs missing from its font and about constrained layout
+    giving up; scipy about overflows in extreme (but valid) inputs. None of it is the user's
+    business: the run's stderr stays empty (with --quiet)."""
+    text = (DATA / "minimal.toml").read_text()
+    text = text.replace('name = "Financial research team to Manila"',
+                        'name = "财务研究团队迁往马尼拉 🚀 ' + "x" * 150 + '"')
+    text = text.replace('name = "Quality failure"', 'name = "品質不良 ⚠️ ' + "y" * 180 + '"')
+    path = tmp_path / "glyphs.toml"
+    path.write_text(text, encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "simulator", "run", str(path), "-n", "2000",
+                          "-o", str(tmp_path / "out"), "-q", "--formats", "png,svg,pdf"],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""
