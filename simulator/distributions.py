@@ -1171,7 +1171,9 @@ class Discrete(_Tabled):
     values: list[Finite] = Field(min_length=1, max_length=100_000,
                                  description="the possible values")
     weights: list[Finite] | None = Field(None, description="relative probabilities, one per "
-                                         "value, >= 0 and not all 0; default all equal")
+                                         "value, >= 0 and not all 0; default all equal. "
+                                         "Written as probabilities (each at most 1, some "
+                                         "fractional) they must sum to 1")
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"dist": "discrete", "values": [0, 1, 2], "weights": [0.85, 0.12, 0.03]}]})
