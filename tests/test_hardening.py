@@ -557,3 +557,25 @@ def test_a_run_with_glyphs_the_font_lacks_and_long_names_prints_no_library_warni
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert res.returncode == 0, res.stderr
     assert res.stderr == ""
+
+
+def test_comparison_files_named_after_hostile_option_names_stay_in_their_folder(tmp_path):
+    from simulator.compare import compare, write_comparison
+
+    s = load_scenario(DATA / "minimal.toml")
+    result = compare([s, s], ["../../escape", "a/b\\c"], trials=1000, seed=1)
+    target = tmp_path / "out" / "cmp"
+    write_comparison(result, target)
+    written = [p.relative_to(target) for p in target.rglob("*")]
+    assert written and all(len(p.parts) == 1 and p.parts[0] not in (".", "..")
+                           for p in written)
+    assert leftovers(tmp_path / "out") == ["cmp"]
+
+
+def test_compare_refuses_an_option_name_with_a_control_character(tmp_path):
+    res = invoke("compare", DATA / "minimal.toml", DATA / "minimal.toml", "--names",
+                 "A,B\x00", "-o", tmp_path / "out")
+    assert res.exit_code == 2
+    assert one_line(res) == ("error: option name 'B\\x00': contains U+0000 (a control "
+                             "character), which is not allowed here (allowed: one line of "
+                             "visible text)")

@@ -181,7 +181,8 @@ def _may_overflow(ax: Axes, title: str) -> bool:
     from matplotlib.textpath import text_to_path
 
     font = FontProperties(size=TITLE_SIZE, weight="bold")
-    width, _, _ = text_to_path.get_text_width_height_descent(title, font, ismath=False)
+    with quiet_warnings():  # a glyph the font lacks: measured as a box, no warning
+        width, _, _ = text_to_path.get_text_width_height_descent(title, font, ismath=False)
     return width / 72.0 > ax.get_figure().get_figwidth() - 1.0
 
 
