@@ -1081,6 +1081,8 @@ def _problem(err: dict[str, Any], text: str | None) -> Problem:
             msg += f"; did you mean {close[0]!r}?"
         if allowed:
             msg += f" (allowed: {', '.join(allowed)})"
+    elif kind == "too_long" and len(loc) == 1 and loc[0] in _LIST_LIMIT_REASONS:
+        msg = _too_long_message(str(loc[0]), err)
     elif kind == "missing":
         msg = "missing required key"
     elif kind == "union_tag_not_found":
@@ -1112,6 +1114,24 @@ def _problem(err: dict[str, Any], text: str | None) -> Problem:
         msg = msg.removeprefix("Value error, ")
     msg = msg[0].lower() + msg[1:] if msg and msg[:2] != "TO" else msg
     return Problem(_path_str(loc), msg, _line_of(text, loc))
+
+
+_LIST_LIMIT_REASONS = {
+    "costs": "each cost line takes a row of working memory per thread (0.5 MiB per chunk of "
+             "65,536 trials) and 8 bytes per kept trial",
+    "risks": "each risk takes a row of working memory per thread (0.5 MiB per chunk of 65,536 "
+             "trials) and 8 bytes per kept trial, and is simulated event by event",
+    "controls": "each control is one more run of the whole scenario to measure its return",
+    "correlations": "the copula's matrix grows with the square of the correlated inputs",
+}
+
+
+def _too_long_message(section: str, err: dict[str, Any]) -> str:
+    """Too many entries of a top-level list: the limit, and why there is one."""
+    limit = (err.get("ctx") or {}).get("max_length")
+    got = len(err["input"]) if isinstance(err.get("input"), list) else None
+    return (f"at most {limit:,} [[{section}]] entries (got {got:,}): "
+            f"{_LIST_LIMIT_REASONS[section]}; merge small ones or split the scenario")
 
 
 def _type_name(v: Any) -> str:

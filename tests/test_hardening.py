@@ -579,3 +579,12 @@ def test_compare_refuses_an_option_name_with_a_control_character(tmp_path):
     assert one_line(res) == ("error: option name 'B\\x00': contains U+0000 (a control "
                              "character), which is not allowed here (allowed: one line of "
                              "visible text)")
+
+
+def test_a_scenario_file_over_the_size_limit_is_refused_saying_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr("simulator.scenario.MAX_FILE_BYTES", 1000)
+    path = tmp_path / "big.toml"
+    path.write_text((DATA / "minimal.toml").read_text())
+    with pytest.raises(ScenarioError, match=r"larger than 0\.001 MB, the most read \(it bounds "
+                                            r"memory and time\)"):
+        load_scenario(path)

@@ -63,7 +63,7 @@ def test_corpus_covers_every_class_of_bad_input():
                    "lognormal_sigma_50_severity", "lognormal_sigma_50_cost",
                    "normal_overflowing_every_draw", "too_many_events_per_trial",
                    "unbounded_uncertain_rate", "deeply_nested_array",
-                   "deeply_nested_inline_table", "risk_section_typo"):
+                   "deeply_nested_inline_table", "risk_section_typo", "too_many_risks"):
         assert needed in names
 
 
