@@ -99,6 +99,9 @@ def one_error_path():
         try:
             _filter_library_warnings()
             yield
+        except click.exceptions.UsageError as e:  # click's own: usage, hint and error, 3 lines
+            where = e.ctx.command_path if e.ctx is not None else "kposim"
+            raise BadInput(f"{where}: {e.format_message()} (see {where} --help)") from None
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
                 SystemExit):
             raise
@@ -127,6 +130,10 @@ class _Main(click.Group):
     def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
         with one_error_path():
             return super().invoke(ctx)
+
+    def make_context(self, *args, **kwargs) -> click.Context:  # noqa: ANN002, ANN003
+        with one_error_path():  # the group's own options: --bogus is a one-line error too
+            return super().make_context(*args, **kwargs)
 
 
 def money(x: float, currency: str) -> str:

@@ -905,8 +905,10 @@ class _Count(Distribution):
         rate = self.rate_distribution()
         top = (rate.draw_range()[1] if rate is not None else
                float(getattr(self, self.RATE_FIELD))) * factor
+        if top <= 0:
+            return 0.0, 0.0
         if self.RATE_KEY == "p":
-            return 0.0, 0.0 if top <= 0 else 1.0
+            return 0.0, 1.0
         if not math.isfinite(top):
             return 0.0, math.inf
         return super(_Count, self.at_rate(top)).draw_range()

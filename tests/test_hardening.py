@@ -588,3 +588,16 @@ def test_a_scenario_file_over_the_size_limit_is_refused_saying_the_limit(tmp_pat
     with pytest.raises(ScenarioError, match=r"larger than 0\.001 MB, the most read \(it bounds "
                                             r"memory and time\)"):
         load_scenario(path)
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["run", DATA / "minimal.toml", "-n", 0],
+     "error: kposim run: Invalid value for '--trials' / '-n': 0 is not in the range x>=1. "
+     "(see kposim run --help)"),
+    (["nope"], "error: kposim: No such command 'nope'. (see kposim --help)"),
+    (["--bogus"], "error: kposim: No such option '--bogus'. (see kposim --help)"),
+])
+def test_a_bad_option_or_command_is_one_line_with_exit_2(args, expected):
+    res = CliRunner().invoke(main, [str(a) for a in args], prog_name="kposim")
+    assert res.exit_code == 2
+    assert one_line(res) == expected
