@@ -34,7 +34,7 @@ class OutputBusyError(OutputExistsError):
 #: Temporary folders are named ``.kposim-tmp-<folder>-<pid>-<random>`` beside their target, so
 #: that one left by a killed run is recognisable, ignored, and removed by the next run.
 TMP_PREFIX = ".kposim-tmp-"
-LOCK_PREFIX = ".kposim-lock-"
+LOCK_SUFFIX = ".lock"  #: the lock of a folder being written: ``.kposim-tmp-<folder>.lock``
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
@@ -208,7 +208,7 @@ _CLAIMED: dict[Path, int] = {}  # targets this process holds: path -> open lock 
 @contextlib.contextmanager
 def claim(target: Path, force: bool):
     """Hold ``target`` for this process while a command computes and writes it: an exclusive
-    lock (``flock``) on ``.kposim-lock-<name>`` beside it, so a second process writing the
+    lock (``flock``) on ``.kposim-tmp-<name>.lock`` beside it, so a second process writing the
     same folder fails at once with :class:`OutputBusyError` instead of mixing its files in.
     Checks :func:`check_writable` and removes temporary folders left by killed runs. The lock
     goes with the process, however it ends; its file is removed on the way out. Re-entrant
@@ -223,7 +223,7 @@ def claim(target: Path, force: bool):
     check_writable(target, force)
     made = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
-    lock = target.parent / f"{LOCK_PREFIX}{target.name}"
+    lock = target.parent / f"{TMP_PREFIX}{target.name}{LOCK_SUFFIX}"
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
         try:

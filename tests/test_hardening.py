@@ -378,6 +378,33 @@ def test_ctrl_c_while_drawing_or_writing_leaves_no_results_or_temporary_folder(
     assert leftovers(tmp_path / "out") == []
 
 
+INTERRUPT_THE_GROUP_WHILE_DRAWING = textwrap.dedent("""
+    import os, signal, sys
+    import simulator.output
+    real = simulator.output.write_json
+    def interrupted(*args, **kwargs):  # the charts are being drawn in worker processes now
+        os.killpg(os.getpgrp(), signal.SIGINT)  # as a terminal's Ctrl-C: to every process
+        return real(*args, **kwargs)
+    simulator.output.write_json = interrupted
+    sys.argv = ["kposim", "run", *sys.argv[1:]]
+    from simulator.__main__ import main
+    main()
+""")
+
+
+def test_ctrl_c_to_the_whole_process_group_while_drawing_prints_one_line(scenario, tmp_path):
+    # The drawing processes get the signal too: they must leave it to the main process
+    # (a KeyboardInterrupt traceback each, before) and the main process removes everything.
+    res = subprocess.run([sys.executable, "-c", INTERRUPT_THE_GROUP_WHILE_DRAWING,
+                          str(scenario), "-n", "20000", "-o", str(tmp_path / "out"), "-q"],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT,
+                         start_new_session=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 130, res.stderr
+    assert res.stderr.strip() == ("interrupted: no results written (existing files are "
+                                  "unchanged)")
+    assert leftovers(tmp_path / "out") == []
+
+
 HOOK = textwrap.dedent("""
     import os, signal, sys
     class SigintOnImport:  # Ctrl-C, delivered as a real signal, as {module} is imported
@@ -426,14 +453,13 @@ def test_a_run_killed_while_writing_leaves_only_a_named_temporary_folder(scenari
     names = leftovers(out)
     temporaries = [n for n in names if n.startswith(f"{TMP}manila-")]
     assert len(temporaries) == 1
-    assert set(names) - set(temporaries) <= {".kposim-lock-manila"}
+    assert set(names) - set(temporaries) <= {f"{TMP}manila.lock"}  # the next run takes it
 
 
 def test_the_next_run_ignores_and_removes_a_killed_runs_temporary_folder(scenario, tmp_path):
     out = tmp_path / "out"
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
-    stale = out / f"{TMP}manila-{int(dead.stdout)}-abc123"
+    dead = int(Path("/proc/sys/kernel/pid_max").read_text())  # no process has this pid
+    stale = out / f"{TMP}manila-{dead}-abc123"
     stale.mkdir(parents=True)
     (stale / "summary.json").write_text("{half written")
     assert invoke("run", scenario, "-n", 1000, "-o", out, "-q").exit_code == 0
