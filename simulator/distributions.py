@@ -1415,12 +1415,11 @@ def parse(value: Any, source: str = "<distribution>") -> Distribution:
     scenario file with the same distribution would."""
     from pydantic import TypeAdapter, ValidationError
 
-    from .scenario import Problem, ScenarioError, _dedupe, _problem, _non_finite, _path_str
+    from .scenario import ScenarioError, _dedupe, _document_problems, _problem
 
-    bad = list(_non_finite(value, ()))
-    if bad:
-        raise ScenarioError(source, [Problem(_path_str(loc), "must be a finite number (inf "
-                                             "and nan are not allowed)") for loc in bad])
+    problems = _document_problems(value, None)  # inf, nan, beyond int64, too deep
+    if problems:
+        raise ScenarioError(source, problems)
     try:
         return TypeAdapter(AnyDistribution).validate_python(value)
     except ValidationError as e:

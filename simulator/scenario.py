@@ -1022,17 +1022,6 @@ def scenario_from_dict(doc: dict[str, Any], source: str = "<dict>", sha256: str 
     return scenario
 
 
-def _non_finite(obj: Any, loc: tuple) -> typing.Iterator[tuple]:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        yield loc
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _non_finite(v, loc + (k,))
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            yield from _non_finite(v, loc + (i,))
-
-
 def _dedupe(problems: list[Problem]) -> list[Problem]:
     seen, out = set(), []
     for p in problems:

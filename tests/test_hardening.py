@@ -627,3 +627,8 @@ def test_a_bad_option_or_command_is_one_line_with_exit_2(args, expected):
     res = CliRunner().invoke(main, [str(a) for a in args], prog_name="kposim")
     assert res.exit_code == 2
     assert one_line(res) == expected
+
+
+def test_parse_of_an_integer_beyond_int64_raises_the_scenario_error():
+    with pytest.raises(ScenarioError, match="value: 1e\\+19 is beyond the range of a 64-bit"):
+        parse({"dist": "constant", "value": 10 ** 19})
