@@ -260,14 +260,18 @@ def claim(target: Path, force: bool):
 
 
 def remove_stale_temporaries(target: Path) -> list[Path]:
-    """Remove the temporary folders of ``target`` left by runs that were killed (their
-    process no longer exists); returns them. Folders of live processes are left alone."""
+    """Remove the temporary folders (or files) of ``target`` left by runs that were killed
+    (their process no longer exists); returns them. Those of live processes are left alone."""
     removed = []
     for tmp in Path(target).parent.glob(f"{TMP_PREFIX}{Path(target).name}-*"):
         m = re.fullmatch(re.escape(f"{TMP_PREFIX}{Path(target).name}-") + r"(\d+)-.*", tmp.name)
-        if not m or not tmp.is_dir() or _alive(int(m.group(1))):
+        if not m or _alive(int(m.group(1))):
             continue
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
         removed.append(tmp)
     return removed
 

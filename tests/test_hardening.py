@@ -632,3 +632,12 @@ def test_a_bad_option_or_command_is_one_line_with_exit_2(args, expected):
 def test_parse_of_an_integer_beyond_int64_raises_the_scenario_error():
     with pytest.raises(ScenarioError, match="value: 1e\\+19 is beyond the range of a 64-bit"):
         parse({"dist": "constant", "value": 10 ** 19})
+
+
+def test_report_removes_the_temporary_file_a_killed_rebuild_left(scenario, tmp_path):
+    folder = _results(tmp_path, scenario)
+    dead = int(Path("/proc/sys/kernel/pid_max").read_text())
+    stale = folder / f"{TMP}report.html-{dead}-file"
+    stale.write_text("<html>half")
+    assert invoke("report", folder).exit_code == 0
+    assert not stale.exists() and (folder / "report.html").is_file()
