@@ -146,7 +146,10 @@ def money(x: float, currency: str) -> str:
 @click.version_option(package_name="kposim")
 def main() -> None:
     """kposim: how much does moving knowledge work offshore really save, and how likely is it
-    to go wrong? Monte Carlo over a scenario file (TOML)."""
+    to go wrong? Monte Carlo over a scenario file (TOML).
+
+    Exit codes: 0 done, 2 bad input, 130 interrupted, 1 internal error (a bug; set
+    KPOSIM_DEBUG=1 to see its traceback)."""
 
 
 def _load(path: str, warn: bool = True):
