@@ -349,6 +349,12 @@ def check_options(scenarios: Sequence[Scenario], names: Sequence[str], trials: i
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if list(names).count(n) > 1})
         raise ValueError(f"option names must be distinct (repeated: {', '.join(dupes)})")
+    from .scenario import _text_problem
+
+    for n in names:  # shown in tables, charts and the report like a scenario's names
+        problem = _text_problem(n, multiline=False)
+        if problem:
+            raise ValueError(f"option name {n!r}: {problem}")
     currencies = {s.scenario.currency for s in scenarios}
     if len(currencies) > 1:
         raise ValueError(f"options must share a currency to be compared (got "

@@ -56,8 +56,10 @@ def svg_text(fig: Any) -> str:
     """A figure as SVG text (same settings as :func:`simulator.plots.style.save`)."""
     import matplotlib as mpl
 
+    from ..plots.style import quiet_warnings
+
     buf = io.StringIO()
-    with mpl.rc_context({"svg.hashsalt": "kposim"}):
+    with quiet_warnings(), mpl.rc_context({"svg.hashsalt": "kposim"}):
         fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
     return buf.getvalue()
 
@@ -97,8 +99,13 @@ def _sensitivity(folder: Path) -> tuple[dict[str, Any] | None, dict[str, str]]:
 
 
 def _write_atomic(path: Path, write) -> None:  # noqa: ANN001 - write(tmp_path)
-    """``write`` a temporary file beside ``path``, then move it into place."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """``write`` a temporary file beside ``path``, then move it into place. The temporary is
+    named as :mod:`simulator.output` names them, so one left by a killed process is removed
+    here the next time."""
+    from ..output import TMP_PREFIX, remove_stale_temporaries
+
+    remove_stale_temporaries(path)
+    tmp = path.with_name(f"{TMP_PREFIX}{path.name}-{os.getpid()}-file")
     try:
         write(tmp)
         os.replace(tmp, path)
