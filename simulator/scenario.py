@@ -726,7 +726,7 @@ class Scenario(_Strict):
     def _check_event_counts(self) -> None:
         horizon = self.scenario.horizon_years
         for i, r in enumerate(self.risks):
-            factor = max(1.0, _frequency_factor(r.name, self.controls))
+            factor = max(1.0, _frequency_factor(r.name, self.controls)) * self._raised(r.name)
             rate = uncertain_rate(r.frequency)
             if rate is not None and r.frequency.rate_key() == "mean":
                 top = rate.draw_range()[1] * factor
@@ -789,16 +789,27 @@ class Scenario(_Strict):
         terms += [(f"controls[{i}].cost", c.cost, horizon * top(c.cost))
                   for i, c in enumerate(self.controls)]
         for i, r in enumerate(self.risks):
-            factor = max(1.0, _frequency_factor(r.name, self.controls))
+            factor = max(1.0, _frequency_factor(r.name, self.controls)) * self._raised(r.name)
             freq = r.frequency
             events = (freq.draw_range(factor)[1] if hasattr(freq, "rate_key") else
                       top(freq) * factor)
             scale = max([1.0] + [e.severity_factor for c in self.controls for e in c.effects
                                  if e.risk == r.name])
-            loss = min(top(r.severity) * scale, r.cap_per_event or math.inf)
+            secondary = top(r.secondary.severity) if r.secondary is not None else 0.0
+            loss = min((top(r.severity) + secondary) * scale, r.cap_per_event or math.inf)
             year = min(events * loss if events else 0.0, r.cap_per_year or math.inf)
             terms.append((f"risks[{i}].severity", r.severity, horizon * year))
+            if r.reentry_cost is not None:  # once, in the exit year
+                terms.append((f"risks[{i}].reentry_cost", r.reentry_cost, top(r.reentry_cost)))
+            if r.reentry_overrun is not None:  # on the onshore bill, at most the horizon
+                terms.append((f"risks[{i}].reentry_overrun", r.reentry_overrun,
+                               horizon * top(r.reentry_overrun) * bills))
         return terms
+
+    def _raised(self, name: str) -> float:
+        """The most the raises into risk ``name`` can multiply its rate by (all at once)."""
+        return math.prod(link.factor for r in self.risks for link in r.raises
+                         if link.risk == name and link.factor > 1.0)
 
     def semantic_warnings(self) -> list[str]:
         """Valid but suspicious inputs, as "field path: message" (a growth above 50% a year
@@ -809,6 +820,12 @@ class Scenario(_Strict):
                 out.append(f"{where}: {d.describe()} allows growth above "
                            f"{GROWTH_WARNING:.0%} a year (a fraction: 0.03 = 3%); "
                            f"{_did_you_mean(d)}")
+        for i, r in enumerate(self.risks):
+            d = r.reentry_overrun
+            if d is not None and _mass_above(d, 1.0) > NEGLIGIBLE:
+                out.append(f"risks[{i}].reentry_overrun: {d.describe()} allows the onshore "
+                           "bill to more than double during re-entry (a fraction: 0.25 = "
+                           f"25% more); {_did_you_mean(d)}")
         return out
 
     @property

@@ -427,3 +427,14 @@ def test_a_scenario_without_the_new_keys_gives_the_results_of_before(name, data_
     r = simulate(load_scenario(data_dir / name), trials=70_000, seed=5)
     digest = hashlib.sha256(r.net_savings.tobytes() + r.component_totals.tobytes())
     assert digest.hexdigest() == BEFORE_MODEL_02[name]
+
+
+def test_a_raise_counts_towards_the_events_a_trial_can_hold():
+    risks = raising(1000.0, 1, {"dist": "poisson", "mean": 2.0})
+    with pytest.raises(ScenarioError, match="events per trial"):
+        make(risks)
+
+
+def test_a_reentry_overrun_above_one_is_warned_about():
+    s = make([exit_risk(0.1, reentry_ramp_months=6, reentry_overrun=25)])
+    assert any("reentry_overrun" in w and "did you mean" in w for w in s.semantic_warnings())
