@@ -435,6 +435,18 @@ class FX(_Strict):
                          "E[rate after t years] = rate * exp(drift * t)")
 
 
+class Pilot(_Strict):
+    """``[pilot]``: a trial period with the provider before deciding. ``kposim voi`` values it:
+    the incidents of every risk with an uncertain poisson rate are observed for ``years``, the
+    rates are updated, and then the deal is chosen or not (preposterior analysis)."""
+
+    years: float = Field(gt=0, le=10, allow_inf_nan=False,
+                         description="length of the pilot, years")
+    cost: float = Field(0.0, ge=0, allow_inf_nan=False,
+                        description="what the pilot costs, currency, present value at the "
+                        "decision")
+
+
 class Scenario(_Strict):
     """A whole scenario file, validated. Build one with :func:`load_scenario`."""
 
@@ -454,6 +466,8 @@ class Scenario(_Strict):
                                             "inputs (a Gaussian copula)")
     fx: FX | None = Field(None, description="the provider contract's currency and its "
                           "exchange-rate path")
+    pilot: Pilot | None = Field(None, description="a pilot period whose incident counts would "
+                                "be seen before deciding (valued by kposim voi)")
 
     # Set by the loaders: where the scenario came from and the hash of its exact bytes.
     _source: str = PrivateAttr("<python>")
@@ -481,7 +495,17 @@ class Scenario(_Strict):
         self._check_controls()
         self._check_uncertain_parameters()
         self._check_correlations()
+        self._check_pilot()
         return self
+
+    def _check_pilot(self) -> None:
+        if self.pilot is None:
+            return
+        if not any(r.frequency.dist == "poisson" and uncertain_rate(r.frequency) is not None
+                   for r in self.risks):
+            raise FieldError("pilot", "a pilot learns about uncertain event rates, and no "
+                             "risk has one: give a risk frequency = { dist = \"poisson\", mean "
+                             "= { dist = ... } } or a gamma prior")
 
     def per_trial_inputs(self) -> dict[str, Distribution]:
         """Parameter path -> distribution of every input drawn once per trial: workforce
