@@ -20,6 +20,10 @@ the engagement (``ends_engagement``), or on one that raises such a risk (directl
 a chain), the exit changes every provider-side loss and the wage savings, so all controls
 form one component.
 
+**Choices.** Where the scenario declares ``[[choices]]`` (provider, placement), every
+combination of their options is a variant with its own base run (same seed), searched as
+above; the frontier and the choice run over all of them.
+
 **Search.** Up to :data:`EXHAUSTIVE_LIMIT` controls every subset is evaluated (exact);
 beyond, a greedy search with swaps (add, remove or swap one control while that improves the
 objective within the budget), which is not guaranteed optimal; the result says which ran.
@@ -48,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from .choices import combinations, resolve
 from .engine import DEFAULT_SEED, Backend, simulate
 from .result import SimulationResult
 from .scenario import Scenario, scenario_from_dict
@@ -138,9 +143,11 @@ class Evaluator:
         self.group_of = {k: g for g, members in enumerate(self.groups) for k in members}
         self.runs = 0
         self._cache: dict[frozenset[int], Trials] = {}
-        full = self._run(frozenset(range(len(self.names))))
         #: (K,) expected present value of each control's cost line
-        self.cost = np.array([float(full.components[n].mean()) for n in self.names])
+        self.cost = np.zeros(len(self.names))
+        if self.names:
+            full = self._run(frozenset(range(len(self.names))))
+            self.cost = np.array([float(full.components[n].mean()) for n in self.names])
         base = self._run(frozenset())
         self.base = Trials(base.net_savings, _loss(base))
 
@@ -323,7 +330,8 @@ def optimize(scenario: Scenario, budget: float | None = None, objective: str = "
     ``respect_tolerance``, passing the scenario's ``[tolerance]``.
 
     method : "exhaustive" (every subset), "greedy" (with swaps) or "auto" (exhaustive up to
-        :data:`EXHAUSTIVE_LIMIT` controls).
+        :data:`EXHAUSTIVE_LIMIT` controls); with ``[[choices]]``, for every combination of
+        their options.
     Returns the frontier (cost against objective, each point with its paired difference from
     the chosen portfolio and its standard error), the chosen portfolio and its paired margin
     over the second best, the search used and the number of runs. Bit-identical for the same
@@ -331,8 +339,8 @@ def optimize(scenario: Scenario, budget: float | None = None, objective: str = "
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)} (got {objective!r})")
-    if not scenario.controls:
-        raise ValueError("the scenario declares no [[controls]] to choose from")
+    if not scenario.controls and not scenario.choices:
+        raise ValueError("the scenario declares no [[controls]] or [[choices]] to choose from")
     if respect_tolerance and scenario.tolerance is None:
         raise ValueError("--respect-tolerance needs a [tolerance] in the scenario")
     if budget is not None and not budget >= 0:
@@ -341,41 +349,63 @@ def optimize(scenario: Scenario, budget: float | None = None, objective: str = "
         method = "exhaustive" if len(scenario.controls) <= EXHAUSTIVE_LIMIT else "greedy"
     if method not in ("exhaustive", "greedy"):
         raise ValueError(f"method must be auto, exhaustive or greedy (got {method!r})")
-    ev = Evaluator(scenario, trials, seed, threads, backend)
 
     def feasible(p: Point) -> bool:
         return (budget is None or p.cost <= budget * (1 + 1e-12)) and \
             (not respect_tolerance or p.passes)
 
-    points, how = _search(ev, objective, feasible, method)
+    # One evaluator (its own base run) per combination of the choices' options.
+    combos = combinations(scenario)
+    evaluators: list[Evaluator] = []
+    points: list[Point] = []
+    for i, picks in enumerate(combos):
+        variant = resolve(scenario, picks) if scenario.choices else scenario
+        ev = Evaluator(variant, trials, seed, threads, backend)
+        found, how = _search(ev, objective, feasible, method)
+        for p in found:
+            p.extra = {"option": i}
+        evaluators.append(ev)
+        points += found
+    ev = evaluators[0]
     sign = _better(objective)
     ok = sorted((p for p in points if feasible(p)),
-                key=lambda p: (-sign * p.value(objective), p.cost, sorted(p.subset)))
+                key=lambda p: (-sign * p.value(objective), p.cost, p.extra["option"],
+                               sorted(p.subset)))
     if not ok:
         raise ValueError("no portfolio of controls meets the budget"
                          + (" and the tolerance, not even buying none" if respect_tolerance
                             else ""))
     chosen, second = ok[0], (ok[1] if len(ok) > 1 else None)
-    best = ev(chosen.subset).net
+
+    def trials_of(p: Point) -> np.ndarray:
+        return evaluators[p.extra["option"]](p.subset).net
+
+    best = trials_of(chosen)
     eligible = [p for p in points if not respect_tolerance or p.passes]
 
     def row(p: Point) -> dict[str, Any]:
-        net = best if p.subset == chosen.subset else ev(p.subset).net
+        same = p is chosen
+        net = best if same else trials_of(p)
         diff = sign * (p.value(objective) - chosen.value(objective))
-        return {"controls": [ev.names[k] for k in sorted(p.subset)], "cost": p.cost,
-                "mean": p.mean, "cvar5": p.cvar5, "prob_loss": p.prob_loss,
+        out = {"controls": [ev.names[k] for k in sorted(p.subset)]}
+        if scenario.choices:
+            out["choices"] = combos[p.extra["option"]]
+        return {**out, "cost": p.cost, "mean": p.mean, "cvar5": p.cvar5,
+                "prob_loss": p.prob_loss,
                 "within_budget": budget is None or p.cost <= budget * (1 + 1e-12),
-                "tolerance": p.tolerance,
-                "difference_from_chosen": diff,
-                "difference_stderr": paired_stderr(net, best, objective)}
+                "tolerance": p.tolerance, "difference_from_chosen": diff,
+                "difference_stderr": 0.0 if same else paired_stderr(net, best, objective)}
 
     out = {"scenario": scenario.name, "currency": scenario.scenario.currency,
            "horizon_years": scenario.scenario.horizon_years, "trials": trials, "seed": seed,
            "objective": objective, "budget": budget, "respect_tolerance": respect_tolerance,
-           "method": how,
+           "method": how + (f", for each of {len(combos)} combinations of options"
+                            if scenario.choices else ""),
            "components": [[ev.names[k] for k in g] for g in ev.groups],
            "components_joined_by_exit": ev.joined,
            "controls": [{"name": n, "cost": float(c)} for n, c in zip(ev.names, ev.cost)],
+           "choices": [{"name": c.name, "options": [o.name for o in c.options]}
+                       for c in scenario.choices],
            "frontier": [row(p) for p in frontier(eligible, objective)],
            "chosen": row(chosen), "second_best": None,
            "error_method": {"mean": "sd of the paired per-trial difference / sqrt(n)",
@@ -387,5 +417,5 @@ def optimize(scenario: Scenario, budget: float | None = None, objective: str = "
         r = row(second)
         r["margin"] = -r["difference_from_chosen"]  # how much better the chosen one is
         out["second_best"] = r
-    out["runs"] = ev.runs
+    out["runs"] = sum(e.runs for e in evaluators)
     return out
