@@ -80,3 +80,18 @@ def test_optimizer_matches_brute_force_over_options_and_controls():
     best = max(results, key=lambda x: x[0])
     assert (out["chosen"]["choices"], out["chosen"]["controls"]) == (best[1], best[2])
     assert out["runs"] == 2 * 3 and len(list(itertools.chain(out["frontier"]))) >= 1
+
+
+def test_the_worked_example_with_choices_and_a_pilot_fits_the_json_schema():
+    import tomllib
+    from pathlib import Path
+
+    import jsonschema
+
+    from simulator.schema import json_schema
+
+    schema = json_schema()
+    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "decide.toml"
+    doc = tomllib.loads(example.read_text(encoding="utf-8"))
+    assert doc["choices"] and doc["pilot"]
+    jsonschema.validators.validator_for(schema)(schema).validate(doc)
