@@ -343,6 +343,11 @@ def optimize(scenario: Scenario, budget: float | None = None, objective: str = "
         raise ValueError("the scenario declares no [[controls]] or [[choices]] to choose from")
     if respect_tolerance and scenario.tolerance is None:
         raise ValueError("--respect-tolerance needs a [tolerance] in the scenario")
+    correlated = [p for c in scenario.correlations for p in c.inputs if p.startswith("controls[")]
+    if correlated:
+        raise ValueError(f"{correlated[0]} is correlated with other inputs: a portfolio without "
+                         "that control would change the others' draws, so controls whose cost "
+                         "is correlated cannot be optimised; drop the correlation to optimise")
     if budget is not None and not budget >= 0:
         raise ValueError(f"budget must be >= 0 (got {budget:g})")
     if method == "auto":

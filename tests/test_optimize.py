@@ -168,3 +168,12 @@ def test_results_are_identical_with_one_or_two_threads():
     a = optimize(s, objective="cvar5", trials=TRIALS, seed=5, threads=1)
     b = optimize(s, objective="cvar5", trials=TRIALS, seed=5, threads=2)
     assert a == b
+
+
+def test_a_correlated_control_cost_is_refused_with_a_reason():
+    s = doc(CONTROLS)
+    d = s.model_dump(mode="json", by_alias=True, exclude_none=True)
+    d["correlations"] = [{"inputs": ['controls["DLP"].cost', "workforce.onshore_cost_per_fte"],
+                          "rank": 0.3}]
+    with pytest.raises(ValueError, match="cannot be optimised"):
+        optimize(scenario_from_dict(d), trials=1000, seed=1)

@@ -91,3 +91,17 @@ def test_analysis_is_identical_with_one_or_two_threads():
     a = analyze([s], trials=20_000, seed=4, threads=1, replicates=20)
     b = analyze([s], trials=20_000, seed=4, threads=2, replicates=20)
     assert a == b
+
+
+def test_analysis_between_options_values_the_best_in_each_trial():
+    # Two outsourcing options that differ only in the offshore team size, and keeping the
+    # work: EVPI over the three equals the EVPI of their per-trial values.
+    a = linear_scenario()
+    d = a.model_dump(mode="json", by_alias=True, exclude_none=True)
+    d["workforce"]["offshore_fte"] = N_OFF - 1
+    b = scenario_from_dict(d)
+    out = analyze([a, b], ["A", "B"], trials=20_000, seed=6, threads=1, replicates=2)
+    runs = [simulate(s, trials=20_000, seed=6, threads=1) for s in (a, b)]
+    values = np.vstack([r.net_savings for r in runs] + [np.zeros(20_000)])
+    assert [o["name"] for o in out["options"]] == ["A", "B", "Keep in-house"]
+    assert out["evpi"]["value"] == pytest.approx(evpi(values, replicates=0).value, rel=1e-12)
