@@ -146,8 +146,11 @@ class Evaluator:
         #: (K,) expected present value of each control's cost line
         self.cost = np.zeros(len(self.names))
         if self.names:
-            full = self._run(frozenset(range(len(self.names))))
+            everything = frozenset(range(len(self.names)))
+            full = self._run(everything)
             self.cost = np.array([float(full.components[n].mean()) for n in self.names])
+            if len(self.groups) == 1:  # the run of every control is one of the parts
+                self._cache[everything] = Trials(full.net_savings, _loss(full))
         base = self._run(frozenset())
         self.base = Trials(base.net_savings, _loss(base))
 

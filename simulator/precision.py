@@ -91,7 +91,8 @@ class Targets:
     def report(self, net: np.ndarray, mean_half_width: float) -> dict[str, Any]:
         """What the run reached: each target's goal, half-width and whether it is met."""
         now = self.half_widths(net, mean_half_width)
-        return {"targets": {stat: {"goal": goal, "half_width": now[stat],
+        return {"spec": self.spec(),
+                "targets": {stat: {"goal": goal, "half_width": now[stat],
                                    "met": bool(now[stat] <= goal)}
                             for stat, goal in self.goals},
                 "met": all(now[stat] <= goal for stat, goal in self.goals)}
@@ -101,6 +102,10 @@ class Targets:
 
     def describe(self) -> str:
         return ", ".join(f"{stat} ± {goal:g}" for stat, goal in self.goals)
+
+    def spec(self) -> str:
+        """The targets as ``--precision`` takes them (:meth:`parse` reads it back)."""
+        return ",".join(f"{stat}={goal!r}" for stat, goal in self.goals)
 
 
 def parse(text: str) -> Precision | Targets:

@@ -81,3 +81,8 @@ def test_parse_keeps_the_mean_target_and_reads_statistic_targets():
     for bad in ("p99=5", "p95=-1", "prob_loss=2", "p5=1,p5=2"):
         with pytest.raises(ValueError):
             parse(bad)
+
+
+def test_targets_read_back_from_their_spec():
+    t = Targets((("p5", 15000.0), ("prob_loss", 0.001)))
+    assert Targets.parse(t.spec()) == t
