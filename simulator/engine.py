@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from .result import SimulationResult, batch_means
 from .sampling import SAMPLING, sampling_design, stream, uniforms  # noqa: F401 (re-exported)
 from .scenario import Scenario
 from .streaming import N_SCALARS, Histograms, StreamRanges, Streamer, fold_scalars
+
+if TYPE_CHECKING:
+    from .precision import Targets
 
 CHUNK_SIZE = 65_536
 """Trials per chunk; part of the seed contract (see module docstring)."""
@@ -574,7 +577,7 @@ class PlannedRun:
     :class:`SimulationResult`. See :func:`simulate` for the arguments."""
 
     def __init__(self, scenario: Scenario, trials: int, seed: int, keep_inputs: bool,
-                 store_trials: bool | None, precision: Precision | None,
+                 store_trials: bool | None, precision: "Precision | Targets | None",
                  model: CompiledModel | None, options: RunOptions) -> None:
         if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1:
             raise ValueError(f"trials must be a whole number >= 1 (got {trials!r})")
@@ -765,7 +768,8 @@ class PlannedRun:
 
 def simulate(scenario: Scenario, trials: int = 1_000_000,
              seed: int = DEFAULT_SEED, threads: int | None = None, keep_inputs: bool = False,
-             store_trials: bool | None = None, precision: Precision | None = None,
+             store_trials: bool | None = None,
+             precision: "Precision | Targets | None" = None,
              progress: Callable[[int], None] | None = None,
              model: CompiledModel | None = None, sampling: str = "mc",
              backend: Backend | None = None) -> SimulationResult:
