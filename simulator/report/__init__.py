@@ -13,7 +13,9 @@ without re-running anything::
 
 Sections that depend on optional analyses are hooks, drawn only when their data exists: the
 risk-tolerance table (scenario ``[tolerance]``), controls (``[[controls]]``), the tornado and
-driver charts (``RESULTS_DIR/sensitivity/sensitivity.json`` from ``kposim sensitivity``) and a
+driver charts (``RESULTS_DIR/sensitivity/sensitivity.json`` from ``kposim sensitivity``), the
+control frontier and the value-of-information chart (``RESULTS_DIR/optimize/`` and
+``RESULTS_DIR/voi/`` from ``kposim optimize`` and ``kposim voi``, :mod:`.decision`) and a
 comparison of options (the ``comparison`` argument, a ``comparison.json`` dictionary).
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..chartdata import ChartData
 from ..compiled import CompiledModel
 from ..scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 from .content import assumptions, decision_sentence, headline_figures
+from .decision import load_decision
 from .html import CHART_TEXT, SENSITIVITY_TEXT, render_html
 
 REPORT_HTML = "report.html"
@@ -129,7 +132,8 @@ def write_html(folder: Path, summary: dict[str, Any], chart_data: ChartData,
     _, sens_svgs = _sensitivity(folder)
     html = render_html(summary, chart_data, scenario, _chart_images(folder, chart_data),
                        sensitivity=sens_svgs, comparison=comparison, trials_file=trials_file,
-                       scenario_file=scenario_file, model=model)
+                       scenario_file=scenario_file, model=model,
+                       decision=load_decision(folder))
     path = folder / REPORT_HTML
     _write_atomic(path, lambda p: p.write_text(html, encoding="utf-8"))
     return path
@@ -143,10 +147,11 @@ def write_report_pdf(folder: Path, summary: dict[str, Any], chart_data: ChartDat
 
     folder = Path(folder)
     analysis, _ = _sensitivity(folder)
+    decision, _ = load_decision(folder)
     path = folder / REPORT_PDF
     _write_atomic(path, lambda p: write_pdf(p, summary, chart_data, scenario,
                                             sensitivity=analysis, trials_file=trials_file,
-                                            scenario_file=scenario_file))
+                                            scenario_file=scenario_file, decision=decision))
     return path
 
 

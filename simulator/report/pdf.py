@@ -273,8 +273,10 @@ def _audit_page(summary: dict[str, Any], trials_file: str | None, scenario_file:
 
 def plan(summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
          sensitivity: dict[str, Any] | None = None, trials_file: str | None = None,
-         scenario_file: str = "scenario.toml") -> list[Callable[[], Figure]]:
-    """The report's pages, as functions that each draw one page."""
+         scenario_file: str = "scenario.toml",
+         decision: dict[str, Any] | None = None) -> list[Callable[[], Figure]]:
+    """The report's pages, as functions that each draw one page (``decision``: stem -> dict
+    of the control frontier and value-of-information analyses, where run)."""
     from ..plots.sensitivity import CHARTS as SENSITIVITY_CHARTS
 
     pages: list[Callable[[], Figure]] = [lambda: _summary_page(summary)]
@@ -282,6 +284,10 @@ def plan(summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
     pages += [lambda k=k: _chart_page(CHARTS[k](chart_data)) for k in standard]
     if sensitivity:  # hook: tornado and drivers, only when a sensitivity analysis was run
         pages += [lambda f=f: _chart_page(f(sensitivity)) for f in SENSITIVITY_CHARTS.values()]
+    if decision:  # hook: frontier and value of information, only when they were run
+        from .decision import chart
+
+        pages += [lambda k=k: _chart_page(chart(k)(decision[k])) for k in decision]
     pages.append(lambda: _chart_page(CHARTS["convergence"](chart_data)))
     pages += _table_pages(
         "Where the money goes",
@@ -329,18 +335,20 @@ def core_fonts_suffice(summary: dict[str, Any], sensitivity: dict[str, Any] | No
 
 def write_pdf(path: Path, summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
               *, sensitivity: dict[str, Any] | None = None, trials_file: str | None = None,
-              scenario_file: str = "scenario.toml") -> int:
+              scenario_file: str = "scenario.toml",
+              decision: dict[str, Any] | None = None) -> int:
     """Write the report to ``path``; returns the number of pages.
 
     Text is set in the PDF standard fonts (Helvetica, Courier: nothing embedded, and about
     twice as fast to write as embedded DejaVu) unless a name needs characters they lack, such
     as the rupee sign or non-Latin scripts; then the fonts are embedded.
     """
-    pages = plan(summary, chart_data, scenario, sensitivity, trials_file, scenario_file)
+    pages = plan(summary, chart_data, scenario, sensitivity, trials_file, scenario_file,
+                 decision)
     metadata = {"Title": f"{summary['scenario']}: decision report", "Creator": "kposim",
                 "CreationDate": None}
     rc: dict[str, Any] = {"pdf.compression": 6}
-    if core_fonts_suffice(summary, sensitivity, scenario):
+    if core_fonts_suffice(summary, {**(sensitivity or {}), **(decision or {})}, scenario):
         rc.update({"pdf.use14corefonts": True, "axes.unicode_minus": False})
     fonts = logging.getLogger("matplotlib.font_manager")
     level = fonts.level
