@@ -9,17 +9,35 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import importlib
 import os
 import re
 import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import click
 
-from . import engine
+from .defaults import DEFAULT_SEED, SAMPLING
 from .scenario import ScenarioError, load_scenario
+
+
+class _OnFirstUse:
+    """Module ``name``, imported on the first attribute asked of it: ``kposim validate`` and
+    ``kposim schema`` then never load the engine and numba (most of their start-up). The one
+    place the command line defers an import; the import itself is the ordinary one, so an
+    interrupted import leaves nothing half-loaded behind."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+engine = _OnFirstUse("simulator.engine")
 
 _CURRENCY_SIGN = {"USD": "$", "EUR": "€", "GBP": "£", "INR": "₹", "JPY": "¥"}
 REPORT_HINT = ("this is a bug in kposim: please report it to its maintainers with the command "
@@ -182,7 +200,7 @@ def _cache_is_warm() -> bool:
 
 
 def _seed_option(help: str = "Random seed; same seed, same results."):
-    return click.option("--seed", "-s", type=click.IntRange(min=0), default=engine.DEFAULT_SEED,
+    return click.option("--seed", "-s", type=click.IntRange(min=0), default=DEFAULT_SEED,
                         show_default=True, help=help)
 
 
@@ -190,7 +208,7 @@ _threads_option = click.option("--threads", "-t", type=click.IntRange(min=1), de
                                help="Worker threads [default: all cores]. Results do not depend "
                                     "on it.")
 _sampling_option = click.option(
-    "--sampling", type=click.Choice(list(engine.SAMPLING)), default="mc", show_default=True,
+    "--sampling", type=click.Choice(list(SAMPLING)), default="mc", show_default=True,
     help="Design of the per-trial inputs: plain Monte Carlo, Latin hypercube or scrambled "
          "Sobol (each chunk of 65,536 trials one replicate).")
 _strict_option = click.option(
@@ -231,10 +249,11 @@ def _backend(spec: str | None):
 
 def _compile(s, source: Path, strict: bool):
     """The compiled scenario; with ``strict``, a correlation matrix needing repair is an error."""
+    from .compiled import compile_scenario
     from .distributions import FieldError
 
     try:
-        return engine.compile_scenario(s, strict=strict)
+        return compile_scenario(s, strict=strict)
     except FieldError as e:
         raise BadInput(f"{source}: {e.field}: {e}") from None
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import dependence
-from . import kernels as K
+from . import codes as K  # the kernels' plain-array contract, without numba
 from .distributions import (Bernoulli, Constant, DataBuilder, Distribution, NegativeBinomial,
                             uncertain_rate, uncertain_size)
 from .scenario import REENTRY_KEYS, Control, Risk, Scenario, quote

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
                       model_validator)
 
-from . import kernels as K
+from . import codes as K  # the kernels' plain-array contract, without numba
 
 # Resolution of tabulated quantile functions (beta, PERT, gamma). The sampled distribution's
 # CDF differs from the exact one by at most 1 / TABLE_CELLS anywhere (each cell of the table
@@ -120,12 +120,16 @@ class Distribution(BaseModel):
 
         ``seed`` is an int, a ``numpy.random.Generator`` or None (fresh entropy).
         """
+        # The kernels (and numba, a third of a second) load on the first draw, not with
+        # this module: validating and compiling a scenario never draws.
+        from . import kernels
+
         n, shape = _sample_size(size)
         rng = _rng(seed)
         data = DataBuilder()
         code, p = self.compile(data)
         out = np.empty(n)
-        K.fill_ppf(rng.random(n), code, p, data.array(), out, np.empty(n))
+        kernels.fill_ppf(rng.random(n), code, p, data.array(), out, np.empty(n))
         return out.reshape(shape)
 
     def draw_range(self) -> tuple[float, float]:

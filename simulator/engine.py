@@ -33,6 +33,7 @@ import numpy as np
 
 from . import kernels as K
 from .compiled import CompiledModel, compile_scenario
+from .defaults import DEFAULT_SEED  # noqa: F401 (re-exported)
 from .result import SimulationResult, batch_means
 from .sampling import SAMPLING, sampling_design, stream, uniforms  # noqa: F401 (re-exported)
 from .scenario import Scenario
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 
 CHUNK_SIZE = 65_536
 """Trials per chunk; part of the seed contract (see module docstring)."""
-DEFAULT_SEED = 20_260_101
-"""Seed used when none is given, so two runs of the same file agree by default."""
 BIT_GENERATOR = "SFC64"
 MAX_MEMORY_BYTES = 8 * 2**30
 """Largest per-trial storage a run that keeps every trial may allocate."""

@@ -16,21 +16,10 @@ import math
 import numba as nb
 import numpy as np
 
-# Distribution codes. Parameters live in a row of 8 float64 values, laid out per code as noted;
-# ``data`` is one flat float64 array holding tables referred to by offset.
-CONSTANT = 0  # p0 = value
-UNIFORM = 1  # p0 = min, p1 = max - min
-TRIANGULAR = 2  # p0 = min, p1 = mode, p2 = max, p3 = (mode - min) / (max - min)
-NORMAL = 3  # x = p0 + p4 * p1 * Phi^-1(p2 + u * p3); p2, p3 truncate; p4 = +-1 (tail flip)
-LOGNORMAL = 4  # x = exp(p0 + p1 * Phi^-1(u))
-TABLE = 5  # tabulated quantile: p0 = offset in data, p1 = cells N, p2 = tail knots T,
-#           p3 = end cells M handled by the tail knots
-BERNOULLI = 6  # p0 = probability of 1
-DISCRETE = 7  # finite inversion with a guide table (Chen and Asau 1974): p0 = offset, p1 = K
-#              outcomes, p2 = G guide cells, p3 = 1 if values are stored (else value = index);
-#              data[off:off+K] cdf (last = inf), then K values if stored, then G guide indices
-
-N_PARAMS = 8
+from .codes import (BERNOULLI, CONSTANT, DISCRETE, LOGNORMAL, N_PARAMS,  # noqa: F401
+                    NORMAL, RATE_BERNOULLI, RATE_NEGBIN, RATE_POISSON, RECOVER_EVENT,
+                    RECOVER_YEAR, TABLE, TIMING_END, TIMING_START, TIMING_UNIFORM, TRIANGULAR,
+                    UNIFORM)
 
 _jit = dict(nogil=True, cache=True)
 # Kernels whose loops should vectorise: numba's default ("python") error model checks every
@@ -591,10 +580,7 @@ def net_and_risk_total(values: np.ndarray, n_costs: int) -> None:
             net[i] = gross[i] - net[i]
 
 
-# Counts whose rate varies from trial to trial (an uncertain rate, drawn once per trial).
-RATE_POISSON = 0
-RATE_BERNOULLI = 1
-RATE_NEGBIN = 2
+# Counts whose rate varies from trial to trial: the RATE_* families of simulator.codes.
 _SEQUENTIAL_MAX_MEAN = 30.0  # below this, search up from 0; above, from the mode
 
 
@@ -759,12 +745,6 @@ def scale_events(counts: np.ndarray, values: np.ndarray, log_scale: bool,
 # These kernels run only for scenarios that use those terms (see CompiledModel.engaged); a
 # scenario without them takes the kernels above, bit for bit as before. docs/model.md, "The
 # deal as it unfolds", writes out what they compute.
-
-TIMING_END = 0
-TIMING_START = 1
-TIMING_UNIFORM = 2
-RECOVER_EVENT = 0
-RECOVER_YEAR = 1
 
 
 @nb.njit(**_jit)

@@ -15,10 +15,9 @@ import functools
 import numpy as np
 
 from . import kernels as K
+from .defaults import SAMPLING  # noqa: F401 (re-exported)
 
-SAMPLING = ("mc", "lhs", "sobol")
-"""Sampling designs of the per-trial inputs: plain Monte Carlo, Latin hypercube, scrambled
-Sobol. Event counts and severities always use plain Monte Carlo."""
+
 SOBOL_KEY = 0x50B01
 """Stream key that scrambles a chunk's Sobol points."""
 

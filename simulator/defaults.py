@@ -1,0 +1,10 @@
+"""What a run assumes unless told otherwise, shared by the engine, the Python API and the
+command line. Plain values, kept apart from the engine so that the command line can declare
+its options without loading numba (``kposim validate`` and ``schema`` never simulate)."""
+from __future__ import annotations
+
+DEFAULT_SEED = 20_260_101
+"""Seed used when none is given, so two runs of the same file agree by default."""
+SAMPLING = ("mc", "lhs", "sobol")
+"""Sampling designs of the per-trial inputs: plain Monte Carlo, Latin hypercube, scrambled
+Sobol. Event counts and severities always use plain Monte Carlo."""
