@@ -56,9 +56,17 @@ def svg_text(fig: Any) -> str:
     """A figure as SVG text (same settings as :func:`simulator.plots.style.save`)."""
     import matplotlib as mpl
 
+    from ..plots.style import draw_fitted
+
     buf = io.StringIO()
-    with mpl.rc_context({"svg.hashsalt": "kposim"}):
+
+    def write() -> None:
+        buf.seek(0)
+        buf.truncate()
         fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
+
+    with mpl.rc_context({"svg.hashsalt": "kposim"}):
+        draw_fitted(fig, write)
     return buf.getvalue()
 
 

@@ -7,14 +7,15 @@ trial arrays, so a report costs the same for a thousand trials or a billion.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..compiled import CompiledModel, compile_scenario, quote
 from ..distributions import Distribution
-from ..plots.style import format_money, format_percent, years
+from ..labels import label
+from ..plots.style import (format_error, format_money, format_percent, format_points,
+                           format_signed_percent, years)
 from ..scenario import Scenario
 
 Z95 = 1.959963984540054
@@ -65,64 +66,54 @@ class Headline:
     meaning: str
 
 
-def _pm_money(half: float, cur: str) -> str:
-    return f"± {format_money(abs(half), cur)}"
+def mean_half_width(figures: dict[str, Any]) -> float:
+    """Half-width of a mean's 95% interval as ``summary.json`` records it (``ci95``: batch
+    means with Student's t for Latin hypercube and Sobol designs, 1.96 standard errors of
+    independent trials otherwise); 1.96 standard errors where no interval is recorded."""
+    ci = figures.get("ci95")
+    if ci is not None and len(ci) == 2 and all(math.isfinite(v) for v in ci):
+        return (ci[1] - ci[0]) / 2
+    return Z95 * figures.get("stderr", math.nan)
 
 
-def money_to_error(x: float, half: float, currency: str) -> str:
-    """``x`` with as many digits as its 95% half-width ``half`` supports (never fewer than
-    :func:`format_money` gives): 2,998,123 with half-width 2,500 is "$2.998M"."""
-    if not (math.isfinite(half) and half > 0):
-        return format_money(x, currency)
-    mag = abs(x)
-    scale = next((k for k in (1e12, 1e9, 1e6, 1e3) if mag >= k), 1.0)
-    usual = 1 if scale > 1 and mag / scale < 100 else 0
-    digits = min(max(math.ceil(math.log10(scale / half)), usual), 3)
-    return format_money(x, currency, digits)
-
-
-def percent_to_error(p: float, half_points: float) -> str:
-    """A probability as a percentage with as many decimals as its 95% half-width (in
-    percentage points) supports: 0.0243 with half-width 0.024 points is "2.43%"."""
-    if not (0.0 < p < 1.0 and math.isfinite(half_points) and half_points > 0):
-        return format_percent(p)
-    digits = min(max(math.ceil(-math.log10(half_points)), 0), 3)
-    return f"{p * 100:.{digits}f}%"
+def probability_half_width(figures: dict[str, Any], key: str = "prob_loss") -> float:
+    """Half-width in percentage points of a probability's 95% interval: 1.96 standard errors
+    (``summary.json`` records each probability with its standard error)."""
+    return Z95 * figures.get(f"{key}_stderr", math.nan) * 100
 
 
 def headline_figures(summary: dict[str, Any]) -> list[Headline]:
     """Mean, chance of a loss, P5/P50/P95, mean of the worst 5% and gross wage savings, each
-    with the half-width of its 95% interval (1.96 standard errors; order-statistic intervals
-    for percentiles), and given to the digits that half-width supports."""
+    with the half-width of its 95% interval, exactly the intervals of ``summary.json`` (so a
+    Latin hypercube or Sobol run shows its batch-means interval). One rounding rule: values to
+    three significant figures, half-widths to two (:mod:`simulator.plots.style`)."""
     ns, cur = summary["net_savings"], summary["currency"]
     ci = ns.get("percentile_ci95", {})
 
     def money(x: float, half: float) -> tuple[str, str]:
-        return (money_to_error(x, half, cur),
-                _pm_money(half, cur) if math.isfinite(half) else "")
+        return format_money(x, cur), format_error(half, cur) if math.isfinite(half) else ""
 
     def pct(p: str) -> tuple[str, str]:
         lo, hi = ci.get(p, (math.nan, math.nan))
         return money(ns[p], (hi - lo) / 2)
 
-    p_err = Z95 * ns["prob_loss_stderr"] * 100
     cvar_half = Z95 * ns.get("cvar_5_stderr", math.nan)
     gross = summary["gross_wage_savings"]
     return [
-        Headline("mean", "Expected net savings", *money(ns["mean"], Z95 * ns["stderr"]),
-               "Average over all trials"),
-        Headline("prob_loss", "Chance of a net loss", percent_to_error(ns["prob_loss"], p_err),
-               f"± {p_err:.2g} points" if p_err >= 0.01 else "± <0.01 points",
-               "Share of trials in which the move loses money"),
+        Headline("mean", "Expected net savings", *money(ns["mean"], mean_half_width(ns)),
+                 "Average over all trials"),
+        Headline("prob_loss", "Chance of a net loss", format_percent(ns["prob_loss"]),
+                 format_points(probability_half_width(ns)),
+                 "Share of trials in which the move loses money"),
         Headline("p5", "P5 net savings", *pct("p5"), "1 trial in 20 does worse than this"),
         Headline("p50", "Median net savings (P50)", *pct("p50"),
-               "Half the trials do better, half worse"),
+                 "Half the trials do better, half worse"),
         Headline("p95", "P95 net savings", *pct("p95"), "1 trial in 20 does better than this"),
         Headline("cvar_5", "Mean of the worst 5% (CVaR)", *money(ns["cvar_5"], cvar_half),
-               "Average of the worst 1-in-20 outcomes"),
+                 "Average of the worst 1-in-20 outcomes"),
         Headline("gross", "Gross wage savings (mean)",
-               *money(gross["mean"], Z95 * gross["stderr"]),
-               "Wage bill saved, before costs and risk losses"),
+                 *money(gross["mean"], mean_half_width(gross)),
+                 "Wage bill saved, before costs and risk losses"),
         *_engagement_figures(summary),
     ]
 
@@ -133,16 +124,44 @@ def _engagement_figures(summary: dict[str, Any]) -> list[Headline]:
     g = summary.get("engagement")
     if not g:
         return []
-    err = Z95 * g["exit_share_stderr"] * 100
     return [
         Headline("exit_share", "Chance the engagement ends early",
-                 percent_to_error(g["exit_share"], err),
-                 f"± {err:.2g} points" if err >= 0.01 else "± <0.01 points",
+                 format_percent(g["exit_share"]),
+                 format_points(probability_half_width(g, "exit_share")),
                  "Share of trials in which an exit event ends the deal"),
         Headline("years_run", "Years the engagement runs (mean)",
-                 f"{g['mean_years_run']:.2f} of {summary['horizon_years']}", "",
+                 f"{g['mean_years_run']:.3g} of {summary['horizon_years']}", "",
                  "After an exit the wage savings stop: see 'Lost to early exit'"),
     ]
+
+
+def error_note(summary: dict[str, Any]) -> str:
+    """What the Monte Carlo errors beside the figures are, and the rounding rule."""
+    method = summary["net_savings"].get("stderr_method")
+    how = f"for the mean, {method}" if method else "1.96 standard errors for the mean"
+    return (f"Monte Carlo error: half-width of the 95% interval from {summary['trials']:,} "
+            f"trials, as summary.json records it ({how}; order-statistic intervals for "
+            "percentiles). It measures sampling noise only, not whether the assumptions are "
+            "right. Figures are given to three significant figures, errors to two.")
+
+
+def tolerance_rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:
+    """(test, value, limit, margin, pass) of each risk-tolerance test, formatted by the one
+    rounding rule; empty without a ``[tolerance]``."""
+    tol = summary.get("tolerance")
+    if not tol:
+        return []
+    cur = summary["currency"]
+    rows = []
+    if "prob_loss" in tol:
+        t = tol["prob_loss"]
+        rows.append(("Chance of a net loss", format_percent(t["value"]),
+                     format_percent(t["limit"]), format_signed_percent(t["margin"]), t["pass"]))
+    for t in tol.get("loss_exceedance", []):
+        rows.append((f"Chance risk losses exceed {format_money(t['loss'], cur)}",
+                     format_percent(t["probability"]), format_percent(t["max_probability"]),
+                     format_signed_percent(t["margin"]), t["pass"]))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -160,7 +179,7 @@ def component_rows(summary: dict[str, Any]) -> list[ComponentRow]:
     lost), in the order of the scenario file."""
     cur = summary["currency"]
     return [ComponentRow(name, c["category"], format_money(c["mean"], cur),
-                         _pm_money(Z95 * c["stderr"], cur), format_money(c["p5"], cur),
+                         format_error(Z95 * c["stderr"], cur), format_money(c["p5"], cur),
                          format_money(c["p95"], cur))
             for name, c in summary["components"].items()]
 
@@ -170,7 +189,8 @@ def component_rows(summary: dict[str, Any]) -> list[ComponentRow]:
 @dataclass(frozen=True)
 class Assumption:
     """One input of the scenario: its parameter path, a readable label, the distribution in
-    words, and its P5 / P50 / P95 formatted in the input's unit."""
+    words, and its P5 / P50 / P95 formatted in the input's unit (``unit``; ``values``: the
+    three as numbers, for a workbook)."""
 
     path: str
     group: str
@@ -179,6 +199,8 @@ class Assumption:
     p5: str
     p50: str
     p95: str
+    unit: str = "number"
+    values: tuple[float, float, float] = (math.nan, math.nan, math.nan)
 
 
 Fmt = Callable[[float], str]
@@ -195,6 +217,7 @@ def _units(cur: str) -> dict[str, Fmt]:
         "months": lambda v: f"{v:.3g} months",
         "fte": lambda v: f"{_num(v)} FTE",
         "events": lambda v: f"{v:.3g}",
+        "years": lambda v: f"{v:.3g} years",
         "number": _num,
     }
 
@@ -274,59 +297,11 @@ def in_words(d: Distribution, fmt: Fmt = _num) -> str:
     return words(d, fmt) if words is not None else d.describe()
 
 
-_WORKFORCE = {  # key -> (label, unit)
-    "onshore_fte": ("Onshore staff", "fte"),
-    "onshore_cost_per_fte": ("Onshore cost per FTE, per year (fully loaded)", "money"),
-    "offshore_fte": ("Offshore staff", "fte"),
-    "offshore_cost_per_fte": ("Offshore cost per FTE, per year", "money"),
-    "onshore_cost_growth": ("Onshore cost growth, per year", "percent"),
-    "offshore_cost_growth": ("Offshore cost growth, per year", "percent"),
-    "ramp_up_months": ("Ramp-up (both teams paid)", "months"),
-}
-_SHARE_OF = {"offshore_cost": "the offshore cost", "onshore_cost": "the onshore cost",
-             "gross_savings": "gross wage savings"}
-_PATH = re.compile(r'^(costs|controls|risks)\[(".*")\]\.(\w+)$')
-
-
 def _input_label(s: Scenario, path: str) -> tuple[str, str, str]:
-    """(group, label, unit) of a compiled input's parameter path."""
-    if path.startswith("workforce."):
-        label, unit = _WORKFORCE.get(path.split(".", 1)[1], (path, "number"))
-        return "Workforce", label, unit
-    if path.startswith("risks[") and ".frequency." in path:
-        name = next(r.name for r in s.risks if path.startswith(f"risks[{quote(r.name)}]"))
-        return "Risks", f"{name}: rate (events per year), drawn per trial", "events"
-    if path.startswith("risks[") and ".severity." in path:
-        name = next(r.name for r in s.risks if path.startswith(f"risks[{quote(r.name)}]"))
-        unit = "number" if path.endswith(".mu") else "money"
-        return "Risks", f"{name}: loss size ({path.rsplit('.', 1)[1]}), drawn per trial", unit
-    m = _PATH.match(path)
-    if m is None:
-        return "Other", path, "number"
-    section, quoted, field = m.groups()
-    if section == "risks":
-        risk = next(r for r in s.risks if quote(r.name) == quoted)
-        labels = {"reentry_cost": (f"{risk.name}: cost of taking the work back, once",
-                                   "money"),
-                  "reentry_ramp_months": (f"{risk.name}: months of re-entry overrun", "months"),
-                  "reentry_overrun": (f"{risk.name}: re-entry overrun on the onshore bill",
-                                      "percent")}
-        label, unit = labels.get(field, (f"{risk.name}: {field}", "number"))
-        return "Risks", label, unit
-    if section == "costs":
-        cost = next(c for c in s.costs if quote(c.name) == quoted)
-        when = (f"once, in year {cost.year or 1}" if cost.timing == "once" else "per year")
-        labels = {"amount": (f"{cost.name}: amount, {when}", "money"),
-                  "share": (f"{cost.name}: share of {_SHARE_OF.get(cost.share_of, '')}, {when}",
-                            "percent"),
-                  "growth": (f"{cost.name}: growth, per year", "percent")}
-        label, unit = labels.get(field, (f"{cost.name}: {field}", "number"))
-        return "Cost lines", label, unit
-    control = next(c for c in s.controls if quote(c.name) == quoted)
-    if field == "cost":
-        when = "once" if control.timing == "once" else "per year"
-        return "Controls", f"{control.name}: cost, {when}", "money"
-    return "Controls", f"{control.name}: {field}", "percent" if field == "growth" else "number"
+    """(group, label, unit) of a compiled input's parameter path (:func:`simulator.labels.
+    label`, the one labelling source)."""
+    lab = label(s, path)
+    return lab.group, lab.text, lab.unit
 
 
 def assumptions(s: Scenario, model: CompiledModel | None = None) -> list[Assumption]:
@@ -338,21 +313,24 @@ def assumptions(s: Scenario, model: CompiledModel | None = None) -> list[Assumpt
     model = model if model is not None else compile_scenario(s)
     items: list[tuple[str, str, str, str, Distribution]] = []
     for path, dist in zip(model.input_names, model.input_dists):
-        group, label, unit = _input_label(s, path)
-        items.append((path, group, label, unit, dist))
+        group, text, unit = _input_label(s, path)
+        items.append((path, group, text, unit, dist))
     for r in s.risks:
         base = f"risks[{quote(r.name)}]"
-        items.append((f"{base}.frequency", "Risks", f"{r.name}: events per year", "events",
-                      r.frequency))
+        items.append((f"{base}.frequency", "Risks", label(s, f"{base}.frequency").text,
+                      "events", r.frequency))
         cap = f" (capped at {format_money(r.cap_per_event, s.scenario.currency)} per event)" \
             if r.cap_per_event is not None else ""
-        items.append((f"{base}.severity", "Risks", f"{r.name}: loss per event{cap}", "money",
-                      r.severity))
+        items.append((f"{base}.severity", "Risks", label(s, f"{base}.severity").text + cap,
+                      "money", r.severity))
     rows = []
-    for path, group, label, unit, dist in items:
-        f = units[unit]
-        q = [float(v) for v in dist.quantile([0.05, 0.5, 0.95])]
-        rows.append(Assumption(path, group, label, in_words(dist, f), f(q[0]), f(q[1]), f(q[2])))
+    for path, group, text, unit, dist in items:
+        f = units.get(unit, _num)
+        # Parameters as typed (exact: "$30K"); quantiles as figures (three significant).
+        words = in_words(dist, (lambda v: format_money(v, s.scenario.currency, trim=True))
+                         if unit == "money" else f)
+        q = tuple(float(v) for v in dist.quantile([0.05, 0.5, 0.95]))
+        rows.append(Assumption(path, group, text, words, f(q[0]), f(q[1]), f(q[2]), unit, q))
     return rows
 
 

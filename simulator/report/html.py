@@ -17,7 +17,8 @@ from typing import Any
 
 from ..chartdata import ChartData
 from ..compiled import CompiledModel
-from ..plots.style import LOSS, MUTED, SAVING, TEXT, format_money, format_percent, years
+from ..plots.style import (LOSS, MUTED, SAVING, TEXT, format_money, format_percent,
+                           format_signed_percent, years)
 from ..scenario import Scenario
 from . import content as c
 
@@ -26,8 +27,9 @@ from . import content as c
 CHART_TEXT = {
     "net_savings_distribution": (
         "Distribution of net savings",
-        "Each bar is the share of trials ending with that net saving; the red area is where the "
-        "move loses money. Mean, median (P50) and the P5–P95 range are marked."),
+        "Each bar is the share of trials ending with that net saving; the orange bars left of "
+        "the zero line are the trials in which the move loses money. Mean, median (P50) and "
+        "the P5–P95 range are marked."),
     "s_curve": (
         "Chance of saving at least a given amount",
         "Read across from any amount to the chance of saving at least that much; the dot on "
@@ -38,8 +40,10 @@ CHART_TEXT = {
         "loss, gives expected net savings."),
     "loss_exceedance": (
         "Loss exceedance of the risk events",
-        "The chance that losses from risk events exceed a given amount over the horizon (log "
-        "scale), for all risks together and for each one."),
+        "The chance that losses from risk events exceed a given amount over the horizon, for "
+        "all risks together and for each one; both axes are logarithmic, so 1-in-100 and "
+        "1-in-1,000 losses can be read as easily as common ones. Each risk keeps its colour "
+        "in every report."),
     "convergence": (
         "Convergence of the estimate",
         "The running mean as trials accumulate, with its 95% band: a flat, narrow band means "
@@ -53,8 +57,9 @@ SENSITIVITY_TEXT = {
                 "Share of the variation in net savings that goes with each input or cost "
                 "(squared rank correlations, signed by direction)."),
     "tail_drivers": ("What the worst outcomes have in common",
-                     "How far each input sits from its usual value in the worst 5% of trials, "
-                     "in standard deviations."),
+                     "How far each input and cost sits from its average in the worst 5% of "
+                     "trials, measured in its own standard deviations (so inputs in different "
+                     "units compare); the title gives the first one in its own unit."),
 }
 
 _SVG_PROLOG = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?", re.S)
@@ -224,9 +229,7 @@ def _figures_section(summary: dict[str, Any]) -> str:
              (_e(f.meaning), "")] for f in c.headline_figures(summary)]
     table = _table([("Figure", ""), ("Value", "num"), ("± 95% Monte Carlo error", "num"),
                     ("What it means", "")], rows)
-    notes = [f"Monte Carlo error: half-width of the 95% interval from {summary['trials']:,} "
-             "trials (1.96 standard errors; order-statistic intervals for percentiles). It "
-             "measures sampling noise only, not whether the assumptions are right."]
+    notes = [c.error_note(summary)]
     stop = summary.get("precision")
     if stop:
         notes.append(f"The run stopped at {stop['trials_used']:,} trials (at most "
@@ -241,18 +244,10 @@ def _tolerance_block(summary: dict[str, Any]) -> str:
     tol = summary.get("tolerance")
     if not tol:
         return ""
-    cur = summary["currency"]
     rows = []
-    if "prob_loss" in tol:
-        t = tol["prob_loss"]
-        rows.append([("Chance of a net loss", ""), (_e(f"{t['value']:.2%}"), "num"),
-                     (_e(f"{t['limit']:.2%}"), "num"), (_e(f"{t['margin']:+.2%}"), "num"),
-                     _verdict(t["pass"])])
-    for t in tol.get("loss_exceedance", []):
-        rows.append([(_e(f"Chance risk losses exceed {format_money(t['loss'], cur)}"), ""),
-                     (_e(f"{t['probability']:.2%}"), "num"),
-                     (_e(f"{t['max_probability']:.2%}"), "num"),
-                     (_e(f"{t['margin']:+.2%}"), "num"), _verdict(t["pass"])])
+    for test, value, limit, margin, ok in c.tolerance_rows(summary):
+        rows.append([(_e(test), ""), (_e(value), "num"), (_e(limit), "num"),
+                     (_e(margin), "num"), _verdict(ok)])
     overall = "passes" if tol["pass"] else "fails"
     return (f'<h3>Risk tolerance: the move {overall}</h3>\n'
             + _table([("Test", ""), ("Value", "num"), ("Limit", "num"), ("Margin", "num"),
@@ -321,7 +316,7 @@ def _costs_section(summary: dict[str, Any]) -> str:
         crow = [[(_e(name), ""), (_e(format_money(k["cost"], cur)), "num"),
                  (_e(format_money(k["loss_avoided"], cur)), "num"),
                  (_e("n/a" if k["return_on_control"] is None
-                     else f"{k['return_on_control']:.0%}"), "num"),
+                     else format_signed_percent(k["return_on_control"])), "num"),
                  (_e(format_money(k["net_savings_with"], cur)), "num"),
                  (_e(format_money(k["net_savings_without"], cur)), "num")]
                 for name, k in controls.items()]

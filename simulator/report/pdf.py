@@ -169,10 +169,7 @@ def _summary_page(summary: dict[str, Any]) -> Figure:
     p.table([("Figure", 3.1, "left"), ("Value", 1.4, "right"),
              ("± 95% Monte Carlo error", 2.2, "right"), ("What it means", 3.8, "left")], rows,
             size=10.5)
-    p.para(f"Monte Carlo error: half-width of the 95% interval from {summary['trials']:,} trials "
-           "(1.96 standard errors; order-statistic intervals for percentiles). It measures "
-           "sampling noise only, not whether the assumptions are right.", size=8.5,
-           color=s.MUTED)
+    p.para(c.error_note(summary), size=8.5, color=s.MUTED)
     stop = summary.get("precision")
     if stop:
         p.para(f"The run stopped at {stop['trials_used']:,} trials on the precision target "
@@ -183,15 +180,8 @@ def _summary_page(summary: dict[str, Any]) -> Figure:
         p.y += 0.1
         p.para(f"Risk tolerance: {'PASS' if tol['pass'] else 'FAIL'}", size=12, weight="bold",
                color=s.SAVING if tol["pass"] else s.LOSS, gap=0.05)
-        lines = []
-        if "prob_loss" in tol:
-            t = tol["prob_loss"]
-            lines.append(f"Chance of a net loss {t['value']:.2%} against a limit of "
-                         f"{t['limit']:.2%} (margin {t['margin']:+.2%})")
-        for t in tol.get("loss_exceedance", []):
-            loss = s.format_money(t["loss"], summary["currency"])
-            lines.append(f"Chance risk losses exceed {loss} {t['probability']:.2%} against "
-                         f"{t['max_probability']:.2%} (margin {t['margin']:+.2%})")
+        lines = [f"{test} {value} against a limit of {limit} (margin {margin})"
+                 for test, value, limit, margin, _ in c.tolerance_rows(summary)]
         for line in lines:
             p.para(line, size=9.5, gap=0.02)
     return p.fig
@@ -208,6 +198,9 @@ def _chart_page(fig: Figure) -> Figure:
     for legend in fig.legends:
         legend.set_bbox_to_anchor((MARGIN / w, 0.5 / h, 1 - 2 * MARGIN / w, 0.5 / h),
                                   transform=fig.transFigure)
+    s.plain_text(fig)
+    fig.draw_without_rendering()  # lay it out, so a title pushed past the edge can be wrapped
+    s.fit_titles(fig)
     return fig
 
 
@@ -232,7 +225,8 @@ def _cost_rows(summary: dict[str, Any]) -> list[list[str]]:
             for r in c.component_rows(summary)]
     cur = summary["currency"]
     for name, k in (summary.get("controls") or {}).items():  # hook: controls, where declared
-        roc = "n/a" if k["return_on_control"] is None else f"{k['return_on_control']:.0%}"
+        roc = ("n/a" if k["return_on_control"] is None
+               else s.format_signed_percent(k["return_on_control"]))
         rows.append([f"Control: {name}", f"return {roc}",
                      s.format_money(k["cost"], cur), "",
                      f"avoids {s.format_money(k['loss_avoided'], cur)}", ""])
