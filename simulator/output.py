@@ -51,8 +51,58 @@ def write_json(path: Path, obj: Any) -> None:
 
 
 #: What ``kposim run`` writes besides the summary and ``report.html``: chart files (``png``,
-#: ``svg``) and the printable report (``pdf``).
-FORMATS = ("png", "svg", "pdf")
+#: ``svg``), the printable report (``pdf``) and the workbook for finance teams (``xlsx``).
+FORMATS = ("png", "svg", "pdf", "xlsx")
+KEY_FIGURES_CSV = "key_figures.csv"
+
+
+def csv_cell(value: Any) -> Any:
+    """A value for a spreadsheet-bound CSV cell: numbers as they are; text that a
+    spreadsheet would read as a formula (starting with =, +, -, @, a tab or a carriage
+    return) made inert. A leading minus of a figure becomes the minus sign U+2212 (the
+    figure still reads "−$456K"); other such text gets a leading apostrophe."""
+    if not isinstance(value, str) or not value or value[0] not in "=+-@\t\r":
+        return value
+    if value[0] == "-" and len(value) > 1 and (value[1].isdigit() or not value[1].isalnum()):
+        return "\u2212" + value[1:]
+    return "'" + value
+
+
+def write_csv_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Write ``rows`` (dicts with the same keys) as CSV for Excel: UTF-8 with a byte-order
+    mark, a header row, text cells made inert (:func:`csv_cell`)."""
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8-sig") as f:
+        if not rows:
+            return
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
+
+
+def write_key_figures_csv(path: Path, summaries: list[dict[str, Any]],
+                          names: list[str] | None = None) -> None:
+    """The report's key-figures table as CSV, to paste into a deck: one row per figure, the
+    value and its 95% Monte Carlo error as the report shows them (three significant figures,
+    errors two); one pair of columns per option when ``names`` are given (a comparison)."""
+    from .report.content import headline_figures
+
+    per = [{f.key: f for f in headline_figures(s)} for s in summaries]
+    keys = list(dict.fromkeys(k for figures in per for k in figures))
+    rows = []
+    for k in keys:
+        first = next(f[k] for f in per if k in f)
+        row: dict[str, Any] = {"figure": first.label}
+        for i, figures in enumerate(per):
+            f = figures.get(k)
+            prefix = f"{names[i]}: " if names else ""
+            row[f"{prefix}value"] = f.value if f else ""
+            row[f"{prefix}± 95% error"] = f.error if f else ""
+        if not names:
+            row["what it means"] = first.meaning
+        rows.append(row)
+    write_csv_rows(path, rows)
 #: The default: PNG charts. SVG charts and the PDF report are asked for (``--formats``): drawing
 #: them would more than double a million-trial run's time.
 DEFAULT_FORMATS = ("png",)
@@ -120,6 +170,7 @@ def write_results(result: "SimulationResult", target: Path, force: bool = False,
                 summary = result.summary()
             write_json(tmp / "summary.json", summary)
             write_summary_csv(summary, tmp / "summary.csv")
+            write_key_figures_csv(tmp / KEY_FIGURES_CSV, [summary])
             if save_trials:
                 write_trials(result, tmp / TRIALS_FILE)
             if chart_data is not None:
@@ -168,8 +219,11 @@ def replace_folder(target: Path, force: bool, fill: Callable[[Path], None]) -> N
         raise
 
 
-def write_sensitivity(analysis: dict[str, Any], target: Path, force: bool = False) -> None:
-    """Write ``sensitivity.json`` and the tornado, drivers and tail-driver charts to ``target``."""
+def write_sensitivity(analysis: dict[str, Any], target: Path, force: bool = False
+                      ) -> dict[str, Path] | None:
+    """Write ``sensitivity.json`` and the tornado, drivers and tail-driver charts to ``target``
+    (``RESULTS_DIR/sensitivity``). When ``target``'s parent holds a run's results, its report
+    is rebuilt to show them; returns the report's paths then, else None."""
     from .plots.sensitivity import CHARTS
     from .plots.style import save
 
@@ -179,14 +233,24 @@ def write_sensitivity(analysis: dict[str, Any], target: Path, force: bool = Fals
             save(plot(analysis), tmp, stem)
 
     replace_folder(target, force, fill)
+    return _refresh(target)
 
 
-def write_sweep(result: dict[str, Any], target: Path, force: bool = False) -> None:
-    """Write ``sweep.json``, ``sweep.csv`` (one row per grid point) and the sweep chart."""
+def _refresh(target: Path) -> dict[str, Path] | None:
+    from .report import refresh_run_report
+
+    return refresh_run_report(Path(target).parent)
+
+
+def write_sweep(result: dict[str, Any], target: Path, force: bool = False
+                ) -> dict[str, Path] | None:
+    """Write ``sweep.json``, ``sweep.csv`` (one row per grid point) and the sweep chart to
+    ``target`` (``RESULTS_DIR/sweep``); rebuilds the run's report there, as
+    :func:`write_sensitivity` does."""
     import csv
 
     from .plots.style import save
-    from .plots.sweep import plot_sweep_heatmap, plot_sweep_line
+    from .plots.sweep import chart_for
 
     def fill(tmp: Path) -> None:
         write_json(tmp / "sweep.json", result)
@@ -194,9 +258,23 @@ def write_sweep(result: dict[str, Any], target: Path, force: bool = False) -> No
             writer = csv.DictWriter(f, fieldnames=list(result["rows"][0]))
             writer.writeheader()
             writer.writerows(result["rows"])
-        if len(result["parameters"]) == 1:
-            save(plot_sweep_line(result), tmp, "sweep")
-        else:
-            save(plot_sweep_heatmap(result), tmp, "sweep")
+        save(chart_for("sweep", result), tmp, "sweep")
 
     replace_folder(target, force, fill)
+    return _refresh(target)
+
+
+def write_breakeven(result: dict[str, Any], target: Path, force: bool = False
+                    ) -> dict[str, Path] | None:
+    """Write ``breakeven.json`` (the answer, its interval and every evaluation) and the
+    chart of the statistic against the parameter to ``target`` (``RESULTS_DIR/breakeven``);
+    rebuilds the run's report there, as :func:`write_sensitivity` does."""
+    from .plots.style import save
+    from .plots.sweep import plot_breakeven
+
+    def fill(tmp: Path) -> None:
+        write_json(tmp / "breakeven.json", result)
+        save(plot_breakeven(result), tmp, "breakeven")
+
+    replace_folder(target, force, fill)
+    return _refresh(target)

@@ -13,7 +13,7 @@ from simulator.plots import (CHARTS, format_money, money_formatter, plot_distrib
                              plot_loss_exceedance, plot_scurve, plot_waterfall, save,
                              write_charts)
 from simulator.plots.distribution import LOSS_GID
-from simulator.plots.style import FIGSIZE, format_percent
+from simulator.plots.style import FIGSIZE, format_error, format_percent
 
 
 def _exceedance(losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -254,7 +254,7 @@ def test_convergence_title_states_the_final_mean_and_half_width(data):
     fig = plot_convergence(data)
     title = fig.axes[0].get_title(loc="left")
     n, mean, half = data.convergence
-    assert format_money(mean[-1], "USD", 3) in title and format_money(half[-1], "USD") in title
+    assert format_money(mean[-1], "USD") in title and format_error(half[-1], "USD") in title
     assert f"{int(n[-1]):,} trials" in title
 
 

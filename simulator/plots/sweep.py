@@ -236,3 +236,13 @@ def plot_breakeven(b: dict[str, Any]) -> Figure:
 def _tick(v: float) -> str:
     """A parameter value for an axis: 30,000 / 0.105 / 38,333."""
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def chart_for(key: str, analysis: dict[str, Any]) -> Figure:
+    """The chart of a saved analysis: ``sweep`` (line for one parameter, heatmap for two)
+    or ``breakeven``."""
+    if key == "breakeven":
+        return plot_breakeven(analysis)
+    if len(analysis["parameters"]) == 1:
+        return plot_sweep_line(analysis)
+    return plot_sweep_heatmap(analysis)

@@ -13,8 +13,14 @@ without re-running anything::
 
 Sections that depend on optional analyses are hooks, drawn only when their data exists: the
 risk-tolerance table (scenario ``[tolerance]``), controls (``[[controls]]``), the tornado and
-driver charts (``RESULTS_DIR/sensitivity/sensitivity.json`` from ``kposim sensitivity``) and a
-comparison of options (the ``comparison`` argument, a ``comparison.json`` dictionary).
+driver charts (``RESULTS_DIR/sensitivity/sensitivity.json`` from ``kposim sensitivity``), the
+sweep (``RESULTS_DIR/sweep/sweep.json`` from ``kposim sweep``) and the break-even search
+(``RESULTS_DIR/breakeven/breakeven.json`` from ``kposim breakeven --out``). Those commands
+rebuild the report themselves when they write into a run's folder
+(:func:`refresh_run_report`).
+
+A folder written by ``kposim compare`` (``comparison.json``) gets the comparison report
+instead (:mod:`simulator.report.compare`); :func:`regenerate` rebuilds either.
 """
 from __future__ import annotations
 
@@ -37,6 +43,8 @@ CHART_DATA = "chartdata.npz"
 SCENARIO_TOML = "scenario.toml"
 SCENARIO_JSON = "scenario.json"  #: for scenarios built in Python, with no file to copy
 SENSITIVITY_DIR = "sensitivity"
+SWEEP_DIR = "sweep"
+BREAKEVEN_DIR = "breakeven"
 
 
 class ReportError(ValueError):
@@ -104,6 +112,40 @@ def _sensitivity(folder: Path) -> tuple[dict[str, Any] | None, dict[str, str]]:
     return analysis, svgs
 
 
+def load_analyses(folder: Path) -> dict[str, dict[str, Any]]:
+    """The sweep (``sweep``) and break-even search (``breakeven``) written into a run's
+    folder, as their JSON dictionaries; absent keys for analyses not run."""
+    out = {}
+    for key, sub in (("sweep", SWEEP_DIR), ("breakeven", BREAKEVEN_DIR)):
+        path = Path(folder) / sub / f"{key}.json"
+        if path.is_file():
+            out[key] = json.loads(path.read_text(encoding="utf-8"))
+    return out
+
+
+def _analysis_figures(folder: Path, analyses: dict[str, dict[str, Any]]
+                      ) -> dict[str, tuple[str, str, str | bytes]]:
+    """Stem -> (heading, caption, image) of the sweep and break-even charts: the SVG (or
+    PNG) the command wrote, else drawn from the JSON."""
+    from .content import analysis_text
+
+    out = {}
+    for key, sub in (("sweep", SWEEP_DIR), ("breakeven", BREAKEVEN_DIR)):
+        if key not in analyses:
+            continue
+        svg, png = folder / sub / f"{key}.svg", folder / sub / f"{key}.png"
+        if svg.is_file():
+            image: str | bytes = svg.read_text(encoding="utf-8")
+        elif png.is_file():
+            image = png.read_bytes()
+        else:
+            from ..plots.sweep import chart_for
+
+            image = svg_text(chart_for(key, analyses[key]))
+        out[key] = (*analysis_text(key, analyses[key]), image)
+    return out
+
+
 def _write_atomic(path: Path, write) -> None:  # noqa: ANN001 - write(tmp_path)
     """``write`` a temporary file beside ``path``, then move it into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -128,9 +170,10 @@ def write_html(folder: Path, summary: dict[str, Any], chart_data: ChartData,
     """
     folder = Path(folder)
     _, sens_svgs = _sensitivity(folder)
+    extra = _analysis_figures(folder, load_analyses(folder))
     html = render_html(summary, chart_data, scenario, _chart_images(folder, chart_data),
                        sensitivity=sens_svgs, comparison=comparison, trials_file=trials_file,
-                       scenario_file=scenario_file, model=model)
+                       scenario_file=scenario_file, model=model, analyses=extra)
     path = folder / REPORT_HTML
     _write_atomic(path, lambda p: p.write_text(html, encoding="utf-8"))
     return path
@@ -144,10 +187,11 @@ def write_report_pdf(folder: Path, summary: dict[str, Any], chart_data: ChartDat
 
     folder = Path(folder)
     analysis, _ = _sensitivity(folder)
+    analyses = load_analyses(folder)
     path = folder / REPORT_PDF
     _write_atomic(path, lambda p: write_pdf(p, summary, chart_data, scenario,
                                             sensitivity=analysis, trials_file=trials_file,
-                                            scenario_file=scenario_file))
+                                            scenario_file=scenario_file, analyses=analyses))
     return path
 
 
@@ -198,6 +242,22 @@ def load_saved_scenario(folder: Path) -> tuple[Scenario, str]:
                       "kposim run to create it")
 
 
+def is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a run's results (``summary.json`` and ``chartdata.npz``)."""
+    folder = Path(folder)
+    return (folder / "summary.json").is_file() and (folder / CHART_DATA).is_file()
+
+
+def refresh_run_report(folder: Path) -> dict[str, Path] | None:
+    """After an analysis (sensitivity, sweep, break-even) was written into ``folder/<sub>/``:
+    rebuild ``folder``'s report (and its PDF, if it has one) so it shows it, when ``folder``
+    holds a run's results; None when it does not (no run there yet)."""
+    folder = Path(folder)
+    if not is_run_folder(folder):
+        return None
+    return regenerate(folder)
+
+
 def regenerate(folder: Path, pdf: bool | None = None) -> dict[str, Path]:
     """Rebuild ``report.html`` (and ``report.pdf``: with ``pdf``, or when ``pdf`` is None and
     the folder already has one) in an existing results folder from its ``summary.json``,
@@ -206,6 +266,10 @@ def regenerate(folder: Path, pdf: bool | None = None) -> dict[str, Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise ReportError(f"{folder}: no such results folder")
+    if (folder / "comparison.json").is_file() and not (folder / "summary.json").is_file():
+        from .compare import regenerate_comparison
+
+        return regenerate_comparison(folder, pdf=pdf)
     missing = [n for n in ("summary.json", CHART_DATA) if not (folder / n).is_file()]
     if missing:
         raise ReportError(f"{folder}: missing {' and '.join(missing)}; this folder was not "
@@ -223,7 +287,9 @@ def regenerate(folder: Path, pdf: bool | None = None) -> dict[str, Path]:
                         scenario_file=scenario_file, pdf=pdf)
 
 
-__all__ = ["CHART_DATA", "CHART_TEXT", "REPORT_HTML", "REPORT_PDF", "ReportError",
+__all__ = ["BREAKEVEN_DIR", "CHART_DATA", "CHART_TEXT", "REPORT_HTML", "REPORT_PDF",
+           "ReportError", "SENSITIVITY_DIR", "SWEEP_DIR", "is_run_folder", "load_analyses",
+           "refresh_run_report",
            "SCENARIO_JSON", "SCENARIO_TOML", "SENSITIVITY_TEXT", "TRIALS_FILE", "assumptions",
            "decision_sentence", "headline_figures", "load_saved_scenario", "regenerate",
            "render_html", "save_scenario", "write_html", "write_pdf", "write_report",

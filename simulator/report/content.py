@@ -13,7 +13,7 @@ from typing import Any
 
 from ..compiled import CompiledModel, compile_scenario, quote
 from ..distributions import Distribution
-from ..labels import label
+from ..labels import format_value, label
 from ..plots.style import (format_error, format_money, format_percent, format_points,
                            format_signed_percent, years)
 from ..scenario import Scenario
@@ -332,6 +332,44 @@ def assumptions(s: Scenario, model: CompiledModel | None = None) -> list[Assumpt
         q = tuple(float(v) for v in dist.quantile([0.05, 0.5, 0.95]))
         rows.append(Assumption(path, group, text, words, f(q[0]), f(q[1]), f(q[2]), unit, q))
     return rows
+
+
+# --- sweeps and break-even searches ----------------------------------------------------------
+
+def breakeven_sentence(b: dict[str, Any]) -> str:
+    """A break-even search in one sentence: "Mean net savings reach $0 at Offshore cost per
+    FTE, per year = $79.7K (95% interval $79.4K to $79.9K)"."""
+    cur, unit = b.get("currency", "USD"), b.get("unit", "number")
+    name = b.get("label", b["parameter"])
+    lo, hi = b["ci95"]
+    stat = (f"Mean net savings reach {format_money(b['value'], cur)}" if b["target"] == "mean"
+            else f"The chance of a net loss reaches {format_percent(b['value'])}")
+    return (f"{stat} at {name} = {format_value(b['breakeven'], unit, cur)} (95% interval "
+            f"{format_value(lo, unit, cur)} to {format_value(hi, unit, cur)})")
+
+
+def analysis_text(key: str, a: dict[str, Any]) -> tuple[str, str]:
+    """(heading, caption) of a sweep's or a break-even search's chart in the report."""
+    if key == "breakeven":
+        return ("Break-even", breakeven_sentence(a) + f", from {a['evaluations']} runs of "
+                f"{a['trials']:,} trials on common random numbers (seed {a['seed']}). The "
+                "interval is the statistic's 95% Monte Carlo interval at the answer divided by "
+                "the slope there: how far another seed could move it. Every evaluation is in "
+                "breakeven/breakeven.json.")
+    labels = a.get("labels") or {}
+    names = [labels.get(p, p) for p in a["parameters"]]
+    points = len(a["rows"])
+    if len(names) == 1:
+        return (f"Sweep of {names[0]}",
+                f"Mean net savings (with its 95% interval and the P5–P95 range) and the chance "
+                f"of a net loss as {names[0]} varies, over {points} points of {a['trials']:,} "
+                "trials each on common random numbers; the dashed line marks where mean net "
+                "savings cross zero. Every point is in sweep/sweep.csv.")
+    return (f"Sweep of {names[0]} and {names[1]}",
+            f"Mean net savings and the chance of a net loss over a grid of {points} points of "
+            f"{a['trials']:,} trials each on common random numbers; the dashed contour is the "
+            "break-even (mean net savings = 0), interpolated between grid points. Every point "
+            "is in sweep/sweep.csv.")
 
 
 # --- provenance ---------------------------------------------------------------------------------

@@ -286,8 +286,16 @@ def _comparison_block(comparison: dict[str, Any] | None) -> str:
                               ("Chance A beats B", "num")], pairs) if pairs else ""))
 
 
+def _analyses_figures(analyses: Mapping[str, tuple[str, str, str | bytes]]) -> str:
+    """Hook: the sweep and break-even charts, only when those analyses were written into the
+    run's folder."""
+    return "\n".join(_figure(image, heading, caption, stem)
+                     for stem, (heading, caption, image) in analyses.items())
+
+
 def _charts_section(summary: dict[str, Any], charts: Mapping[str, str | bytes],
-                    sensitivity: Mapping[str, str | bytes], comparison: dict[str, Any] | None) -> str:
+                    sensitivity: Mapping[str, str | bytes], comparison: dict[str, Any] | None,
+                    analyses: Mapping[str, tuple[str, str, str | bytes]] | None = None) -> str:
     parts = ['<section id="charts" class="charts">\n<h2>Charts</h2>']
     for stem in ("net_savings_distribution", "s_curve", "waterfall", "loss_exceedance"):
         if stem in charts:
@@ -295,6 +303,7 @@ def _charts_section(summary: dict[str, Any], charts: Mapping[str, str | bytes],
         if stem == "loss_exceedance":
             parts.append(_tolerance_block(summary))
     parts.append(_sensitivity_figures(sensitivity))
+    parts.append(_analyses_figures(analyses or {}))
     parts.append(_comparison_block(comparison))
     if "convergence" in charts:
         parts.append(_figure(charts["convergence"], *CHART_TEXT["convergence"], "convergence"))
@@ -341,7 +350,9 @@ def _correlations_table(summary: dict[str, Any]) -> str:
             f"</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n")
 
 
-def _assumptions_section(rows: list[c.Assumption], correlations: str = "") -> str:
+def assumptions_table(rows: list[c.Assumption]) -> str:
+    """Every input: its plain label (the parameter path in small print), its distribution in
+    words and its P5 / P50 / P95, grouped by section."""
     body, group = [], None
     for a in rows:
         if a.group != group:
@@ -353,11 +364,14 @@ def _assumptions_section(rows: list[c.Assumption], correlations: str = "") -> st
     head = ('<thead><tr><th scope="col">Input</th><th scope="col">Distribution</th>'
             '<th class="num" scope="col">P5</th><th class="num" scope="col">P50</th>'
             '<th class="num" scope="col">P95</th></tr></thead>')
+    return f"<table>\n{head}\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
+
+
+def _assumptions_section(rows: list[c.Assumption], correlations: str = "") -> str:
     return ('<section id="assumptions">\n<h2>Assumptions</h2>\n'
             f'<p class="note">Every input of the scenario, {len(rows)} in all, as drawn in each '
             "trial (levels once per trial; risk events each year).</p>\n"
-            f"<table>\n{head}\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
-            + correlations + "</section>")
+            + assumptions_table(rows) + correlations + "</section>")
 
 
 def _provenance_section(summary: dict[str, Any], trials_file: str | None,
@@ -389,7 +403,8 @@ def render_html(summary: dict[str, Any], chart_data: ChartData, scenario: Scenar
                 charts: Mapping[str, str | bytes], *,
                 sensitivity: Mapping[str, str | bytes] | None = None,
                 comparison: dict[str, Any] | None = None, trials_file: str | None = None,
-                scenario_file: str = "scenario.toml", model: CompiledModel | None = None) -> str:
+                scenario_file: str = "scenario.toml", model: CompiledModel | None = None,
+                analyses: Mapping[str, tuple[str, str, str | bytes]] | None = None) -> str:
     """The report page.
 
     Parameters
@@ -404,13 +419,15 @@ def render_html(summary: dict[str, Any], chart_data: ChartData, scenario: Scenar
     trials_file : file name of the saved per-trial results, if saved.
     scenario_file : file name of the scenario copy in the results folder.
     model : the scenario as the run compiled it (saves compiling it again), if at hand.
+    analyses : stem ("sweep", "breakeven") -> (heading, caption, image) of the sweep and
+        break-even charts, if those analyses were run into the folder.
     """
     body = "\n".join([
         _header(summary),
         f'<section id="decision">\n<p class="decision">{_e(c.decision_sentence(summary))}</p>\n'
         f"{_tiles(summary)}\n</section>",
         _figures_section(summary),
-        _charts_section(summary, charts, sensitivity or {}, comparison),
+        _charts_section(summary, charts, sensitivity or {}, comparison, analyses),
         _costs_section(summary),
         _assumptions_section(c.assumptions(scenario, model), _correlations_table(summary)),
         _provenance_section(summary, trials_file, scenario_file),
