@@ -125,10 +125,12 @@ def write_results(result: "SimulationResult", target: Path, force: bool = False,
     """Write a run's results folder into ``target``; returns the summary.
 
     ``summary.json`` and ``summary.csv`` (the same figures, one row per statistic and
-    component), a copy of the scenario (``scenario.toml``) and, with ``charts``, the chart set
-    in each chart format of ``formats`` (``png``, ``svg``) and ``chartdata.npz`` (what the
-    charts are drawn from); with ``report`` too, ``report.html`` (charts inlined: SVG if
-    written, else PNG) and, if ``formats`` has ``pdf``, ``report.pdf``; with ``save_trials``,
+    component), ``key_figures.csv`` (the report's key figures as shown), a copy of the
+    scenario (``scenario.toml``) and, with ``charts``, the chart set in each chart format of
+    ``formats`` (``png``, ``svg``) and ``chartdata.npz`` (what the charts are drawn from); with
+    ``report`` too, ``report.html`` (charts inlined: SVG if written, else PNG) and, if
+    ``formats`` has ``pdf``, ``report.pdf``; if it has ``xlsx``, the workbook ``report.xlsx``
+    (:mod:`simulator.workbook`); with ``save_trials``,
     every trial in ``trials.npz`` (the run must have kept its trials, and its inputs for them
     to be included).
 
@@ -147,6 +149,8 @@ def write_results(result: "SimulationResult", target: Path, force: bool = False,
     if wrong:
         raise ValueError(f"unknown format {wrong[0]!r}; choose from {', '.join(FORMATS)}")
     chart_formats = tuple(f for f in formats if f in CHART_FORMATS) or ("png",)
+    if "xlsx" in formats and "png" not in chart_formats:
+        chart_formats += ("png",)  # the workbook embeds the PNG charts
     chart_data = result.chart_data() if charts else None
     pdf = report and "pdf" in formats
     # The PDF needs the summary before it can start; the charts only need the chart data.
@@ -185,6 +189,10 @@ def write_results(result: "SimulationResult", target: Path, force: bool = False,
         wait()
         if report:  # the page inlines the charts just drawn
             write_html(tmp, summary, chart_data, result.scenario, model=result.model, **where)
+        if "xlsx" in formats:  # embeds the PNG charts just drawn
+            from .workbook import write_run_workbook
+
+            write_run_workbook(tmp, result.scenario, summary)
 
     replace_folder(target, force, fill)
     return summary

@@ -258,11 +258,27 @@ def refresh_run_report(folder: Path) -> dict[str, Path] | None:
     return regenerate(folder)
 
 
-def regenerate(folder: Path, pdf: bool | None = None) -> dict[str, Path]:
+def regenerate(folder: Path, pdf: bool | None = None, xlsx: bool | None = None
+               ) -> dict[str, Path]:
     """Rebuild ``report.html`` (and ``report.pdf``: with ``pdf``, or when ``pdf`` is None and
-    the folder already has one) in an existing results folder from its ``summary.json``,
-    ``chartdata.npz`` and scenario copy, without re-running anything. Returns the paths
-    written (see :func:`write_report`)."""
+    the folder already has one; and the workbook ``report.xlsx`` likewise with ``xlsx``) in
+    an existing results folder, a run's or a comparison's, from what it holds, without
+    re-running the simulation (a workbook's year-by-year cash flows, the first time, run the
+    scenario cut to each shorter horizon: :mod:`simulator.workbook`). Returns the paths
+    written (``{"html": ..., "pdf": ..., "xlsx": ...}``)."""
+    paths = _regenerate(folder, pdf)
+    folder = Path(folder)
+    if xlsx is None:
+        xlsx = (folder / "report.xlsx").is_file()
+    if xlsx:
+        from ..workbook import write_comparison_workbook, write_run_workbook
+
+        paths["xlsx"] = (write_run_workbook(folder) if is_run_folder(folder)
+                         else write_comparison_workbook(folder))
+    return paths
+
+
+def _regenerate(folder: Path, pdf: bool | None = None) -> dict[str, Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise ReportError(f"{folder}: no such results folder")

@@ -322,7 +322,8 @@ def _tolerance_section(cs: dict[str, Any], summaries: Sequence[dict[str, Any]]) 
         body = (f"<p><strong>{_e(verdicts)}</strong></p>\n"
                 + _table([("Option", ""), ("Test", ""), ("Value", "num"), ("Limit", "num"),
                           ("Margin", "num"), ("Result", "")], rows))
-    return f'<section id="tolerance">\n<h2>Risk tolerance, option by option</h2>\n{body}\n</section>'
+    return (f'<section id="tolerance">\n<h2>Risk tolerance, option by option</h2>\n{body}\n'
+            "</section>")
 
 
 def _assumptions_section(cs: dict[str, Any], scenarios: Sequence[Scenario]) -> str:
