@@ -190,22 +190,12 @@ def format_value(v: float, unit: str, currency: str = "USD") -> str:
     return _num(v)
 
 
-def wrap(text: str, width: int = 34, lines: int = 3) -> str:
-    """``text`` on at most ``lines`` lines of about ``width`` characters, broken between words
-    (a label is never cut short while it fits; only a label longer than ``lines`` full lines
-    ends in "…", after its distinguishing end has been kept: "Payment error (duplicate / …):
-    loss per event")."""
-    out = textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False)
-    if len(out) <= lines:
-        return "\n".join(out)
-    # Too long: keep the end (frequency vs severity, the parameter) whole, shorten the start.
-    head, sep, tail = text.rpartition(": ")
-    if sep and len(tail) < width * (lines - 1):
-        tail_lines = textwrap.wrap(tail, width)
-        room = width * (lines - len(tail_lines)) - 2
-        head = head if len(head) <= room else head[: room - 1].rstrip() + "…"
-        return "\n".join(textwrap.wrap(head + ":", width)[: lines - len(tail_lines)] + tail_lines)
-    return "\n".join(out[: lines - 1] + [out[lines - 1][: width - 1] + "…"])
+def wrap(text: str, width: int = 34) -> str:
+    """``text`` broken between words into lines of about ``width`` characters, as many as it
+    takes: a label is never cut short, so two labels that differ only at the end
+    ("...: events per year", "...: loss per event") stay apart."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=True,
+                                    break_on_hyphens=False)) or text
 
 
 __all__ = ["Label", "UNITS", "WORKFORCE", "component_label", "format_value", "label", "wrap"]

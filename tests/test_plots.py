@@ -297,12 +297,14 @@ def test_importing_the_chart_and_report_modules_leaves_matplotlib_unloaded():
 
 
 def test_titles_are_broken_between_words_only_when_too_wide_for_the_figure():
-    from simulator.plots.style import TITLE_SIZE, _text_width_in, figure, titles
+    from simulator.plots.style import TITLE_SIZE, _text_width_in, _title_room, figure, titles
 
     def drawn(title: str) -> str:
         fig, ax = figure()
         titles(ax, title)
         return ax.get_title(loc="left")
+
+    room = _title_room(figure()[1])
 
     short = "Mean net savings $3M ± $2.5K (95%) after 1,000,000 trials"
     assert drawn(short) == short
@@ -310,7 +312,7 @@ def test_titles_are_broken_between_words_only_when_too_wide_for_the_figure():
             "it must wrap at the edge")
     lines = drawn(long).split("\n")
     assert len(lines) == 2 and " ".join(lines) == long
-    assert all(_text_width_in(line, TITLE_SIZE, "bold") <= 9.0 for line in lines)
+    assert all(_text_width_in(line, TITLE_SIZE, "bold") <= room for line in lines)
 
 
 def test_jobs_run_in_the_drawing_process_give_their_results_in_order():

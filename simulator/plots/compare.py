@@ -159,7 +159,7 @@ def plot_compare_boxes(cd: "CompareChartData") -> Figure:
                       markeredgecolor=s.TEXT, label="Mean"),
                Line2D([], [], color=s.MUTED, linewidth=1.4,
                       label=f"Whiskers: P{BOX_WHISKERS[0]} to P{BOX_WHISKERS[1]}")]
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, frameon=False,
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False,
                fontsize=s.NOTE_SIZE, handlelength=1.4)
     best = max(cd.options, key=lambda o: o.p50)
     spread = sorted((st["whishi"] - st["whislo"], i) for i, st in enumerate(stats[::-1]))

@@ -33,7 +33,7 @@ def _bar_figure(labels: list[str]) -> tuple[Figure, Any]:
     """A figure tall enough for every wrapped bar label (at least the house size): bars are
     evenly spaced, so each slot must hold the longest label."""
     most = max((label.count("\n") + 1 for label in labels), default=1)
-    slot = max(0.4, most * _LINE_IN + 0.1)
+    slot = max(0.4, most * _LINE_IN + 0.12)
     fig, ax = s.figure()
     fig.set_size_inches(s.FIGSIZE[0], max(s.FIGSIZE[1], 2.3 + len(labels) * slot))
     return fig, ax

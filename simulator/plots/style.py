@@ -278,10 +278,20 @@ def style_axes(ax: Axes, value_axis: str = "y") -> None:
     ax.set_axisbelow(True)
 
 
+def _title_room(ax: Axes) -> float:
+    """Inches a left-aligned title over ``ax`` has before the figure's edge, estimated before
+    drawing: the figure width less the widest y tick label already set (a bar chart's
+    labels), the y-axis label and the margins."""
+    labels = [t for t in ax.get_yticklabels() if t.get_text()]
+    ticks = max((_text_width_in(t.get_text(), t.get_fontsize()) for t in labels), default=0.6)
+    label = 0.35 if ax.get_ylabel() else 0.0
+    return ax.get_figure().get_figwidth() - ticks - label - 0.45
+
+
 def _may_overflow(ax: Axes, title: str) -> bool:
-    """Whether ``title`` is wider than the figure less an inch (room for the y-axis labels and
-    margins), by the font's own advance widths: such a title is wrapped before drawing."""
-    return _text_width_in(title, TITLE_SIZE, "bold") > ax.get_figure().get_figwidth() - 1.0
+    """Whether ``title`` is wider than the room :func:`_title_room` estimates, by the font's
+    own advance widths: such a title is wrapped before drawing."""
+    return _text_width_in(title, TITLE_SIZE, "bold") > _title_room(ax)
 
 
 def _text_width_in(text: str, size: float, weight: str = "normal") -> float:
@@ -313,18 +323,26 @@ def wrap_to_width(text: str, width_in: float, size: float, weight: str = "normal
 
 def titles(ax: Axes, title: str, subtitle: str = "") -> None:
     """Left-aligned bold ``title`` stating the finding, and an optional grey ``subtitle`` under
-    it (read back with ``ax.get_title(loc="left")``). A title too wide for the figure is
-    wrapped between words here; :func:`fit_titles` wraps any that still runs past the edge
-    once the layout is known."""
-    if _may_overflow(ax, title):
-        title = wrap_to_width(title, ax.get_figure().get_figwidth() - 1.0, TITLE_SIZE, "bold")
+    it (read back with ``ax.get_title(loc="left")``). A title or subtitle too wide for the
+    figure is wrapped between words here; :func:`fit_titles` wraps any that still runs past
+    the edge once the layout is known."""
+    room = _title_room(ax)
+    if _text_width_in(title, TITLE_SIZE, "bold") > room:
+        title = wrap_to_width(title, room, TITLE_SIZE, "bold")
+    if subtitle and _text_width_in(subtitle, SUBTITLE_SIZE) > room:
+        subtitle = wrap_to_width(subtitle, room, SUBTITLE_SIZE)
     ax.set_title(title, loc="left", fontsize=TITLE_SIZE, fontweight="bold", color=TEXT,
-                 pad=30 if subtitle else 12,
+                 pad=_title_pad(subtitle),
                  parse_math=False)  # "$3M ± $1.5K" is money, not mathtext
     if subtitle:
         ax.annotate(subtitle, xy=(0, 1), xycoords="axes fraction", xytext=(0, 10),
                     textcoords="offset points", ha="left", va="bottom",
                     fontsize=SUBTITLE_SIZE, color=MUTED, parse_math=False, gid="subtitle")
+
+
+def _title_pad(subtitle: str) -> float:
+    """Points between the axes and the title: room for the subtitle's lines."""
+    return 12.0 + 18.0 * (subtitle.count("\n") + 1) if subtitle else 12.0
 
 
 EDGE_IN = 0.08  #: inches a title keeps from the figure's edge
@@ -339,12 +357,13 @@ def fit_titles(fig: Figure) -> bool:
 
     renderer = fig._get_renderer()
     right = fig.bbox.x1 - EDGE_IN * fig.dpi
-    texts: list[Text] = [fig._suptitle] if getattr(fig, "_suptitle", None) else []
+    texts: list[tuple[Text, Axes | None]] = [(t, None) for t in (
+        getattr(fig, "_suptitle", None), getattr(fig, "_supxlabel", None)) if t is not None]
     for ax in fig.axes:
-        texts += [ax.title, ax._left_title, ax._right_title]
-        texts += [c for c in ax.texts if c.get_gid() == "subtitle"]
+        texts += [(ax.title, None), (ax._left_title, None), (ax._right_title, None)]
+        texts += [(c, ax) for c in ax.texts if c.get_gid() == "subtitle"]
     changed = False
-    for text in texts:
+    for text, subtitle_of in texts:
         if not text.get_visible() or not text.get_text():
             continue
         box = text.get_window_extent(renderer)
@@ -356,6 +375,8 @@ def fit_titles(fig: Figure) -> bool:
         if wrapped != text.get_text():
             text.set_text(wrapped)
             changed = True
+            if subtitle_of is not None:  # make room above the axes for its lines
+                subtitle_of._set_title_offset_trans(_title_pad(wrapped))
     return changed
 
 

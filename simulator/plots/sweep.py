@@ -79,7 +79,8 @@ def plot_sweep_line(r: dict[str, Any]) -> Figure:
     bottom.plot(x, ploss, color=s.LOSS, linewidth=2.2, marker="o", markersize=4)
     bottom.yaxis.set_major_formatter(s.percent_formatter())
     bottom.set_ylabel("Chance of a net loss", fontsize=s.LABEL_SIZE)
-    bottom.set_xlabel(wrap(name, 90, 2), fontsize=s.LABEL_SIZE)
+    bottom.set_xlabel(s.wrap_to_width(name, fig.get_figwidth() - 2.6, s.LABEL_SIZE),
+                      fontsize=s.LABEL_SIZE)
     bottom.xaxis.set_major_formatter(_axis_formatter(unit, cur))
     crossing = zero_crossing(x, mean)
     if crossing is not None:
@@ -152,8 +153,8 @@ def plot_sweep_heatmap(r: dict[str, Any]) -> Figure:
                       ha="right" if len(xs) > 5 else "center", rotation_mode="anchor")
         ax.set_yticks(range(len(ys)), [format_value(v, _unit(r, py), cur) for v in ys],
                       fontsize=s.TICK_SIZE - 2)
-        ax.set_xlabel(wrap(_label(r, px), 44, 3), fontsize=s.NOTE_SIZE)
-        ax.set_ylabel(wrap(_label(r, py), 44, 3), fontsize=s.NOTE_SIZE)
+        ax.set_xlabel(wrap(_label(r, px), 50), fontsize=s.NOTE_SIZE)
+        ax.set_ylabel(wrap(_label(r, py), 40), fontsize=s.NOTE_SIZE)
         ax.set_title(title, loc="left", fontsize=s.LABEL_SIZE, color=s.TEXT)
         if z.size <= 64:
             for (i, j), v in np.ndenumerate(z):
@@ -224,7 +225,7 @@ def plot_breakeven(b: dict[str, Any]) -> Figure:
         ax.yaxis.set_major_formatter(s.percent_formatter())
         ylabel = "Chance of a net loss"
         stat = f"the chance of a net loss reaches {s.format_percent(b['value'])}"
-    s.axis_labels(ax, wrap(name, 90, 2), ylabel)
+    s.axis_labels(ax, s.wrap_to_width(name, fig.get_figwidth() - 2.6, s.LABEL_SIZE), ylabel)
     ax.legend(loc="best", frameon=False, fontsize=s.NOTE_SIZE)
     finding = f"{stat} at {name} = {format_value(root, unit, cur)}"
     s.titles(ax, finding[0].upper() + finding[1:],
