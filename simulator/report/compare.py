@@ -164,6 +164,44 @@ def category_rows(cs: dict[str, Any]) -> tuple[list[str], list[list[float]]]:
     return names, [[o.get("categories", {}).get(k, 0.0) for o in cs["options"]] for k in names]
 
 
+def option_summary(cs: dict[str, Any], option: dict[str, Any]) -> dict[str, Any]:
+    """One option of ``comparison.json`` shaped as a run summary, enough for
+    :func:`~simulator.report.content.headline_figures`."""
+    return {**option, "currency": cs["currency"], "trials": cs["trials"]}
+
+
+def terminal_tables(cs: dict[str, Any]) -> tuple[list[tuple[str, list[str]]],
+                                                  list[tuple[str, list[str]]]]:
+    """The terminal's two tables of a comparison: (figure, a cell per option) with each
+    figure and its 95% error, and (figure, a cell per pair) of the paired differences; as
+    the report shows them (one rounding rule)."""
+    cur = cs["currency"]
+    options = [(label, [f"{v}\n{e}".strip() if v else "" for v, e in cells])
+               for label, cells in side_by_side([option_summary(cs, o)
+                                                 for o in cs["options"]])]
+    verdict = {"a": "first dominates", "b": "second dominates", "identical": "identical",
+               "neither": "neither (curves cross)"}
+
+    def pct(p: dict[str, Any], k: str) -> str:
+        lo, hi = p["percentile_ci95"][k]
+        return f"{format_money(p[k], cur)}\n{format_error((hi - lo) / 2, cur)}"
+
+    rows: list[tuple[str, Any]] = [
+        ("Mean difference", lambda p: f"{format_money(p['mean_difference'], cur)}\n"
+                                      f"{format_error(Z95 * p['stderr'], cur)}"),
+        ("Chance A beats B", lambda p: f"{format_percent(p['prob_a_beats_b'])}\n"
+                                       f"{format_points(Z95 * p['prob_a_beats_b_stderr'] * 100)}"),
+        ("P5 of the difference", lambda p: pct(p, "p5")),
+        ("P95 of the difference", lambda p: pct(p, "p95")),
+        ("Std. error of the mean difference",
+         lambda p: format_money(p["stderr"], cur, sig=2)),
+        ("  if run independently", lambda p: format_money(p["stderr_independent"], cur, sig=2)),
+        ("First-order dominance", lambda p: verdict.get(p["dominance"]["verdict"], "")),
+    ]
+    pairs = [(label, [cell(p) for p in cs["pairs"]]) for label, cell in rows]
+    return options, pairs
+
+
 def compare_command(cs: dict[str, Any], files: Sequence[str]) -> str:
     """The command that reruns the comparison from the scenario copies in its folder."""
     from shlex import quote
@@ -492,6 +530,7 @@ def regenerate_comparison(folder: Path, pdf: bool | None = None) -> dict[str, Pa
 
 
 __all__ = ["COMPARE_CHART_TEXT", "OPTIONS_DIR", "category_rows", "chart_images",
+           "option_summary", "terminal_tables",
            "compare_command", "compare_sentence", "dominance_sentence", "load_comparison",
            "regenerate_comparison", "render_compare_html", "side_by_side",
            "write_compare_html", "write_compare_pdf"]

@@ -135,6 +135,35 @@ def _engagement_figures(summary: dict[str, Any]) -> list[Headline]:
     ]
 
 
+def terminal_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The terminal's summary table: (figure, value, ± 95% error) of each key figure, as the
+    report shows it (the intervals of summary.json, one rounding rule), then the mean cost of
+    each category (negative = money lost)."""
+    cur = summary["currency"]
+    rows = [(f.label, f.value, f.error) for f in headline_figures(summary)]
+    engagement = [r for r in rows if r[0].startswith(("Chance the engagement", "Years the"))]
+    rows = [r for r in rows if r not in engagement]
+    for cat, cost in summary["categories"].items():
+        kind = "cost" if cost >= 0 else "saving"
+        rows.append((f"  {kind}: {cat.replace('_', ' ')}", format_money(-cost, cur), ""))
+    return rows + engagement
+
+
+def control_lines(summary: dict[str, Any]) -> list[str]:
+    """One line per control: its cost, the losses it avoids, its return, and net savings with
+    and without it."""
+    cur = summary["currency"]
+    out = []
+    for name, k in (summary.get("controls") or {}).items():
+        roc = k["return_on_control"]
+        out.append(f"control {name!r}: costs {format_money(k['cost'], cur)}, avoids "
+                   f"{format_money(k['loss_avoided'], cur)} of losses; return on control "
+                   f"{'n/a' if roc is None else format_signed_percent(roc)}; net savings "
+                   f"{format_money(k['net_savings_with'], cur)} with it, "
+                   f"{format_money(k['net_savings_without'], cur)} without")
+    return out
+
+
 def error_note(summary: dict[str, Any]) -> str:
     """What the Monte Carlo errors beside the figures are, and the rounding rule."""
     method = summary["net_savings"].get("stderr_method")
