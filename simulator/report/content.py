@@ -66,6 +66,20 @@ class Headline:
     meaning: str
 
 
+def money_to_error(x: float, half: float, currency: str) -> str:
+    """``x`` as every figure is shown (:func:`~simulator.plots.style.format_money`, three
+    significant figures). Kept for callers that passed the 95% half-width ``half``, which
+    once set the digits; one rounding rule now holds everywhere, and the error is shown
+    beside the figure (:func:`~simulator.plots.style.format_error`)."""
+    return format_money(x, currency)
+
+
+def percent_to_error(p: float, half_points: float) -> str:
+    """``p`` as every probability is shown (:func:`~simulator.plots.style.format_percent`);
+    see :func:`money_to_error`."""
+    return format_percent(p)
+
+
 def mean_half_width(figures: dict[str, Any]) -> float:
     """Half-width of a mean's 95% interval as ``summary.json`` records it (``ci95``: batch
     means with Student's t for Latin hypercube and Sobol designs, 1.96 standard errors of
