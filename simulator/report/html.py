@@ -17,6 +17,7 @@ from typing import Any
 
 from ..chartdata import ChartData
 from ..compiled import CompiledModel
+from ..labels import label
 from ..plots.style import (LOSS, MUTED, SAVING, TEXT, format_money, format_percent,
                            format_signed_percent, years)
 from ..scenario import Scenario
@@ -336,13 +337,18 @@ def _costs_section(summary: dict[str, Any]) -> str:
     return out + "\n</section>"
 
 
-def _correlations_table(summary: dict[str, Any]) -> str:
+def _correlations_table(summary: dict[str, Any], scenario: Scenario | None = None) -> str:
     rows = c.correlation_rows(summary)
     if not rows:
         return ""
-    body = "\n".join(f'<tr><td><span class="path">{_e(a)}</span></td><td><span class="path">'
-                     f'{_e(b)}</span></td><td class="num">{rho:+.2f}</td></tr>'
-                     for a, b, rho in rows)
+
+    def name(path: str) -> str:  # the plain label, the path in small print
+        words = label(scenario, path).text if scenario is not None else path
+        return (f'{_e(words)}<span class="path">{_e(path)}</span>' if words != path
+                else f'<span class="path">{_e(path)}</span>')
+
+    body = "\n".join(f'<tr><td>{name(a)}</td><td>{name(b)}</td>'
+                     f'<td class="num">{rho:+.2f}</td></tr>' for a, b, rho in rows)
     return ("<h3>Correlated inputs</h3>\n<p class=\"note\">Rank (Spearman) correlations the run "
             "used, through a Gaussian copula that keeps each input's distribution; pairs not "
             "listed are independent.</p>\n<table>\n<thead><tr><th scope=\"col\">Input</th>"
@@ -429,7 +435,8 @@ def render_html(summary: dict[str, Any], chart_data: ChartData, scenario: Scenar
         _figures_section(summary),
         _charts_section(summary, charts, sensitivity or {}, comparison, analyses),
         _costs_section(summary),
-        _assumptions_section(c.assumptions(scenario, model), _correlations_table(summary)),
+        _assumptions_section(c.assumptions(scenario, model),
+                             _correlations_table(summary, scenario)),
         _provenance_section(summary, trials_file, scenario_file),
         f"<footer>{_e(chart_data.scenario_name)} · kposim "
         f"{_e(summary.get('provenance', {}).get('version', ''))} · seed {summary['seed']} · "
