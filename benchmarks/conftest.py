@@ -26,13 +26,32 @@ def reference():
     return s
 
 
+@pytest.fixture(scope="session")
+def light():
+    from simulator import load_scenario, simulate
+
+    s = load_scenario(HERE / "light.toml")
+    simulate(s, trials=70_000, seed=1)
+    return s
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
     if not RESULTS:
         return
     tr = terminalreporter
-    tr.section("kposim throughput (reference scenario)")
+    tr.section("kposim throughput (reference scenario, then the light model)")
     sizes = sorted({t for _, t in RESULTS})
     impls = ["engine, 1 thread", "engine, all threads", "numpy baseline"]
+    for n in sizes:
+        a, b = RESULTS.get(("light, all threads", n)), RESULTS.get(("light numpy", n))
+        if a and b:
+            tr.write_line(f"light model {n:,}: engine {a['trials_per_s'] / 1e6:.2f}M/s, numpy "
+                          f"{b['trials_per_s'] / 1e6:.2f}M/s, "
+                          f"{a['trials_per_s'] / b['trials_per_s']:.2f}x")
+    for (impl, n), r in sorted(RESULTS.items()):
+        if impl.startswith("scenario "):
+            tr.write_line(f"{impl[9:]} {n:,}: {r['trials_per_s'] / 1e6:.2f}M/s, "
+                          f"{r['peak_mib']:.0f} MiB peak")
     tr.write_line(f"{'trials':>12} | " + " | ".join(f"{i:>26}" for i in impls)
                   + " | all threads / numpy")
     for n in sizes:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 import tracemalloc
+from pathlib import Path
 
 import pytest
 from conftest import RESULTS
-from numpy_baseline import simulate_reference
+from numpy_baseline import simulate_light, simulate_reference
 
-from simulator import simulate
+from simulator import load_scenario, simulate
 
 SIZES = [1_000_000, 10_000_000]
 if os.environ.get("KPOSIM_BENCH_LARGE"):
@@ -59,3 +60,29 @@ def test_engine_all_threads(benchmark, reference, trials):
 def test_numpy_baseline(benchmark, trials):
     benchmark.group = f"{trials:,} trials"
     _measure(benchmark, "numpy baseline", trials, lambda: simulate_reference(trials, seed=1))
+
+
+def test_light_model_engine(benchmark, light):
+    """The light model's 1M trials: mostly what a run costs beyond the arithmetic."""
+    benchmark.group = "light model, 1,000,000 trials"
+    _measure(benchmark, "light, all threads", 1_000_000,
+             lambda: simulate(light, trials=1_000_000, seed=1, threads=THREADS))
+
+
+def test_light_model_numpy(benchmark):
+    benchmark.group = "light model, 1,000,000 trials"
+    _measure(benchmark, "light numpy", 1_000_000, lambda: simulate_light(1_000_000, seed=1))
+
+
+SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_shipped_scenario(benchmark, path):
+    """Every shipped scenario, 1M trials on all threads (no numpy twin: the reference and
+    light models are the side-by-side comparisons)."""
+    s = load_scenario(path)
+    simulate(s, trials=70_000, seed=1)
+    benchmark.group = "shipped scenarios, 1,000,000 trials"
+    _measure(benchmark, f"scenario {path.stem}", 1_000_000,
+             lambda: simulate(s, trials=1_000_000, seed=1, threads=THREADS))

@@ -5,10 +5,31 @@ Typical use::
     from simulator import load_scenario, simulate
     result = simulate(load_scenario("scenarios/manila_financial_research.toml"), trials=100_000)
     result.summary()["net_savings"]["mean"]
+
+The names below load on first use (PEP 562), so that importing a submodule, such as the
+command line's entry point, does not import numba first.
 """
-from .engine import CHUNK_SIZE, DEFAULT_SEED, simulate
-from .result import SimulationResult
-from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario, scenario_from_dict
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {"CHUNK_SIZE": "engine", "DEFAULT_SEED": "engine", "simulate": "engine",
+          "SimulationResult": "result", "Scenario": "scenario", "ScenarioError": "scenario",
+          "load_scenario": "scenario", "parse_scenario": "scenario",
+          "scenario_from_dict": "scenario"}
 
 __all__ = ["CHUNK_SIZE", "DEFAULT_SEED", "Scenario", "ScenarioError", "SimulationResult",
            "load_scenario", "parse_scenario", "scenario_from_dict", "simulate"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

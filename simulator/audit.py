@@ -9,6 +9,7 @@ auditor can recompute every figure (see :func:`load_trials`).
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,12 +100,35 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP, CSV injection): a text cell that
+#: starts with one of these is written with a leading apostrophe, which spreadsheets show as
+#: text. (defusedcsv, the package for this, misses tab and carriage return, hence our own.)
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula: text starting with = + - @ tab or
+    CR gets a leading apostrophe (OWASP's advice); numbers are left alone, so -1234.5 stays a
+    number. The csv module then quotes what needs quoting."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def write_csv_rows(path: Path, columns: Iterable[str], rows: Iterable[dict[str, Any]],
+                   encoding: str = "utf-8-sig") -> None:
+    """Write dict rows as CSV, every header and cell through :func:`neutralise_cell`."""
+    columns = list(columns)
+    with open(path, "w", newline="", encoding=encoding) as f:
+        writer = csv.writer(f)
+        writer.writerow([neutralise_cell(c) for c in columns])
+        writer.writerows([neutralise_cell(row.get(c, "")) for c in columns] for row in rows)
+
+
 def write_summary_csv(summary: dict[str, Any], path: Path) -> None:
-    """Write :func:`summary_rows` to ``path`` (UTF-8 with BOM, so Excel reads names right)."""
-    with open(path, "w", newline="", encoding="utf-8-sig") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        writer.writerows(summary_rows(summary))
+    """Write :func:`summary_rows` to ``path`` (UTF-8 with BOM, so Excel reads names right);
+    scenario-supplied text is neutralised against CSV injection (:func:`neutralise_cell`)."""
+    write_csv_rows(path, CSV_COLUMNS, summary_rows(summary))
 
 
 def save_trials(result: "SimulationResult", path: Path) -> None:

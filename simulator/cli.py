@@ -1,12 +1,19 @@
 """The ``kposim`` command line.
 
-Exit codes: 0 success, 1 unexpected failure, 2 bad input (scenario file, options, output
-folder), 130 interrupted.
+Exit codes: 0 success, 1 internal error (a bug: one line asking for a report), 2 bad input
+(scenario file, options, output folder, a full or read-only disk), 130 interrupted. Every
+command goes through one error path (:func:`one_error_path`): no command prints a traceback
+unless ``KPOSIM_DEBUG=1`` is set, which re-raises internal errors for developers.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import re
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import click
@@ -14,6 +21,13 @@ import click
 from . import engine
 from .scenario import ScenarioError, load_scenario
 
+REPORT_HINT = ("this is a bug in kposim: please report it to its maintainers with the command "
+               "and the scenario file; KPOSIM_DEBUG=1 shows the traceback")
+
+
+def _one_line(text: str) -> str:
+    """Any message on one line: line breaks become "; ", runs of blanks one space."""
+    return re.sub(r"[ \t]+", " ", re.sub(r"\s*[\r\n]+\s*", "; ", str(text).strip()))
 
 
 class BadInput(click.ClickException):
@@ -22,7 +36,103 @@ class BadInput(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
-        click.echo(f"error: {self.format_message()}", err=True)
+        click.echo(f"error: {_one_line(self.format_message())}", err=True)
+
+
+#: Error classes that are bad input, by module (looked up only if the module was imported).
+_BAD_INPUT_CLASSES = {
+    "simulator.scenario": ("ScenarioError",), "simulator.distributions": ("FieldError",),
+    "simulator.paths": ("PathError",), "simulator.engine": ("NonFiniteError",),
+    "simulator.output": ("OutputExistsError",), "simulator.report": ("ReportError",),
+    "simulator.fit": ("DataError", "FitError"), "simulator.elicit": ("ElicitError",),
+    "simulator.cluster": ("ClusterError",),
+}
+#: What an operating-system error says about the input or the disk, not about kposim.
+_USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG,
+                errno.EFBIG, errno.ENOENT, errno.ELOOP}
+
+
+def _bad_input_message(e: BaseException) -> str | None:
+    """The one-line message of an exception that is bad input (exit 2), else None."""
+    if isinstance(e, ScenarioError):
+        return e.one_line()
+    for module, names in _BAD_INPUT_CLASSES.items():
+        m = sys.modules.get(module)
+        for name in names:
+            cls = getattr(m, name, None) if m is not None else None
+            if cls is not None and isinstance(e, cls):
+                field = getattr(e, "field", None)
+                return f"{field}: {e}" if name == "FieldError" and field else str(e)
+    if isinstance(e, OSError) and (e.errno in _USER_ERRNOS or isinstance(
+            e, PermissionError | FileExistsError)):
+        if e.filename is None:
+            return str(e)
+        what = "cannot write" if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS,
+                                             errno.EFBIG) else "cannot use"
+        return f"{what} {e.filename}: {e.strerror or e}; nothing was written"
+    return None
+
+
+def _filter_library_warnings() -> None:
+    """Hide the libraries' floating-point RuntimeWarnings (scipy and numpy on extreme but
+    valid inputs: "overflow encountered in ..."): kposim checks its results itself and says
+    what is wrong in its own words; and matplotlib's about rendering. Only those: other
+    warnings stay visible, and kposim's model warnings are printed by the commands, not
+    through this module."""
+    warnings.filterwarnings("ignore", category=RuntimeWarning,
+                            message=r".*(overflow|underflow|divide by zero|invalid value) "
+                                    r"encountered")
+    from .plots.style import ignore_drawing_warnings
+
+    ignore_drawing_warnings()  # chart drawing's, in this process and the forked drawers
+
+
+@contextlib.contextmanager
+def one_error_path():
+    """The one way a command fails: bad input -> ``error: ...`` and exit 2; Ctrl-C -> exit 130
+    (temporary output is removed on the way out: see :func:`simulator.output.replace_folder`);
+    anything else -> ``internal error: ...`` and exit 1, on one line, without a traceback
+    (``KPOSIM_DEBUG=1`` re-raises it)."""
+    with warnings.catch_warnings():
+        try:
+            _filter_library_warnings()
+            yield
+        except click.exceptions.UsageError as e:  # click's own: usage, hint and error, 3 lines
+            where = e.ctx.command_path if e.ctx is not None else "kposim"
+            raise BadInput(f"{where}: {e.format_message()} (see {where} --help)") from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
+                SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted: no results written (existing files are unchanged)",
+                       err=True)
+            sys.exit(130)
+        except Exception as e:  # noqa: BLE001 - this is the one place that catches all
+            message = _bad_input_message(e)
+            if message is not None:
+                raise BadInput(message) from None
+            if os.environ.get("KPOSIM_DEBUG", "") not in ("", "0"):
+                raise
+            if isinstance(e, MemoryError):
+                click.echo("error: out of memory; use fewer --trials, --statistics streaming or "
+                           "fewer --threads", err=True)
+                sys.exit(1)
+            click.echo(f"internal error: {type(e).__name__}: {_one_line(str(e))} "
+                       f"({REPORT_HINT})", err=True)
+            sys.exit(1)
+
+
+class _Main(click.Group):
+    """The ``kposim`` group: every subcommand runs inside :func:`one_error_path`."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
+        with one_error_path():
+            return super().invoke(ctx)
+
+    def make_context(self, *args, **kwargs) -> click.Context:  # noqa: ANN002, ANN003
+        with one_error_path():  # the group's own options: --bogus is a one-line error too
+            return super().make_context(*args, **kwargs)
 
 
 def money(x: float, currency: str) -> str:
@@ -32,18 +142,24 @@ def money(x: float, currency: str) -> str:
     return format_money(x, currency)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kposim")
 def main() -> None:
     """kposim: how much does moving knowledge work offshore really save, and how likely is it
-    to go wrong? Monte Carlo over a scenario file (TOML)."""
+    to go wrong? Monte Carlo over a scenario file (TOML).
+
+    Exit codes: 0 done, 2 bad input, 130 interrupted, 1 internal error (a bug; set
+    KPOSIM_DEBUG=1 to see its traceback)."""
 
 
-def _load(path: str):
-    try:
-        return load_scenario(path)
-    except ScenarioError as e:
-        raise BadInput(e.format()) from None
+def _load(path: str, warn: bool = True):
+    """The validated scenario (a ScenarioError goes to the one error path); prints its
+    semantic warnings unless the command prints them with its results."""
+    s = load_scenario(path)
+    if warn:
+        for w in s.semantic_warnings():
+            click.echo(f"warning: {path}: {w}", err=True)
+    return s
 
 
 def _start(quiet: bool) -> bool:
@@ -123,6 +239,27 @@ def _compile(s, source: Path, strict: bool):
         raise BadInput(f"{source}: {e.field}: {e}") from None
 
 
+def _check_finite(result, scenario: Path) -> None:  # noqa: ANN001 - any JSON-like result
+    """Refuse to report a result with a non-finite number in it (exit 2, naming where)."""
+    import math
+
+    def walk(x, where: str):  # noqa: ANN001, ANN202
+        if isinstance(x, float) and not math.isfinite(x):
+            return where
+        items = x.items() if isinstance(x, dict) else enumerate(x) if isinstance(
+            x, list | tuple) else ()
+        for k, v in items:
+            found = walk(v, f"{where}.{k}" if isinstance(k, str) else f"{where}[{k}]")
+            if found:
+                return found
+        return None
+
+    where = walk(result, "result")
+    if where:
+        raise BadInput(f"{scenario}: the results are not finite ({where}): an input's range is "
+                       "too wide for double precision; narrow it or cap the loss")
+
+
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--trials", "-n", type=click.IntRange(min=1), default=1_000_000, show_default=True,
@@ -152,10 +289,10 @@ def _compile(s, source: Path, strict: bool):
 def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
         precision: str | None, statistics: str, force: bool, save_trials: bool,
         quiet: bool, formats: str, sampling: str, strict: bool, dask: str | None) -> None:
-    """Simulate SCENARIO and write summary.json, summary.csv, charts and the decision report
-    (report.html; report.pdf with --formats pdf) to OUT/<stem>/."""
-    from .output import (FORMATS, OutputExistsError, check_writable, parse_formats,
-                         results_dir, write_results)
+    """Simulate SCENARIO and write summary.json, summary.csv, key_figures.csv, charts and the
+    decision report (report.html; report.pdf and report.xlsx with --formats pdf,xlsx) to
+    OUT/<stem>/."""
+    from .output import FORMATS, claim, parse_formats, results_dir, write_results
 
     try:
         wanted = parse_formats(formats)
@@ -169,7 +306,7 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
     if pool is not None:
         click.get_current_context().call_on_close(
             lambda: pool.shutdown(wait=False, cancel_futures=True))
-    s = _load(str(scenario))
+    s = _load(str(scenario), warn=False)  # its warnings come with the summary
     target = results_dir(out, scenario)
     store = {"auto": None, "exact": True, "streaming": False}[statistics]
     if save_trials:
@@ -183,21 +320,17 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
         raise BadInput(f"--precision: {e}") from None
     if trials > engine.MAX_TRIALS:
         raise BadInput(f"--trials must be at most {engine.MAX_TRIALS:,} (got {trials:,})")
-    try:
-        check_writable(target, force)
-        model = _compile(s, scenario, strict)
-        need = trials * engine.bytes_per_trial(model, save_trials)
-        if store and need > engine.MAX_MEMORY_BYTES:
-            raise BadInput(f"--trials {trials:,} would need {need / 2**30:.1f} GiB to keep every "
-                           f"trial (limit {engine.MAX_MEMORY_BYTES / 2**30:.0f} GiB); use "
-                           + ("fewer trials with --save-trials" if save_trials else
-                              "--statistics streaming"))
-    except (OutputExistsError, PermissionError) as e:
-        raise BadInput(str(e)) from None
+    model = _compile(s, scenario, strict)
+    need = trials * engine.bytes_per_trial(model, save_trials)
+    if store and need > engine.MAX_MEMORY_BYTES:
+        raise BadInput(f"--trials {trials:,} would need {need / 2**30:.1f} GiB to keep every "
+                       f"trial (limit {engine.MAX_MEMORY_BYTES / 2**30:.0f} GiB); use "
+                       + ("fewer trials with --save-trials" if save_trials else
+                          "--statistics streaming"))
 
-    show = _start(quiet)
-    started = time.perf_counter()
-    try:
+    with claim(target, force):  # a second run writing the same folder fails now, not later
+        show = _start(quiet)
+        started = time.perf_counter()
         with _backend(dask) as backend:
             result = _simulate_with_progress(s, trials, seed, threads, show, store, stop,
                                              keep_inputs=save_trials, sampling=sampling,
@@ -212,11 +345,6 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
         elapsed = time.perf_counter() - started
         summary = write_results(result, target, force=force, save_trials=save_trials,
                                 formats=wanted, pool=pool)
-    except KeyboardInterrupt:
-        click.echo("interrupted: no results written", err=True)
-        sys.exit(130)
-    except engine.NonFiniteError as e:
-        raise BadInput(f"{scenario}: {e}") from None
     for warning in summary["warnings"]:
         click.echo(f"warning: {scenario}: {warning}", err=True)
     if not quiet:
@@ -293,10 +421,9 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
                       f"{format_money(stop['half_width'], cur, sig=2)} "
                       f"({format_percent(stop['relative_half_width'])} of the mean) after "
                       f"{stop['trials_used']:,} trials")
-    xlsx = " and report.xlsx" if (target / "report.xlsx").is_file() else ""
-    pdf = " and report.pdf" if (target / "report.pdf").is_file() else ""
+    extra = [n for n in ("report.pdf", "report.xlsx") if (target / n).is_file()]
     console.print(f"results in {target}/ ({elapsed:.1f} s); decision report: "
-                  f"{target / 'report.html'}{pdf}{xlsx}")
+                  f"{target / 'report.html'}" + "".join(f" and {n}" for n in extra))
 
 
 @main.command()
@@ -317,28 +444,21 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
                 force: bool, quiet: bool, dask: str | None, sampling: str,
                 strict: bool) -> None:
     """What drives net savings: tornado (P10/P90 swings), contribution to variance and tail
-    drivers, on common random numbers. Writes OUT/<stem>/sensitivity/."""
-    from .output import OutputExistsError, check_writable, results_dir, write_sensitivity
+    drivers, on common random numbers. Writes OUT/<stem>/sensitivity/ (and adds the charts to
+    the run's report there, if there is one)."""
+    from .output import claim, results_dir, write_sensitivity
     from .sensitivity import analyze
 
     s = _load(str(scenario))
     if strict:  # otherwise the analysis compiles it, repairing with a warning
         _compile(s, scenario, strict)
     target = results_dir(out, scenario) / "sensitivity"
-    try:
-        check_writable(target, force)
-    except (OutputExistsError, PermissionError) as e:
-        raise BadInput(str(e)) from None
-    try:
+    with claim(target, force):
         with _backend(dask) as backend:
             analysis = analyze(s, trials=trials, seed=seed, threads=threads, backend=backend,
                                sampling=sampling)
+        _check_finite(analysis, scenario)
         report = write_sensitivity(analysis, target, force=force)
-    except KeyboardInterrupt:
-        click.echo("interrupted: no results written", err=True)
-        sys.exit(130)
-    except engine.NonFiniteError as e:
-        raise BadInput(f"{scenario}: {e}") from None
     if quiet:
         return
     from rich.console import Console
@@ -378,9 +498,9 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
           threads: int | None, force: bool, dask: str | None, sampling: str,
           strict: bool) -> None:
     """Run SCENARIO over a 1-D or 2-D grid of parameter values on common random numbers;
-    writes sweep.csv, sweep.json and a chart to OUT/<stem>/sweep/."""
-    from .output import OutputExistsError, check_writable, results_dir, write_sweep
-    from .paths import PathError
+    writes sweep.csv, sweep.json and a chart to OUT/<stem>/sweep/ (and adds the chart to the
+    run's report there, if there is one)."""
+    from .output import claim, results_dir, write_sweep
     from .sweep import Axis
     from .sweep import sweep as run_sweep
 
@@ -390,18 +510,13 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
     if len(params) > 2:
         raise BadInput("--param: give one or two parameters")
     target = results_dir(out, scenario) / "sweep"
-    try:
-        axes = [Axis.parse(p) for p in params]
-        check_writable(target, force)
+    axes = [Axis.parse(p) for p in params]
+    with claim(target, force):
         with _backend(dask) as backend:
             result = run_sweep(s, axes, trials=trials, seed=seed, threads=threads,
                                backend=backend, sampling=sampling)
+        _check_finite(result, scenario)
         report = write_sweep(result, target, force=force)
-    except (PathError, OutputExistsError, PermissionError) as e:
-        raise BadInput(str(e)) from None
-    except KeyboardInterrupt:
-        click.echo("interrupted: no results written", err=True)
-        sys.exit(130)
     click.echo(f"{len(result['rows'])} grid points; results in {target}/")
     _say_report(report, scenario, out, "sweep")
 
@@ -430,9 +545,9 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
               seed: int, out: Path | None, force: bool, threads: int | None, dask: str | None,
               sampling: str, strict: bool) -> None:
     """Find the value of a parameter at which mean net savings or P(net loss) hits a target,
-    with its 95% Monte Carlo interval (Brent's method on common random numbers)."""
-    from .output import (OutputExistsError, check_writable, results_dir,
-                         write_breakeven)
+    with its 95% Monte Carlo interval (Brent's method on common random numbers); with --out,
+    also the chart of the statistic against the parameter."""
+    from .output import claim, results_dir, write_breakeven
     from .paths import PathError
     from .report.content import breakeven_sentence
     from .sweep import CURVE_POINTS, TARGETS
@@ -456,16 +571,21 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
         except ValueError:
             raise BadInput(f"--bracket {bracket!r}: expected LO:HI") from None
     folder = results_dir(out, scenario) / "breakeven" if out is not None else None
-    try:
+    report = None
+    with claim(folder, force) if folder is not None else contextlib.nullcontext():
+        try:
+            with _backend(dask) as backend:
+                r = solve(s, path, stat, goal, bracket=limits, trials=trials, seed=seed,
+                          threads=threads, backend=backend, sampling=sampling,
+                          curve_points=CURVE_POINTS if folder is not None else 0)
+        except (PathError, ValueError) as e:
+            if isinstance(e, ScenarioError | engine.NonFiniteError):
+                raise
+            raise BadInput(str(e)) from None
+        _check_finite({"breakeven": r["breakeven"], "at": r["statistic_at_breakeven"]},
+                      scenario)
         if folder is not None:
-            check_writable(folder, force)
-        with _backend(dask) as backend:
-            r = solve(s, path, stat, goal, bracket=limits, trials=trials, seed=seed,
-                      threads=threads, backend=backend, sampling=sampling,
-                      curve_points=CURVE_POINTS if folder is not None else 0)
-        report = write_breakeven(r, folder, force=force) if folder is not None else None
-    except (PathError, ValueError, OutputExistsError, PermissionError) as e:
-        raise BadInput(str(e)) from None
+            report = write_breakeven(r, folder, force=force)
     click.echo(f"{breakeven_sentence(r)}; {r['evaluations']} runs of {trials:,} trials, "
                f"seed {seed} ({path} = {r['breakeven']:.6g})")
     if folder is not None:
@@ -500,7 +620,7 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
     dominance. Writes the decision report (report.html), comparison.json, comparison.csv,
     key_figures.csv and charts to OUT/compare-<stem>-<stem>[...]/."""
     from .compare import check_options, compare, write_comparison
-    from .output import FORMATS, OutputExistsError, check_writable, parse_formats
+    from .output import FORMATS, claim, parse_formats, safe_name
 
     try:
         wanted = parse_formats(formats)
@@ -522,16 +642,15 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
     else:  # file stems; a file given twice gets "(2)"
         labels = [st if stems[:i].count(st) == 0 else f"{st} ({stems[:i].count(st) + 1})"
                   for i, st in enumerate(stems)]
-    target = out / ("compare-" + "-".join(stems))
+    target = out / safe_name("compare-" + "-".join(stems))
     try:
         check_options(loaded, labels, trials)
-        check_writable(target, force)
-    except (ValueError, OutputExistsError, PermissionError) as e:
+    except ValueError as e:
         raise BadInput(str(e)) from None
 
     show = _start(quiet)
     started = time.perf_counter()
-    try:
+    with claim(target, force):
         with _backend(dask) as backend:
             if show:
                 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -546,11 +665,6 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
                 result = compare(loaded, labels, trials=trials, seed=seed, threads=threads,
                                  backend=backend, sampling=sampling)
         summary = write_comparison(result, target, force=force, keys=stems, formats=wanted)
-    except KeyboardInterrupt:
-        click.echo("interrupted: no results written", err=True)
-        sys.exit(130)
-    except engine.NonFiniteError as e:
-        raise BadInput(str(e)) from None
     for warning in summary["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     if not quiet:
@@ -592,11 +706,13 @@ def _print_comparison(summary: dict, target: Path, elapsed: float) -> None:
 
 def _say_report(report, scenario: Path, out: Path, what: str) -> None:  # noqa: ANN001
     """After an analysis: that the run's report now shows it, or the commands that would."""
+    from .output import results_dir
+
     if report is not None:
         click.echo(f"added to the report: {report['html']}"
                    + (f" and {report['pdf'].name}" if "pdf" in report else ""))
         return
-    folder = out / scenario.stem
+    folder = results_dir(out, scenario)
     click.echo(f"no run in {folder}/ to add the {what} to; to see it in a report: "
                f"kposim run {scenario} --out {out}, then kposim report {folder}")
 
@@ -612,16 +728,10 @@ def report_command(results_dir: Path, pdf: bool | None, xlsx: bool | None) -> No
     """Rebuild report.html (and report.pdf, report.xlsx) in RESULTS_DIR (a folder kposim run
     or kposim compare wrote) from what it holds, without re-running the simulation. Adds the
     sensitivity, sweep and break-even charts written into RESULTS_DIR."""
-    from .report import ReportError, regenerate
+    from .report import regenerate
 
     started = time.perf_counter()
-    try:
-        paths = regenerate(results_dir, pdf=pdf, xlsx=xlsx)
-    except ReportError as e:
-        raise BadInput(str(e)) from None
-    except KeyboardInterrupt:
-        click.echo("interrupted: the previous report files are unchanged", err=True)
-        sys.exit(130)
+    paths = regenerate(results_dir, pdf=pdf, xlsx=xlsx)  # a ReportError: the one error path
     also = "".join(f" and {paths[k].name}" for k in ("pdf", "xlsx") if k in paths)
     click.echo(f"wrote {paths['html']}{also} ({time.perf_counter() - started:.1f} s)")
 
@@ -642,22 +752,17 @@ def schema() -> None:
 @_strict_option
 def validate(scenarios: tuple[str, ...], strict: bool) -> None:
     """Check scenario files without running them."""
-    from .distributions import FieldError
-
     failed = []
     for path in scenarios:
         try:
             s = load_scenario(path)
-            model = engine.compile_scenario(s, strict=strict)
-        except ScenarioError as e:
-            click.echo(f"error: {e.format()}", err=True)
+            model = _compile(s, Path(path), strict)
+        except (ScenarioError, BadInput) as e:
+            text = e.one_line() if isinstance(e, ScenarioError) else e.format_message()
+            click.echo(f"error: {_one_line(text)}", err=True)
             failed.append(path)
             continue
-        except FieldError as e:
-            click.echo(f"error: {path}: {e.field}: {e}", err=True)
-            failed.append(path)
-            continue
-        for warning in model.warnings:
+        for warning in [*s.semantic_warnings(), *model.warnings]:
             click.echo(f"warning: {path}: {warning}", err=True)
         click.echo(f"ok: {path}: {s.name!r}, {s.scenario.horizon_years} years, "
                    f"{len(s.costs)} cost lines, {len(s.risks)} risks"
@@ -665,6 +770,38 @@ def validate(scenarios: tuple[str, ...], strict: bool) -> None:
                       if len(model.copula_inputs) else ""))
     if failed:
         sys.exit(2)
+
+
+@main.command("serve")
+@click.argument("scenario", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to listen on (0: any free port; the address is printed).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; only this machine can reach the default. "
+                   "0.0.0.0 opens the page to the network.")
+@click.option("--trials", "-n", type=click.IntRange(min=1, max=10_000_000), default=200_000,
+              show_default=True, help="Monte Carlo trials of every re-run.")
+@_seed_option("Random seed, shared by the baseline and every re-run.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True,
+              help="Folder for saved scenarios (OUT/NAME.toml) and reports (OUT/NAME/); "
+                   "nothing is written elsewhere.")
+@_threads_option
+def serve_command(scenario: Path, port: int, host: str, trials: int, seed: int, out: Path,
+                  threads: int | None) -> None:
+    """A local page where every assumption of SCENARIO has a control, and each change re-runs
+    the simulation on the same seed and shows its effect against the baseline (docs/serve.md).
+    Needs: pip install 'kposim[serve]'."""
+    try:
+        from .serve.app import ServeError, serve
+    except ImportError as e:
+        raise BadInput(f"kposim serve needs {e.name}: pip install 'kposim[serve]'") from None
+    _start(quiet=False)
+    try:
+        serve(scenario, host=host, port=port, trials=trials, seed=seed, out=out,
+              threads=threads)
+    except ServeError as e:
+        raise BadInput(str(e)) from None
 
 
 # --------------------------------------------------------------------------- fit and elicit
@@ -710,16 +847,13 @@ def fit_command(data: Path, column: str | None, dists: tuple[str, ...], kind: st
     from rich.markup import escape
     from rich.table import Table
 
-    from .fit import DataError, FitError, fit_sample, outside_support, read_sample
-    from .output import OutputExistsError, check_writable, replace_folder, write_json
+    from .fit import FitError, fit_sample, outside_support, read_sample
+    from .output import claim, replace_folder, safe_name, write_json
     from .plots.fit import plot_fit
     from .plots.style import save
 
-    target = out / f"fit_{data.stem}"
-    try:
-        values, lines = read_sample(data, column)
-    except DataError as e:
-        raise BadInput(str(e)) from None
+    target = out / safe_name(f"fit_{data.stem}")
+    values, lines = read_sample(data, column)  # a DataError goes to the one error path
     named = [d for d in dists if d != "auto"]
     if named and len(named) != len(dists):
         raise BadInput("--dist: give auto alone, or name the families to fit")
@@ -729,24 +863,21 @@ def fit_command(data: Path, column: str | None, dists: tuple[str, ...], kind: st
             i, allowed = bad
             raise BadInput(f"{data}:{lines[i]}: {values[i]:g} cannot be fitted by {family} "
                            f"(it takes {allowed}); drop --dist {family} or fix the value")
-    try:
-        check_writable(target, force)
-        report = fit_sample(values, named or None, kind=kind, bootstrap=bootstrap, seed=seed)
-    except (OutputExistsError, PermissionError) as e:
-        raise BadInput(str(e)) from None
-    except FitError as e:
-        raise BadInput(f"{data}: {e}") from None
+    with claim(target, force):
+        try:
+            report = fit_sample(values, named or None, kind=kind, bootstrap=bootstrap,
+                                seed=seed)
+        except FitError as e:
+            raise BadInput(f"{data}: {e}") from None
 
-    label = column or "value"
+        label = column or "value"
 
-    def fill(tmp: Path) -> None:
-        write_json(tmp / "fit.json", {"data": str(data), "column": column, **report.to_dict()})
-        save(plot_fit(report, label), tmp, "fit")
+        def fill(tmp: Path) -> None:
+            write_json(tmp / "fit.json", {"data": str(data), "column": column,
+                                          **report.to_dict()})
+            save(plot_fit(report, label), tmp, "fit")
 
-    try:
         replace_folder(target, force, fill)
-    except (OutputExistsError, PermissionError) as e:
-        raise BadInput(str(e)) from None
 
     console = Console()
     name = escape(data.name) + (f" ({escape(column)})" if column else "")

@@ -312,6 +312,18 @@ class Comparison:
             if len(set(values)) > 1:
                 listing = ", ".join(f"{n}: {v}" for n, v in zip(self.names, values))
                 out.append(f"the options have different {what} ({listing}); {note}")
+        # Options that move different amounts of work are not alternatives for the same work.
+        teams = [float(r.scenario.workforce.onshore_fte.mean()) for r in self.results]
+        if max(teams) - min(teams) > 1e-9 * max(abs(t) for t in teams):
+            listing = ", ".join(f"{n}: {t:g}" for n, t in zip(self.names, teams))
+            out.append(f"the options move different amounts of work (onshore FTE, mean: "
+                       f"{listing}); compare options for the same team, or read the "
+                       "differences as including the change of scope")
+        currencies = [x.currency for x in infos]
+        if len(set(currencies)) > 1:
+            listing = ", ".join(f"{n}: {c}" for n, c in zip(self.names, currencies))
+            out.append(f"the options report in different currencies ({listing}); their "
+                       "differences mix units")
         return out
 
     def dominance(self, i: int, j: int) -> dict[str, Any]:
@@ -425,6 +437,12 @@ def check_options(scenarios: Sequence[Scenario], names: Sequence[str], trials: i
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if list(names).count(n) > 1})
         raise ValueError(f"option names must be distinct (repeated: {', '.join(dupes)})")
+    from .scenario import _text_problem
+
+    for n in names:  # shown in tables, charts and the report like a scenario's names
+        problem = _text_problem(n, multiline=False)
+        if problem:
+            raise ValueError(f"option name {n!r}: {problem}")
     currencies = {s.scenario.currency for s in scenarios}
     if len(currencies) > 1:
         raise ValueError(f"options must share a currency to be compared (got "
@@ -566,7 +584,8 @@ def write_comparison(comparison: Comparison, target: Path, force: bool = False,
         chart_formats += ("png",)  # the PDF and the workbook embed the PNG charts
 
     def fill(tmp: Path) -> None:
-        from .output import write_csv_rows, write_key_figures_csv
+        from .audit import write_csv_rows
+        from .output import write_key_figures_csv
         from .report import CHART_DATA, save_scenario
 
         option_data = []
@@ -588,7 +607,8 @@ def write_comparison(comparison: Comparison, target: Path, force: bool = False,
             write_compare_charts(comparison.chart_data(), tmp, keys=okeys,
                                  formats=chart_formats, option_data=option_data)
         write_json(tmp / "comparison.json", summary)
-        write_csv_rows(tmp / "comparison.csv", comparison_rows(summary))
+        rows = comparison_rows(summary)
+        write_csv_rows(tmp / "comparison.csv", list(rows[0]), rows)
         write_key_figures_csv(tmp / "key_figures.csv", comparison.option_summaries(),
                               list(comparison.names))
         if report and charts:

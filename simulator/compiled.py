@@ -180,6 +180,21 @@ class CompiledModel:
         return np.flatnonzero(self.input_codes != K.CONSTANT)
 
 
+def cap_removed_share(severity: Distribution, cap: float) -> float:
+    """Share of a severity's mean that a per-event cap removes: 1 - E[min(S, cap)] / E[S],
+    both as integrals of the quantile function, E[g(S)] = int_0^1 g(F^-1(u)) du: trapezoids
+    on 10,000 cells of [0, 0.99] and on 2,000 log-spaced cells of the last 1% down to 1e-15
+    (where a heavy tail keeps much of its mean). From the family's closed-form quantile, so
+    compiling a scenario still needs no scipy.stats."""
+    body = np.linspace(0.0, 0.99, 10_001)
+    tail = 1.0 - np.logspace(-2, -15, 2_001)
+    u = np.concatenate([body, tail[1:]])
+    x = np.nan_to_num(np.asarray(severity.quantile(u), dtype=np.float64), posinf=0.0)
+    mean = float(np.trapezoid(x, u))
+    capped = float(np.trapezoid(np.minimum(x, cap), u))
+    return max(0.0, 1.0 - capped / mean) if mean > 0 else 0.0
+
+
 def rate_factor(r: Risk, controls: list[Control]) -> float:
     """The product of the controls' frequency factors on a risk."""
     f = 1.0
@@ -296,6 +311,14 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
         if not np.isfinite(cap):  # a cap bounds the tail, so only an uncapped one is warned about
             risk.setdefault("warn", []).extend(f"{base}.severity: {w}"
                                                for w in r.severity.warnings())
+        elif r.cap_per_event is not None:
+            removed = cap_removed_share(r.severity, r.cap_per_event)
+            if removed > 0.5:
+                risk.setdefault("warn", []).append(
+                    f"{base}.cap_per_event: the cap of {r.cap_per_event:,.0f} removes "
+                    f"{removed:.0%} of the mean loss per event ({r.severity.describe()}); a "
+                    "cap bounds what the client can lose, not what it recovers (a vendor's "
+                    "liability cap is a recovery limit)")
         sc, sp = severity.compile(data)
         risk["fc"].append(fc)
         risk["fp"].append(fp)

@@ -36,6 +36,8 @@ UNCERTAIN_PARAMETER_HELP = (
     "widen its distribution instead")
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
+PROBABILITY_SUM_TOLERANCE = 1e-6
+"""How far discrete weights written as probabilities may sum from 1 (rounding in a file)."""
 
 
 class FieldError(ValueError):
@@ -111,23 +113,58 @@ class Distribution(BaseModel):
         """Parameters that are valid but extreme enough to deserve a second look."""
         return []
 
-    def sample(self, size: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
-        """``size`` draws through the engine's own inverse-CDF path (shape (size,)).
+    def sample(self, size: int | tuple[int, ...],
+               seed: int | np.random.Generator | None = None) -> np.ndarray:
+        """Draws through the engine's own inverse-CDF path: ``size`` is an int (shape
+        ``(size,)``) or a shape tuple, as in numpy.
 
         ``seed`` is an int, a ``numpy.random.Generator`` or None (fresh entropy).
         """
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        n, shape = _sample_size(size)
+        rng = _rng(seed)
         data = DataBuilder()
         code, p = self.compile(data)
-        out = np.empty(size)
-        K.fill_ppf(rng.random(size), code, p, data.array(), out, np.empty(size))
-        return out
+        out = np.empty(n)
+        K.fill_ppf(rng.random(n), code, p, data.array(), out, np.empty(n))
+        return out.reshape(shape)
+
+    def draw_range(self) -> tuple[float, float]:
+        """The smallest and largest value a run can draw: the ends of the support where they
+        are finite, else the quantiles at 2^-53 and 1 - 2^-53 (the most extreme uniforms the
+        engine's streams give). Validation bounds a trial's totals with them."""
+        lo, hi = self.support()
+        with np.errstate(all="ignore"):
+            if not math.isfinite(lo):
+                lo = float(self.quantile(EXTREME_U))
+            if not math.isfinite(hi):
+                hi = float(self.quantile(1.0 - EXTREME_U))
+        return lo, hi
 
     def describe(self) -> str:
         """The distribution in words, for reports and the assumptions table."""
         args = ", ".join(f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}"
                          for k, v in self.model_dump(exclude={"dist"}).items() if v is not None)
         return f"{self.dist}({args})"
+
+
+EXTREME_U = 2.0 ** -53
+"""The most extreme uniform (from either end) the engine's streams and designs give."""
+
+
+def _sample_size(size: Any) -> tuple[int, tuple[int, ...]]:
+    """(number of draws, shape) of ``size``: an int or a tuple of ints, as numpy takes."""
+    shape = (size,) if isinstance(size, int | np.integer) else size
+    if isinstance(size, bool) or not isinstance(shape, tuple) or not all(
+            isinstance(k, int | np.integer) and not isinstance(k, bool) for k in shape):
+        raise TypeError(f"size must be an int or a tuple of ints (got {size!r})")
+    if any(k < 0 for k in shape):
+        raise ValueError(f"size must not be negative (got {size!r})")
+    shape = tuple(int(k) for k in shape)
+    return math.prod(shape), shape
+
+
+def _rng(seed: Any) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _params(*values: float) -> np.ndarray:
@@ -315,12 +352,23 @@ class _Scaled(Distribution):
         second = (b.std() ** 2 + b.mean() ** 2) * (f ** 2).mean()
         return float(math.sqrt(max(second - self.mean() ** 2, 0.0)))
 
-    def sample(self, size: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
+    def sample(self, size: int | tuple[int, ...],
+               seed: int | np.random.Generator | None = None) -> np.ndarray:
         if self.scale_distribution() is None:
             return super().sample(size, seed)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        return self.base().sample(size, rng) * self.factors(
-            self.scale_distribution().sample(size, rng))
+        n, shape = _sample_size(size)
+        rng = _rng(seed)
+        return (self.base().sample(n, rng) * self.factors(
+            self.scale_distribution().sample(n, rng))).reshape(shape)
+
+    def draw_range(self) -> tuple[float, float]:
+        d = self.scale_distribution()
+        if d is None:
+            return super().draw_range()
+        lo, hi = self.base().draw_range()
+        with np.errstate(all="ignore"):
+            f = self.factors(np.array(d.draw_range()))
+        return float(lo * f.min()), float(hi * f.max())
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         if self.scale_distribution() is not None:
@@ -371,6 +419,13 @@ class Constant(Distribution):
 
     def quantile(self, q: Any) -> Any:
         return np.full_like(np.asarray(q, dtype=float), self.value) if np.ndim(q) else self.value
+
+    def fast(self) -> Any:
+        # Exact, without scipy: a uniform of scale 0 has no cdf (nan, and a RuntimeWarning),
+        # which would let a negative constant pass the checks of what must not be negative.
+        v = self.value
+        return _Special(lambda q: np.full(np.shape(q), v),
+                        lambda x: np.where(np.asarray(x) >= v, 1.0, 0.0), v, v)
 
     def support(self) -> tuple[float, float]:
         return self.value, self.value
@@ -832,15 +887,31 @@ class _Count(Distribution):
             return super().support()
         return (0.0, 1.0) if self.RATE_KEY == "p" else (0.0, math.inf)
 
-    def sample(self, size: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
+    def sample(self, size: int | tuple[int, ...],
+               seed: int | np.random.Generator | None = None) -> np.ndarray:
         """With an uncertain rate: a rate per draw (the engine's inverse-CDF path), then the
         count at that rate (numpy's sampler; the engine has its own, tested separately)."""
         rate = self.rate_distribution()
         if rate is None:
             return super().sample(size, seed)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        rates = rate.sample(size, rng)
-        return self._sample_at(rates, rng).astype(float)
+        n, shape = _sample_size(size)
+        rng = _rng(seed)
+        rates = rate.sample(n, rng)
+        return self._sample_at(rates, rng).astype(float).reshape(shape)
+
+    def draw_range(self, factor: float = 1.0) -> tuple[float, float]:
+        """As :meth:`Distribution.draw_range`, with the rate times ``factor`` (a control's
+        frequency factor); an uncertain rate at the top of its own range."""
+        rate = self.rate_distribution()
+        top = (rate.draw_range()[1] if rate is not None else
+               float(getattr(self, self.RATE_FIELD))) * factor
+        if top <= 0:
+            return 0.0, 0.0
+        if self.RATE_KEY == "p":
+            return 0.0, 1.0
+        if not math.isfinite(top):
+            return 0.0, math.inf
+        return super(_Count, self.at_rate(top)).draw_range()
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         if self.rate_distribution() is not None:
@@ -1102,7 +1173,9 @@ class Discrete(_Tabled):
     values: list[Finite] = Field(min_length=1, max_length=100_000,
                                  description="the possible values")
     weights: list[Finite] | None = Field(None, description="relative probabilities, one per "
-                                         "value, >= 0 and not all 0; default all equal")
+                                         "value, >= 0 and not all 0; default all equal. "
+                                         "Written as probabilities (each at most 1, some "
+                                         "fractional) they must sum to 1")
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"dist": "discrete", "values": [0, 1, 2], "weights": [0.85, 0.12, 0.03]}]})
@@ -1115,6 +1188,12 @@ class Discrete(_Tabled):
                                  f"weights for {len(self.values)} values)")
             if min(self.weights) < 0 or sum(self.weights) <= 0:
                 raise FieldError("weights", "must be >= 0 and not all zero")
+            total = math.fsum(self.weights)
+            if max(self.weights) <= 1 and not all(float(w).is_integer() for w in self.weights) \
+                    and abs(total - 1.0) > PROBABILITY_SUM_TOLERANCE:
+                raise FieldError("weights", f"written as probabilities (each at most 1) they "
+                                 f"must sum to 1, but sum to {total:.6g}; fix them, or give "
+                                 "relative weights such as [3, 1]")
         return self
 
     def integer_valued(self) -> bool:
@@ -1329,8 +1408,20 @@ AnyDistribution = Annotated[
 """A field type: any family, or a bare number."""
 
 
-def parse(value: Any) -> Distribution:
-    """Validate one distribution given as a dict or a number (for use from Python)."""
-    from pydantic import TypeAdapter
+def parse(value: Any, source: str = "<distribution>") -> Distribution:
+    """Validate one distribution given as a dict or a number (for use from Python).
 
-    return TypeAdapter(AnyDistribution).validate_python(value)
+    Raises :class:`simulator.ScenarioError` (``source`` names it in the message), as a
+    scenario file with the same distribution would."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from .scenario import ScenarioError, _dedupe, _document_problems, _problem
+
+    problems = _document_problems(value, None)  # inf, nan, beyond int64, too deep
+    if problems:
+        raise ScenarioError(source, problems)
+    try:
+        return TypeAdapter(AnyDistribution).validate_python(value)
+    except ValidationError as e:
+        raise ScenarioError(source, _dedupe([_problem(err, None) for err in e.errors()])) \
+            from None

@@ -340,12 +340,23 @@ def read_experts(path: Path | str) -> list[Expert]:
     """Experts from a TOML file (``[[experts]]`` tables with the keys of :class:`Expert`) or
     a CSV file (a header row naming those columns; ``low`` and ``high`` required). Errors name
     the file and the line (CSV) or the table (TOML)."""
+    from .scenario import (MAX_FILE_BYTES, MAX_NESTING, InputFileError, _deepest_nesting,
+                           read_regular_file)
+
     path = Path(path)
-    if not path.is_file():
-        raise ElicitError(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8-sig")
+    try:  # a FIFO or device is refused, not read forever
+        raw = read_regular_file(path, MAX_FILE_BYTES, "an experts file (.toml or .csv)")
+        text = raw.decode("utf-8-sig")
+    except InputFileError as e:
+        raise ElicitError(f"{path}: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ElicitError(f"{path}: not a UTF-8 text file ({e.reason})") from None
     if path.suffix.lower() == ".csv":
         return _read_csv(path, text)
+    depth, line = _deepest_nesting(text)
+    if depth > MAX_NESTING:
+        raise ElicitError(f"{path}: line {line}: arrays or inline tables nested {depth} levels "
+                          f"deep; at most {MAX_NESTING} are allowed")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

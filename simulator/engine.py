@@ -701,7 +701,7 @@ class PlannedRun:
             if progress:
                 progress(k)
 
-        pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+        pool = thread_pool(threads) if threads > 1 else None
         try:
             if self.precision is None:
                 _in_order(work, range(n_chunks), pool, CHECK_EVERY, done)
@@ -714,8 +714,6 @@ class PlannedRun:
                     self.next_chunk = batch.stop
                     self.stopped = self.precision.met(*self._mean_half_width(batch.stop))
         finally:
-            if pool:
-                pool.shutdown(cancel_futures=True)
             WORKSPACES.release(ws for scratch in borrowed for ws in scratch.values())
 
     def result(self) -> SimulationResult:
@@ -830,6 +828,22 @@ def _non_finite_message(model: CompiledModel, values: np.ndarray, chunk: int) ->
             "(cap_per_event / cap_per_year).")
 
 
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def thread_pool(threads: int) -> ThreadPoolExecutor:
+    """The process's pool of ``threads`` worker threads, started once and kept: a new pool
+    per run cost a few milliseconds of thread start-up, a tenth of a 1M-trial run, and every
+    variant of a sweep or a tornado is a run."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(threads)
+        if pool is None:
+            pool = _POOLS[threads] = ThreadPoolExecutor(max_workers=threads,
+                                                        thread_name_prefix="kposim")
+        return pool
+
+
 def _in_order(work: Callable[[int], int], chunks: range, pool: ThreadPoolExecutor | None,
               window: int, done: Callable[[int, int], None]) -> None:
     """Run ``work`` on every chunk, at most ``window`` in flight, and call ``done(chunk,
@@ -841,12 +855,24 @@ def _in_order(work: Callable[[int], int], chunks: range, pool: ThreadPoolExecuto
         return
     it = iter(chunks)
     pending = deque((c, pool.submit(work, c)) for c in itertools.islice(it, window))
-    while pending:
-        c, future = pending.popleft()
-        done(c, future.result())
-        nxt = next(it, None)
-        if nxt is not None:
-            pending.append((nxt, pool.submit(work, nxt)))
+    try:
+        while pending:
+            c, future = pending.popleft()
+            done(c, future.result())
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append((nxt, pool.submit(work, nxt)))
+    finally:
+        # The pool outlives the run (an interrupt, a failed chunk): drop what has not started
+        # and wait for what has, so no chunk writes into this run's arrays afterwards.
+        for _, future in pending:
+            future.cancel()
+        for _, future in pending:
+            if not future.cancelled():
+                try:
+                    future.result()
+                except BaseException:  # noqa: BLE001 - the first error is already raised
+                    pass
 
 
 def _mean_half_width(moments: np.ndarray, shift: float,

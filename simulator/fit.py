@@ -568,17 +568,25 @@ def fit_sample(x: Sequence[float] | np.ndarray, families: Sequence[str] | None =
 
 # --------------------------------------------------------------------------- data files
 
+MAX_DATA_BYTES = 200_000_000
+"""Largest data file read by :func:`read_sample` (bounds memory)."""
+
+
 def read_sample(path: Path | str, column: str | None = None) -> tuple[np.ndarray, list[int]]:
     """The numbers in one column of a CSV file, and the line of each (1-based).
 
     The first row is a header when any of its cells is not a number; without one, columns are
     named 1, 2, ... Empty cells are skipped. Raises DataError naming the file and line.
     """
+    from .scenario import InputFileError, read_regular_file
+
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
+    try:  # a FIFO or device is refused, not read forever
+        raw = read_regular_file(path, MAX_DATA_BYTES, "a CSV file")
+    except InputFileError as e:
+        raise DataError(f"{path}: {e}") from None
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise DataError(f"{path}: not a UTF-8 text file ({e.reason})") from None
     try:

@@ -890,7 +890,8 @@ def wage_and_costs_engaged(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
     rates: the provider bill is multiplied by ``off_factor`` (H, n) (its currency mix at each
     year's rate), an amount line in the provider currency (``cost_fx``) by ``conv`` (H, n)
     (1 / rate), and a line that stops at an exit (``cost_stops``) by a_t. gross_out gets the
-    whole engagement's savings, lost_out the part an exit forgoes, sum_t d_t (1 - a_t) gross_t.
+    whole engagement's savings, lost_out the part an exit forgoes: sum_t d_t (gross_t - run_t)
+    with run_t = on_t max(0, a_t - f_t) - off_t a_t (f_t the year's ramp-up share).
     """
     n = levels.shape[1]
     horizon = disc.shape[0]
@@ -898,6 +899,7 @@ def wage_and_costs_engaged(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
     on = np.empty(horizon)
     off = np.empty(horizon)
     gross = np.empty(horizon)
+    actual = np.empty(horizon)  # the gross savings of the part of each year run
     for k in range(n):
         on[0] = levels[wf[0], k] * levels[wf[1], k]
         off[0] = levels[wf[2], k] * levels[wf[3], k]
@@ -913,7 +915,12 @@ def wage_and_costs_engaged(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
             f = 0.0 if f < 0.0 else (1.0 if f > 1.0 else f)
             gross[t] = (1.0 - f) * on[t] - off[t]
             total += disc[t] * gross[t]
-            lost += disc[t] * ((1.0 - a[t, k]) * gross[t])
+            # The year's ramp-up comes first: of the share a run, a - f saved the onshore
+            # bill, and the provider was paid throughout (a = 1 gives gross[t] exactly).
+            run = a[t, k]
+            saved = run - f if run > f else 0.0
+            actual[t] = on[t] * saved - off[t] * run
+            lost += disc[t] * (gross[t] - actual[t])
         gross_out[k] = total
         lost_out[k] = lost
         for c in range(n_costs):
@@ -932,9 +939,11 @@ def wage_and_costs_engaged(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
                     y = x * off[t]
                 elif kind == 2:
                     y = x * on[t]
+                elif cost_stops[c]:  # a gain-share fee on the savings of the part run
+                    y = x * (actual[t] if actual[t] > 0.0 else 0.0)
                 else:
                     y = x * (gross[t] if gross[t] > 0.0 else 0.0)
-                if cost_stops[c]:
+                if cost_stops[c] and kind != 3:
                     y *= a[t, k]
                 cost += disc[t] * y
             cost_out[c, k] = cost

@@ -7,8 +7,10 @@ results folder is replaced only when the caller asked for it (``force``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -25,9 +27,29 @@ class OutputExistsError(FileExistsError):
     """The results folder exists and overwriting it was not requested."""
 
 
+class OutputBusyError(OutputExistsError):
+    """Another kposim process is writing the same results folder right now."""
+
+
+#: Temporary folders are named ``.kposim-tmp-<folder>-<pid>-<random>`` beside their target, so
+#: that one left by a killed run is recognisable, ignored, and removed by the next run.
+TMP_PREFIX = ".kposim-tmp-"
+LOCK_SUFFIX = ".lock"  #: the lock of a folder being written: ``.kposim-tmp-<folder>.lock``
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def safe_name(text: str, fallback: str = "results") -> str:
+    """``text`` made safe as one file or folder name: no path separators, NUL or control
+    characters (each becomes ``_``), not ``.`` or ``..``, not hidden, at most 100 characters."""
+    name = _UNSAFE.sub("_", str(text)).strip()[:100]
+    if not name.strip("."):
+        return fallback
+    return "_" + name[1:] if name.startswith(".") else name
+
+
 def results_dir(out: Path, scenario_path: Path) -> Path:
-    """Where a scenario's results go: ``out/<scenario file stem>``."""
-    return Path(out) / Path(scenario_path).stem
+    """Where a scenario's results go: ``out/<scenario file stem>`` (made a safe name)."""
+    return Path(out) / safe_name(Path(scenario_path).stem)
 
 
 def check_writable(target: Path, force: bool) -> None:
@@ -56,29 +78,14 @@ FORMATS = ("png", "svg", "pdf", "xlsx")
 KEY_FIGURES_CSV = "key_figures.csv"
 
 
-def csv_cell(value: Any) -> Any:
-    """A value for a spreadsheet-bound CSV cell: numbers as they are; text that a
-    spreadsheet would read as a formula (starting with =, +, -, @, a tab or a carriage
-    return) made inert. A leading minus of a figure becomes the minus sign U+2212 (the
-    figure still reads "−$456K"); other such text gets a leading apostrophe."""
-    if not isinstance(value, str) or not value or value[0] not in "=+-@\t\r":
-        return value
-    if value[0] == "-" and len(value) > 1 and (value[1].isdigit() or not value[1].isalnum()):
+def figure_cell(value: Any) -> Any:
+    """A figure as shown ("-$456K") for a spreadsheet-bound CSV cell: its leading minus as the
+    minus sign U+2212, so the cell reads "−$456K" and is not taken for a formula (other
+    formula-like text is neutralised by :func:`simulator.audit.neutralise_cell`)."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "-" and \
+            (value[1].isdigit() or not value[1].isalnum()):
         return "\u2212" + value[1:]
-    return "'" + value
-
-
-def write_csv_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Write ``rows`` (dicts with the same keys) as CSV for Excel: UTF-8 with a byte-order
-    mark, a header row, text cells made inert (:func:`csv_cell`)."""
-    import csv
-
-    with open(path, "w", newline="", encoding="utf-8-sig") as f:
-        if not rows:
-            return
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
+    return value
 
 
 def write_key_figures_csv(path: Path, summaries: list[dict[str, Any]],
@@ -101,8 +108,10 @@ def write_key_figures_csv(path: Path, summaries: list[dict[str, Any]],
             row[f"{prefix}± 95% error"] = f.error if f else ""
         if not names:
             row["what it means"] = first.meaning
-        rows.append(row)
-    write_csv_rows(path, rows)
+        rows.append({k: figure_cell(v) for k, v in row.items()})
+    from .audit import write_csv_rows
+
+    write_csv_rows(path, list(rows[0]) if rows else ["figure"], rows)
 #: The default: PNG charts. SVG charts and the PDF report are asked for (``--formats``): drawing
 #: them would more than double a million-trial run's time.
 DEFAULT_FORMATS = ("png",)
@@ -207,24 +216,122 @@ def _umask() -> int:
 def replace_folder(target: Path, force: bool, fill: Callable[[Path], None]) -> None:
     """Build a folder with ``fill(tmp)`` in a hidden temporary folder beside ``target``, then
     move it into place (replacing ``target`` only when ``force``). Nothing is left behind on
-    failure or interrupt."""
+    failure or interrupt; temporary folders of killed runs are removed first. Holds
+    :func:`claim` on ``target`` (unless this process already does), so that two processes
+    writing the same folder never mix: the second fails with :class:`OutputBusyError`."""
     target = Path(target)
+    with claim(target, force):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{target.name}-{os.getpid()}-",
+                                    dir=target.parent))
+        try:
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; results are shared
+            fill(tmp)
+            if target.exists():
+                if not force:  # appeared while this run worked (another process, no claim)
+                    raise OutputExistsError(f"{target} was created while this run worked; "
+                                            "nothing was written (pass --force to replace it)")
+                old = target.with_name(f"{TMP_PREFIX}{target.name}-{os.getpid()}-old")
+                os.replace(target, old)
+                os.replace(tmp, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                try:
+                    os.replace(tmp, target)
+                except OSError as e:
+                    if e.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                        raise OutputExistsError(f"{target} was created while this run worked; "
+                                                "nothing was written") from None
+                    raise
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+
+_CLAIMED: dict[Path, int] = {}  # targets this process holds: path -> open lock file
+
+
+@contextlib.contextmanager
+def claim(target: Path, force: bool):
+    """Hold ``target`` for this process while a command computes and writes it: an exclusive
+    lock (``flock``) on ``.kposim-tmp-<name>.lock`` beside it, so a second process writing the
+    same folder fails at once with :class:`OutputBusyError` instead of mixing its files in.
+    Checks :func:`check_writable` and removes temporary folders left by killed runs. The lock
+    goes with the process, however it ends; its file is removed on the way out. Re-entrant
+    within a process."""
+    import fcntl
+
+    target = Path(target).absolute()
+    if target in _CLAIMED:
+        check_writable(target, force)
+        yield
+        return
     check_writable(target, force)
+    made = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    lock = target.parent / f"{TMP_PREFIX}{target.name}{LOCK_SUFFIX}"
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise OutputBusyError(f"{target} is being written by another kposim run right now; "
+                                  "wait for it to finish, or use --out to write elsewhere") \
+                from None
+        except BaseException:
+            os.close(fd)
+            raise
+        # The file may have been removed (and recreated) by its last holder meanwhile.
+        try:
+            if os.stat(lock).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    _CLAIMED[target] = fd
     try:
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; results are for sharing
-        fill(tmp)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
+        remove_stale_temporaries(target)
+        check_writable(target, force)
+        yield
+    finally:
+        del _CLAIMED[target]
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
+        os.close(fd)
+        if not target.exists():  # nothing written: take back the folders made for it
+            for d in made:
+                with contextlib.suppress(OSError):
+                    d.rmdir()
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Remove the temporary folders (or files) of ``target`` left by runs that were killed
+    (their process no longer exists); returns them. Those of live processes are left alone."""
+    removed = []
+    for tmp in Path(target).parent.glob(f"{TMP_PREFIX}{Path(target).name}-*"):
+        m = re.fullmatch(re.escape(f"{TMP_PREFIX}{Path(target).name}-") + r"(\d+)-.*", tmp.name)
+        if not m or _alive(int(m.group(1))):
+            continue
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
         else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_sensitivity(analysis: dict[str, Any], target: Path, force: bool = False
@@ -252,20 +359,16 @@ def _refresh(target: Path) -> dict[str, Path] | None:
 
 def write_sweep(result: dict[str, Any], target: Path, force: bool = False
                 ) -> dict[str, Path] | None:
-    """Write ``sweep.json``, ``sweep.csv`` (one row per grid point) and the sweep chart to
-    ``target`` (``RESULTS_DIR/sweep``); rebuilds the run's report there, as
-    :func:`write_sensitivity` does."""
-    import csv
-
+    """Write ``sweep.json``, ``sweep.csv`` (one row per grid point, formula-like text made
+    inert) and the sweep chart to ``target`` (``RESULTS_DIR/sweep``); rebuilds the run's
+    report there, as :func:`write_sensitivity` does."""
+    from .audit import write_csv_rows
     from .plots.style import save
     from .plots.sweep import chart_for
 
     def fill(tmp: Path) -> None:
         write_json(tmp / "sweep.json", result)
-        with open(tmp / "sweep.csv", "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=list(result["rows"][0]))
-            writer.writeheader()
-            writer.writerows(result["rows"])
+        write_csv_rows(tmp / "sweep.csv", result["rows"][0], result["rows"], encoding="utf-8")
         save(chart_for("sweep", result), tmp, "sweep")
 
     replace_folder(target, force, fill)

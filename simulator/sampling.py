@@ -51,6 +51,15 @@ def uniforms(seed: int, chunk: int, key: int, out: np.ndarray) -> np.ndarray:
     return out
 
 
+def stream_state(seed: int, chunk: int, key: int) -> np.ndarray:
+    """The (4,) uint64 SFC64 state that :func:`uniforms` starts drawing from, for kernels that
+    draw as they go."""
+    entropy = np.array((*_run_entropy(seed), chunk, int(key)), dtype=np.uint64)
+    state = np.empty(4, dtype=np.uint64)
+    K.sfc64_seed(entropy, state)
+    return state
+
+
 def sampling_design(keys: np.ndarray, seed: int, chunk: int, sampling: str, out: np.ndarray,
                     scratch: np.ndarray) -> np.ndarray:
     """Fill ``out`` (D, n) with the uniforms of D inputs (stream ``keys`` (D,)) in one chunk.

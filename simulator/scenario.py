@@ -17,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from .distributions import (FAMILIES, UNCERTAIN_PARAMETER_HELP, AnyDistribution, Distribution,
@@ -481,6 +482,7 @@ class Scenario(_Strict):
         self._check_controls()
         self._check_uncertain_parameters()
         self._check_correlations()
+        self._check_semantics()
         return self
 
     def per_trial_inputs(self) -> dict[str, Distribution]:
@@ -639,8 +641,8 @@ class Scenario(_Strict):
                     "offshore_cost_per_fte", "ramp_up_months"):
             d: Distribution = getattr(wf, key)
             if _mass_below(d, -1e-300) > NEGLIGIBLE:
-                raise FieldError(f"workforce.{key}", f"must be >= 0, but {d.describe()} can "
-                                 "be negative (truncate a normal with min = 0)")
+                raise FieldError(f"workforce.{key}", _negative(d, "truncate a normal with "
+                                                                 "min = 0"))
         for key in ("onshore_cost_growth", "offshore_cost_growth"):
             d = getattr(wf, key)
             if _mass_below(d, -1.0) > NEGLIGIBLE:
@@ -648,13 +650,183 @@ class Scenario(_Strict):
                                  f"but {d.describe()} can reach it")
         for i, c in enumerate(self.costs):
             if c.amount is not None and _mass_below(c.amount, -1e-300) > NEGLIGIBLE:
-                raise FieldError(f"costs[{i}].amount", f"must be >= 0, but "
-                                 f"{c.amount.describe()} can be negative")
+                raise FieldError(f"costs[{i}].amount", _negative(c.amount, "truncate it with "
+                                                                 "min = 0"))
             if c.share is not None and _mass_below(c.share, -1e-300) > NEGLIGIBLE:
-                raise FieldError(f"costs[{i}].share", f"must be >= 0, but "
-                                 f"{c.share.describe()} can be negative")
+                raise FieldError(f"costs[{i}].share", _negative(c.share, "a share lies in "
+                                                                "[0, 1]"))
             if _mass_below(c.growth, -1.0) > NEGLIGIBLE:
-                raise FieldError(f"costs[{i}].growth", "must be > -1")
+                raise FieldError(f"costs[{i}].growth", f"must be > -1 (a fall of 100% or "
+                                 f"more), but {c.growth.describe()} can reach it")
+
+    # -----------------------------------------------------------------------------------------
+    # Semantic checks (issue 14): what parses but makes no sense, or cannot be run. Each raises
+    # FieldError naming the full field path; warnings are collected by semantic_warnings().
+
+    def _check_semantics(self) -> None:
+        self._check_texts()
+        self._check_look_alike_names()
+        self._check_workforce_semantics()
+        self._check_growth_and_shares()
+        self._check_event_counts()
+        self._check_magnitudes()
+
+    def _check_texts(self) -> None:
+        texts = [("scenario.name", self.scenario.name, False),
+                 ("scenario.description", self.scenario.description, True)]
+        for section in ("costs", "risks", "controls"):
+            for i, item in enumerate(getattr(self, section)):
+                texts += [(f"{section}[{i}].name", item.name, False),
+                          (f"{section}[{i}].description", item.description, True)]
+        for where, text, multiline in texts:
+            problem = _text_problem(text, multiline)
+            if problem:
+                raise FieldError(where, problem)
+
+    def _check_look_alike_names(self) -> None:
+        seen: dict[str, tuple[str, str]] = {}
+        for section in ("costs", "risks", "controls"):
+            for i, item in enumerate(getattr(self, section)):
+                key = _skeleton(item.name)
+                if key in seen and seen[key][0] != item.name:
+                    other, where = seen[key]
+                    raise FieldError(f"{section}[{i}].name", f"name {item.name!r} looks the same "
+                                     f"as {other!r} ({where}) but differs in look-alike "
+                                     f"characters ({_unlike(item.name, other)}); names must be "
+                                     "told apart by eye")
+                seen.setdefault(key, (item.name, f"{section}[{i}]"))
+
+    def _check_workforce_semantics(self) -> None:
+        wf, months = self.workforce, 12 * self.scenario.horizon_years
+        if wf.onshore_fte.support()[1] <= 0 and wf.offshore_fte.support()[1] <= 0:
+            raise FieldError("workforce.offshore_fte", "onshore_fte and offshore_fte are both "
+                             "0: there is no work to move; at least one must be positive")
+        if _mass_above(wf.ramp_up_months, months) > NEGLIGIBLE:
+            raise FieldError("workforce.ramp_up_months", f"must lie within the horizon (at most "
+                             f"{months} months for {self.scenario.horizon_years} years), but "
+                             f"{wf.ramp_up_months.describe()} can exceed it")
+
+    def _growth_places(self) -> list[tuple[str, Distribution]]:
+        return ([(f"workforce.{k}", getattr(self.workforce, k))
+                 for k in ("onshore_cost_growth", "offshore_cost_growth")]
+                + [(f"costs[{i}].growth", c.growth) for i, c in enumerate(self.costs)])
+
+    def _check_growth_and_shares(self) -> None:
+        for where, d in self._growth_places():
+            if _mass_above(d, MAX_GROWTH) > NEGLIGIBLE:
+                raise FieldError(where, f"a growth rate must lie in (-1, {MAX_GROWTH:g}] per "
+                                 f"year (a fraction: 0.03 = 3%), but {d.describe()} can exceed "
+                                 f"{MAX_GROWTH:g}; {_did_you_mean(d)}")
+        for i, c in enumerate(self.costs):
+            if c.share is not None and _mass_above(c.share, 1.0) > NEGLIGIBLE:
+                raise FieldError(f"costs[{i}].share", f"a share must lie in [0, 1] (a fraction "
+                                 f"of {c.share_of}: 0.04 = 4%), but {c.share.describe()} can "
+                                 f"exceed 1; {_did_you_mean(c.share)}")
+
+    def _check_event_counts(self) -> None:
+        horizon = self.scenario.horizon_years
+        for i, r in enumerate(self.risks):
+            factor = max(1.0, _frequency_factor(r.name, self.controls)) * self._raised(r.name)
+            rate = uncertain_rate(r.frequency)
+            if rate is not None and r.frequency.rate_key() == "mean":
+                top = rate.draw_range()[1] * factor
+                if not top <= MAX_RATE:
+                    raise FieldError(f"risks[{i}].frequency.mean", f"the rate's distribution "
+                                     f"{rate.describe()} reaches {top:.3g} events a year at its "
+                                     f"most extreme draw; a rate must stay at most {MAX_RATE:g} "
+                                     "(narrow it, or use a bounded distribution: pert, "
+                                     "uniform, a normal with max)")
+            years = (r.end_year or horizon) - (r.start_year or 1) + 1
+            expected = _expected_count(r.frequency) * factor * years
+            if not expected <= MAX_EVENTS_PER_TRIAL:
+                raise FieldError(f"risks[{i}].frequency", f"expects {expected:,.0f} events per "
+                                 f"trial ({expected / years:,.4g} a year over {years} years); "
+                                 f"the engine holds at most {MAX_EVENTS_PER_TRIAL:,} per risk "
+                                 "and trial (each event of a 65,536-trial chunk takes 24 bytes "
+                                 "of memory per thread: 1.5 GiB at the limit). Model frequent "
+                                 "small losses as a yearly cost line instead")
+
+    def _check_magnitudes(self) -> None:
+        """Refuse inputs whose most extreme draws could take a trial's totals past
+        MAX_TRIAL_AMOUNT, where statistics (sums of squares) and charts stop being finite."""
+        terms = self._magnitude_terms()
+        total = sum(bound for _, _, bound in terms)
+        if total <= MAX_TRIAL_AMOUNT:
+            return
+        where, d, _ = max(terms, key=lambda t: t[2] if t[2] == t[2] else math.inf)
+        top = max(abs(x) for x in d.draw_range())
+        reach = "overflows" if not math.isfinite(top) else f"can draw up to {top:.3g}"
+        cap = (", or cap the loss (cap_per_event, cap_per_year)"
+               if where.startswith("risks") else "")
+        raise FieldError(where, f"{d.describe()} {reach} at its most extreme draw, so one "
+                         f"trial's totals could reach {total:.3g}: beyond the "
+                         f"{MAX_TRIAL_AMOUNT:.0e} that statistics and charts hold in double "
+                         f"precision. Narrow it{cap}")
+
+    def _magnitude_terms(self) -> list[tuple[str, Distribution, float]]:
+        """(field, its distribution, bound on its contribution to a trial's total) per input."""
+        horizon, wf = self.scenario.horizon_years, self.workforce
+
+        def top(d: Distribution) -> float:
+            return max(abs(x) for x in d.draw_range())
+
+        def grown(g: Distribution) -> float:
+            return (1.0 + max(g.draw_range()[1], 0.0)) ** horizon
+
+        terms, bills = [], 0.0
+        for side in ("onshore", "offshore"):
+            fte, cost = getattr(wf, f"{side}_fte"), getattr(wf, f"{side}_cost_per_fte")
+            bill = top(fte) * top(cost) * grown(getattr(wf, f"{side}_cost_growth"))
+            bills += bill
+            key = f"{side}_fte" if top(fte) >= top(cost) else f"{side}_cost_per_fte"
+            terms.append((f"workforce.{key}", getattr(wf, key), horizon * bill))
+        for i, c in enumerate(self.costs):
+            if c.amount is not None:
+                terms.append((f"costs[{i}].amount", c.amount,
+                              horizon * top(c.amount) * grown(c.growth)))
+            else:
+                terms.append((f"costs[{i}].share", c.share, horizon * top(c.share) * bills))
+        terms += [(f"controls[{i}].cost", c.cost, horizon * top(c.cost))
+                  for i, c in enumerate(self.controls)]
+        for i, r in enumerate(self.risks):
+            factor = max(1.0, _frequency_factor(r.name, self.controls)) * self._raised(r.name)
+            freq = r.frequency
+            events = (freq.draw_range(factor)[1] if hasattr(freq, "rate_key") else
+                      top(freq) * factor)
+            scale = max([1.0] + [e.severity_factor for c in self.controls for e in c.effects
+                                 if e.risk == r.name])
+            secondary = top(r.secondary.severity) if r.secondary is not None else 0.0
+            loss = min((top(r.severity) + secondary) * scale, r.cap_per_event or math.inf)
+            year = min(events * loss if events else 0.0, r.cap_per_year or math.inf)
+            terms.append((f"risks[{i}].severity", r.severity, horizon * year))
+            if r.reentry_cost is not None:  # once, in the exit year
+                terms.append((f"risks[{i}].reentry_cost", r.reentry_cost, top(r.reentry_cost)))
+            if r.reentry_overrun is not None:  # on the onshore bill, at most the horizon
+                terms.append((f"risks[{i}].reentry_overrun", r.reentry_overrun,
+                               horizon * top(r.reentry_overrun) * bills))
+        return terms
+
+    def _raised(self, name: str) -> float:
+        """The most the raises into risk ``name`` can multiply its rate by (all at once)."""
+        return math.prod(link.factor for r in self.risks for link in r.raises
+                         if link.risk == name and link.factor > 1.0)
+
+    def semantic_warnings(self) -> list[str]:
+        """Valid but suspicious inputs, as "field path: message" (a growth above 50% a year
+        is more likely a percentage written as a whole number than meant)."""
+        out = []
+        for where, d in self._growth_places():
+            if _mass_above(d, GROWTH_WARNING) > NEGLIGIBLE:
+                out.append(f"{where}: {d.describe()} allows growth above "
+                           f"{GROWTH_WARNING:.0%} a year (a fraction: 0.03 = 3%); "
+                           f"{_did_you_mean(d)}")
+        for i, r in enumerate(self.risks):
+            d = r.reentry_overrun
+            if d is not None and _mass_above(d, 1.0) > NEGLIGIBLE:
+                out.append(f"risks[{i}].reentry_overrun: {d.describe()} allows the onshore "
+                           "bill to more than double during re-entry (a fraction: 0.25 = "
+                           f"25% more); {_did_you_mean(d)}")
+        return out
 
     @property
     def name(self) -> str:
@@ -698,6 +870,192 @@ def _not_correlatable(path: str, inputs: dict[str, Distribution], rates: dict[st
             f"{', '.join(inputs)})")
 
 
+#: Semantic limits (issue 14); each error message says the limit and why.
+MAX_GROWTH = 1.0  #: a yearly growth above 100% is a percentage written as a whole number
+GROWTH_WARNING = 0.5  #: a yearly growth above 50% is valid but warned about
+MAX_RATE = 1e6  #: events a year, as a poisson or negative_binomial mean is bounded
+MAX_EVENTS_PER_TRIAL = 1000  #: expected events of one risk per trial: chunk memory
+MAX_TRIAL_AMOUNT = 1e30  #: bound on a trial's totals: statistics and charts stay finite
+MAX_NESTING = 20  #: arrays and tables nested deeper than this are refused before parsing
+INT64 = (-2 ** 63, 2 ** 63 - 1)
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                           "\u2066\u2067\u2068\u2069")
+
+
+def _negative(d: Distribution, hint: str) -> str:
+    """'must be >= 0 (got -10)' for a constant, else saying the distribution can go there."""
+    if d.dist == "constant":
+        return f"must be >= 0 (got {d.describe()})"
+    return f"must be >= 0, but {d.describe()} can be negative ({hint})"
+
+
+def _mass_above(d: Distribution, x: float) -> float:
+    """P(d > x), zero without a look at the cdf when the support ends at or below x."""
+    if d.support()[1] <= x:
+        return 0.0
+    return 1.0 - float(d.cdf(x))
+
+
+def _did_you_mean(d: Distribution) -> str:
+    """'did you mean 0.03?' for a value written as a percentage."""
+    typical = float(d.quantile(0.5))
+    return f"did you mean {typical / 100:.4g}?" if typical > 1 else \
+        "check the value (a fraction: 0.04 = 4%)"
+
+
+def _expected_count(freq: Distribution) -> float:
+    """A frequency's mean from its closed-form quantiles (midpoint rule over 4096 levels; for
+    a count with an uncertain rate, over the rate's): close enough for a limit, and without
+    scipy.stats, which validation must not import (0.6 s of every run's start-up)."""
+    levels = (np.arange(4096) + 0.5) / 4096
+    if hasattr(freq, "rate_distribution"):
+        rate = freq.rate_distribution()
+        if rate is None:
+            return float(getattr(freq, freq.RATE_FIELD))
+        freq = rate
+    with np.errstate(all="ignore"):
+        return float(np.mean(freq.quantile(levels)))
+
+
+def _frequency_factor(risk: str, controls: list["Control"]) -> float:
+    """The product of the controls' frequency factors on a risk."""
+    return math.prod(e.frequency_factor for c in controls for e in c.effects if e.risk == risk)
+
+
+def _text_problem(text: str, multiline: bool) -> str | None:
+    """Why a name (one line) or a description (free text) cannot be used, or None."""
+    import unicodedata
+
+    if not multiline and not text.strip():
+        return "must not be blank"
+    for ch in text:
+        if multiline and ch in "\t\n\r":
+            continue
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cs") or ch in _BIDI_CONTROLS or (not multiline and
+                                                                  category == "Cf"):
+            name = unicodedata.name(ch, "a control character")
+            allowed = ("text, tabs and line breaks" if multiline else
+                       "one line of visible text")
+            return (f"contains U+{ord(ch):04X} ({name}), which is not allowed here "
+                    f"(allowed: {allowed})")
+    return None
+
+
+def _skeleton(name: str) -> str:
+    """What a name looks like: NFKC-normalised, letters from other scripts that look like
+    Latin ones replaced by them (Unicode confusables, via confusable_homoglyphs)."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", name)
+    if text.isascii():
+        return text
+    from confusable_homoglyphs import confusables
+
+    out = []
+    for ch in text:
+        found = None if ch.isascii() else confusables.is_confusable(
+            ch, greedy=True, preferred_aliases=["latin", "common"])
+        out.append(found[0]["homoglyphs"][0]["c"] if found else ch)
+    return "".join(out)
+
+
+def _unlike(a: str, b: str) -> str:
+    """The characters of ``a`` that differ from ``b``'s, named."""
+    import unicodedata
+
+    diff = [c for c in dict.fromkeys(a) if c not in b] or [c for c in dict.fromkeys(b)
+                                                          if c not in a]
+    return ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, '?')}" for c in diff[:3])
+
+
+def _document_problems(doc: Any, text: str | None) -> list["Problem"]:
+    """Numbers a run cannot use (inf, nan, integers beyond int64) and nesting deeper than
+    MAX_NESTING, found by an iterative walk (a recursive one could itself overflow)."""
+    problems = []
+    stack: list[tuple[Any, tuple]] = [(doc, ())]
+    while stack:
+        obj, loc = stack.pop()
+        if len(loc) > MAX_NESTING:
+            return [Problem(_path_str(loc[:3]) + "...", f"nested more than {MAX_NESTING} "
+                            "levels deep; a scenario needs a few (the limit keeps validation "
+                            "from exhausting the stack)", _line_of(text, loc[:3]))]
+        if isinstance(obj, float) and not math.isfinite(obj):
+            problems.append(Problem(_path_str(loc), "must be a finite number (inf and nan are "
+                                    "not allowed)", _line_of(text, loc)))
+        elif isinstance(obj, int) and not isinstance(obj, bool) and \
+                not INT64[0] <= obj <= INT64[1]:
+            problems.append(Problem(_path_str(loc), f"{obj:.3g} is beyond the range of a "
+                                    "64-bit integer (about +-9.2e18), which is all a scenario "
+                                    "may hold", _line_of(text, loc)))
+        elif isinstance(obj, dict):
+            stack.extend((v, loc + (k,)) for k, v in reversed(list(obj.items())))
+        elif isinstance(obj, list):
+            stack.extend((v, loc + (i,)) for i, v in reversed(list(enumerate(obj))))
+    return problems
+
+
+def _key_at_line(text: str, line: int) -> str:
+    """The dotted path of the key set on ``line`` (1-based) of TOML text, from the last table
+    header above it: ``scenario.horizon_years``, ``risks[1].severity``; "" if none."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return ""
+    m = re.match(r'\s*([A-Za-z0-9_\-."]+?)\s*=', lines[line - 1])
+    key = m.group(1).replace('"', "") if m else ""
+    counts: dict[str, int] = {}
+    header = ""
+    for text_line in lines[:line]:
+        h = re.match(r"\s*(\[\[?)\s*([A-Za-z0-9_\-.]+)\s*\]", text_line)
+        if h:
+            name = h.group(2)
+            if h.group(1) == "[[":
+                counts[name] = counts.get(name, -1) + 1
+                header = f"{name}[{counts[name]}]"
+            else:
+                header = name
+    if not key:
+        return header
+    return f"{header}.{key}" if header else key
+
+
+def _deepest_nesting(text: str) -> tuple[int, int]:
+    """(deepest nesting of arrays and inline tables, its line) in TOML text, skipping
+    strings and comments: checked before parsing, which recurses once per level."""
+    depth = best = 0
+    line = best_line = 1
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+        elif ch == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        elif ch in "\"'":
+            quote3 = text[i:i + 3]
+            if quote3 in ('"""', "'''"):
+                j = text.find(quote3, i + 3)
+                j = n if j < 0 else j + 3
+            else:
+                j = i + 1
+                while j < n and text[j] != ch and text[j] != "\n":
+                    j += 2 if ch == '"' and text[j] == "\\" else 1
+                j += 1
+            line += text.count("\n", i, min(j, n))
+            i = j
+            continue
+        elif ch in "[{":
+            depth += 1
+            if depth > best:
+                best, best_line = depth, line
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+        i += 1
+    return best, best_line
+
+
 # ---------------------------------------------------------------------------------------------
 # Loading and error reporting
 
@@ -721,32 +1079,48 @@ class Problem:
 
 
 class ScenarioError(ValueError):
-    """A scenario file that cannot be used. ``problems`` lists every issue found."""
+    """A scenario (file, dict or distribution) that cannot be used: the one error class of the
+    Python API for bad input. ``problems`` lists every issue found; ``path`` (the file, or
+    "<string>", "<dict>", "<distribution>"), ``line`` and ``field`` locate the first."""
 
     def __init__(self, source: str, problems: list[Problem]) -> None:
         self.source = source
         self.problems = problems
         super().__init__(self.format())
 
+    @property
+    def path(self) -> str:
+        return self.source
+
+    @property
+    def line(self) -> int | None:
+        return self.problems[0].line if self.problems else None
+
+    @property
+    def field(self) -> str:
+        return self.problems[0].path if self.problems else ""
+
     def format(self) -> str:
         lines = [f"{self.source}: {p}" for p in self.problems]
         return "\n".join(lines)
+
+    def one_line(self, most: int = 4) -> str:
+        """Every problem (the first ``most``, and how many more) on one line, the ones with a
+        line number first."""
+        problems = sorted(self.problems, key=lambda p: p.line is None)
+        text = "; also ".join(str(p) for p in problems[:most])
+        more = len(problems) - most
+        return f"{self.source}: {text}" + (f" (and {more} more)" if more > 0 else "")
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file. Raises :class:`ScenarioError` on any problem."""
     path = Path(path)
     src = str(path)
-    if not path.exists():
-        raise ScenarioError(src, [Problem("", "no such file")])
-    if path.is_dir():
-        raise ScenarioError(src, [Problem("", "is a directory, not a scenario file (.toml)")])
     try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise ScenarioError(src, [Problem("", f"cannot read: {e.strerror}")]) from None
-    if len(raw) > 50_000_000:
-        raise ScenarioError(src, [Problem("", "larger than 50 MB; a scenario file is small text")])
+        raw = read_regular_file(path, MAX_FILE_BYTES, "a scenario file (.toml)")
+    except InputFileError as e:
+        raise ScenarioError(src, [Problem("", str(e))]) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -756,8 +1130,55 @@ def load_scenario(path: str | Path) -> Scenario:
     return parse_scenario(text, source=src, sha256=hashlib.sha256(raw).hexdigest())
 
 
+MAX_FILE_BYTES = 50_000_000
+"""Largest scenario file read: a scenario is small text (the limit bounds memory and time)."""
+
+
+class InputFileError(OSError):
+    """An input path that is not a readable regular file of a sane size; the message says why."""
+
+
+def read_regular_file(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of ``path``, refusing what is not a regular file (a FIFO or a device would be
+    read forever or block: it is opened without blocking and checked before reading) and
+    anything larger than ``limit`` bytes. Raises :class:`InputFileError` saying why."""
+    import os
+    import stat
+
+    if not os.path.lexists(path):
+        raise InputFileError("no such file")
+    if os.path.isdir(path):
+        raise InputFileError(f"is a directory, not {what}")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise InputFileError(f"cannot read: {e.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else
+                    "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+                    "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+            raise InputFileError(f"is {kind}, not {what}; give a regular file")
+        try:
+            raw = f.read(limit + 1)
+        except OSError as e:
+            raise InputFileError(f"cannot read: {e.strerror}") from None
+    if len(raw) > limit:
+        raise InputFileError(f"larger than {limit / 1e6:g} MB, the most read (it bounds memory "
+                             f"and time); {what} is small text")
+    return raw
+
+
 def parse_scenario(text: str, source: str = "<string>", sha256: str | None = None) -> Scenario:
     """Validate a scenario given as TOML text."""
+    depth, line = _deepest_nesting(text)
+    if depth > MAX_NESTING:
+        raise ScenarioError(source, [Problem(_key_at_line(text, line), f"arrays or inline "
+                                             f"tables nested {depth} "
+                                             f"levels deep; at most {MAX_NESTING} are allowed "
+                                             "(a scenario needs a few; the limit keeps parsing "
+                                             "from exhausting the stack)", line)])
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -765,7 +1186,8 @@ def parse_scenario(text: str, source: str = "<string>", sha256: str | None = Non
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
         what = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(e))
         if m:
-            problem = Problem("", f"TOML syntax error: {what.lower()}", int(m.group(1)),
+            problem = Problem(_key_at_line(text, int(m.group(1))),
+                              f"TOML syntax error: {what.lower()}", int(m.group(1)),
                               int(m.group(2)))
         else:
             problem = Problem("", f"TOML syntax error: {what.lower()} (at end of file)")
@@ -778,11 +1200,9 @@ def parse_scenario(text: str, source: str = "<string>", sha256: str | None = Non
 def scenario_from_dict(doc: dict[str, Any], source: str = "<dict>", sha256: str = "",
                        text: str | None = None) -> Scenario:
     """Validate a scenario given as a (TOML-shaped) dict."""
-    non_finite = list(_non_finite(doc, ()))
-    if non_finite:
-        raise ScenarioError(source, [Problem(_path_str(loc), "must be a finite number "
-                                             "(inf and nan are not allowed)",
-                                             _line_of(text, loc)) for loc in non_finite])
+    problems = _document_problems(doc, text)
+    if problems:
+        raise ScenarioError(source, problems)
     try:
         scenario = Scenario.model_validate(doc)
     except ValidationError as e:
@@ -791,17 +1211,6 @@ def scenario_from_dict(doc: dict[str, Any], source: str = "<dict>", sha256: str 
     scenario._source = source
     scenario._sha256 = sha256
     return scenario
-
-
-def _non_finite(obj: Any, loc: tuple) -> typing.Iterator[tuple]:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        yield loc
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _non_finite(v, loc + (k,))
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            yield from _non_finite(v, loc + (i,))
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -852,6 +1261,8 @@ def _problem(err: dict[str, Any], text: str | None) -> Problem:
             msg += f"; did you mean {close[0]!r}?"
         if allowed:
             msg += f" (allowed: {', '.join(allowed)})"
+    elif kind == "too_long" and len(loc) == 1 and loc[0] in _LIST_LIMIT_REASONS:
+        msg = _too_long_message(str(loc[0]), err)
     elif kind == "missing":
         msg = "missing required key"
     elif kind == "union_tag_not_found":
@@ -859,10 +1270,15 @@ def _problem(err: dict[str, Any], text: str | None) -> Problem:
                "max = 4 }, or a bare number (allowed dist: " + ", ".join(FAMILIES) + ")")
     elif kind == "union_tag_invalid":
         tag = err["ctx"]["tag"]
-        close = difflib.get_close_matches(str(tag), list(FAMILIES), n=1, cutoff=0.6)
-        msg = f"unknown distribution {tag!r}" + (f"; did you mean {close[0]!r}?" if close
-                                                   else "")
-        msg += " (allowed: " + ", ".join(FAMILIES) + ")"
+        # A nested union (an uncertain rate, a mixture's components) allows fewer families.
+        allowed = re.findall(r"'([^']*)'", err["ctx"].get("expected_tags", "")) or list(FAMILIES)
+        if tag in FAMILIES:
+            msg = f"distribution {tag!r} is not allowed here"
+        else:
+            close = difflib.get_close_matches(str(tag), allowed, n=1, cutoff=0.6)
+            msg = f"unknown distribution {tag!r}" + (f"; did you mean {close[0]!r}?" if close
+                                                       else "")
+        msg += " (allowed: " + ", ".join(allowed) + ")"
     elif kind == "model_attributes_type" and _field_is_distribution(loc):
         msg = ("must be a number or a distribution table such as { dist = \"uniform\", "
                f"min = 1, max = 2 }} (got {_type_name(err['input'])})")
@@ -878,6 +1294,24 @@ def _problem(err: dict[str, Any], text: str | None) -> Problem:
         msg = msg.removeprefix("Value error, ")
     msg = msg[0].lower() + msg[1:] if msg and msg[:2] != "TO" else msg
     return Problem(_path_str(loc), msg, _line_of(text, loc))
+
+
+_LIST_LIMIT_REASONS = {
+    "costs": "each cost line takes a row of working memory per thread (0.5 MiB per chunk of "
+             "65,536 trials) and 8 bytes per kept trial",
+    "risks": "each risk takes a row of working memory per thread (0.5 MiB per chunk of 65,536 "
+             "trials) and 8 bytes per kept trial, and is simulated event by event",
+    "controls": "each control is one more run of the whole scenario to measure its return",
+    "correlations": "the copula's matrix grows with the square of the correlated inputs",
+}
+
+
+def _too_long_message(section: str, err: dict[str, Any]) -> str:
+    """Too many entries of a top-level list: the limit, and why there is one."""
+    limit = (err.get("ctx") or {}).get("max_length")
+    got = len(err["input"]) if isinstance(err.get("input"), list) else None
+    return (f"at most {limit:,} [[{section}]] entries (got {got:,}): "
+            f"{_LIST_LIMIT_REASONS[section]}; merge small ones or split the scenario")
 
 
 def _type_name(v: Any) -> str:
@@ -959,7 +1393,7 @@ def _line_of(text: str | None, loc: tuple) -> int | None:
                     start = i
                     break
         else:
-            return None
+            return _top_level_line(lines, first) if len(loc) == 1 else None
     else:
         rest = loc
     keys = [x for x in rest if isinstance(x, str)]
@@ -970,7 +1404,19 @@ def _line_of(text: str | None, loc: tuple) -> int | None:
         stripped = lines[i].strip()
         if stripped.startswith("["):
             break
-        if stripped.startswith(key) and stripped[len(key):].lstrip().startswith("="):
-            return i + 1
+        for written in (key, f'"{key}"', f"'{key}'"):  # bare or quoted
+            if stripped.startswith(written) and stripped[len(written):].lstrip().startswith("="):
+                return i + 1
     # A missing key: point at its table's header.
     return start + 1 if isinstance(first, str) and lines[start].strip().startswith("[") else None
+
+
+def _top_level_line(lines: list[str], key: str) -> int | None:
+    """Line of a top-level key however written: ``key = ...``, ``[key]``, ``[[key]]`` or
+    ``[key.sub]`` (an unknown section, such as a ``[[risk]]`` typo, has no other line)."""
+    pattern = re.compile(r"^\s*(\[\[?\s*" + re.escape(key) + r"\s*[\].]|"
+                         + re.escape(key) + r"\s*=)")
+    for i, line in enumerate(lines):
+        if pattern.match(line):
+            return i + 1
+    return None

@@ -372,6 +372,7 @@ def format_reference() -> str:
         target = node.get("items", node)["$ref"][8:]
         out += _section(schema, target, headings[target], 2, links, done)
 
+    out += _semantic_checks()
     out += ["## Distributions", "",
             "Every distribution key takes one of these families, or a bare number (a "
             "constant). All are sampled by inverse CDF through the engine's own code; "
@@ -392,6 +393,39 @@ def format_reference() -> str:
         if d.get("examples"):
             out += ["```toml"] + [f"x = {_toml(e)}" for e in d["examples"]] + ["```", ""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _semantic_checks() -> list[str]:
+    """What validation checks across keys (see ``Scenario._check_semantics``), with its limits
+    taken from the code."""
+    from .scenario import (GROWTH_WARNING, MAX_EVENTS_PER_TRIAL, MAX_FILE_BYTES, MAX_GROWTH,
+                           MAX_NESTING, MAX_RATE, MAX_TRIAL_AMOUNT)
+
+    return ["## Checks across keys", "",
+            "Besides each key's own type and range, a scenario is refused (exit code 2, one "
+            "line naming the file, line and field) when:", "",
+            "- a count, cost, loss, share or ramp-up can be negative: a distribution that can "
+            "go below zero must be truncated (`min = 0`) or replaced by one that cannot;",
+            "- `onshore_fte` and `offshore_fte` are both 0;",
+            f"- a growth rate can reach -1 or exceed {MAX_GROWTH:g} a year (a growth above "
+            f"{GROWTH_WARNING:g} is accepted with a warning: a percentage written as a whole "
+            "number, 3 for 0.03, is the usual cause);",
+            "- a share can exceed 1, or `ramp_up_months` can exceed the horizon;",
+            "- `discrete` weights written as probabilities (each at most 1, some fractional) "
+            "do not sum to 1;",
+            f"- an uncertain rate can exceed {MAX_RATE:g} events a year, or a risk expects more "
+            f"than {MAX_EVENTS_PER_TRIAL:,} events per trial (each event of a chunk of trials "
+            "takes memory);",
+            f"- the most extreme draws of the inputs could take a trial's totals beyond "
+            f"{MAX_TRIAL_AMOUNT:.0e} (where statistics and charts overflow double "
+            "precision): narrow the distribution or cap the loss;",
+            "- a number is inf or nan, or an integer lies beyond the 64-bit range;",
+            "- a name is blank, holds a control, format or bidirectional-override character, "
+            "or looks the same as another name (Unicode confusables); descriptions may hold "
+            "tabs and line breaks but no other control characters;",
+            f"- arrays or inline tables nest more than {MAX_NESTING} levels deep, or the file "
+            f"is larger than {MAX_FILE_BYTES / 1e6:g} MB or is not a regular file (a FIFO or a "
+            "device).", ""]
 
 
 def _anchors(defs: dict[str, Any], headings: dict[str, str]) -> dict[str, str]:

@@ -387,7 +387,7 @@ def summarize(result: "SimulationResult") -> dict[str, Any]:
         out["controls"] = result.controls
     if result.scenario.tolerance is not None:
         out["tolerance"] = tolerance_check(result, src)
-    out["warnings"] = list(result.model.warnings)
+    out["warnings"] = [*result.scenario.semantic_warnings(), *result.model.warnings]
     return out
 
 

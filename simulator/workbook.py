@@ -336,8 +336,10 @@ def _assumptions_sheet(ws: "Worksheet", scenario: "Scenario") -> None:
         ws.cell(row, 2, a.label)
         ws.cell(row, 3, a.path).font = _styles()["muted"]
         ws.cell(row, 4, a.words)
+        fmt = (money_format(scenario.fx.currency) if a.unit == "fxmoney" and scenario.fx
+               else unit_format(a.unit, cur))
         for col, value in zip((5, 6, 7), a.values):
-            _put(ws, row, col, value, unit_format(a.unit, cur))
+            _put(ws, row, col, value, fmt)
         row += 1
     _widths(ws, (12, 52, 44, 52, 14, 14, 14))
 
@@ -586,8 +588,10 @@ def write_comparison_workbook(folder: Path) -> Path:
             sheet.cell(row, 2, a.label)
             sheet.cell(row, 3, a.path)
             sheet.cell(row, 4, a.words)
+            fmt = (money_format(scenario.fx.currency) if a.unit == "fxmoney" and scenario.fx
+                   else unit_format(a.unit, cur))
             for col, value in zip((5, 6, 7), a.values):
-                _put(sheet, row, col, value, unit_format(a.unit, cur))
+                _put(sheet, row, col, value, fmt)
             row += 1
         _widths(sheet, (40, 40, 40, 44, 16, 16, 16))
     ws = wb.create_sheet("Differences")

@@ -189,10 +189,32 @@ def test_summary_has_option_figures_pair_figures_and_provenance(shifted, data_di
     assert prov["scenarios"][0]["scenario_sha256"] == sha
 
 
-def test_differing_horizons_are_flagged_in_the_summary():
-    c = compare([load_scenario(SCENARIOS / "manila_financial_research.toml"),
-                 load_scenario(SCENARIOS / "bangalore_analytics.toml")], ["m", "b"], trials=1000)
+def test_differing_horizons_are_flagged_in_the_summary(data_dir):
+    text = (data_dir / "minimal.toml").read_text()
+    c = compare([parse_scenario(text),
+                 parse_scenario(text.replace("horizon_years = 3", "horizon_years = 5"))],
+                ["m", "b"], trials=1000)
     assert any("horizons" in w for w in c.summary()["warnings"])
+
+
+def test_differing_team_sizes_are_flagged_in_the_summary(data_dir):
+    text = (data_dir / "minimal.toml").read_text()
+    c = compare([parse_scenario(text),
+                 parse_scenario(text.replace("onshore_fte = 20", "onshore_fte = 40"))],
+                ["small", "large"], trials=1000)
+    assert any("different amounts of work" in w and "small: 20" in w
+               for w in c.summary()["warnings"])
+
+
+def test_shipped_options_share_one_horizon():
+    infos = [load_scenario(SCENARIOS / f"{n}.toml").scenario for n in
+             ("manila_financial_research", "bangalore_analytics", "mexico_city_backoffice",
+              "santiago_research")]
+    assert len({(x.horizon_years, x.discount_rate, x.cash_flow_timing) for x in infos}) == 1
+
+
+def test_options_for_the_same_team_and_horizon_carry_no_warning(minimal):
+    assert compare([minimal, minimal], ["a", "b"], trials=1000).summary()["warnings"] == []
 
 
 # --- charts ------------------------------------------------------------------------------------

@@ -3,12 +3,13 @@ risks, recoveries, secondary losses, raises and the provider currency, each agai
 form; deterministic cases exactly, random ones within 5 Monte Carlo standard errors with
 fixed seeds; and the reproducibility contract for scenarios that use them.
 """
+import hashlib
 import math
 
 import numpy as np
 import pytest
 
-from simulator import scenario_from_dict, simulate
+from simulator import load_scenario, scenario_from_dict, simulate
 from simulator.compiled import LOST_TO_EXIT, compile_scenario
 from simulator.scenario import ScenarioError
 
@@ -377,3 +378,63 @@ def test_raising_a_rate_that_cannot_scale_is_refused():
     with pytest.raises(ScenarioError, match="raised rate needs"):
         make(risks)
 
+
+
+def test_a_cap_that_removes_most_of_the_mean_loss_is_warned_about():
+    capped = {"name": "Breach", "category": "breach", "frequency": 1,
+              "severity": {"dist": "lognormal", "mu": 12.0, "sigma": 2.5},
+              "cap_per_event": 1_000_000}
+    warnings = compile_scenario(make([capped])).warnings
+    assert any("cap_per_event" in w and "recovery limit" in w for w in warnings)
+
+
+def test_a_cap_that_only_trims_the_tail_is_not_warned_about():
+    capped = {"name": "Breach", "category": "breach", "frequency": 1,
+              "severity": {"dist": "uniform", "min": 0, "max": 100}, "cap_per_event": 90}
+    assert not compile_scenario(make([capped])).warnings
+
+
+def test_an_exit_during_the_ramp_up_saves_only_what_ran_after_it():
+    # Six months of ramp-up (both teams paid: nothing saved), exit at a uniform point V of
+    # the one year: saved = 1,000,000 max(0, V - 0.5), so E = 1,000,000 * 0.125.
+    s = make([dict(exit_risk(1.0, exit_timing="uniform"), severity=0)],
+             workforce={"ramp_up_months": 6}, horizon_years=1)
+    r = simulate(s, trials=200_000, seed=21)
+    assert r.net_savings.min() == 0.0
+    assert within(r.net_savings, 125_000.0)
+
+
+def test_a_gain_share_fee_is_paid_on_the_savings_of_the_part_run():
+    costs = [{"name": "Gain share", "category": "governance", "timing": "yearly",
+              "share_of": "gross_savings", "share": 0.1}]
+    s = make([dict(exit_risk(1.0, exit_timing="uniform"), severity=0)], costs,
+             {"ramp_up_months": 6}, horizon_years=1)
+    r = simulate(s, trials=10_000, seed=22)
+    np.testing.assert_allclose(r.components["Gain share"], 0.1 * r.gross_wage_savings
+                               - 0.1 * r.components[LOST_TO_EXIT], rtol=1e-9, atol=1e-6)
+
+
+# SHA-256 of net savings and component totals (70,000 trials, seed 5) computed by kposim
+# before model 0.2 (commit 51feab0): a scenario without the new keys must give these bits.
+BEFORE_MODEL_02 = {
+    "minimal.toml": "d03a67375997f0bc2e195d18e3872a2fad797b2ad992e0b00c650698bb9bda77",
+    "plain_kitchen_sink.toml": "5523e8791db51bdd80d307e4ba2f8515dc326e5af331be01c44dd8d4d6981e84",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BEFORE_MODEL_02))
+def test_a_scenario_without_the_new_keys_gives_the_results_of_before(name, data_dir):
+    r = simulate(load_scenario(data_dir / name), trials=70_000, seed=5)
+    digest = hashlib.sha256(r.net_savings.tobytes() + r.component_totals.tobytes())
+    assert digest.hexdigest() == BEFORE_MODEL_02[name]
+
+
+def test_a_raise_counts_towards_the_events_a_trial_can_hold():
+    risks = raising(1000.0, 1, {"dist": "poisson", "mean": 2.0})
+    with pytest.raises(ScenarioError, match="events per trial"):
+        make(risks)
+
+
+def test_a_reentry_overrun_above_one_is_warned_about():
+    s = make([exit_risk(0.1, reentry_ramp_months=6, reentry_overrun=25)])
+    assert any("reentry_overrun" in w and "did you mean" in w for w in s.semantic_warnings())

@@ -2,6 +2,7 @@
 
 Random checks allow 4.5 Monte Carlo standard errors with fixed seeds (one outcome per test).
 """
+import dataclasses
 import math
 
 import numpy as np
@@ -190,13 +191,29 @@ def test_a_shorter_run_repeats_the_complete_chunks_of_a_longer_one(data_dir):
     assert np.array_equal(short.net_savings[:CHUNK_SIZE], long.net_savings[:CHUNK_SIZE])
 
 
-def test_an_overflowing_tail_fails_with_the_responsible_line():
-    from simulator.engine import NonFiniteError
+def test_an_overflowing_tail_is_refused_before_the_run_naming_its_field():
+    from simulator import ScenarioError
 
     risk = {"name": "Breach", "category": "breach", "frequency": {"dist": "poisson", "mean": 5},
             "severity": {"dist": "lognormal", "mu": 700.0, "sigma": 3.0}}
+    with pytest.raises(ScenarioError, match=r"risks\[0\]\.severity: .*overflows"):
+        make(risks=[risk])
+
+
+def test_a_trial_that_overflows_anyway_fails_with_the_responsible_line(monkeypatch):
+    # Validation bounds every accepted scenario's totals; the engine's own check stays as the
+    # last line of defence, exercised here by letting a model through unvalidated.
+    from simulator.engine import NonFiniteError
+
+    risk = {"name": "Breach", "category": "breach", "frequency": {"dist": "poisson", "mean": 5},
+            "severity": {"dist": "lognormal", "mu": 20.0, "sigma": 1.0}}
+    s = make(risks=[risk])
+    model = compile_scenario(s)
+    params = model.risk_sev_params.copy()
+    params[0, 0] = 750.0  # mu: every loss is inf
+    model = dataclasses.replace(model, risk_sev_params=params)
     with pytest.raises(NonFiniteError, match=r"risks\['Breach'\]"):
-        simulate(make(risks=[risk]), trials=1000, seed=1)
+        simulate(s, trials=1000, seed=1, model=model)
 
 
 def test_a_heavy_lognormal_tail_is_warned_about_with_its_mean_and_p99():
@@ -210,7 +227,9 @@ def test_a_heavy_lognormal_tail_is_warned_about_with_its_mean_and_p99():
 def test_a_capped_heavy_tail_is_not_warned_about():
     risk = {"name": "Breach", "category": "breach", "frequency": {"dist": "poisson", "mean": 0.1},
             "severity": {"dist": "lognormal", "mu": 12.0, "sigma": 3.2}, "cap_per_event": 5e6}
-    assert simulate(make(risks=[risk]), trials=1000, seed=1).summary()["warnings"] == []
+    warnings = simulate(make(risks=[risk]), trials=1000, seed=1).summary()["warnings"]
+    assert not any("tail" in w for w in warnings)  # only the cap's own effect is reported
+    assert all("cap_per_event" in w for w in warnings)
 
 
 # --- uncertain rates: a rate drawn once per trial, counts per year at that rate --------------

@@ -129,7 +129,8 @@ valid_document = st.builds(
                       "offshore_fte": wf[2], "offshore_cost_per_fte": wf[3],
                       "ramp_up_months": {"dist": "triangular", "min": 0, "mode": 3, "max": 18}},
         "risks": list({r["name"]: r for r in risks}.values())},
-    st.integers(1, 30), st.floats(0, 0.5), st.tuples(valid_level, valid_level, valid_level,
+    # From 2 years: the ramp-up (up to 18 months) must lie within the horizon.
+    st.integers(2, 30), st.floats(0, 0.5), st.tuples(valid_level, valid_level, valid_level,
                                                      valid_level),
     st.lists(valid_risk, max_size=2))
 
@@ -141,3 +142,102 @@ def test_valid_documents_load_and_give_finite_statistics(doc):
     s = scenario_from_dict(doc, source="generated.toml")
     summary = simulate(s, trials=2000, seed=2).summary()
     json.dumps(summary, allow_nan=False)
+
+
+# --- the command line on any document (issue 14) -------------------------------------------
+
+wild_number = st.one_of(
+    st.floats(),  # inf and nan too: a TOML file can hold them
+    st.integers(min_value=-2 ** 70, max_value=2 ** 70),  # beyond int64 too
+    st.sampled_from([0, 1, 3, 50, -1, -2, 1.5, 1e15, 1e300, -1e300, 2 ** 63]),
+)
+
+
+def wild_dist():
+    w = wild_number
+    return st.one_of(
+        w,
+        st.builds(lambda a, b: {"dist": "uniform", "min": a, "max": b}, w, w),
+        st.builds(lambda m, s: {"dist": "lognormal", "mu": m, "sigma": s}, w, w),
+        st.builds(lambda m, s, lo: {"dist": "normal", "mean": m, "sd": s, "min": lo}, w, w, w),
+        st.builds(lambda a, m, b: {"dist": "pert", "min": a, "mode": m, "max": b}, w, w, w),
+        st.builds(lambda m: {"dist": "poisson", "mean": m}, w),
+        st.builds(lambda s: {"dist": "poisson", "mean": {"dist": "lognormal", "mu": 0,
+                                                          "sigma": s}}, w),
+        st.builds(lambda v, p: {"dist": "discrete", "values": v, "weights": p},
+                  st.lists(w, min_size=1, max_size=3), st.lists(w, min_size=1, max_size=3)),
+        dist(),
+    )
+
+
+hostile_name = st.one_of(st.text(max_size=12), st.sampled_from(
+    ["Breach", "Brеach", "a\nb", "x\x00", "=1+1", "<script>", "\u202eevil"]))
+hostile_document = st.fixed_dictionaries({
+    "scenario": st.fixed_dictionaries(
+        {"name": hostile_name, "horizon_years": st.integers(-1, 32)},
+        optional={"discount_rate": wild_number}),
+    "workforce": st.fixed_dictionaries(
+        {k: wild_dist() for k in ("onshore_fte", "onshore_cost_per_fte", "offshore_fte",
+                                  "offshore_cost_per_fte")},
+        optional={k: wild_dist() for k in ("onshore_cost_growth", "offshore_cost_growth",
+                                           "ramp_up_months")}),
+    "costs": st.lists(st.fixed_dictionaries(
+        {"name": hostile_name, "category": st.just("transition"),
+         "timing": st.sampled_from(["once", "yearly"])},
+        optional={"amount": wild_dist(), "growth": wild_dist()}), max_size=2),
+    "risks": st.lists(st.fixed_dictionaries(
+        {"name": hostile_name, "category": st.just("breach"), "frequency": wild_dist(),
+         "severity": wild_dist()},
+        optional={"cap_per_event": wild_number}), max_size=2),
+})
+
+
+def toml_text(doc: dict) -> str:
+    """A TOML document of ``doc``: top-level tables, arrays of tables, inline values."""
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, float):
+            return "nan" if v != v else ("inf" if v > 0 else "-inf") if v in (
+                float("inf"), float("-inf")) else repr(v)
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, str):
+            return json.dumps(v, ensure_ascii=False)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{json.dumps(k)} = {value(x)}" for k, x in v.items()
+                                    if x is not None) + " }"
+        raise TypeError(type(v))
+
+    out = []
+    for key, section in doc.items():
+        tables = section if isinstance(section, list) else [section]
+        for table in tables:
+            out.append(f"[[{key}]]" if isinstance(section, list) else f"[{key}]")
+            out += [f"{json.dumps(k)} = {value(v)}" for k, v in table.items() if v is not None]
+    return "\n".join(out) + "\n"
+
+
+@settings(max_examples=100, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.function_scoped_fixture])
+@given(st.one_of(hostile_document, valid_document))
+def test_validate_accepts_and_the_run_is_finite_or_refuses_with_exit_2_and_one_line(
+        tmp_path_factory, doc):
+    from click.testing import CliRunner
+
+    from simulator import load_scenario
+    from simulator.cli import main
+
+    path = tmp_path_factory.mktemp("doc") / "generated.toml"
+    path.write_text(toml_text(doc), encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(path)])
+    if res.exit_code != 0:
+        assert res.exit_code == 2, res.output
+        (line,) = res.output.splitlines()
+        assert line.startswith(f"error: {path}: ")
+        return
+    summary = simulate(load_scenario(path), trials=1000, seed=1).summary()
+    json.dumps(summary, allow_nan=False)  # every statistic finite

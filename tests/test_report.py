@@ -411,3 +411,35 @@ def test_report_lists_the_correlations_and_the_design_and_reruns_with_it():
 
 def test_report_of_an_uncorrelated_plain_run_has_no_correlation_table(page):
     assert "Correlated inputs" not in page and "plain Monte Carlo" in page
+
+
+def test_deal_terms_section_is_left_out_for_a_scenario_without_them(page):
+    assert 'id="deal-terms"' not in page
+
+
+def engaged_page() -> str:
+    s = load_scenario(ROOT / "tests/data/engaged.toml")
+    r = simulate(s, trials=5000, seed=2)
+    return render_html(r.summary(), r.chart_data(), s, charts={})
+
+
+def test_deal_terms_describe_exit_recoveries_in_house_raises_and_currency():
+    out = engaged_page()
+    section = out[out.index('id="deal-terms"'):out.index('id="assumptions"')]
+    for words in ("ends the engagement at a uniform point", "recovery per event",
+                  "recovery per year", "secondary loss", "by 4 for the next 2 years",
+                  "in-house risk", "PHP at 56 per USD"):
+        assert words in html.unescape(section), words
+
+
+def test_key_figures_give_the_chance_of_an_early_end_and_the_years_run():
+    out = html.unescape(engaged_page())
+    assert "Chance the engagement ends early" in out
+    assert re.search(r"Years the engagement runs \(mean\).*?\d\.\d\d of 4", out, re.S)
+    assert "the engagement ends early in" in out  # the decision sentence says it
+
+
+def test_provider_currency_inputs_are_shown_in_that_currency():
+    out = engaged_page()
+    row = out[out.index("workforce.offshore_cost_per_fte"):][:600]
+    assert "PHP 2M" in row and "$" not in row

@@ -246,3 +246,81 @@ def test_compare_page_states_the_decision_and_the_dominance_verdict(compare_repo
     assert sentence.startswith("Kraków first-order stochastically dominates Bangalore")
     assert sentence in compare_report["text"]
     assert compare_sentence(summary) in compare_report["text"]
+
+
+# --- scenario-supplied text cannot inject markup or script (issue 14) -----------------------
+
+PAYLOADS = {
+    "scenario.name": "<script>window.__kposim_pwned = 'name'</script>",
+    "scenario.description": "</p><script>window.__kposim_pwned = 'description'</script>",
+    "costs[0].name": '"><img src=x onerror="window.__kposim_pwned = \'cost\'">',
+    "risks[0].name": "<svg onload=\"window.__kposim_pwned = 'risk'\"><b>bold</b>",
+    "risks[1].name": "' onmouseover='window.__kposim_pwned = 1' x='",
+}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> dict:
+    """A report of a scenario whose every name carries markup, opened in Chromium."""
+    import tomllib
+
+    from simulator import scenario_from_dict
+
+    tmp = tmp_path_factory.mktemp("hostile")
+    doc = tomllib.loads((Path(__file__).parent / "data" / "minimal.toml").read_text())
+    doc["scenario"]["name"] = PAYLOADS["scenario.name"]
+    doc["scenario"]["description"] = PAYLOADS["scenario.description"]
+    doc["costs"][0]["name"] = PAYLOADS["costs[0].name"]
+    doc["risks"][0]["name"] = PAYLOADS["risks[0].name"]
+    doc["risks"][1]["name"] = PAYLOADS["risks[1].name"]
+    result = simulate(scenario_from_dict(doc, source="hostile.toml"), trials=5_000, seed=3)
+    folder = tmp / "hostile"
+    write_results(result, folder)
+    page = folder / "report.html"
+
+    browser = DevTools(BROWSER, tmp / "profile", tmp / "chromium.log")
+    try:
+        target = browser.send("Target.createTarget", url="about:blank")["targetId"]
+        session = browser.send("Target.attachToTarget", targetId=target,
+                               flatten=True)["sessionId"]
+        for domain in ("Runtime", "Log", "Network", "Page"):
+            browser.send(f"{domain}.enable", session)
+        browser.send("Page.navigate", session, url=page.as_uri())
+        browser.wait_for("Page.loadEventFired")
+
+        def evaluate(expression: str):
+            reply = browser.send("Runtime.evaluate", session, expression=expression,
+                                 returnByValue=True, awaitPromise=True)
+            return reply["result"]["value"]
+
+        found = evaluate("""({
+            pwned: typeof window.__kposim_pwned,
+            scripts: document.scripts.length,
+            handlers: [...document.querySelectorAll('*')].filter(e => [...e.attributes].some(
+                a => a.name.startsWith('on'))).map(e => e.outerHTML.slice(0, 80)),
+            injected: document.querySelectorAll('body img[src="x"], body svg[onload], b').length,
+            text: document.body.innerText})""")
+    finally:
+        browser.close()
+    return {**found, "page": page, "events": browser.events}
+
+
+def test_hostile_names_run_no_script(hostile):
+    assert hostile["pwned"] == "undefined"
+    assert hostile["scripts"] == 0
+
+
+def test_hostile_names_inject_no_element_or_event_handler(hostile):
+    assert hostile["handlers"] == []
+    assert hostile["injected"] == 0
+
+
+def test_hostile_names_render_as_their_literal_text(hostile):
+    names = [v for k, v in PAYLOADS.items() if k.endswith(".name")]  # descriptions: not shown
+    assert [n for n in names if n not in hostile["text"]] == []
+
+
+def test_hostile_names_make_no_request(hostile):
+    urls = [e["params"]["request"]["url"] for e in hostile["events"]
+            if e.get("method") == "Network.requestWillBeSent"]
+    assert [u for u in urls if u != hostile["page"].as_uri() and not u.startswith("data:")] == []

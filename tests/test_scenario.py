@@ -33,7 +33,7 @@ def test_bare_numbers_are_constants(base):
 
 
 @pytest.mark.parametrize("old, new, expected", [
-    ("horizon_years = 3", "horizon_years = = 3", "line 4, column 17: TOML syntax error"),
+    ("horizon_years = 3", "horizon_years = = 3", "line 4, column 17: scenario.horizon_years: TOML syntax error"),
     ("horizon_years = 3", "horizon_years = 3\nhorizon_yrs = 4",
      "scenario.horizon_yrs: unknown key 'horizon_yrs'; did you mean 'horizon_years'?"),
     ("horizon_years = 3\n", "", "scenario.horizon_years: missing required key"),

@@ -17,6 +17,7 @@ import importlib
 import multiprocessing as mp
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -56,10 +57,11 @@ def __getattr__(name: str) -> Any:
 
 def _draw(stem: str, d: "ChartData", out_dir: Path, formats: tuple[str, ...],
           dpi: int) -> list[Path]:
-    from .style import save
+    from .style import quiet_warnings, save
 
     plot = __getattr__(CHART_FUNCTIONS[stem][1])  # the module-level lazy loader
-    return save(plot(d), out_dir, stem, formats, dpi)
+    with quiet_warnings():
+        return save(plot(d), out_dir, stem, formats, dpi)
 
 
 def chart_jobs(d: "ChartData", out_dir: Path, formats: Iterable[str] = CHART_FORMATS,
@@ -69,10 +71,29 @@ def chart_jobs(d: "ChartData", out_dir: Path, formats: Iterable[str] = CHART_FOR
     return [(_draw, (stem, d, Path(out_dir), tuple(formats), dpi)) for stem in CHART_FUNCTIONS]
 
 
-def _warm_up() -> None:
-    """In the drawing process: leave Ctrl-C to the main process (which stops it), then load
-    matplotlib, the chart modules and the fonts, so that charts start drawing at once."""
+def _worker_init() -> None:
+    """In a drawing process: leave Ctrl-C to the main process, which stops the drawing and
+    removes what it wrote (a worker of its own would print a KeyboardInterrupt traceback),
+    and die with the main process however it ends (a killed run must not leave a drawing
+    process writing into its temporary folder). The second part is Linux's
+    PR_SET_PDEATHSIG; elsewhere the worker ends when its pool's pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() == 1:  # the parent died before the call: go now
+            os._exit(1)
+
+
+def _warm_up() -> None:
+    """In the drawing process: :func:`_worker_init`, then load matplotlib, the chart modules
+    and the fonts, so that charts start drawing at once."""
+    _worker_init()
     import io
 
     from .style import figure
@@ -128,7 +149,8 @@ def start_jobs(jobs: list[tuple[Callable[..., Any], tuple]],
     workers = min(len(jobs), os.cpu_count() or 1)
     if not _can_fork(workers):
         return lambda: [fn(*args) for fn, args in jobs]
-    own = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+    own = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"),
+                              initializer=_worker_init)
     futures = [own.submit(fn, *args) for fn, args in jobs]
 
     def wait() -> list[Any]:

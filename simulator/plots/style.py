@@ -300,8 +300,9 @@ def _text_width_in(text: str, size: float, weight: str = "normal") -> float:
     from matplotlib.textpath import text_to_path
 
     font = FontProperties(size=size, weight=weight)
-    return max(text_to_path.get_text_width_height_descent(line, font, ismath=False)[0]
-               for line in text.split("\n")) / 72.0
+    with quiet_warnings():  # a glyph the font lacks: measured as a box, no warning
+        return max(text_to_path.get_text_width_height_descent(line, font, ismath=False)[0]
+                   for line in text.split("\n")) / 72.0
 
 
 def wrap_to_width(text: str, width_in: float, size: float, weight: str = "normal") -> str:
@@ -405,12 +406,41 @@ def axis_labels(ax: Axes, xlabel: str = "", ylabel: str = "") -> None:
     ax.set_ylabel(ylabel, fontsize=LABEL_SIZE, color=TEXT)
 
 
+def ignore_drawing_warnings() -> None:
+    """Filters for what matplotlib says while kposim draws: UserWarnings about rendering (a
+    glyph missing from the font, as for a name in a script DejaVu Sans lacks; constrained
+    layout giving up on a crowded figure; identical axis limits), attributed to matplotlib or
+    to the kposim module that called it, and numpy's floating-point RuntimeWarnings there.
+    They concern looks, never results. For use inside ``warnings.catch_warnings()``."""
+    import warnings
+
+    for module in (r"matplotlib(\.|$)", r"simulator\.(plots|report)(\.|$)"):
+        warnings.filterwarnings("ignore", category=UserWarning, module=module)
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module=module,
+                                message=r".*encountered")
+
+
+def quiet_warnings():  # noqa: ANN201 - a context manager
+    """A context in which :func:`ignore_drawing_warnings` apply (and are undone after)."""
+    import contextlib
+    import warnings
+
+    @contextlib.contextmanager
+    def quiet():  # noqa: ANN202
+        with warnings.catch_warnings():
+            ignore_drawing_warnings()
+            yield
+
+    return quiet()
+
+
 def save(fig: Figure, out_dir: Path, stem: str, formats: Iterable[str] = ("png", "svg"),
          dpi: int = 150) -> list[Path]:
     """Write ``out_dir/stem.<fmt>`` for each format (``dpi`` in pixels per inch for raster
     formats), then close the figure; returns the paths. SVG output is byte-reproducible. A
     title that the layout pushed past the figure's edge is wrapped (:func:`fit_titles`) and
-    the figure written again, so no title is ever cut off."""
+    the figure written again, so no title is ever cut off. Rendering warnings are silenced
+    (:func:`ignore_drawing_warnings`)."""
     import matplotlib as mpl
 
     out_dir = Path(out_dir)
@@ -418,7 +448,7 @@ def save(fig: Figure, out_dir: Path, stem: str, formats: Iterable[str] = ("png",
     formats = tuple(formats)
     paths = [out_dir / f"{stem}.{fmt}" for fmt in formats]
 
-    with mpl.rc_context({"svg.hashsalt": "kposim"}):  # stable element ids; restored on exit
+    with quiet_warnings(), mpl.rc_context({"svg.hashsalt": "kposim"}):  # restored on exit
         for k, (fmt, path) in enumerate(zip(formats, paths)):
             metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
 

@@ -61,10 +61,11 @@ def __getattr__(name: str) -> Any:
 
 
 def svg_text(fig: Any) -> str:
-    """A figure as SVG text (same settings as :func:`simulator.plots.style.save`)."""
+    """A figure as SVG text (same settings as :func:`simulator.plots.style.save`: titles
+    fitted to the figure, rendering warnings silenced)."""
     import matplotlib as mpl
 
-    from ..plots.style import draw_fitted
+    from ..plots.style import draw_fitted, quiet_warnings
 
     buf = io.StringIO()
 
@@ -73,7 +74,7 @@ def svg_text(fig: Any) -> str:
         buf.truncate()
         fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
 
-    with mpl.rc_context({"svg.hashsalt": "kposim"}):
+    with quiet_warnings(), mpl.rc_context({"svg.hashsalt": "kposim"}):
         draw_fitted(fig, write)
     return buf.getvalue()
 
@@ -147,8 +148,13 @@ def _analysis_figures(folder: Path, analyses: dict[str, dict[str, Any]]
 
 
 def _write_atomic(path: Path, write) -> None:  # noqa: ANN001 - write(tmp_path)
-    """``write`` a temporary file beside ``path``, then move it into place."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """``write`` a temporary file beside ``path``, then move it into place. The temporary is
+    named as :mod:`simulator.output` names them, so one left by a killed process is removed
+    here the next time."""
+    from ..output import TMP_PREFIX, remove_stale_temporaries
+
+    remove_stale_temporaries(path)
+    tmp = path.with_name(f"{TMP_PREFIX}{path.name}-{os.getpid()}-file")
     try:
         write(tmp)
         os.replace(tmp, path)

@@ -254,6 +254,13 @@ def _num(v: float) -> str:
 
 
 def _units(cur: str) -> dict[str, Fmt]:
+    """Formatters of a distribution's parameters in words, by unit: values as typed, so
+    money drops trailing zeros ("$30K", not "$30.0K")."""
+    return {**_figure_units(cur), "money": lambda v: format_money(v, cur, trim=True)}
+
+
+def _figure_units(cur: str) -> dict[str, Fmt]:
+    """Formatters of figures (an input's P5, P50, P95) by unit: the one rounding rule."""
     return {
         "money": lambda v: format_money(v, cur),
         "percent": lambda v: f"{v * 100:.3g}%",
@@ -347,31 +354,116 @@ def _input_label(s: Scenario, path: str) -> tuple[str, str, str]:
     return lab.group, lab.text, lab.unit
 
 
+@dataclass(frozen=True)
+class DealTerm:
+    """One model-0.2 term of a scenario in words: what it applies to and what it does."""
+
+    subject: str
+    term: str
+    words: str
+
+
+def deal_terms(s: Scenario) -> list[DealTerm]:
+    """The terms that shape how the deal unfolds (docs/model.md): which risks end the
+    engagement and how, recovery layers, in-house risks, secondary losses, raises and the
+    provider currency, in words, for the report. Empty for a scenario without them."""
+    cur = s.scenario.currency
+    out: list[DealTerm] = []
+    if s.fx is not None:
+        fx = s.fx
+        out.append(DealTerm(
+            "Provider contract", "currency",
+            f"{fx.currency} at {fx.rate:g} per {cur} at the start; the rate drifts "
+            f"{fx.drift:+.1%} a year with {fx.annual_volatility:.1%} yearly volatility "
+            f"(lognormal path per trial); {s.workforce.offshore_currency_share:.0%} of the "
+            f"provider charge is repriced at each year's rate"))
+    timing = {"end": "at the end of the event's year (that year's savings count)",
+              "start": "at the start of the event's year",
+              "uniform": "at a uniform point in the event's year (pro rata)"}
+    for r in s.risks:
+        money = r.currency or cur
+        if r.ends_engagement:
+            words = (f"its first event ends the engagement {timing[r.timing]}: wage savings, "
+                     "provider fees and provider-side risks stop")
+            if r.reentry_cost is not None:
+                words += f"; re-entry costs {in_words(r.reentry_cost)} {money} once"
+            if r.reentry_ramp_months is not None:
+                overrun = in_words(r.reentry_overrun) if r.reentry_overrun is not None else "0"
+                words += (f"; for some months after it ({in_words(r.reentry_ramp_months)}) "
+                          f"the work costs the onshore bill times 1 + the overrun ({overrun})")
+            out.append(DealTerm(r.name, "ends the engagement", words))
+        if r.side == "in_house":
+            out.append(DealTerm(r.name, "in-house risk", "borne if the work stays onshore: "
+                                "avoided (a saving) while the engagement runs, borne again "
+                                "after an exit"))
+        for layer in r.layers:
+            limit = f", at most {layer.limit:,.0f} {money}" if layer.limit is not None else ""
+            out.append(DealTerm(r.name, f"recovery per {layer.per}",
+                                f"{layer.share:.0%} of each {layer.per}'s loss above "
+                                f"{layer.deductible:,.0f} {money}{limit}, as income"))
+        if r.secondary is not None:
+            out.append(DealTerm(r.name, "secondary loss",
+                                f"each event causes, with probability "
+                                f"{r.secondary.probability:.0%}, a further loss of "
+                                f"{in_words(r.secondary.severity)} {money}"))
+        for link in r.raises:
+            years_word = "year" if link.years == 1 else f"{link.years} years"
+            out.append(DealTerm(r.name, "raises", f"a year with an event multiplies the rate "
+                                f"of {link.risk!r} by {link.factor:g} for the next "
+                                f"{years_word}"))
+        if r.currency is not None and r.currency != cur:
+            out.append(DealTerm(r.name, "currency", f"severities, caps and recovery terms in "
+                                f"{r.currency}, converted at each year's rate"))
+    for c in s.costs:
+        if c.currency is not None and c.currency != cur:
+            out.append(DealTerm(c.name, "currency", f"amount in {c.currency}, converted at "
+                                "each year's rate"))
+        if c.stops_at_exit is not None:
+            out.append(DealTerm(c.name, "at an exit", "stops" if c.stops else "continues"))
+    return out
+
+
+def _in_provider_currency(s: Scenario, path: str) -> bool:
+    """Whether the money input at ``path`` is in the [fx] currency: the provider charge per
+    FTE, and the amounts of cost lines and risks declared in that currency."""
+    if s.fx is None:
+        return False
+    if path == "workforce.offshore_cost_per_fte":
+        return True
+    return any(path.startswith(f"{section}[{quote(x.name)}]") and x.currency == s.fx.currency
+               for section, items in (("costs", s.costs), ("risks", s.risks)) for x in items)
+
+
 def assumptions(s: Scenario, model: CompiledModel | None = None) -> list[Assumption]:
     """Every input of the scenario: the compiled model's inputs (workforce, cost lines,
     controls) in their order, then each risk's frequency (events a year) and severity (loss
     per event), each with its distribution in words and its P5, P50 and P95. ``model`` is
     the scenario compiled (the run's; compiled here if not given)."""
-    units = _units(s.scenario.currency)
+    units, figures = _units(s.scenario.currency), _figure_units(s.scenario.currency)
+    if s.fx is not None:  # amounts in the provider contract's currency
+        units["fxmoney"] = lambda v: format_money(v, s.fx.currency, trim=True)
+        figures["fxmoney"] = lambda v: format_money(v, s.fx.currency)
     model = model if model is not None else compile_scenario(s)
     items: list[tuple[str, str, str, str, Distribution]] = []
     for path, dist in zip(model.input_names, model.input_dists):
         group, text, unit = _input_label(s, path)
+        if unit == "money" and _in_provider_currency(s, path):
+            unit = "fxmoney"
         items.append((path, group, text, unit, dist))
     for r in s.risks:
         base = f"risks[{quote(r.name)}]"
         items.append((f"{base}.frequency", "Risks", label(s, f"{base}.frequency").text,
                       "events", r.frequency))
-        cap = f" (capped at {format_money(r.cap_per_event, s.scenario.currency)} per event)" \
+        money = r.currency or s.scenario.currency
+        cap = f" (capped at {format_money(r.cap_per_event, money)} per event)" \
             if r.cap_per_event is not None else ""
         items.append((f"{base}.severity", "Risks", label(s, f"{base}.severity").text + cap,
-                      "money", r.severity))
+                      "fxmoney" if _in_provider_currency(s, base) else "money", r.severity))
     rows = []
     for path, group, text, unit, dist in items:
-        f = units.get(unit, _num)
+        f = figures.get(unit, _num)
         # Parameters as typed (exact: "$30K"); quantiles as figures (three significant).
-        words = in_words(dist, (lambda v: format_money(v, s.scenario.currency, trim=True))
-                         if unit == "money" else f)
+        words = in_words(dist, units.get(unit, _num))
         q = tuple(float(v) for v in dist.quantile([0.05, 0.5, 0.95]))
         rows.append(Assumption(path, group, text, words, f(q[0]), f(q[1]), f(q[2]), unit, q))
     return rows

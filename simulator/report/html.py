@@ -356,6 +356,20 @@ def _correlations_table(summary: dict[str, Any], scenario: Scenario | None = Non
             f"</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n")
 
 
+def _deal_terms_section(terms: list[c.DealTerm]) -> str:
+    """The model-0.2 terms of the scenario in words; nothing for a scenario without them."""
+    if not terms:
+        return ""
+    body = "\n".join(f"<tr><td>{_e(t.subject)}</td><td>{_e(t.term)}</td><td>{_e(t.words)}</td>"
+                     "</tr>" for t in terms)
+    return ('<section id="deal-terms">\n<h2>How the deal unfolds</h2>\n'
+            '<p class="note">Exits, recoveries, in-house risks, knock-on events and currency, '
+            "as the model applies them (docs/model.md).</p>\n<table>\n<thead><tr>"
+            '<th scope="col">Cost line or risk</th><th scope="col">Term</th>'
+            f'<th scope="col">What it does</th></tr></thead>\n<tbody>\n{body}\n</tbody>\n'
+            "</table>\n</section>")
+
+
 def assumptions_table(rows: list[c.Assumption]) -> str:
     """Every input: its plain label (the parameter path in small print), its distribution in
     words and its P5 / P50 / P95, grouped by section."""
@@ -435,6 +449,7 @@ def render_html(summary: dict[str, Any], chart_data: ChartData, scenario: Scenar
         _figures_section(summary),
         _charts_section(summary, charts, sensitivity or {}, comparison, analyses),
         _costs_section(summary),
+        _deal_terms_section(c.deal_terms(scenario)),
         _assumptions_section(c.assumptions(scenario, model),
                              _correlations_table(summary, scenario)),
         _provenance_section(summary, trials_file, scenario_file),

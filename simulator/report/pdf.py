@@ -290,6 +290,15 @@ def plan(summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
         [("Cost line or risk", 4.4, "left"), ("Category", 1.4, "left"), ("Mean cost", 1.2, "right"),
          ("± 95% error", 1.2, "right"), ("P5", 1.1, "right"), ("P95", 1.1, "right")],
         _cost_rows(summary))
+    terms = [[t.subject, t.term, t.words] for t in c.deal_terms(scenario)]
+    if terms:
+        pages += _table_pages(
+            "How the deal unfolds",
+            "Exits, recoveries, in-house risks, knock-on events and currency, as the model "
+            "applies them (docs/model.md).",
+            [("Cost line or risk", 2.6, "left"), ("Term", 1.6, "left"),
+             ("What it does", 6.2, "left")], terms, lines=4,
+            per_page=ASSUMPTION_ROWS_PER_PAGE)
     rows = _assumption_rows(scenario)
     pages += _table_pages(
         "Assumptions",
