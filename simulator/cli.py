@@ -271,7 +271,9 @@ def _check_finite(result, scenario: Path) -> None:  # noqa: ANN001 - any JSON-li
 @_threads_option
 @click.option("--precision", "-p", default=None, metavar="TARGET",
               help="Stop once the mean's 95% half-width is below TARGET: a share of the mean "
-                   "(0.5%) or an amount (10000). --trials is then the most to run.")
+                   "(0.5%) or an amount (10000); or once the 95% half-widths of statistics are "
+                   "(p5=, p95=, cvar5= amounts, prob_loss= a probability, mean=; e.g. "
+                   "p95=20000,prob_loss=0.002). --trials is then the most to run.")
 @click.option("--statistics", type=click.Choice(["auto", "exact", "streaming"]), default="auto",
               show_default=True, help="exact keeps every trial in memory; streaming uses fixed "
                                       "memory (histograms); auto keeps trials up to 2 GiB.")
@@ -315,9 +317,14 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
                            "--statistics streaming")
         store = True
     try:
-        stop = engine.Precision.parse(precision) if precision is not None else None
+        from .precision import parse as parse_precision
+
+        stop = parse_precision(precision) if precision is not None else None
     except ValueError as e:
         raise BadInput(f"--precision: {e}") from None
+    if getattr(stop, "needs_trials", False) and statistics == "streaming":
+        raise BadInput(f"--precision {precision}: targets other than the mean need the trials; "
+                       "drop --statistics streaming")
     if trials > engine.MAX_TRIALS:
         raise BadInput(f"--trials must be at most {engine.MAX_TRIALS:,} (got {trials:,})")
     model = _compile(s, scenario, strict)
@@ -415,7 +422,13 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
         for test, value, limit, margin, _ in tolerance_rows(summary):
             console.print(f"  {test}: {value} vs limit {limit} (margin {margin})")
     stop = summary.get("precision")
-    if stop:
+    if stop and "targets" in stop:
+        verdict = "met" if stop["met"] else "NOT met (raise --trials)"
+        widths = "; ".join(f"{k} ± {v['half_width']:.4g} (goal {v['goal']:g})"
+                           for k, v in stop["targets"].items())
+        console.print(f"precision targets {stop['target']}: {verdict}; 95% half-widths "
+                      f"{widths} after {stop['trials_used']:,} trials")
+    elif stop:
         verdict = "met" if stop["met"] else "NOT met (raise --trials)"
         console.print(f"precision target {stop['target']}: {verdict}; 95% half-width "
                       f"{format_money(stop['half_width'], cur, sig=2)} "
@@ -973,6 +986,173 @@ def elicit_command(experts: Path | None, low: float | None, likely: float | None
         console.print(pooled.snippet(key), markup=False, highlight=False, soft_wrap=True)
         for w in pooled.warnings:
             err.print(f"warning: pool: {w}", markup=False, highlight=False, soft_wrap=True)
+
+
+# --------------------------------------------------------------------------- decide
+
+
+@main.command("optimize")
+@click.argument("scenario", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--budget", type=float, default=None, metavar="AMOUNT",
+              help="Most the controls may cost, expected present value [default: no limit].")
+@click.option("--objective", type=click.Choice(["mean", "cvar5", "prob_loss"]), default="mean",
+              show_default=True, help="Maximise mean net savings or the mean of the worst 5%, "
+                                      "or minimise the chance of a net loss.")
+@click.option("--respect-tolerance", is_flag=True,
+              help="Only portfolios that pass the scenario's [tolerance].")
+@click.option("--method", type=click.Choice(["auto", "exhaustive", "greedy"]), default="auto",
+              show_default=True, help="auto: every subset up to 12 controls, greedy with swaps "
+                                      "beyond.")
+@click.option("--trials", "-n", type=click.IntRange(min=1, max=10_000_000), default=100_000,
+              show_default=True, help="Trials of each run (every portfolio shares them).")
+@_seed_option("Random seed, shared by every portfolio.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True,
+              help="Results go to OUT/<scenario file stem>/optimize/.")
+@_threads_option
+@click.option("--force", "-f", is_flag=True, help="Replace an existing optimize folder.")
+@click.option("--quiet", "-q", is_flag=True, help="No table.")
+@_dask_option
+def optimize_command(scenario: Path, budget: float | None, objective: str,
+                     respect_tolerance: bool, method: str, trials: int, seed: int, out: Path,
+                     threads: int | None, force: bool, quiet: bool, dask: str | None) -> None:
+    """Choose the [[controls]] (and [[choices]] options) that do best on OBJECTIVE within
+    the budget, on common random numbers: the efficient frontier with paired Monte Carlo
+    errors, the chosen set and its margin over the second best. Writes
+    OUT/<stem>/optimize/ (optimize.json, frontier.csv, frontier chart)."""
+    from .optimize import optimize
+    from .output import OutputExistsError, check_writable, results_dir, write_decision
+
+    s = _load(str(scenario))
+    target = results_dir(out, scenario) / "optimize"
+    started = time.perf_counter()
+    try:
+        check_writable(target, force)
+        with _backend(dask) as backend:
+            result = optimize(s, budget=budget, objective=objective,
+                              respect_tolerance=respect_tolerance, trials=trials, seed=seed,
+                              threads=threads, backend=backend, method=method)
+        write_decision(result, target, "optimize", force=force)
+    except (ValueError, OutputExistsError, PermissionError) as e:
+        raise BadInput(f"{scenario}: {e}" if isinstance(e, ValueError) else str(e)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: no results written", err=True)
+        sys.exit(130)
+    if not quiet:
+        _print_optimize(result, target, time.perf_counter() - started)
+
+
+def _print_optimize(o: dict, target: Path, elapsed: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    cur, obj, z = o["currency"], o["objective"], 1.959963984540054
+
+    def fmt(v: float) -> str:
+        return f"{v:.2%}" if obj == "prob_loss" else money(v, cur)
+
+    def label(r: dict) -> str:
+        return " + ".join([*r.get("choices", {}).values(), *r["controls"]]) or "no controls"
+
+    table = Table(title=f"{o['scenario']}: efficient portfolios ({obj}; {o['method']})",
+                  title_justify="left")
+    for col in ("portfolio", "expected cost", "mean", "worst 5% mean", "P(loss)",
+                "vs chosen ± 95%"):
+        table.add_column(col, justify="left" if col == "portfolio" else "right")
+    for r in o["frontier"]:
+        table.add_row(label(r) + ("" if r["within_budget"] else " (over budget)"),
+                      money(r["cost"], cur), money(r["mean"], cur), money(r["cvar5"], cur),
+                      f"{r['prob_loss']:.2%}",
+                      f"{fmt(r['difference_from_chosen'])} ± {fmt(z * r['difference_stderr'])}")
+    console = Console()
+    console.print(table)
+    c = o["chosen"]
+    console.print(f"chosen: {label(c)}, expected cost {money(c['cost'], cur)}, {obj} "
+                  f"{fmt(c[obj])}", highlight=False)
+    s2 = o["second_best"]
+    if s2 is not None:
+        console.print(f"second best: {label(s2)}; the chosen one is better by "
+                      f"{fmt(s2['margin'])} ± {fmt(z * s2['difference_stderr'])} (paired, 95%)",
+                      highlight=False)
+    console.print(f"{o['runs']} runs of {o['trials']:,} trials; results in {target}/ "
+                  f"({elapsed:.1f} s); add them to the report with kposim report "
+                  f"{target.parent}", highlight=False)
+
+
+@main.command("voi")
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--trials", "-n", type=click.IntRange(min=100, max=10_000_000), default=100_000,
+              show_default=True, help="Trials of each option's run (they keep their inputs).")
+@_seed_option("Random seed, shared by every option.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True,
+              help="Results go to OUT/<first scenario file stem>/voi/.")
+@_threads_option
+@click.option("--force", "-f", is_flag=True, help="Replace an existing voi folder.")
+@click.option("--quiet", "-q", is_flag=True, help="No table.")
+@_dask_option
+def voi_command(scenarios: tuple[Path, ...], trials: int, seed: int, out: Path,
+                threads: int | None, force: bool, quiet: bool, dask: str | None) -> None:
+    """What is worth finding out before deciding between keeping the work in-house and
+    outsourcing as in SCENARIOS: EVPI, each input's EVPPI with standard errors and, with a
+    [pilot] in the first scenario, the value of the pilot. Writes OUT/<stem>/voi/."""
+    from .output import OutputExistsError, check_writable, results_dir, write_decision
+    from .voi import analyze
+
+    loaded = [_load(str(p)) for p in scenarios]
+    target = results_dir(out, scenarios[0]) / "voi"
+    started = time.perf_counter()
+    try:
+        check_writable(target, force)
+        with _backend(dask) as backend:
+            names = ["Outsource"] if len(loaded) == 1 else [p.stem for p in scenarios]
+            result = analyze(loaded, names, trials=trials, seed=seed,
+                             threads=threads, backend=backend)
+            if loaded[0].pilot is not None:
+                from .pilot import analyze as pilot_value
+
+                result["pilot"] = pilot_value(loaded[0], trials=trials, seed=seed,
+                                              threads=threads, backend=backend)
+        write_decision(result, target, "voi", force=force)
+    except (OutputExistsError, PermissionError) as e:
+        raise BadInput(str(e)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: no results written", err=True)
+        sys.exit(130)
+    if not quiet:
+        _print_voi(result, target, time.perf_counter() - started)
+
+
+def _print_voi(v: dict, target: Path, elapsed: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    cur, z = v["currency"], 1.959963984540054
+    console = Console()
+    console.print(f"decide now: {v['decision_now']} ("
+                  + ", ".join(f"{o['name']} {money(o['mean'], cur)}" for o in v["options"])
+                  + ")", highlight=False)
+    e = v["evpi"]
+    console.print(f"expected value of perfect information (EVPI): {money(e['value'], cur)} ± "
+                  f"{money(z * e['stderr'], cur)}", highlight=False)
+    table = Table(title="What is worth finding out before deciding (EVPPI, present value, "
+                        "± 95%)", title_justify="left")
+    table.add_column("input")
+    table.add_column("EVPPI", justify="right")
+    table.add_column("± 95%", justify="right")
+    for r in v["inputs"][:15]:
+        table.add_row(r.get("label", r["input"]), money(r["value"], cur),
+                      money(z * r["stderr"], cur))
+    console.print(table)
+    p = v.get("pilot")
+    if p:
+        console.print(f"a {p['pilot_years']:g}-year pilot observing "
+                      f"{', '.join(p['observed_risks'])}: worth {money(p['value']['value'], cur)}"
+                      f" ± {money(z * p['value']['stderr'], cur)} net of its cost "
+                      f"{money(p['pilot_cost'], cur)}; it changes the decision in "
+                      f"{p['prob_decision_changes']:.1%} of futures", highlight=False)
+    console.print(f"results in {target}/ ({elapsed:.1f} s); add them to the report with "
+                  f"kposim report {target.parent}", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from .result import SimulationResult, batch_means
 from .sampling import SAMPLING, sampling_design, stream, uniforms  # noqa: F401 (re-exported)
 from .scenario import Scenario
 from .streaming import N_SCALARS, Histograms, StreamRanges, Streamer, fold_scalars
+
+if TYPE_CHECKING:
+    from .precision import Targets
 
 CHUNK_SIZE = 65_536
 """Trials per chunk; part of the seed contract (see module docstring)."""
@@ -574,7 +577,7 @@ class PlannedRun:
     :class:`SimulationResult`. See :func:`simulate` for the arguments."""
 
     def __init__(self, scenario: Scenario, trials: int, seed: int, keep_inputs: bool,
-                 store_trials: bool | None, precision: Precision | None,
+                 store_trials: bool | None, precision: "Precision | Targets | None",
                  model: CompiledModel | None, options: RunOptions) -> None:
         if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1:
             raise ValueError(f"trials must be a whole number >= 1 (got {trials!r})")
@@ -590,6 +593,12 @@ class PlannedRun:
         need = trials * bytes_per_trial(model, keep_inputs)
         if store_trials is None:
             store_trials = keep_inputs or need <= EXACT_LIMIT_BYTES
+        if getattr(precision, "needs_trials", False):  # simulator.precision.Targets
+            if store_trials is False:
+                raise ValueError(f"precision targets {precision.describe()} need the trials "
+                                 "(order statistics); a streamed run takes only a target on "
+                                 "the mean, such as 0.5% or an amount")
+            store_trials = True
         if keep_inputs and not store_trials:
             raise ValueError("keep_inputs needs store_trials")
         if store_trials and need > MAX_MEMORY_BYTES:
@@ -663,10 +672,21 @@ class PlannedRun:
             fold_scalars(self.streamer.totals, p.scalars)
         self.next_chunk = c1
         if self.precision is not None and (c1 % CHECK_EVERY == 0 or c1 == self.job.n_chunks):
-            self.stopped = self.precision.met(*self._mean_half_width(c1))
+            self.stopped = self._target_met(c1)
 
     def _mean_half_width(self, chunks: int) -> tuple[float, float]:
         return _mean_half_width(self.moments[:chunks], self.job.shift, self.job.options.sampling)
+
+    def _target_met(self, chunks: int) -> bool:
+        """Whether the precision target is met after ``chunks`` chunks: the mean's, or with
+        targets that need the trials (:class:`simulator.precision.Targets`) theirs, from the
+        trials kept so far."""
+        mean, half = self._mean_half_width(chunks)
+        by_trials = getattr(self.precision, "met_by_trials", None)
+        if by_trials is None:
+            return self.precision.met(mean, half)
+        used = min(self.job.trials, chunks * CHUNK_SIZE)
+        return bool(by_trials(self.stored[0, :used], half))
 
     def _out(self, chunk: int) -> Partials:
         """Views into this run's own arrays for one chunk computed locally: no copies."""
@@ -712,7 +732,7 @@ class PlannedRun:
                     batch = range(self.next_chunk, min(n_chunks, self.next_chunk + CHECK_EVERY))
                     _in_order(work, batch, pool, CHECK_EVERY, done)
                     self.next_chunk = batch.stop
-                    self.stopped = self.precision.met(*self._mean_half_width(batch.stop))
+                    self.stopped = self._target_met(batch.stop)
         finally:
             WORKSPACES.release(ws for scratch in borrowed for ws in scratch.values())
 
@@ -725,8 +745,11 @@ class PlannedRun:
         if self.precision is not None:
             stop = {"target": self.precision.describe(), "half_width": half,
                     "relative_half_width": half / abs(mean) if mean else float("inf"),
-                    "met": bool(self.precision.met(mean, half)), "trials_used": used,
-                    "max_trials": job.trials}
+                    "met": None, "trials_used": used, "max_trials": job.trials}
+            if hasattr(self.precision, "report"):  # targets beyond the mean
+                stop.update(self.precision.report(self.stored[0, :used], half))
+            else:
+                stop["met"] = bool(self.precision.met(mean, half))
         stored, inputs = self.stored, self.inputs
         return SimulationResult(
             scenario=self.scenario, model=job.model, trials=used, seed=job.seed,
@@ -743,7 +766,8 @@ class PlannedRun:
 
 def simulate(scenario: Scenario, trials: int = 1_000_000,
              seed: int = DEFAULT_SEED, threads: int | None = None, keep_inputs: bool = False,
-             store_trials: bool | None = None, precision: Precision | None = None,
+             store_trials: bool | None = None,
+             precision: "Precision | Targets | None" = None,
              progress: Callable[[int], None] | None = None,
              model: CompiledModel | None = None, sampling: str = "mc",
              backend: Backend | None = None) -> SimulationResult:
@@ -758,7 +782,9 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
     keep_inputs : also keep every per-trial input value (``result.inputs``, shape (I, trials)).
     store_trials : keep every trial (exact statistics; memory grows with trials) or stream
         statistics in fixed memory. Default: keep them when they fit in 2 GiB.
-    precision : stop early once the mean's 95% half-width meets this target.
+    precision : stop early once the mean's 95% half-width meets this target, or once the
+        targets of a :class:`simulator.precision.Targets` (P5, P95, CVaR, P(loss)) are met
+        (those keep the trials).
     progress : called with the number of trials just finished, after each chunk (each task
         with a backend).
     model : the scenario's compiled form, if already built (or deliberately altered, as the

@@ -389,3 +389,30 @@ def write_breakeven(result: dict[str, Any], target: Path, force: bool = False
 
     replace_folder(target, force, fill)
     return _refresh(target)
+
+
+def write_decision(analysis: dict[str, Any], target: Path, name: str, force: bool = False) -> None:
+    """Write a decision analysis to ``target``: ``<name>.json`` and its chart (``optimize``:
+    the frontier, also as ``frontier.csv``; ``voi``: the value-of-information bars)."""
+    import csv
+
+    from .plots.style import save
+    from .report.decision import chart
+
+    stem = {"optimize": "frontier", "voi": "voi"}[name]
+
+    def fill(tmp: Path) -> None:
+        write_json(tmp / f"{name}.json", analysis)
+        if name == "optimize":
+            with open(tmp / "frontier.csv", "w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(["choices", "controls", "cost", "mean", "cvar5", "prob_loss",
+                            "within_budget", "difference_from_chosen", "difference_stderr"])
+                for r in analysis["frontier"]:
+                    w.writerow(["; ".join(f"{k} = {v}" for k, v in r.get("choices", {}).items()),
+                                "; ".join(r["controls"]), r["cost"], r["mean"], r["cvar5"],
+                                r["prob_loss"], r["within_budget"], r["difference_from_chosen"],
+                                r["difference_stderr"]])
+        save(chart(stem)(analysis), tmp, stem)
+
+    replace_folder(target, force, fill)

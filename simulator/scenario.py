@@ -436,6 +436,44 @@ class FX(_Strict):
                          "E[rate after t years] = rate * exp(drift * t)")
 
 
+class Pilot(_Strict):
+    """``[pilot]``: a trial period with the provider before deciding. ``kposim voi`` values it:
+    the incidents of every risk with an uncertain poisson rate are observed for ``years``, the
+    rates are updated, and then the deal is chosen or not (preposterior analysis)."""
+
+    years: float = Field(gt=0, le=10, allow_inf_nan=False,
+                         description="length of the pilot, years")
+    cost: float = Field(0.0, ge=0, allow_inf_nan=False,
+                        description="what the pilot costs, currency, present value at the "
+                        "decision")
+
+
+class ChoiceOption(_Strict):
+    """One option of a choice: its name and the parameter paths it sets."""
+
+    name: Name = Field(description="unique within its choice")
+    settings: dict[Annotated[str, Field(min_length=1, max_length=500)], AnyDistribution] = Field(
+        alias="set", min_length=1, max_length=200,
+        description="parameter path -> number or distribution, e.g. "
+        "{ \"workforce.offshore_cost_per_fte\" = 45000 }")
+    description: str = Field("", description="free text")
+
+
+class Choice(_Strict):
+    """``[[choices]]``: a discrete contract option, such as the provider or the placement.
+    The scenario is read with each choice's first option applied; ``kposim optimize`` tries
+    every combination of options with every portfolio of controls.
+
+    Every option must set paths that exist and give a valid scenario; two choices may not set
+    the same path."""
+
+    name: Name = Field(description="unique across choices")
+    options: list[ChoiceOption] = Field(min_length=2, max_length=50,
+                                        description="the alternatives; the first is the one a "
+                                        "plain run uses")
+    description: str = Field("", description="free text")
+
+
 class Scenario(_Strict):
     """A whole scenario file, validated. Build one with :func:`load_scenario`."""
 
@@ -455,6 +493,11 @@ class Scenario(_Strict):
                                             "inputs (a Gaussian copula)")
     fx: FX | None = Field(None, description="the provider contract's currency and its "
                           "exchange-rate path")
+    pilot: Pilot | None = Field(None, description="a pilot period whose incident counts would "
+                                "be seen before deciding (valued by kposim voi)")
+    choices: list[Choice] = Field(default_factory=list, max_length=20,
+                                  description="discrete contract options (provider, placement) "
+                                  "for kposim optimize; a run uses each one's first option")
 
     # Set by the loaders: where the scenario came from and the hash of its exact bytes.
     _source: str = PrivateAttr("<python>")
@@ -482,8 +525,52 @@ class Scenario(_Strict):
         self._check_controls()
         self._check_uncertain_parameters()
         self._check_correlations()
+        self._check_pilot()
+        self._check_choices()
         self._check_semantics()
         return self
+
+    def _check_choices(self) -> None:
+        if not self.choices:
+            return
+        from .choices import apply_option  # imports this module
+
+        doc = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        names: set[str] = set()
+        paths: dict[str, str] = {}
+        for i, c in enumerate(self.choices):
+            if c.name in names:
+                raise FieldError(f"choices[{i}].name", f"duplicate choice name {c.name!r}")
+            names.add(c.name)
+            seen: set[str] = set()
+            for j, o in enumerate(c.options):
+                where = f"choices[{i}].options[{j}]"
+                if o.name in seen:
+                    raise FieldError(f"{where}.name", f"duplicate option name {o.name!r} in "
+                                     f"choice {c.name!r}")
+                seen.add(o.name)
+                for path in o.settings:
+                    if paths.setdefault(path, c.name) != c.name:
+                        raise FieldError(f"{where}.set", f"{path} is also set by choice "
+                                         f"{paths[path]!r}; a path belongs to one choice")
+                try:
+                    scenario_from_dict(apply_option(doc, o.settings),
+                                       source=f"option {o.name!r}")
+                except ScenarioError as e:
+                    raise FieldError(f"{where}.set", f"option {o.name!r} gives an invalid "
+                                     "scenario: " + "; ".join(str(p) for p in e.problems)) \
+                        from None
+                except ValueError as e:  # a path that names nothing
+                    raise FieldError(f"{where}.set", str(e)) from None
+
+    def _check_pilot(self) -> None:
+        if self.pilot is None:
+            return
+        if not any(r.frequency.dist == "poisson" and uncertain_rate(r.frequency) is not None
+                   for r in self.risks):
+            raise FieldError("pilot", "a pilot learns about uncertain event rates, and no "
+                             "risk has one: give a risk frequency = { dist = \"poisson\", mean "
+                             "= { dist = ... } } or a gamma prior")
 
     def per_trial_inputs(self) -> dict[str, Distribution]:
         """Parameter path -> distribution of every input drawn once per trial: workforce
@@ -1192,7 +1279,9 @@ def parse_scenario(text: str, source: str = "<string>", sha256: str | None = Non
         else:
             problem = Problem("", f"TOML syntax error: {what.lower()} (at end of file)")
         raise ScenarioError(source, [problem]) from None
-    return scenario_from_dict(doc, source=source,
+    from .choices import first_options  # imports this module
+
+    return scenario_from_dict(first_options(doc), source=source,
                               sha256=sha256 or hashlib.sha256(text.encode()).hexdigest(),
                               text=text)
 

@@ -156,3 +156,20 @@ def test_a_very_long_title_is_wrapped_not_cut(result, tmp_path):
     fig.axes[0].set_title("A finding " + "that goes on and on " * 8, loc="left")
     assert outside(fig, tmp_path) == []
     assert "\n" in fig.axes[0].get_title(loc="left")
+
+
+def test_decision_charts_keep_every_title_and_label_inside(tmp_path):
+    """kposim optimize's frontier and kposim voi's chart (docs/examples/decide.toml), the
+    inputs named by their plain labels."""
+    from simulator import load_scenario
+    from simulator.optimize import optimize
+    from simulator.plots.frontier import plot_frontier
+    from simulator.plots.voi import plot_voi
+    from simulator.voi import analyze as voi
+
+    s = load_scenario(Path(__file__).parent.parent / "docs" / "examples" / "decide.toml")
+    v = voi([s], trials=5000, seed=1, replicates=20)
+    assert outside(plot_voi(v), tmp_path) == []
+    assert outside(plot_frontier(optimize(s, trials=5000, seed=1)), tmp_path) == []
+    ticks = [t.get_text().replace("\n", " ") for t in plot_voi(v).axes[0].get_yticklabels()]
+    assert ticks and not any(t.startswith(("workforce.", "risks[", "costs[")) for t in ticks)

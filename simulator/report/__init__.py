@@ -15,9 +15,11 @@ Sections that depend on optional analyses are hooks, drawn only when their data 
 risk-tolerance table (scenario ``[tolerance]``), controls (``[[controls]]``), the tornado and
 driver charts (``RESULTS_DIR/sensitivity/sensitivity.json`` from ``kposim sensitivity``), the
 sweep (``RESULTS_DIR/sweep/sweep.json`` from ``kposim sweep``) and the break-even search
-(``RESULTS_DIR/breakeven/breakeven.json`` from ``kposim breakeven --out``). Those commands
-rebuild the report themselves when they write into a run's folder
-(:func:`refresh_run_report`).
+(``RESULTS_DIR/breakeven/breakeven.json`` from ``kposim breakeven --out``), the control
+frontier and the value-of-information chart (``RESULTS_DIR/optimize/`` and
+``RESULTS_DIR/voi/`` from ``kposim optimize`` and ``kposim voi``, :mod:`.decision`). The
+sensitivity, sweep and break-even commands rebuild the report themselves when they write into
+a run's folder (:func:`refresh_run_report`).
 
 A folder written by ``kposim compare`` (``comparison.json``) gets the comparison report
 instead (:mod:`simulator.report.compare`); :func:`regenerate` rebuilds either.
@@ -35,6 +37,7 @@ from ..chartdata import ChartData
 from ..compiled import CompiledModel
 from ..scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 from .content import assumptions, decision_sentence, headline_figures
+from .decision import load_decision
 from .html import CHART_TEXT, SENSITIVITY_TEXT, render_html
 
 REPORT_HTML = "report.html"
@@ -179,7 +182,8 @@ def write_html(folder: Path, summary: dict[str, Any], chart_data: ChartData,
     extra = _analysis_figures(folder, load_analyses(folder))
     html = render_html(summary, chart_data, scenario, _chart_images(folder, chart_data),
                        sensitivity=sens_svgs, comparison=comparison, trials_file=trials_file,
-                       scenario_file=scenario_file, model=model, analyses=extra)
+                       scenario_file=scenario_file, model=model, analyses=extra,
+                       decision=load_decision(folder))
     path = folder / REPORT_HTML
     _write_atomic(path, lambda p: p.write_text(html, encoding="utf-8"))
     return path
@@ -194,10 +198,12 @@ def write_report_pdf(folder: Path, summary: dict[str, Any], chart_data: ChartDat
     folder = Path(folder)
     analysis, _ = _sensitivity(folder)
     analyses = load_analyses(folder)
+    decision, _ = load_decision(folder)
     path = folder / REPORT_PDF
     _write_atomic(path, lambda p: write_pdf(p, summary, chart_data, scenario,
                                             sensitivity=analysis, trials_file=trials_file,
-                                            scenario_file=scenario_file, analyses=analyses))
+                                            scenario_file=scenario_file, analyses=analyses,
+                                            decision=decision))
     return path
 
 

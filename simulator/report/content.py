@@ -522,7 +522,7 @@ def reproduce_command(summary: dict[str, Any], scenario_file: str = "scenario.to
     parts = ["kposim", "run", scenario_file, "--trials", str(trials), "--seed",
              str(summary["seed"])]
     if precision:
-        parts += ["--precision", str(precision["target"])]
+        parts += ["--precision", str(precision.get("spec", precision["target"]))]
     if prov.get("statistics") == "streaming":
         parts += ["--statistics", "streaming"]
     if prov.get("sampling", "mc") != "mc":

@@ -265,6 +265,35 @@ def _sensitivity_figures(svgs: Mapping[str, str | bytes]) -> str:
                      for stem in SENSITIVITY_TEXT if stem in svgs)
 
 
+def _decision_figures(svgs: Mapping[str, str | bytes],
+                      analyses: Mapping[str, Any]) -> str:
+    """Hook: the control frontier and the value-of-information chart, only when run."""
+    from .decision import DECISION_TEXT
+
+    parts = []
+    for stem, (_, _, heading, caption) in DECISION_TEXT.items():
+        if stem not in svgs:
+            continue
+        parts.append(_figure(svgs[stem], heading, caption, stem))
+        a = analyses.get(stem, {})
+        if stem == "frontier" and a.get("frontier"):
+            cur, obj = a["currency"], a["objective"]
+
+            def fmt(v: float) -> str:
+                return format_percent(v) if obj == "prob_loss" else format_money(v, cur)
+
+            rows = [[(_e(" + ".join([*r.get("choices", {}).values(), *r["controls"]])
+                         or "no controls"), ""), (_e(format_money(r["cost"], cur)), "num"),
+                     (_e(fmt(r[obj])), "num"),
+                     (_e(f"{fmt(r['difference_from_chosen'])} ± "
+                         f"{fmt(1.959963984540054 * r['difference_stderr'])}"), "num")]
+                    for r in a["frontier"]]
+            parts.append(_table([("Portfolio", ""), ("Expected cost", "num"),
+                                 (_e(obj.replace("_", " ")), "num"),
+                                 ("Versus the chosen one (95%)", "num")], rows))
+    return "\n".join(parts)
+
+
 def _comparison_block(comparison: dict[str, Any] | None) -> str:
     """Hook: options side by side, only when a comparison (``comparison.json``) is given."""
     if not comparison:
@@ -296,7 +325,9 @@ def _analyses_figures(analyses: Mapping[str, tuple[str, str, str | bytes]]) -> s
 
 def _charts_section(summary: dict[str, Any], charts: Mapping[str, str | bytes],
                     sensitivity: Mapping[str, str | bytes], comparison: dict[str, Any] | None,
-                    analyses: Mapping[str, tuple[str, str, str | bytes]] | None = None) -> str:
+                    analyses: Mapping[str, tuple[str, str, str | bytes]] | None = None,
+                    decision: tuple[Mapping[str, Any], Mapping[str, str | bytes]] = ({}, {})
+                    ) -> str:
     parts = ['<section id="charts" class="charts">\n<h2>Charts</h2>']
     for stem in ("net_savings_distribution", "s_curve", "waterfall", "loss_exceedance"):
         if stem in charts:
@@ -305,6 +336,7 @@ def _charts_section(summary: dict[str, Any], charts: Mapping[str, str | bytes],
             parts.append(_tolerance_block(summary))
     parts.append(_sensitivity_figures(sensitivity))
     parts.append(_analyses_figures(analyses or {}))
+    parts.append(_decision_figures(decision[1], decision[0]))
     parts.append(_comparison_block(comparison))
     if "convergence" in charts:
         parts.append(_figure(charts["convergence"], *CHART_TEXT["convergence"], "convergence"))
@@ -424,7 +456,9 @@ def render_html(summary: dict[str, Any], chart_data: ChartData, scenario: Scenar
                 sensitivity: Mapping[str, str | bytes] | None = None,
                 comparison: dict[str, Any] | None = None, trials_file: str | None = None,
                 scenario_file: str = "scenario.toml", model: CompiledModel | None = None,
-                analyses: Mapping[str, tuple[str, str, str | bytes]] | None = None) -> str:
+                analyses: Mapping[str, tuple[str, str, str | bytes]] | None = None,
+                decision: tuple[Mapping[str, Any], Mapping[str, str | bytes]] | None = None
+                ) -> str:
     """The report page.
 
     Parameters
@@ -441,13 +475,16 @@ def render_html(summary: dict[str, Any], chart_data: ChartData, scenario: Scenar
     model : the scenario as the run compiled it (saves compiling it again), if at hand.
     analyses : stem ("sweep", "breakeven") -> (heading, caption, image) of the sweep and
         break-even charts, if those analyses were run into the folder.
+    decision : (analyses, charts) of ``kposim optimize`` and ``kposim voi``, stem -> dict and
+        stem -> SVG (:func:`simulator.report.decision.load_decision`), if run.
     """
     body = "\n".join([
         _header(summary),
         f'<section id="decision">\n<p class="decision">{_e(c.decision_sentence(summary))}</p>\n'
         f"{_tiles(summary)}\n</section>",
         _figures_section(summary),
-        _charts_section(summary, charts, sensitivity or {}, comparison, analyses),
+        _charts_section(summary, charts, sensitivity or {}, comparison, analyses,
+                        decision or ({}, {})),
         _costs_section(summary),
         _deal_terms_section(c.deal_terms(scenario)),
         _assumptions_section(c.assumptions(scenario, model),

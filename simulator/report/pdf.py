@@ -269,8 +269,11 @@ def _audit_page(summary: dict[str, Any], trials_file: str | None, scenario_file:
 def plan(summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
          sensitivity: dict[str, Any] | None = None, trials_file: str | None = None,
          scenario_file: str = "scenario.toml",
-         analyses: dict[str, dict[str, Any]] | None = None) -> list[Callable[[], Figure]]:
-    """The report's pages, as functions that each draw one page."""
+         analyses: dict[str, dict[str, Any]] | None = None,
+         decision: dict[str, Any] | None = None) -> list[Callable[[], Figure]]:
+    """The report's pages, as functions that each draw one page (``analyses``: the sweep
+    and break-even searches written into the run's folder; ``decision``: stem -> dict of the
+    control frontier and value-of-information analyses, where run)."""
     from ..plots.sensitivity import CHARTS as SENSITIVITY_CHARTS
 
     pages: list[Callable[[], Figure]] = [lambda: _summary_page(summary)]
@@ -282,6 +285,10 @@ def plan(summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
         from ..plots.sweep import chart_for
 
         pages += [lambda k=k: _chart_page(chart_for(k, analyses[k])) for k in analyses]
+    if decision:  # hook: frontier and value of information, only when they were run
+        from .decision import chart
+
+        pages += [lambda k=k: _chart_page(chart(k)(decision[k])) for k in decision]
     pages.append(lambda: _chart_page(CHARTS["convergence"](chart_data)))
     pages += _table_pages(
         "Where the money goes",
@@ -330,7 +337,8 @@ def core_fonts_suffice(summary: dict[str, Any], sensitivity: dict[str, Any] | No
 def write_pdf(path: Path, summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
               *, sensitivity: dict[str, Any] | None = None, trials_file: str | None = None,
               scenario_file: str = "scenario.toml",
-              analyses: dict[str, dict[str, Any]] | None = None) -> int:
+              analyses: dict[str, dict[str, Any]] | None = None,
+              decision: dict[str, Any] | None = None) -> int:
     """Write the report to ``path``; returns the number of pages.
 
     Text is set in the PDF standard fonts (Helvetica, Courier: nothing embedded, and about
@@ -338,11 +346,12 @@ def write_pdf(path: Path, summary: dict[str, Any], chart_data: ChartData, scenar
     as the rupee sign or non-Latin scripts; then the fonts are embedded.
     """
     pages = plan(summary, chart_data, scenario, sensitivity, trials_file, scenario_file,
-                 analyses)
+                 analyses, decision)
     metadata = {"Title": f"{summary['scenario']}: decision report", "Creator": "kposim",
                 "CreationDate": None}
     rc: dict[str, Any] = {"pdf.compression": 6}
-    if core_fonts_suffice(summary, {**(sensitivity or {}), **(analyses or {})}, scenario):
+    if core_fonts_suffice(summary, {**(sensitivity or {}), **(analyses or {}),
+                                    **(decision or {})}, scenario):
         rc.update({"pdf.use14corefonts": True, "axes.unicode_minus": False})
     fonts = logging.getLogger("matplotlib.font_manager")
     level = fonts.level

@@ -206,14 +206,12 @@ def serve(scenario: Path, host: str = "127.0.0.1", port: int = 8765,
     import uvicorn
 
     from ..distributions import FieldError
-    from ..scenario import ScenarioError
 
     sock = bind(host, port)
     try:
         try:
+            # A ScenarioError goes up as it is: the command line reports it as validate does.
             session = Session(Path(scenario), trials, seed, Path(out), threads)
-        except ScenarioError as e:
-            raise ServeError(e.format()) from None
         except FieldError as e:
             raise ServeError(f"{scenario}: {e.field}: {e}") from None
         app = create_app(session, host)
