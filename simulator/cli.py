@@ -39,7 +39,6 @@ class _OnFirstUse:
 
 engine = _OnFirstUse("simulator.engine")
 
-_CURRENCY_SIGN = {"USD": "$", "EUR": "€", "GBP": "£", "INR": "₹", "JPY": "¥"}
 REPORT_HINT = ("this is a bug in kposim: please report it to its maintainers with the command "
                "and the scenario file; KPOSIM_DEBUG=1 shows the traceback")
 
@@ -155,9 +154,10 @@ class _Main(click.Group):
 
 
 def money(x: float, currency: str) -> str:
-    """Whole currency units with thousands separators: ``-$1,234,567``."""
-    sign = _CURRENCY_SIGN.get(currency, currency + " ")
-    return f"{'-' if x < 0 else ''}{sign}{abs(x):,.0f}"
+    """An amount as every figure is shown (three significant figures: ``-$1.23M``)."""
+    from .plots.style import format_money
+
+    return format_money(x, currency)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -303,15 +303,16 @@ def _check_finite(result, scenario: Path) -> None:  # noqa: ANN001 - any JSON-li
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or table.")
 @click.option("--formats", default="png", show_default=True, metavar="LIST",
               help="What to write besides the summary and report.html, comma-separated: png "
-                   "and svg charts, pdf report (e.g. png,svg,pdf).")
+                   "and svg charts, pdf report, xlsx workbook (e.g. png,svg,pdf,xlsx).")
 @_sampling_option
 @_strict_option
 @_dask_option
 def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
         precision: str | None, statistics: str, force: bool, save_trials: bool,
         quiet: bool, formats: str, sampling: str, strict: bool, dask: str | None) -> None:
-    """Simulate SCENARIO and write summary.json, summary.csv, charts and the decision report
-    (report.html; report.pdf with --formats pdf) to OUT/<stem>/."""
+    """Simulate SCENARIO and write summary.json, summary.csv, key_figures.csv, charts and the
+    decision report (report.html; report.pdf and report.xlsx with --formats pdf,xlsx) to
+    OUT/<stem>/."""
     from .output import FORMATS, claim, parse_formats, results_dir, write_results
 
     try:
@@ -416,8 +417,9 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from .plots.style import format_money, format_percent
+
     cur = summary["currency"]
-    ns = summary["net_savings"]
     title = (f"{summary['scenario']}: net savings over {summary['horizon_years']} years "
              f"(present value, {cur}, {summary['trials']:,} trials"
              f"{_DESIGN_WORDS.get(summary['provenance'].get('sampling', 'mc'), '')})")
@@ -425,46 +427,19 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("± 95% interval", justify="right")
-    z = 1.959963984540054
-    table.add_row("Expected net savings", money(ns["mean"], cur), money(z * ns["stderr"], cur))
-    table.add_row("Chance of a net loss", f"{ns['prob_loss']:.1%}",
-                  f"{z * ns['prob_loss_stderr']:.2%}")
-    for p in ("p5", "p50", "p95"):
-        lo, hi = ns["percentile_ci95"][p]
-        table.add_row(f"{p.upper()} net savings", money(ns[p], cur), money((hi - lo) / 2, cur))
-    table.add_row("Mean of the worst 5% (CVaR)", money(ns["cvar_5"], cur),
-                  money(z * ns["cvar_5_stderr"], cur) if "cvar_5_stderr" in ns else "")
-    gross = summary["gross_wage_savings"]
-    table.add_row("Gross wage savings (mean)", money(gross["mean"], cur),
-                  money(z * gross["stderr"], cur))
-    for cat, cost in summary["categories"].items():
-        kind = "cost" if cost >= 0 else "saving"
-        table.add_row(f"  {kind}: {cat.replace('_', ' ')}", money(-cost, cur), "")
-    engagement = summary.get("engagement")
-    if engagement:
-        table.add_row("Engagement ends early", f"{engagement['exit_share']:.1%}",
-                      f"{z * engagement['exit_share_stderr']:.2%}")
-        table.add_row("Years the engagement runs (mean)",
-                      f"{engagement['mean_years_run']:.2f} of {summary['horizon_years']}", "")
+    from .report.content import control_lines, terminal_rows, tolerance_rows
+
+    for row in terminal_rows(summary):  # the report's figures, intervals and rounding
+        table.add_row(*row)
     console = Console()
     console.print(table)
-    for name, ctl in (summary.get("controls") or {}).items():
-        roc = ctl["return_on_control"]
-        console.print(f"control {name!r}: costs {money(ctl['cost'], cur)}, avoids "
-                      f"{money(ctl['loss_avoided'], cur)} of losses; return on control "
-                      f"{'n/a' if roc is None else f'{roc:.0%}'}; net savings "
-                      f"{money(ctl['net_savings_with'], cur)} with it, "
-                      f"{money(ctl['net_savings_without'], cur)} without")
+    for line in control_lines(summary):
+        console.print(line)
     tol = summary.get("tolerance")
     if tol:
         console.print(f"risk tolerance: {'PASS' if tol['pass'] else 'FAIL'}")
-        if "prob_loss" in tol:
-            t = tol["prob_loss"]
-            console.print(f"  P(net loss) {t['value']:.2%} vs limit {t['limit']:.2%} "
-                          f"(margin {t['margin']:+.2%})")
-        for t in tol.get("loss_exceedance", []):
-            console.print(f"  P(risk losses > {money(t['loss'], cur)}) {t['probability']:.2%} "
-                          f"vs limit {t['max_probability']:.2%} (margin {t['margin']:+.2%})")
+        for test, value, limit, margin, _ in tolerance_rows(summary):
+            console.print(f"  {test}: {value} vs limit {limit} (margin {margin})")
     stop = summary.get("precision")
     if stop and "targets" in stop:
         verdict = "met" if stop["met"] else "NOT met (raise --trials)"
@@ -475,11 +450,12 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
     elif stop:
         verdict = "met" if stop["met"] else "NOT met (raise --trials)"
         console.print(f"precision target {stop['target']}: {verdict}; 95% half-width "
-                      f"{money(stop['half_width'], cur)} ({stop['relative_half_width']:.3%} of "
-                      f"the mean) after {stop['trials_used']:,} trials")
-    pdf = " and report.pdf" if (target / "report.pdf").is_file() else ""
+                      f"{format_money(stop['half_width'], cur, sig=2)} "
+                      f"({format_percent(stop['relative_half_width'])} of the mean) after "
+                      f"{stop['trials_used']:,} trials")
+    extra = [n for n in ("report.pdf", "report.xlsx") if (target / n).is_file()]
     console.print(f"results in {target}/ ({elapsed:.1f} s); decision report: "
-                  f"{target / 'report.html'}{pdf}")
+                  f"{target / 'report.html'}" + "".join(f" and {n}" for n in extra))
 
 
 @main.command()
@@ -500,7 +476,8 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
                 force: bool, quiet: bool, dask: str | None, sampling: str,
                 strict: bool) -> None:
     """What drives net savings: tornado (P10/P90 swings), contribution to variance and tail
-    drivers, on common random numbers. Writes OUT/<stem>/sensitivity/."""
+    drivers, on common random numbers. Writes OUT/<stem>/sensitivity/ (and adds the charts to
+    the run's report there, if there is one)."""
     from .output import claim, results_dir, write_sensitivity
     from .sensitivity import analyze
 
@@ -513,7 +490,7 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
             analysis = analyze(s, trials=trials, seed=seed, threads=threads, backend=backend,
                                sampling=sampling)
         _check_finite(analysis, scenario)
-        write_sensitivity(analysis, target, force=force)
+        report = write_sensitivity(analysis, target, force=force)
     if quiet:
         return
     from rich.console import Console
@@ -526,10 +503,11 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
     for col in ("input", "at P10", "at P90", "swing"):
         table.add_column(col, justify="left" if col == "input" else "right")
     for row in analysis["tornado"]["rows"][:15]:
-        table.add_row(row["input"], money(row["mean_at_p10"], cur), money(row["mean_at_p90"], cur),
-                      money(row["swing"], cur))
+        table.add_row(row.get("label", row["input"]), money(row["mean_at_p10"], cur),
+                      money(row["mean_at_p90"], cur), money(row["swing"], cur))
     Console().print(table)
     Console().print(f"results in {target}/")
+    _say_report(report, scenario, out, "sensitivity")
 
 
 @main.command()
@@ -552,7 +530,8 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
           threads: int | None, force: bool, dask: str | None, sampling: str,
           strict: bool) -> None:
     """Run SCENARIO over a 1-D or 2-D grid of parameter values on common random numbers;
-    writes sweep.csv, sweep.json and a chart to OUT/<stem>/sweep/."""
+    writes sweep.csv, sweep.json and a chart to OUT/<stem>/sweep/ (and adds the chart to the
+    run's report there, if there is one)."""
     from .output import claim, results_dir, write_sweep
     from .sweep import Axis
     from .sweep import sweep as run_sweep
@@ -569,8 +548,9 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
             result = run_sweep(s, axes, trials=trials, seed=seed, threads=threads,
                                backend=backend, sampling=sampling)
         _check_finite(result, scenario)
-        write_sweep(result, target, force=force)
+        report = write_sweep(result, target, force=force)
     click.echo(f"{len(result['rows'])} grid points; results in {target}/")
+    _say_report(report, scenario, out, "sweep")
 
 
 @main.command()
@@ -584,17 +564,25 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
 @click.option("--trials", "-n", type=click.IntRange(min=1, max=100_000_000), default=100_000,
               show_default=True, help="Trials of each evaluation.")
 @_seed_option("Random seed, shared by every evaluation.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write breakeven.json and the chart of the statistic against the "
+                   "parameter to OUT/<scenario file stem>/breakeven/ (and add them to the run's "
+                   "report there).")
+@click.option("--force", "-f", is_flag=True, help="Replace an existing breakeven folder.")
 @_threads_option
 @_dask_option
 @_sampling_option
 @_strict_option
 def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trials: int,
-              seed: int, threads: int | None, dask: str | None, sampling: str,
-              strict: bool) -> None:
+              seed: int, out: Path | None, force: bool, threads: int | None, dask: str | None,
+              sampling: str, strict: bool) -> None:
     """Find the value of a parameter at which mean net savings or P(net loss) hits a target,
-    with its 95% Monte Carlo interval (Brent's method on common random numbers)."""
+    with its 95% Monte Carlo interval (Brent's method on common random numbers); with --out,
+    also the chart of the statistic against the parameter."""
+    from .output import claim, results_dir, write_breakeven
     from .paths import PathError
-    from .sweep import TARGETS
+    from .report.content import breakeven_sentence
+    from .sweep import CURVE_POINTS, TARGETS
     from .sweep import breakeven as solve
 
     s = _load(str(scenario))
@@ -614,19 +602,27 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
             limits = (lo, hi)
         except ValueError:
             raise BadInput(f"--bracket {bracket!r}: expected LO:HI") from None
-    try:
-        with _backend(dask) as backend:
-            r = solve(s, path, stat, goal, bracket=limits, trials=trials, seed=seed,
-                      threads=threads, backend=backend, sampling=sampling)
-    except (PathError, ValueError) as e:
-        if isinstance(e, ScenarioError | engine.NonFiniteError):
-            raise
-        raise BadInput(str(e)) from None
-    _check_finite({"breakeven": r["breakeven"], "at": r["statistic_at_breakeven"]}, scenario)
-    lo, hi = r["ci95"]
-    click.echo(f"{path} = {r['breakeven']:.6g} gives {stat} = {goal:g} "
-               f"(95% interval {lo:.6g} to {hi:.6g}; {r['evaluations']} runs of "
-               f"{trials:,} trials, seed {seed})")
+    folder = results_dir(out, scenario) / "breakeven" if out is not None else None
+    report = None
+    with claim(folder, force) if folder is not None else contextlib.nullcontext():
+        try:
+            with _backend(dask) as backend:
+                r = solve(s, path, stat, goal, bracket=limits, trials=trials, seed=seed,
+                          threads=threads, backend=backend, sampling=sampling,
+                          curve_points=CURVE_POINTS if folder is not None else 0)
+        except (PathError, ValueError) as e:
+            if isinstance(e, ScenarioError | engine.NonFiniteError):
+                raise
+            raise BadInput(str(e)) from None
+        _check_finite({"breakeven": r["breakeven"], "at": r["statistic_at_breakeven"]},
+                      scenario)
+        if folder is not None:
+            report = write_breakeven(r, folder, force=force)
+    click.echo(f"{breakeven_sentence(r)}; {r['evaluations']} runs of {trials:,} trials, "
+               f"seed {seed} ({path} = {r['breakeven']:.6g})")
+    if folder is not None:
+        click.echo(f"chart and breakeven.json in {folder}/")
+        _say_report(report, scenario, out, "breakeven")
 
 
 @main.command("compare")
@@ -642,17 +638,26 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
               help="Labels of the options in tables and charts [default: file stems].")
 @click.option("--force", "-f", is_flag=True, help="Replace an existing results folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or tables.")
+@click.option("--formats", default="png,svg", show_default=True, metavar="LIST",
+              help="What to write besides report.html, the JSON and CSV files, comma-separated: "
+                   "png and svg charts, pdf report, xlsx workbook (e.g. png,svg,pdf,xlsx).")
 @_dask_option
 @_sampling_option
 @_strict_option
 def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Path,
                     threads: int | None, names: str | None, force: bool, quiet: bool,
-                    dask: str | None, sampling: str, strict: bool) -> None:
+                    formats: str, dask: str | None, sampling: str, strict: bool) -> None:
     """Compare two or more options (scenario files) on common random numbers: per-option
-    figures, and for each pair the per-trial difference and P(A beats B). Writes
-    comparison.json and charts to OUT/compare-<stem>-<stem>[...]/."""
+    figures, and for each pair the per-trial difference, P(A beats B) and first-order
+    dominance. Writes the decision report (report.html), comparison.json, comparison.csv,
+    key_figures.csv and charts to OUT/compare-<stem>-<stem>[...]/."""
     from .compare import check_options, compare, write_comparison
-    from .output import claim, safe_name
+    from .output import FORMATS, claim, parse_formats, safe_name
+
+    try:
+        wanted = parse_formats(formats)
+    except ValueError as e:
+        raise BadInput(f"--formats: {e}; choose from {', '.join(FORMATS)}") from None
 
     if len(scenarios) < 2:
         raise BadInput(f"compare needs at least two scenario files (got {len(scenarios)})")
@@ -691,7 +696,7 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
             else:
                 result = compare(loaded, labels, trials=trials, seed=seed, threads=threads,
                                  backend=backend, sampling=sampling)
-        summary = write_comparison(result, target, force=force, keys=stems)
+        summary = write_comparison(result, target, force=force, keys=stems, formats=wanted)
     for warning in summary["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     if not quiet:
@@ -699,68 +704,67 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
 
 
 def _print_comparison(summary: dict, target: Path, elapsed: float) -> None:
-    """One column per option, then one per pair; each figure with its 95% interval."""
+    """One column per option, then one per pair; each figure with its 95% interval, as the
+    comparison's report shows them."""
     from rich.console import Console
     from rich.table import Table
 
-    cur, z = summary["currency"], 1.959963984540054
+    from .report.compare import compare_sentence, terminal_tables
 
-    def pm(value: float, half: float) -> str:
-        return f"{money(value, cur)}\n± {money(abs(half), cur)}"
-
-    def half(ci: list[float]) -> float:
-        return (ci[1] - ci[0]) / 2
-
-    table = Table(title=f"Net savings of each option (present value, {cur}, "
+    options, pairs = terminal_tables(summary)
+    table = Table(title=f"Net savings of each option (present value, {summary['currency']}, "
                         f"{summary['trials']:,} trials each; ± 95% interval)",
                   title_justify="left")
     table.add_column("figure")
     for o in summary["options"]:
         table.add_column(o["name"], justify="right", overflow="fold")
-    rows = [("Expected net savings", lambda s: pm(s["mean"], z * s["stderr"])),
-            ("P5 net savings", lambda s: pm(s["p5"], half(s["percentile_ci95"]["p5"]))),
-            ("P95 net savings", lambda s: pm(s["p95"], half(s["percentile_ci95"]["p95"]))),
-            ("Chance of a net loss",
-             lambda s: f"{s['prob_loss']:.1%}\n± {z * s['prob_loss_stderr']:.2%}"),
-            ("Mean of the worst 5% (CVaR)", lambda s: money(s["cvar_5"], cur))]
-    for label, cell in rows:
-        table.add_row(label, *(cell(o["net_savings"]) for o in summary["options"]),
-                      end_section=True)
-
-    pairs = Table(title="Each pair: A minus B, trial by trial, on common random numbers",
-                  title_justify="left")
-    pairs.add_column("figure")
+    for label, cells in options:
+        table.add_row(label, *cells, end_section=True)
+    ptable = Table(title="Each pair: A minus B, trial by trial, on common random numbers",
+                   title_justify="left")
+    ptable.add_column("figure")
     for p in summary["pairs"]:
-        pairs.add_column(f"{p['a']}\nminus {p['b']}", justify="right", overflow="fold")
-    rows = [("Mean difference", lambda p: pm(p["mean_difference"], z * p["stderr"])),
-            ("Chance A beats B",
-             lambda p: f"{p['prob_a_beats_b']:.1%}\n± {z * p['prob_a_beats_b_stderr']:.2%}"),
-            ("P5 of the difference", lambda p: pm(p["p5"], half(p["percentile_ci95"]["p5"]))),
-            ("P95 of the difference",
-             lambda p: pm(p["p95"], half(p["percentile_ci95"]["p95"]))),
-            ("Std. error of the mean difference", lambda p: money(p["stderr"], cur)),
-            ("  if run independently", lambda p: money(p["stderr_independent"], cur))]
-    for label, cell in rows:
-        pairs.add_row(label, *(cell(p) for p in summary["pairs"]), end_section=True)
+        ptable.add_column(f"{p['a']}\nminus {p['b']}", justify="right", overflow="fold")
+    for label, cells in pairs:
+        ptable.add_row(label, *cells, end_section=True)
     console = Console()
     console.print(table)
-    console.print(pairs)
-    console.print(f"results in {target}/ ({elapsed:.1f} s)")
+    console.print(ptable)
+    console.print(compare_sentence(summary), markup=False, highlight=False)
+    extra = [n for n in ("report.pdf", "report.xlsx") if (target / n).is_file()]
+    console.print(f"results in {target}/ ({elapsed:.1f} s); decision report: "
+                  f"{target / 'report.html'}" + "".join(f" and {n}" for n in extra))
+
+
+def _say_report(report, scenario: Path, out: Path, what: str) -> None:  # noqa: ANN001
+    """After an analysis: that the run's report now shows it, or the commands that would."""
+    from .output import results_dir
+
+    if report is not None:
+        click.echo(f"added to the report: {report['html']}"
+                   + (f" and {report['pdf'].name}" if "pdf" in report else ""))
+        return
+    folder = results_dir(out, scenario)
+    click.echo(f"no run in {folder}/ to add the {what} to; to see it in a report: "
+               f"kposim run {scenario} --out {out}, then kposim report {folder}")
 
 
 @main.command("report")
 @click.argument("results_dir", type=click.Path(path_type=Path))
 @click.option("--pdf/--no-pdf", default=None,
               help="Also write report.pdf [default: if RESULTS_DIR already has one].")
-def report_command(results_dir: Path, pdf: bool | None) -> None:
-    """Rebuild report.html (and report.pdf) in RESULTS_DIR (a folder kposim run wrote) from its
-    summary.json, chartdata.npz and scenario copy, without re-running the simulation. Adds the
-    sensitivity charts if kposim sensitivity has written RESULTS_DIR/sensitivity/."""
+@click.option("--xlsx/--no-xlsx", default=None,
+              help="Also write the workbook report.xlsx [default: if RESULTS_DIR already has "
+                   "one].")
+def report_command(results_dir: Path, pdf: bool | None, xlsx: bool | None) -> None:
+    """Rebuild report.html (and report.pdf, report.xlsx) in RESULTS_DIR (a folder kposim run
+    or kposim compare wrote) from what it holds, without re-running the simulation. Adds the
+    sensitivity, sweep and break-even charts written into RESULTS_DIR."""
     from .report import regenerate
 
     started = time.perf_counter()
-    paths = regenerate(results_dir, pdf=pdf)  # a ReportError goes to the one error path
-    also = f" and {paths['pdf'].name}" if "pdf" in paths else ""
+    paths = regenerate(results_dir, pdf=pdf, xlsx=xlsx)  # a ReportError: the one error path
+    also = "".join(f" and {paths[k].name}" for k in ("pdf", "xlsx") if k in paths)
     click.echo(f"wrote {paths['html']}{also} ({time.perf_counter() - started:.1f} s)")
 
 
@@ -1156,7 +1160,8 @@ def _print_voi(v: dict, target: Path, elapsed: float) -> None:
     table.add_column("EVPPI", justify="right")
     table.add_column("± 95%", justify="right")
     for r in v["inputs"][:15]:
-        table.add_row(r["input"], money(r["value"], cur), money(z * r["stderr"], cur))
+        table.add_row(r.get("label", r["input"]), money(r["value"], cur),
+                      money(z * r["stderr"], cur))
     console.print(table)
     p = v.get("pilot")
     if p:

@@ -116,6 +116,59 @@ def pair_stats(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
     return out
 
 
+def dominance(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
+    """First-order stochastic dominance of option A over option B, from their trials.
+
+    A dominates B when, at every amount x, A is at least as likely as B to save more than x:
+    F_A(x) <= F_B(x) for every x (A's S-curve never left of B's). The empirical CDFs are
+    compared at every trial's value of either option (so the largest gaps are exact, not
+    read off a grid).
+
+    Returns a dict (probabilities in [0, 1], amounts in currency units):
+
+    * ``gap_a``: the largest F_B(x) - F_A(x) (how far A is ahead of B at its best), with
+      ``at_a`` (the x) and ``gap_a_stderr``, the standard error of that gap from the paired
+      trials at that x: std(1[b <= x] - 1[a <= x]) / sqrt(n);
+    * ``gap_b``, ``at_b``, ``gap_b_stderr``: the same with the roles swapped;
+    * ``verdict``: "a" (A dominates B: B is nowhere ahead by more than 1.96 standard errors
+      of its own largest gap, and A is ahead somewhere by more), "b" (the reverse),
+      "identical" (no gap either way) or "neither" (each is significantly ahead somewhere:
+      the S-curves cross).
+
+    The errors are pointwise at the largest gap; the largest of many gaps is biased upwards
+    by selection, so a gap within a few standard errors of zero means no evidence of a lead.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 1 or a.size == 0:
+        raise ValueError("a and b must be non-empty 1-d arrays of the same trials")
+    n = a.size
+    sa, sb = np.sort(a), np.sort(b)
+    x = np.concatenate((sa, sb))
+    gap = (np.searchsorted(sb, x, side="right") - np.searchsorted(sa, x, side="right")) / n
+    out: dict[str, Any] = {}
+    for key, sign in (("a", 1.0), ("b", -1.0)):
+        g = sign * gap
+        i = int(np.argmax(g))
+        at = float(x[i])
+        d = (b <= at).astype(np.int8) - (a <= at).astype(np.int8)
+        out[f"gap_{key}"] = max(float(g[i]), 0.0) + 0.0  # never -0.0
+        out[f"at_{key}"] = at
+        out[f"gap_{key}_stderr"] = float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
+    ahead_a = out["gap_a"] > Z95 * out["gap_a_stderr"]
+    ahead_b = out["gap_b"] > Z95 * out["gap_b_stderr"]
+    if out["gap_a"] == 0.0 and out["gap_b"] == 0.0:
+        verdict = "identical"
+    elif ahead_a and not ahead_b:
+        verdict = "a"
+    elif ahead_b and not ahead_a:
+        verdict = "b"
+    else:
+        verdict = "neither"
+    out["verdict"] = verdict
+    return out
+
+
 def random_streams(model: CompiledModel) -> set[str]:
     """Parameter paths of a compiled scenario's random streams: its uncertain inputs and each
     risk's ``.frequency`` and ``.severity``."""
@@ -177,6 +230,7 @@ class PairHistogram:
     stderr: float
     prob_a_beats_b: float
     prob_tie: float
+    dominance: str = ""  #: :func:`dominance`'s verdict: "a", "b", "identical" or "neither"
 
 
 @dataclass(frozen=True)
@@ -272,22 +326,54 @@ class Comparison:
                        "differences mix units")
         return out
 
+    def dominance(self, i: int, j: int) -> dict[str, Any]:
+        """:func:`dominance` of option ``i`` over option ``j`` (computed once per pair)."""
+        cache = self.__dict__.setdefault("_dominance", {})
+        if (i, j) not in cache:
+            cache[(i, j)] = dominance(self.net(i), self.net(j))
+        return cache[(i, j)]
+
+    def option_summaries(self) -> list[dict[str, Any]]:
+        """Each option's full run summary (what ``summary.json`` holds for a run: key figures
+        with their intervals, components, categories, tolerance), computed once."""
+        cached = self.__dict__.get("_option_summaries")
+        if cached is None:
+            cached = [r.summary() for r in self.results]
+            object.__setattr__(self, "_option_summaries", cached)
+        return cached
+
     def summary(self) -> dict[str, Any]:
-        """The dictionary written to ``comparison.json``. Money: present values, currency."""
+        """The dictionary written to ``comparison.json``. Money: present values, currency.
+
+        Per option: its name, scenario, horizon, discount rate and net-savings figures
+        (``net_savings``; the mean's interval is the run's own, batch means for Latin
+        hypercube and Sobol), its mean ``gross_wage_savings``, mean cost per ``categories``,
+        and its risk ``tolerance`` result where the scenario sets one. Per pair: the paired
+        difference figures (:func:`pair_stats`), first-order stochastic ``dominance``
+        (:func:`dominance`) and the random inputs the two options share."""
         options = []
-        for name, r in zip(self.names, self.results):
+        for name, r, full in zip(self.names, self.results, self.option_summaries()):
             info = r.scenario.scenario
             stats = describe(r.net_savings)
             stats["percentile_ci95"] = percentile_ci(r.net_savings)
-            options.append({"name": name, "scenario": info.name, "source": r.scenario.source,
-                            "horizon_years": info.horizon_years,
-                            "discount_rate": info.discount_rate, "net_savings": stats})
+            for key in ("stderr", "ci95", "stderr_method"):  # the run's own interval
+                if key in full["net_savings"]:
+                    stats[key] = full["net_savings"][key]
+            option = {"name": name, "scenario": info.name, "source": r.scenario.source,
+                      "horizon_years": info.horizon_years, "discount_rate": info.discount_rate,
+                      "net_savings": stats, "gross_wage_savings": full["gross_wage_savings"],
+                      "categories": full["categories"]}
+            for key in ("tolerance", "engagement"):
+                if key in full:
+                    option[key] = full[key]
+            options.append(option)
         pairs = []
         for i, j in self.pairs:
             shared = random_streams(self.results[i].model) & random_streams(self.results[j].model)
             pairs.append({"a": self.names[i], "b": self.names[j],
                           "difference": "a - b (net savings, per trial)",
                           **pair_stats(self.net(i), self.net(j)),
+                          "dominance": self.dominance(i, j),
                           "shared_random_inputs": sorted(shared)})
         provenance = self.results[0].provenance()  # version, chunking, generator, libraries
         provenance.pop("scenario_sha256")
@@ -301,6 +387,7 @@ class Comparison:
             "currency": self.currency,
             "trials": self.trials,
             "seed": self.seed,
+            "sampling": self.results[0].sampling,
             "options": options,
             "pairs": pairs,
             "warnings": self.warnings(),
@@ -330,7 +417,8 @@ class Comparison:
                 above=above, mean=float(d.mean()),
                 stderr=float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0,
                 prob_a_beats_b=float(np.count_nonzero(d > 0)) / n,
-                prob_tie=float(np.count_nonzero(d == 0)) / n))
+                prob_tie=float(np.count_nonzero(d == 0)) / n,
+                dominance=self.dominance(i, j)["verdict"]))
         return CompareChartData(
             currency=self.currency,
             horizon_years=tuple(r.scenario.scenario.horizon_years for r in self.results),
@@ -399,21 +487,140 @@ def compare(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
     return Comparison(names=tuple(names), results=results, trials=int(trials), seed=int(seed))
 
 
+def option_keys(names: Sequence[str], keys: Sequence[str] | None = None) -> list[str]:
+    """A distinct file-name key per option (``keys`` or the names, slugged; a repeat gets
+    ``_2``, ``_3``)."""
+    import re
+
+    out: list[str] = []
+    for k in keys or names:
+        slug = re.sub(r"[^a-z0-9]+", "_", str(k).lower()).strip("_")[:40] or "option"
+        key, n = slug, 2
+        while key in out:
+            key, n = f"{slug}_{n}", n + 1
+        out.append(key)
+    return out
+
+
+def comparison_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of ``comparison.csv``, the audit table of a comparison: per option every
+    net-savings figure (with its 95% interval where there is one) and its mean cost per
+    category, per pair every difference figure and the dominance gaps. Plain numbers, full
+    precision, one row per figure."""
+    rows: list[dict[str, Any]] = []
+    cur = summary["currency"]
+
+    def row(section: str, name: str, statistic: str, value: Any, unit: str = "",
+            ci: Sequence[float] | None = None) -> None:
+        lo, hi = ci if ci is not None else ("", "")
+        rows.append({"section": section, "name": name, "statistic": statistic, "value": value,
+                     "ci95_low": lo, "ci95_high": hi, "unit": unit})
+
+    for o in summary["options"]:
+        ns = o["net_savings"]
+        pct = ns.get("percentile_ci95", {})
+        for stat in ("mean", "stderr", "std", "p5", "p10", "p25", "p50", "p75", "p90", "p95",
+                     "min", "max", "prob_loss", "prob_loss_stderr", "cvar_5", "cvar_5_stderr"):
+            if stat not in ns:
+                continue
+            ci = ns.get("ci95") if stat == "mean" else pct.get(stat)
+            if stat in ("prob_loss", "cvar_5") and f"{stat}_stderr" in ns:
+                half = Z95 * ns[f"{stat}_stderr"]
+                ci = (ns[stat] - half, ns[stat] + half)
+            row("option", o["name"], stat, ns[stat],
+                "probability" if stat.startswith("prob") else cur, ci)
+        row("option", o["name"], "gross_wage_savings_mean", o["gross_wage_savings"]["mean"], cur)
+        for cat, cost in o.get("categories", {}).items():
+            row("option", o["name"], f"mean_cost_{cat}", cost, cur)
+        if o.get("tolerance"):
+            row("option", o["name"], "tolerance_pass", o["tolerance"]["pass"])
+    for p in summary["pairs"]:
+        name = f"{p['a']} minus {p['b']}"
+        row("pair", name, "mean_difference", p["mean_difference"], cur, p["ci95"])
+        for stat in ("stderr", "stderr_independent", "std", "min", "max"):
+            row("pair", name, stat, p[stat], cur)
+        for stat in ("p5", "p25", "p50", "p75", "p95"):
+            row("pair", name, stat, p[stat], cur, p["percentile_ci95"].get(stat))
+        half = Z95 * p["prob_a_beats_b_stderr"]
+        row("pair", name, "prob_a_beats_b", p["prob_a_beats_b"], "probability",
+            (p["prob_a_beats_b"] - half, p["prob_a_beats_b"] + half))
+        row("pair", name, "prob_tie", p["prob_tie"], "probability")
+        d = p["dominance"]
+        row("pair", name, "dominance", d["verdict"])
+        for side in ("a", "b"):
+            g, se = d[f"gap_{side}"], d[f"gap_{side}_stderr"]
+            row("pair", name, f"largest_cdf_gap_{side}_ahead", g, "probability",
+                (g - Z95 * se, g + Z95 * se))
+            row("pair", name, f"largest_cdf_gap_{side}_ahead_at", d[f"at_{side}"], cur)
+    return rows
+
+
 def write_comparison(comparison: Comparison, target: Path, force: bool = False,
-                     keys: Sequence[str] | None = None, charts: bool = True) -> dict[str, Any]:
-    """Write ``comparison.json`` and the comparison charts into ``target``, all or nothing (a
-    hidden temporary folder beside it, moved into place when complete; an existing ``target``
-    is replaced only with ``force``). ``keys``: short file-name keys of the options for the
-    difference charts. Returns the summary."""
+                     keys: Sequence[str] | None = None, charts: bool = True,
+                     formats: Sequence[str] = ("png", "svg"), report: bool = True
+                     ) -> dict[str, Any]:
+    """Write a comparison's results folder into ``target``, all or nothing (a hidden
+    temporary folder beside it, moved into place when complete; an existing ``target`` is
+    replaced only with ``force``). Returns the summary (``comparison.json``).
+
+    It holds ``comparison.json`` and ``comparison.csv`` (every figure, plain numbers),
+    ``key_figures.csv`` (the report's side-by-side table, rounded as shown), each option's
+    ``options/<key>/`` (its ``summary.json``, ``summary.csv``, ``chartdata.npz`` and
+    scenario copy, so the report can be rebuilt), with ``charts`` the comparison charts in
+    each chart format of ``formats`` (``png``, ``svg``), and with ``report`` too the
+    comparison report ``report.html`` (``report.pdf`` if ``formats`` has ``pdf``; the
+    workbook ``comparison.xlsx`` if it has ``xlsx``). ``keys``: short file-name keys of the
+    options (default: their names).
+    """
+    from .audit import write_summary_csv
     from .output import replace_folder, write_json
-    from .plots.compare import write_compare_charts
 
     summary = comparison.summary()
+    okeys = option_keys(comparison.names, keys)
+    for option, key in zip(summary["options"], okeys):
+        option["key"] = key
+    chart_formats = tuple(f for f in formats if f in ("png", "svg")) or ("png",)
+    if ("pdf" in formats or "xlsx" in formats) and "png" not in chart_formats:
+        chart_formats += ("png",)  # the PDF and the workbook embed the PNG charts
 
     def fill(tmp: Path) -> None:
-        write_json(tmp / "comparison.json", summary)
+        from .audit import write_csv_rows
+        from .output import write_key_figures_csv
+        from .report import CHART_DATA, save_scenario
+
+        option_data = []
+        for key, r, full in zip(okeys, comparison.results, comparison.option_summaries()):
+            sub = tmp / "options" / key
+            sub.mkdir(parents=True)
+            save_scenario(r.scenario, sub)
+            write_json(sub / "summary.json", full)
+            write_summary_csv(full, sub / "summary.csv")
+            d = r.chart_data()
+            d.save(sub / CHART_DATA)
+            option_data.append(d)
         if charts:
-            write_compare_charts(comparison.chart_data(), tmp, keys=keys)
+            from .plots.compare import difference_stems, write_compare_charts
+
+            for pair, stem in zip(summary["pairs"],
+                                  difference_stems(list(comparison.names), okeys)):
+                pair["chart"] = stem
+            write_compare_charts(comparison.chart_data(), tmp, keys=okeys,
+                                 formats=chart_formats, option_data=option_data)
+        write_json(tmp / "comparison.json", summary)
+        rows = comparison_rows(summary)
+        write_csv_rows(tmp / "comparison.csv", list(rows[0]), rows)
+        write_key_figures_csv(tmp / "key_figures.csv", comparison.option_summaries(),
+                              list(comparison.names))
+        if report and charts:
+            from .report.compare import write_compare_html, write_compare_pdf
+
+            write_compare_html(tmp)
+            if "pdf" in formats:
+                write_compare_pdf(tmp)
+        if "xlsx" in formats:
+            from .workbook import write_comparison_workbook
+
+            write_comparison_workbook(tmp)
 
     replace_folder(Path(target), force, fill)
     return summary

@@ -73,8 +73,45 @@ def write_json(path: Path, obj: Any) -> None:
 
 
 #: What ``kposim run`` writes besides the summary and ``report.html``: chart files (``png``,
-#: ``svg``) and the printable report (``pdf``).
-FORMATS = ("png", "svg", "pdf")
+#: ``svg``), the printable report (``pdf``) and the workbook for finance teams (``xlsx``).
+FORMATS = ("png", "svg", "pdf", "xlsx")
+KEY_FIGURES_CSV = "key_figures.csv"
+
+
+def figure_cell(value: Any) -> Any:
+    """A figure as shown ("-$456K") for a spreadsheet-bound CSV cell: its leading minus as the
+    minus sign U+2212, so the cell reads "−$456K" and is not taken for a formula (other
+    formula-like text is neutralised by :func:`simulator.audit.neutralise_cell`)."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "-" and \
+            (value[1].isdigit() or not value[1].isalnum()):
+        return "\u2212" + value[1:]
+    return value
+
+
+def write_key_figures_csv(path: Path, summaries: list[dict[str, Any]],
+                          names: list[str] | None = None) -> None:
+    """The report's key-figures table as CSV, to paste into a deck: one row per figure, the
+    value and its 95% Monte Carlo error as the report shows them (three significant figures,
+    errors two); one pair of columns per option when ``names`` are given (a comparison)."""
+    from .report.content import headline_figures
+
+    per = [{f.key: f for f in headline_figures(s)} for s in summaries]
+    keys = list(dict.fromkeys(k for figures in per for k in figures))
+    rows = []
+    for k in keys:
+        first = next(f[k] for f in per if k in f)
+        row: dict[str, Any] = {"figure": first.label}
+        for i, figures in enumerate(per):
+            f = figures.get(k)
+            prefix = f"{names[i]}: " if names else ""
+            row[f"{prefix}value"] = f.value if f else ""
+            row[f"{prefix}± 95% error"] = f.error if f else ""
+        if not names:
+            row["what it means"] = first.meaning
+        rows.append({k: figure_cell(v) for k, v in row.items()})
+    from .audit import write_csv_rows
+
+    write_csv_rows(path, list(rows[0]) if rows else ["figure"], rows)
 #: The default: PNG charts. SVG charts and the PDF report are asked for (``--formats``): drawing
 #: them would more than double a million-trial run's time.
 DEFAULT_FORMATS = ("png",)
@@ -97,10 +134,12 @@ def write_results(result: "SimulationResult", target: Path, force: bool = False,
     """Write a run's results folder into ``target``; returns the summary.
 
     ``summary.json`` and ``summary.csv`` (the same figures, one row per statistic and
-    component), a copy of the scenario (``scenario.toml``) and, with ``charts``, the chart set
-    in each chart format of ``formats`` (``png``, ``svg``) and ``chartdata.npz`` (what the
-    charts are drawn from); with ``report`` too, ``report.html`` (charts inlined: SVG if
-    written, else PNG) and, if ``formats`` has ``pdf``, ``report.pdf``; with ``save_trials``,
+    component), ``key_figures.csv`` (the report's key figures as shown), a copy of the
+    scenario (``scenario.toml``) and, with ``charts``, the chart set in each chart format of
+    ``formats`` (``png``, ``svg``) and ``chartdata.npz`` (what the charts are drawn from); with
+    ``report`` too, ``report.html`` (charts inlined: SVG if written, else PNG) and, if
+    ``formats`` has ``pdf``, ``report.pdf``; if it has ``xlsx``, the workbook ``report.xlsx``
+    (:mod:`simulator.workbook`); with ``save_trials``,
     every trial in ``trials.npz`` (the run must have kept its trials, and its inputs for them
     to be included).
 
@@ -119,6 +158,8 @@ def write_results(result: "SimulationResult", target: Path, force: bool = False,
     if wrong:
         raise ValueError(f"unknown format {wrong[0]!r}; choose from {', '.join(FORMATS)}")
     chart_formats = tuple(f for f in formats if f in CHART_FORMATS) or ("png",)
+    if "xlsx" in formats and "png" not in chart_formats:
+        chart_formats += ("png",)  # the workbook embeds the PNG charts
     chart_data = result.chart_data() if charts else None
     pdf = report and "pdf" in formats
     # The PDF needs the summary before it can start; the charts only need the chart data.
@@ -142,6 +183,7 @@ def write_results(result: "SimulationResult", target: Path, force: bool = False,
                 summary = result.summary()
             write_json(tmp / "summary.json", summary)
             write_summary_csv(summary, tmp / "summary.csv")
+            write_key_figures_csv(tmp / KEY_FIGURES_CSV, [summary])
             if save_trials:
                 write_trials(result, tmp / TRIALS_FILE)
             if chart_data is not None:
@@ -156,6 +198,10 @@ def write_results(result: "SimulationResult", target: Path, force: bool = False,
         wait()
         if report:  # the page inlines the charts just drawn
             write_html(tmp, summary, chart_data, result.scenario, model=result.model, **where)
+        if "xlsx" in formats:  # embeds the PNG charts just drawn
+            from .workbook import write_run_workbook
+
+            write_run_workbook(tmp, result.scenario, summary)
 
     replace_folder(target, force, fill)
     return summary
@@ -288,8 +334,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def write_sensitivity(analysis: dict[str, Any], target: Path, force: bool = False) -> None:
-    """Write ``sensitivity.json`` and the tornado, drivers and tail-driver charts to ``target``."""
+def write_sensitivity(analysis: dict[str, Any], target: Path, force: bool = False
+                      ) -> dict[str, Path] | None:
+    """Write ``sensitivity.json`` and the tornado, drivers and tail-driver charts to ``target``
+    (``RESULTS_DIR/sensitivity``). When ``target``'s parent holds a run's results, its report
+    is rebuilt to show them; returns the report's paths then, else None."""
     from .plots.sensitivity import CHARTS
     from .plots.style import save
 
@@ -299,23 +348,47 @@ def write_sensitivity(analysis: dict[str, Any], target: Path, force: bool = Fals
             save(plot(analysis), tmp, stem)
 
     replace_folder(target, force, fill)
+    return _refresh(target)
 
 
-def write_sweep(result: dict[str, Any], target: Path, force: bool = False) -> None:
-    """Write ``sweep.json``, ``sweep.csv`` (one row per grid point) and the sweep chart."""
+def _refresh(target: Path) -> dict[str, Path] | None:
+    from .report import refresh_run_report
+
+    return refresh_run_report(Path(target).parent)
+
+
+def write_sweep(result: dict[str, Any], target: Path, force: bool = False
+                ) -> dict[str, Path] | None:
+    """Write ``sweep.json``, ``sweep.csv`` (one row per grid point, formula-like text made
+    inert) and the sweep chart to ``target`` (``RESULTS_DIR/sweep``); rebuilds the run's
+    report there, as :func:`write_sensitivity` does."""
     from .audit import write_csv_rows
     from .plots.style import save
-    from .plots.sweep import plot_sweep_heatmap, plot_sweep_line
+    from .plots.sweep import chart_for
 
     def fill(tmp: Path) -> None:
         write_json(tmp / "sweep.json", result)
         write_csv_rows(tmp / "sweep.csv", result["rows"][0], result["rows"], encoding="utf-8")
-        if len(result["parameters"]) == 1:
-            save(plot_sweep_line(result), tmp, "sweep")
-        else:
-            save(plot_sweep_heatmap(result), tmp, "sweep")
+        save(chart_for("sweep", result), tmp, "sweep")
 
     replace_folder(target, force, fill)
+    return _refresh(target)
+
+
+def write_breakeven(result: dict[str, Any], target: Path, force: bool = False
+                    ) -> dict[str, Path] | None:
+    """Write ``breakeven.json`` (the answer, its interval and every evaluation) and the
+    chart of the statistic against the parameter to ``target`` (``RESULTS_DIR/breakeven``);
+    rebuilds the run's report there, as :func:`write_sensitivity` does."""
+    from .plots.style import save
+    from .plots.sweep import plot_breakeven
+
+    def fill(tmp: Path) -> None:
+        write_json(tmp / "breakeven.json", result)
+        save(plot_breakeven(result), tmp, "breakeven")
+
+    replace_folder(target, force, fill)
+    return _refresh(target)
 
 
 def write_decision(analysis: dict[str, Any], target: Path, name: str, force: bool = False) -> None:

@@ -11,6 +11,9 @@ The analysis functions take plain arrays (as SALib's do) and are tested against 
   normalised to 100%, signed by the correlation.
 * Tail drivers: how the worst ``alpha`` share of trials differs from the whole run, per input
   and component, in standard deviations of that input (what the bad outcomes have in common).
+
+Every row carries the input's plain ``label`` and ``unit`` (:mod:`simulator.labels`) beside
+its parameter path, for charts, tables and messages.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from scipy import stats
 from . import kernels as K
 from .compiled import CompiledModel, compile_scenario, controlled_risk, quote
 from .engine import DEFAULT_SEED, Backend, simulate, simulate_many
+from .labels import component_label, label
 from .scenario import Scenario
 
 MAX_DRIVER_TRIALS = 200_000
@@ -139,8 +143,10 @@ def tornado(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
     rows = []
     for k, u in enumerate(inputs):
         at_p10, at_p90 = means[1 + 2 * k], means[2 + 2 * k]
-        rows.append({"input": u.name, "p10": u.p10, "p90": u.p90, "mean_at_p10": at_p10,
-                     "mean_at_p90": at_p90, "swing": abs(at_p90 - at_p10)})
+        lab = label(scenario, u.name)
+        rows.append({"input": u.name, "label": lab.text, "unit": lab.unit, "p10": u.p10,
+                     "p90": u.p90, "mean_at_p10": at_p10, "mean_at_p90": at_p90,
+                     "swing": abs(at_p90 - at_p10)})
     rows.sort(key=lambda row: row["swing"], reverse=True)
     return {"base_mean": float(base_mean), "trials": trials, "seed": seed, "rows": rows}
 
@@ -165,9 +171,16 @@ def drivers(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
     rho = rank_correlations(x, r.net_savings)
     share = contribution_to_variance(rho)
     tail_mean, shift = tail_shift(x, r.net_savings, alpha)
-    table = [{"name": nm, "kind": kd, "rank_correlation": float(rh),
-              "contribution_to_variance": float(sh), "mean": float(row.mean()),
-              "tail_mean": float(tm), "tail_shift_sd": float(sf)}
+
+    def words(name: str, kind: str) -> tuple[str, str]:
+        if kind == "component":
+            return component_label(scenario, name), "money"
+        lab = label(scenario, name)
+        return lab.text, lab.unit
+
+    table = [{"name": nm, "kind": kd, "label": words(nm, kd)[0], "unit": words(nm, kd)[1],
+              "rank_correlation": float(rh), "contribution_to_variance": float(sh),
+              "mean": float(row.mean()), "tail_mean": float(tm), "tail_shift_sd": float(sf)}
              for nm, kd, rh, sh, row, tm, sf in zip(names, kinds, rho, share, x, tail_mean, shift)]
     return {"trials_used": n, "subsampled": n < trials, "alpha": alpha, "rows": table}
 

@@ -231,6 +231,15 @@ def analyze(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
             rows.setdefault(r.model.input_names[j], r.inputs[j])
     table = voi_table(np.array(list(rows.values())).reshape(len(rows), trials), list(rows),
                       values, bins, replicates)
+    from .labels import label
+
+    owner = {}  # each input's first scenario: its plain label comes from there
+    for s, r in zip(scenarios, runs):
+        for j in r.model.random_inputs:
+            owner.setdefault(r.model.input_names[j], s)
+    for row in table["inputs"]:
+        lab = label(owner[row["input"]], row["input"])
+        row["label"], row["unit"] = lab.text, lab.unit
     means = values.mean(axis=1)
     options = [*names, "Keep in-house"]
     s0 = scenarios[0].scenario

@@ -593,8 +593,10 @@ def test_comparison_files_named_after_hostile_option_names_stay_in_their_folder(
     target = tmp_path / "out" / "cmp"
     write_comparison(result, target)
     written = [p.relative_to(target) for p in target.rglob("*")]
-    assert written and all(len(p.parts) == 1 and p.parts[0] not in (".", "..")
-                           for p in written)
+    # Files at the top, and each option's copy in options/<key>/ under a slugged key.
+    assert written and all(not ({".", ".."} & set(p.parts)) for p in written)
+    assert all(len(p.parts) == 1 or p.parts[0] == "options" for p in written)
+    assert sorted(p.name for p in (target / "options").iterdir()) == ["a_b_c", "escape"]
     assert leftovers(tmp_path / "out") == ["cmp"]
 
 

@@ -13,7 +13,7 @@ from simulator.plots import (CHARTS, format_money, money_formatter, plot_distrib
                              plot_loss_exceedance, plot_scurve, plot_waterfall, save,
                              write_charts)
 from simulator.plots.distribution import LOSS_GID
-from simulator.plots.style import FIGSIZE, format_percent
+from simulator.plots.style import FIGSIZE, format_error, format_percent
 
 
 def _exceedance(losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -53,26 +53,36 @@ def _running_mean(x: np.ndarray, chunk: int = 2000) -> tuple[np.ndarray, ...]:
 
 
 @pytest.mark.parametrize("amount, currency, expected", [
-    (1.2e6, "USD", "$1.2M"),
+    (1.2e6, "USD", "$1.20M"),
     (-3.5e5, "USD", "-$350K"),
     (0.0, "USD", "$0"),
     (-0.4, "USD", "$0"),
     (12.5e9, "USD", "$12.5B"),
-    (3e12, "USD", "$3T"),
-    (1e6, "USD", "$1M"),
-    (1.25e6, "USD", "$1.3M"),
+    (3e12, "USD", "$3.00T"),
+    (1e6, "USD", "$1.00M"),
+    (1.665e6, "USD", "$1.67M"),
+    (1.25e6, "USD", "$1.25M"),
     (12_345.0, "USD", "$12.3K"),
+    (45.8, "USD", "$46"),
     (999.0, "USD", "$999"),
-    (999_960.0, "USD", "$1M"),
-    (3.4e6, "EUR", "€3.4M"),
+    (999_960.0, "USD", "$1.00M"),
+    (9_996.0, "USD", "$10.0K"),
+    (3.4e6, "EUR", "€3.40M"),
     (-2.5e5, "GBP", "-£250K"),
     (9.87e7, "INR", "₹98.7M"),
-    (1.2e6, "CHF", "CHF 1.2M"),
-    (1.2e6, "chf", "CHF 1.2M"),
+    (1.2e6, "CHF", "CHF 1.20M"),
+    (1.2e6, "chf", "CHF 1.20M"),
     (float("nan"), "USD", "n/a"),
 ])
-def test_format_money(amount, currency, expected):
+def test_format_money_gives_three_significant_figures(amount, currency, expected):
     assert format_money(amount, currency) == expected
+
+
+def test_format_error_gives_two_significant_figures():
+    from simulator.plots.style import format_error
+
+    assert format_error(5_673.0, "USD") == "± $5.7K"
+    assert format_error(-910.4, "USD") == "± $910"
 
 
 def test_money_axis_formatter_keeps_two_decimals_for_ticks():
@@ -81,8 +91,10 @@ def test_money_axis_formatter_keeps_two_decimals_for_ticks():
         ["-€500K", "€0", "€1.25M", "€2M"]
 
 
-@pytest.mark.parametrize("p, expected", [(0.0, "0%"), (0.1234, "12%"), (0.004, "0.4%"),
-                                         (0.0004, "<0.1%"), (0.9996, ">99.9%"), (1.0, "100%")])
+@pytest.mark.parametrize("p, expected", [(0.0, "0%"), (0.1234, "12.3%"), (0.0155, "1.55%"),
+                                         (0.004, "0.400%"), (0.0004, "0.0400%"),
+                                         (0.9996, "99.96%"), (0.99996, "99.996%"),
+                                         (1.0, "100%")])
 def test_format_percent(p, expected):
     assert format_percent(p) == expected
 
@@ -242,7 +254,7 @@ def test_convergence_title_states_the_final_mean_and_half_width(data):
     fig = plot_convergence(data)
     title = fig.axes[0].get_title(loc="left")
     n, mean, half = data.convergence
-    assert format_money(mean[-1], "USD", 3) in title and format_money(half[-1], "USD") in title
+    assert format_money(mean[-1], "USD") in title and format_error(half[-1], "USD") in title
     assert f"{int(n[-1]):,} trials" in title
 
 
@@ -284,18 +296,23 @@ def test_importing_the_chart_and_report_modules_leaves_matplotlib_unloaded():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-def test_titles_wrap_only_when_they_may_reach_the_figure_edge():
-    from simulator.plots.style import figure, titles
+def test_titles_are_broken_between_words_only_when_too_wide_for_the_figure():
+    from simulator.plots.style import TITLE_SIZE, _text_width_in, _title_room, figure, titles
 
-    def wraps(title: str) -> bool:
-        _, ax = figure()
+    def drawn(title: str) -> str:
+        fig, ax = figure()
         titles(ax, title)
-        return next(t for t in ax.get_children() if getattr(t, "get_text", None)
-                    and t.get_text() == title).get_wrap()
+        return ax.get_title(loc="left")
 
-    assert not wraps("Mean net savings $3M ± $2.5K (95%) after 1,000,000 trials")
-    assert wraps("A finding stated at such length that no slide could ever hold it on one "
-                 "line, so it must wrap at the edge")
+    room = _title_room(figure()[1])
+
+    short = "Mean net savings $3M ± $2.5K (95%) after 1,000,000 trials"
+    assert drawn(short) == short
+    long = ("A finding stated at such length that no slide could ever hold it on one line, so "
+            "it must wrap at the edge")
+    lines = drawn(long).split("\n")
+    assert len(lines) == 2 and " ".join(lines) == long
+    assert all(_text_width_in(line, TITLE_SIZE, "bold") <= room for line in lines)
 
 
 def test_jobs_run_in_the_drawing_process_give_their_results_in_order():

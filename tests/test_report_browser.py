@@ -25,10 +25,11 @@ from pathlib import Path
 
 import pytest
 
-from simulator import load_scenario, simulate
+from simulator import load_scenario, parse_scenario, simulate
+from simulator.compare import compare, write_comparison
 from simulator.output import write_results
 from simulator.plots.style import format_money, format_percent
-from simulator.report.content import money_to_error
+from simulator.report.compare import compare_sentence, dominance_sentence
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(BROWSER is None, reason="headless Chromium not installed (no "
@@ -121,16 +122,10 @@ class DevTools:
         self._log.close()
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory, request) -> dict:
-    """Run a small scenario, open its report.html in Chromium, and record what happened."""
-    tmp = tmp_path_factory.mktemp("browser")
-    data = Path(__file__).parent / "data" / "minimal.toml"
-    result = simulate(load_scenario(data), trials=20_000, seed=11)
-    folder = tmp / "minimal"
-    summary = write_results(result, folder)
-    page = folder / "report.html"
-
+def open_page(page: Path, tmp: Path) -> dict:
+    """Open ``page`` in headless Chromium and record what happened: every event (console,
+    exceptions, log, network), each image's natural size once decoded, the page's text and a
+    screenshot."""
     browser = DevTools(BROWSER, tmp / "profile", tmp / "chromium.log")
     try:
         target = browser.send("Target.createTarget", url="about:blank")["targetId"]
@@ -158,8 +153,35 @@ def report(tmp_path_factory, request) -> dict:
             browser.send("Page.captureScreenshot", session, format="png")["data"]))
     finally:
         browser.close()
-    return {"summary": summary, "page": page, "images": images, "text": text,
-            "screenshot": shot, "events": browser.events}
+    return {"page": page, "images": images, "text": text, "screenshot": shot,
+            "events": browser.events}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> dict:
+    """Run a small scenario, open its report.html in Chromium, and record what happened."""
+    tmp = tmp_path_factory.mktemp("browser")
+    data = Path(__file__).parent / "data" / "minimal.toml"
+    result = simulate(load_scenario(data), trials=20_000, seed=11)
+    folder = tmp / "minimal"
+    summary = write_results(result, folder)
+    return {"summary": summary, **open_page(folder / "report.html", tmp)}
+
+
+@pytest.fixture(scope="module")
+def compare_report(tmp_path_factory) -> dict:
+    """Compare two options (the second 5% dearer, so the first dominates), write the
+    comparison, open its report.html in Chromium."""
+    tmp = tmp_path_factory.mktemp("browser-compare")
+    data = Path(__file__).parent / "data" / "minimal.toml"
+    text = data.read_text()
+    dearer = text.replace("min = 30_000, mode = 36_000, max = 50_000",
+                          "min = 31_500, mode = 37_800, max = 52_500")
+    assert dearer != text
+    c = compare([load_scenario(data), parse_scenario(dearer, source="dearer.toml")],
+                ["Kraków", "Bangalore"], trials=20_000, seed=11)
+    summary = write_comparison(c, tmp / "compare")
+    return {"summary": summary, **open_page(tmp / "compare" / "report.html", tmp)}
 
 
 def _events(report: dict, method: str) -> list[dict]:
@@ -187,12 +209,8 @@ def test_every_image_has_a_natural_size(report):
 
 def test_key_numbers_from_summary_json_appear_in_the_page_text(report):
     ns, cur = report["summary"]["net_savings"], report["summary"]["currency"]
-    # In the decision sentence and the tiles, short; in the table, to the digits their
-    # 95% intervals support.
-    expected = [format_money(ns[k], cur) for k in ("mean", "cvar_5")]
-    for p in ("p5", "p50", "p95"):
-        lo, hi = ns["percentile_ci95"][p]
-        expected.append(money_to_error(ns[p], (hi - lo) / 2, cur))
+    # One rounding rule: the same three significant figures in sentence, tiles and table.
+    expected = [format_money(ns[k], cur) for k in ("mean", "cvar_5", "p5", "p50", "p95")]
     expected += [format_percent(ns["prob_loss"]), f"{report['summary']['trials']:,}",
                  str(report["summary"]["seed"]),
                  report["summary"]["provenance"]["scenario_sha256"]]
@@ -202,6 +220,32 @@ def test_key_numbers_from_summary_json_appear_in_the_page_text(report):
 def test_screenshot_is_saved_as_a_png(report):
     data = report["screenshot"].read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+# --- the comparison report ----------------------------------------------------------------------
+
+def test_compare_page_logs_no_console_errors_or_exceptions(compare_report):
+    test_page_logs_no_console_errors_or_exceptions(compare_report)
+
+
+def test_compare_page_requests_nothing_but_itself_and_inline_images(compare_report):
+    test_page_requests_nothing_but_itself_and_inline_images(compare_report)
+
+
+def test_compare_page_decodes_every_chart(compare_report):
+    # S-curves, waterfalls, one difference chart, loss exceedance, box plot.
+    assert len(compare_report["images"]) == 5
+    assert [alt for w, h, alt in compare_report["images"] if not (w > 0 and h > 0)] == []
+
+
+def test_compare_page_states_the_decision_and_the_dominance_verdict(compare_report):
+    summary = compare_report["summary"]
+    pair = summary["pairs"][0]
+    assert pair["dominance"]["verdict"] == "a"
+    sentence = dominance_sentence(pair, summary["currency"])
+    assert sentence.startswith("Kraków first-order stochastically dominates Bangalore")
+    assert sentence in compare_report["text"]
+    assert compare_sentence(summary) in compare_report["text"]
 
 
 # --- scenario-supplied text cannot inject markup or script (issue 14) -----------------------

@@ -105,13 +105,27 @@ def test_sensitivity_command_writes_json_and_charts(tmp_path, data_dir):
     assert again.exit_code == 2 and "--force" in again.output
 
 
-def test_tornado_title_names_the_largest_swing():
+def test_tornado_title_names_the_largest_swing_by_its_plain_label():
     from simulator.plots.sensitivity import plot_tornado
     from simulator.sensitivity import analyze
 
     a = analyze(linear_scenario(), trials=20_000, seed=1)
-    title = plot_tornado(a).axes[0].get_title(loc="left")
-    assert title.startswith("workforce.onshore_cost_per_fte moves mean net savings by $640K")
+    title = plot_tornado(a).axes[0].get_title(loc="left").replace("\n", " ")
+    assert title.startswith("Onshore cost per FTE, fully loaded, per year moves mean net "
+                            "savings by $640K")
+
+
+def test_every_sensitivity_row_carries_the_assumptions_table_label():
+    from simulator.report.content import assumptions
+    from simulator.sensitivity import analyze
+
+    s = linear_scenario()
+    a = analyze(s, trials=5_000, seed=1)
+    table = {row.path: row.label for row in assumptions(s)}
+    tornado = {r["input"]: r["label"] for r in a["tornado"]["rows"]}
+    assert tornado and all(tornado[p] == table[p] for p in tornado)
+    inputs = [r for r in a["drivers"]["rows"] if r["kind"] == "input"]
+    assert all(r["label"] == table[r["name"]] for r in inputs)
 
 
 def _one_risk(frequency, severity):

@@ -133,7 +133,8 @@ def test_breakeven_command_prints_the_value_and_interval(data_dir):
     res = CliRunner().invoke(main, ["breakeven", str(data_dir / "minimal.toml"), "--param",
                                     "workforce.offshore_fte", "--target", "mean=0", "-n", "20000"])
     assert res.exit_code == 0, res.output
-    assert res.output.startswith("workforce.offshore_fte = ") and "95% interval" in res.output
+    assert res.output.startswith("Mean net savings reach $0 at Offshore staff = ")
+    assert "FTE (95% interval " in res.output and "(workforce.offshore_fte = " in res.output
 
 
 @pytest.mark.parametrize("args, message", [

@@ -18,12 +18,13 @@ from matplotlib.ticker import MultipleLocator
 from . import style as s
 
 if TYPE_CHECKING:
+    from ..chartdata import ChartData
     from ..compare import CompareChartData, OptionCurve
 
 BOX_WHISKERS = (5, 95)  #: percentiles the box plot's whiskers reach
 
 
-def _short(name: str, width: int = 44) -> str:
+def _short(name: str, width: int = 60) -> str:
     return name if len(name) <= width else name[: width - 1] + "…"
 
 
@@ -55,8 +56,8 @@ def plot_compare_scurves(cd: "CompareChartData") -> Figure:
     s.style_axes(ax, "y")
     lo, hi = 0.0, 0.0
     for o in cd.options:
-        # The central 99%: a rare-disaster tail would otherwise flatten every curve.
-        q_lo, q_hi = np.interp((0.005, 0.995), o.quantile_levels, o.quantile_values)
+        # P1 to P99.5: a rare-disaster tail would otherwise flatten every curve.
+        q_lo, q_hi = np.interp((0.01, 0.995), o.quantile_levels, o.quantile_values)
         lo, hi = min(lo, q_lo, o.p5), max(hi, q_hi, o.p95)
     pad = 0.03 * (hi - lo or 1.0)
     xlim = (lo - pad, hi + pad)
@@ -92,7 +93,14 @@ def plot_compare_scurves(cd: "CompareChartData") -> Figure:
     m2 = s.format_money(rest[0].mean, cd.currency)
     others = "the others" if len(rest) > 1 else _short(rest[0].name)
     versus = f"{m} vs {m2}" + (f" for {_short(rest[0].name)}" if len(rest) > 1 else "")
-    if all(_dominates(best, o) for o in rest):
+    verdicts = {(h.a, h.b): h.dominance for h in cd.pairs}
+
+    def dominates(a: "OptionCurve", b: "OptionCurve") -> bool:
+        verdict = verdicts.get((a.name, b.name)) or {"a": "b", "b": "a"}.get(
+            verdicts.get((b.name, a.name), ""), "")
+        return verdict == "a" if verdict else _dominates(a, b)
+
+    if all(dominates(best, o) for o in rest):
         title = (f"{_short(best.name)} saves more than {others} at every level of confidence: "
                  f"mean {versus}")
     else:
@@ -151,7 +159,7 @@ def plot_compare_boxes(cd: "CompareChartData") -> Figure:
                       markeredgecolor=s.TEXT, label="Mean"),
                Line2D([], [], color=s.MUTED, linewidth=1.4,
                       label=f"Whiskers: P{BOX_WHISKERS[0]} to P{BOX_WHISKERS[1]}")]
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, frameon=False,
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False,
                fontsize=s.NOTE_SIZE, handlelength=1.4)
     best = max(cd.options, key=lambda o: o.p50)
     spread = sorted((st["whishi"] - st["whislo"], i) for i, st in enumerate(stats[::-1]))
@@ -213,7 +221,7 @@ def plot_difference(cd: "CompareChartData", pair: int = 0) -> Figure:
         span = edges[-1] - edges[0]
         right_side = (h.mean - edges[0]) / span < 0.7
         ax.annotate(f"Mean difference {s.format_money(h.mean, cd.currency)}\n"
-                    f"± {s.format_money(1.96 * h.stderr, cd.currency)} (95%)",
+                    f"{s.format_error(1.96 * h.stderr, cd.currency)} (95%)",
                     (h.mean, 1.0), xycoords=("data", "axes fraction"),
                     xytext=(8 if right_side else -8, -6), textcoords="offset points",
                     ha="left" if right_side else "right", va="top", fontsize=s.NOTE_SIZE,
@@ -242,25 +250,163 @@ def plot_difference(cd: "CompareChartData", pair: int = 0) -> Figure:
     return fig
 
 
+def plot_compare_waterfalls(names: Sequence[str], data: Sequence["ChartData"]) -> Figure:
+    """One waterfall per option, side by side on one money axis (so bar heights compare):
+    mean gross wage savings, each cost category, mean net savings; every option shows the
+    same categories in the same order (a category an option lacks is a zero step)."""
+    from .waterfall import bridge
+
+    k = len(data)
+    cols = min(k, 3)
+    rows = -(-k // cols)
+    fig = Figure(figsize=(s.FIGSIZE[0], s.FIGSIZE[1] * (1 if rows == 1 else 0.85 * rows)),
+                 layout="constrained", facecolor="white")
+    fig.get_layout_engine().set(w_pad=0.08, h_pad=0.1)
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, squeeze=False)).ravel()
+    categories = [c for c in dict.fromkeys(c for d in data for c in d.category_costs)]
+    levels = []
+    colours = {"total": s.SAVING, "cost": s.LOSS, "credit": s.GAIN}
+    for i, (name, d) in enumerate(zip(names, data)):
+        ax = axes[i]
+        s.style_axes(ax, "y")
+        full = replace_costs(d, {c: d.category_costs.get(c, 0.0) for c in categories})
+        steps = bridge(full)
+        for j, st in enumerate(steps):
+            ax.bar(j, st.height, bottom=st.bottom, width=0.66, color=colours[st.kind], zorder=3)
+            levels += [st.bottom, st.end]
+            if st.kind == "total":
+                ax.annotate(s.format_money(st.height, d.currency), (j, st.end),
+                            xytext=(0, 3 if st.height >= 0 else -3), textcoords="offset points",
+                            ha="center", va="bottom" if st.height >= 0 else "top",
+                            fontsize=s.NOTE_SIZE - 1, fontweight="bold", color=s.TEXT)
+        ax.axhline(0.0, color=s.TEXT, linewidth=1.0, zorder=4)
+        labels = [st.label.replace("\n", " ") for st in steps]
+        ax.set_xticks(range(len(steps)), labels, rotation=55, ha="right",
+                      rotation_mode="anchor", fontsize=s.TICK_SIZE - 2.5)
+        ax.tick_params(axis="x", length=0)
+        ax.set_title(_short(name, 40), loc="left", fontsize=s.LABEL_SIZE, fontweight="bold",
+                     color=_colour(i))
+        ax.yaxis.set_major_formatter(s.money_formatter(d.currency))
+    for ax in axes[k:]:
+        ax.set_visible(False)
+    lo, hi = min([0.0, *levels]), max([0.0, *levels])
+    pad = 0.12 * (hi - lo or 1.0)
+    axes[0].set_ylim(lo - (pad if lo < 0 else 0.0), hi + pad)
+    axes[0].set_ylabel("Mean, present value", fontsize=s.LABEL_SIZE)
+    best = int(np.argmax([d.mean for d in data]))
+    title = (f"Where the money goes: {_short(names[best])} keeps the most, "
+             f"{s.format_money(data[best].mean, data[best].currency)} of "
+             f"{s.format_money(data[best].gross_mean, data[best].currency)} gross wage savings")
+    fig.suptitle(s.wrap_to_width(title, fig.get_figwidth() - 0.4, s.TITLE_SIZE, "bold"),
+                 x=0.01, ha="left", fontsize=s.TITLE_SIZE, fontweight="bold", color=s.TEXT)
+    fig.supxlabel("Blue: gross wage savings and net savings · orange: the mean cost of each "
+                  "category · green: a credit · present values", x=0.01, ha="left",
+                  fontsize=s.SUBTITLE_SIZE, color=s.MUTED)
+    return fig
+
+
+def replace_costs(d: "ChartData", costs: dict[str, float]) -> "ChartData":
+    """``d`` with its category costs replaced (the same categories for every option)."""
+    from dataclasses import replace
+
+    return replace(d, category_costs=costs)
+
+
+def plot_compare_exceedance(names: Sequence[str], data: Sequence["ChartData"]) -> Figure:
+    """The loss exceedance of all risk events of each option, overlaid on log-log axes (the
+    chance that the risk events cost more than x over the horizon)."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    from .exceedance import ALL_RISKS, _positive, _threshold_at
+
+    fig, ax = s.figure()
+    s.style_axes(ax, "y")
+    drawn, lows, highs, floors = [], [], [], []
+    for i, (name, d) in enumerate(zip(names, data)):
+        if ALL_RISKS not in d.exceedance:
+            continue
+        t, p = _positive(*d.exceedance[ALL_RISKS])
+        if not t.size:
+            continue
+        ax.plot(t, p * 100, color=_colour(i), linewidth=2.5, label=_short(name))
+        drawn.append((name, d, t, p))
+        lows.append(max(t.min(), t.max() * 1e-4))
+        highs.append(t.max())
+        floors.append(max(min(p.min(), 1.0 / max(d.trials, 1)) * 100, 1e-3))
+    if not drawn:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "No risk event caused a loss in any option", transform=ax.transAxes,
+                ha="center", va="center", fontsize=s.LABEL_SIZE + 2, color=s.MUTED)
+        s.titles(ax, "Risk events: no losses in any option", _context_names(data))
+        return fig
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(min(lows) / 1.2, max(highs) * 1.2)
+    ax.set_ylim(min(floors) / 1.5, 130.0)
+    ax.xaxis.set_major_locator(LogLocator(base=10))
+    ax.xaxis.set_major_formatter(s.money_formatter(data[0].currency))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_major_locator(LogLocator(base=10))
+    ax.yaxis.set_major_formatter(s.log_percent_formatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    s.axis_labels(ax, "Loss from risk events over the horizon (present value, log scale)",
+                  "Chance of losing more (log scale)")
+    ax.legend(loc="lower left", frameon=True, facecolor="white", edgecolor="none",
+              framealpha=0.9, fontsize=s.NOTE_SIZE)
+    worst = [(float(_threshold_at(t, p, 0.01)) if p[0] > 0.01 else 0.0, name)
+             for name, d, t, p in drawn]
+    amount, name = max(worst)
+    title = (f"Risk events: {_short(name)} has the heaviest tail, a 1 in 100 chance of "
+             f"costing more than {s.format_money(amount, data[0].currency)}" if amount > 0 else
+             "Risk events: no option has a 1 in 100 chance of any loss")
+    s.titles(ax, title, _context_names(data))
+    return fig
+
+
+def _context_names(data: Sequence["ChartData"]) -> str:
+    return (f"{len(data)} options · {data[0].trials:,} trials each, on common random numbers "
+            f"· present values in {data[0].currency}")
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:40] or "option"
+
+
+def difference_stems(names: Sequence[str], keys: Sequence[str] | None = None) -> list[str]:
+    """File stems of the pairs' difference charts, in pair order (i < j):
+    ``difference_<a>_vs_<b>`` from each option's key (default its slugged name), with a
+    suffix where two pairs would share one."""
+    import itertools
+
+    keys = [_slug(k) for k in (keys or names)]
+    out: list[str] = []
+    for n, (i, j) in enumerate(itertools.combinations(range(len(names)), 2)):
+        stem = f"difference_{keys[i]}_vs_{keys[j]}"
+        out.append(stem if stem not in out else f"{stem}_{n + 1}")
+    return out
 
 
 def write_compare_charts(cd: "CompareChartData", out_dir: Path,
                          keys: Sequence[str] | None = None,
                          formats: Iterable[str] = ("png", "svg"),
-                         dpi: int = 150) -> dict[str, list[Path]]:
+                         dpi: int = 150,
+                         option_data: Sequence["ChartData"] | None = None
+                         ) -> dict[str, list[Path]]:
     """Write ``s_curves``, ``box_plot`` and one ``difference_<a>_vs_<b>`` chart per pair to
-    ``out_dir`` (``keys``: a short file-name key per option, default their slugged names);
-    returns ``{stem: [paths]}``."""
+    ``out_dir`` (``keys``: a short file-name key per option, default their slugged names),
+    and with each option's :class:`~simulator.chartdata.ChartData` (``option_data``) the
+    side-by-side ``waterfalls`` and the overlaid ``loss_exceedance``; returns
+    ``{stem: [paths]}``."""
     formats = tuple(formats)
-    keys = [_slug(k) for k in (keys or [o.name for o in cd.options])]
-    index = {o.name: k for o, k in zip(cd.options, keys)}
+    names = [o.name for o in cd.options]
     out = {"s_curves": s.save(plot_compare_scurves(cd), out_dir, "s_curves", formats, dpi),
            "box_plot": s.save(plot_compare_boxes(cd), out_dir, "box_plot", formats, dpi)}
-    for i, h in enumerate(cd.pairs):
-        stem = f"difference_{index[h.a]}_vs_{index[h.b]}"
-        if stem in out:  # two options with the same key
-            stem += f"_{i + 1}"
+    for i, stem in enumerate(difference_stems(names, keys)):
         out[stem] = s.save(plot_difference(cd, i), out_dir, stem, formats, dpi)
+    if option_data is not None:
+        names = [o.name for o in cd.options]
+        out["waterfalls"] = s.save(plot_compare_waterfalls(names, option_data), out_dir,
+                                   "waterfalls", formats, dpi)
+        out["loss_exceedance"] = s.save(plot_compare_exceedance(names, option_data), out_dir,
+                                        "loss_exceedance", formats, dpi)
     return out

@@ -42,7 +42,7 @@ def plot_convergence(d: ChartData) -> Figure:
     ax.set_ylim(lo - pad, hi + pad)
     s.axis_labels(ax, "Trials run", f"Mean net savings over {s.years(d.horizon_years)}")
     ax.legend(loc="upper right", frameon=False, fontsize=s.NOTE_SIZE)
-    s.titles(ax, f"Mean net savings {s.format_money(mean[-1], d.currency, 3)} "
-                 f"± {s.format_money(half[-1], d.currency)} (95%) after {int(n[-1]):,} trials",
+    s.titles(ax, f"Mean net savings {s.format_money(mean[-1], d.currency)} "
+                 f"{s.format_error(half[-1], d.currency)} (95%) after {int(n[-1]):,} trials",
              s.context_line(d))
     return fig

@@ -34,8 +34,10 @@ def _note(ax: Axes, text: str) -> None:
 
 
 def plot_loss_exceedance(d: ChartData) -> Figure:
-    """One line per risk (and the total, emphasised): probability in % that the present-value
-    loss over the horizon exceeds x, against x in currency units on a log axis."""
+    """One line per risk (and the total, emphasised): probability that the present-value loss
+    over the horizon exceeds x, against x in currency units, both axes logarithmic, so a
+    1-in-100 or 1-in-1,000 loss is as readable as a common one. Each risk keeps its colour
+    and line style in every chart and report (:func:`~simulator.plots.style.risk_styles`)."""
     fig, ax = s.figure()
     curves = {k: _positive(*v) for k, v in d.exceedance.items()}
     curves = {k: v for k, v in curves.items() if v[0].size}
@@ -50,18 +52,19 @@ def plot_loss_exceedance(d: ChartData) -> Figure:
         return fig
 
     s.style_axes(ax, "y")
-    # Total first in the legend, drawn last so it sits on top; colours repeat dashed.
+    # Total first in the legend, drawn last so it sits on top. Styles come from every risk
+    # of the scenario (d.exceedance), not only those drawn, so none shifts colour.
+    styles = s.risk_styles(k for k in d.exceedance if k != ALL_RISKS)
     order = sorted(curves, key=lambda k: k != ALL_RISKS)
-    risks = [k for k in order if k != ALL_RISKS]
-    n = len(s.SERIES)
     for label in order:
         t, p = curves[label]
         main = label == ALL_RISKS
-        i = 0 if main else risks.index(label)
+        colour, style = (s.TEXT, "-") if main else styles[label]
         ax.plot(t, p * 100.0, label=label, marker="o" if t.size < 3 else "",
-                color=s.TEXT if main else s.SERIES[i % n], linestyle="-" if i < n else "--",
-                linewidth=3.0 if main else 1.8, zorder=10 if main else 3)
+                color=colour, linestyle=style, linewidth=3.0 if main else 1.8,
+                zorder=10 if main else 3)
     ax.set_xscale("log")
+    ax.set_yscale("log")
     breach = _draw_tolerance(ax, d, curves.get(ALL_RISKS))
     t_all = np.concatenate([c[0] for c in curves.values()] +
                            [np.array([x for x, _ in d.tolerance])])
@@ -69,17 +72,23 @@ def plot_loss_exceedance(d: ChartData) -> Figure:
     lo, hi = max(t_all.min(), t_all.max() * _SPAN), t_all.max()
     if hi > lo:
         ax.set_xlim(lo / 1.2, hi * 1.2)
-    decades = math.log10(hi / lo)
+    decades = math.log10(hi / lo) if hi > lo else 0.0
     subs = (1.0,) if decades > 3 else (1.0, 2.0, 5.0)
     ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
     ax.xaxis.set_major_formatter(s.money_formatter(d.currency))
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_ylim(0.0, None)
-    ax.yaxis.set_major_formatter(s.percent_formatter())
+    # Down to the rarest probability a trial can show (one trial), at most a decade below
+    # the smallest drawn, never below 1 in 100,000.
+    p_min = min(float(c[1].min()) for c in curves.values())
+    floor = max(min(p_min, 1.0 / max(d.trials, 1)) * 100.0, 1e-3)
+    ax.set_ylim(floor / 1.5, 130.0)
+    ax.yaxis.set_major_locator(LogLocator(base=10))
+    ax.yaxis.set_major_formatter(s.log_percent_formatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
     s.axis_labels(ax, f"Loss from risk events over {horizon} (present value, log scale)",
-                  "Chance of losing more")
-    ax.legend(loc="best", frameon=True, facecolor="white", edgecolor="none", framealpha=0.9,
-              fontsize=s.NOTE_SIZE)
+                  "Chance of losing more (log scale)")
+    ax.legend(loc="lower left", frameon=True, facecolor="white", edgecolor="none",
+              framealpha=0.9, fontsize=s.NOTE_SIZE)
     title = _finding(d, curves, horizon)
     if d.tolerance:
         title += ("; above the risk tolerance" if breach else "; within the risk tolerance")
@@ -94,9 +103,10 @@ def _draw_tolerance(ax: Axes, d: ChartData, total: tuple[np.ndarray, np.ndarray]
         return False
     loss = np.array([x for x, _ in d.tolerance])
     limit = np.array([p for _, p in d.tolerance]) * 100.0
-    ax.step(loss, limit, where="post", color=s.LOSS, linewidth=2.0, linestyle=(0, (4, 2)),
+    shown = np.maximum(limit, 1e-4)  # a zero limit sits at the bottom of the log axis
+    ax.step(loss, shown, where="post", color=s.LOSS, linewidth=2.0, linestyle=(0, (4, 2)),
             label="Risk tolerance", zorder=11)
-    ax.plot(loss, limit, "s", color=s.LOSS, markersize=6, zorder=11)
+    ax.plot(loss, shown, "s", color=s.LOSS, markersize=6, zorder=11)
     breach = False
     if total is not None and total[0].size:
         t, p = total
@@ -112,13 +122,19 @@ def _draw_tolerance(ax: Axes, d: ChartData, total: tuple[np.ndarray, np.ndarray]
 
 def _finding(d: ChartData, curves: dict[str, tuple[np.ndarray, np.ndarray]],
              horizon: str) -> str:
-    """Title: chance of any risk loss and, if it is that likely, the 1-in-20 loss (the horizon
-    is in the axis label, to keep the title on one line)."""
+    """Title about the risk events (not about net savings): how often they cost anything
+    when that is not nearly always, and the losses exceeded 1 time in 20 and 1 in 100."""
     if ALL_RISKS not in curves:
         return f"Loss exceedance of risk events over {horizon}"
     t, p = curves[ALL_RISKS]
-    title = f"Risk events: {s.format_percent(p[0])} chance of a loss"
-    if p[0] > 0.05:
-        big = s.format_money(_threshold_at(t, p, 0.05), d.currency)
-        title += f"; 1 in 20 chance of more than {big}"
-    return title
+    parts = []
+    if p[0] < 0.99:
+        parts.append(f"risk events cost something in {s.format_percent(p[0])} of trials")
+    for level in (0.05, 0.01):
+        if p[0] > level:
+            big = s.format_money(_threshold_at(t, p, level), d.currency)
+            parts.append(f"{s.one_in(level)} chance they cost more than {big}")
+    if not parts:
+        return f"Risk events cost something in {s.format_percent(p[0])} of trials"
+    text = "; ".join(parts)
+    return f"Risk events over {horizon}: {text}"

@@ -14,6 +14,7 @@ _CORNERS = {  # offset (points), ha, va of a label beside its point
     "lower left": ((-10, -6), "right", "top"),
     "upper left": ((-10, 6), "right", "bottom"),
 }
+LEFT_LEVEL = 0.01  #: the x-axis starts at this quantile (or zero, or P5, if further left)
 _AXES_WIDTH_IN = s.FIGSIZE[0] - 1.4  #: plot width less y axis and margins, roughly
 
 
@@ -52,8 +53,10 @@ def plot_scurve(d: ChartData) -> Figure:
     s.style_axes(ax, "y")
     levels = np.asarray(d.quantile_levels, dtype=np.float64)
     values = np.asarray(d.quantile_values, dtype=np.float64)
-    # Show the central 99.8% (as the histogram does) and always the zero line.
-    q_lo, q_hi = np.interp((0.001, 0.999), levels, values)
+    # From P1 to P99.9, and always the zero line: a rare-disaster tail (an exit, a breach)
+    # would otherwise stretch the axis far left of where the curve moves; the worst 1% is
+    # the loss exceedance chart's subject.
+    q_lo, q_hi = np.interp((LEFT_LEVEL, 0.999), levels, values)
     lo, hi = min(q_lo, 0.0, d.p5), max(q_hi, 0.0, d.p95)
     pad = 0.03 * (hi - lo or 1.0)
     xlim = (lo - pad, hi + pad)
@@ -94,8 +97,11 @@ def plot_scurve(d: ChartData) -> Figure:
     ax.xaxis.set_major_formatter(s.money_formatter(d.currency))
     ax.yaxis.set_major_locator(MultipleLocator(25))
     ax.yaxis.set_major_formatter(s.percent_formatter())
-    s.axis_labels(ax, f"Net savings over {s.years(d.horizon_years)} (present value)",
-                  "Chance of saving at least this")
+    xlabel = f"Net savings over {s.years(d.horizon_years)} (present value)"
+    if values[0] < xlim[0]:  # say what lies off the left edge
+        xlabel += (f"; the worst {LEFT_LEVEL:.0%} of trials, below "
+                   f"{s.format_money(q_lo, d.currency)}, are off the left edge")
+    s.axis_labels(ax, xlabel, "Chance of saving at least this")
     s.titles(ax, f"Net savings over {s.years(d.horizon_years)}: {s.format_percent(p_save)} "
              f"chance of saving money; median {s.format_money(d.p50, d.currency)}",
              s.context_line(d))

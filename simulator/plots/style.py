@@ -38,6 +38,36 @@ GRID = "#E3E3E3"
 SERIES = tuple(OKABE_ITO[k] for k in ("orange", "sky_blue", "green", "purple", "blue",
                                       "vermillion"))
 
+#: Line styles a risk can take: every series colour solid, then dashed.
+RISK_STYLES = tuple((c, ls) for ls in ("-", "--") for c in SERIES)
+
+
+def risk_styles(names: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """One (colour, line style) per risk, the same for a risk in every chart and report: each
+    name takes the slot its CRC-32 picks among :data:`RISK_STYLES`, or the next free one when
+    an earlier name (in the given order, the scenario's) has it. So a risk keeps its colour
+    whichever other risks a chart shows, unless two names collide in one chart."""
+    import zlib
+
+    out: dict[str, tuple[str, str]] = {}
+    taken: set[int] = set()
+    n = len(RISK_STYLES)
+    for name in names:
+        if name in out:
+            continue
+        slot = zlib.crc32(name.encode("utf-8")) % n
+        for step in range(n):
+            if (slot + step) % n not in taken:
+                slot = (slot + step) % n
+                break
+        if len(taken) < n:
+            taken.add(slot)
+        else:  # more risks than styles: share, starting afresh
+            taken = {slot}
+        out[name] = RISK_STYLES[slot]
+    return out
+
+
 FIGSIZE = (10.0, 5.6)  #: inches, 16:9 slide friendly
 TITLE_SIZE = 15.0  #: points
 SUBTITLE_SIZE = 11.0
@@ -49,12 +79,33 @@ CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "INR": "₹"}
 _SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"), (1.0, ""))
 
 
+SIGNIFICANT = 3  #: significant figures of every money amount and percentage shown
+ERROR_SIGNIFICANT = 2  #: significant figures of a 95% half-width shown beside a figure
+
+
 def _round_half_up(v: float, decimals: int) -> Decimal:
     return Decimal(repr(float(v))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
-def format_money(x: float, currency: str = "USD", decimals: int | None = None) -> str:
-    """Short money label: ``$1.2M``, ``-$350K``, ``$0``, ``€3.4M``, ``CHF 12.5B``.
+def _significant(v: float, sig: int) -> tuple[Decimal, int]:
+    """``v`` (>= 0) rounded half up to ``sig`` significant figures, and the decimals used
+    (never negative: 12,345 to three figures is 12345, the caller scales first)."""
+    if v == 0:
+        return Decimal(0), 0
+    e = math.floor(math.log10(v))
+    d = max(sig - 1 - e, 0)
+    r = _round_half_up(v, d)
+    if r >= Decimal(10) ** (e + 1) and d > 0:  # 9.996 -> 10.00: one figure too many
+        d -= 1
+        r = _round_half_up(v, d)
+    return r, d
+
+
+def format_money(x: float, currency: str = "USD", decimals: int | None = None,
+                 sig: int = SIGNIFICANT, trim: bool = False) -> str:
+    """Short money label to three significant figures (the one rounding rule of every
+    figure kposim shows): ``$1.20M``, ``-$350K``, ``$45.8K``, ``$0``, ``€3.40M``,
+    ``CHF 12.5B``; amounts under 1,000 in whole units (``$999``).
 
     Parameters
     ----------
@@ -63,9 +114,14 @@ def format_money(x: float, currency: str = "USD", decimals: int | None = None) -
     currency : str
         ISO code; USD, EUR, GBP and INR get their symbol, any other code is used as a prefix.
     decimals : int, optional
-        Maximum decimals after scaling to K/M/B/T. Default: one below 100 of the unit
-        (``$1.2M``, ``$12.5B``), none from 100 (``$350K``) and for plain amounts under 1,000.
-        Trailing zeros are always dropped (``$1M``, not ``$1.0M``); halves round up.
+        Instead of significant figures: at most this many decimals after scaling to K/M/B/T,
+        trailing zeros dropped (``$1M``, ``$1.25M``): for axis ticks.
+    sig : int
+        Significant figures when ``decimals`` is not given (:data:`ERROR_SIGNIFICANT` for a
+        half-width). Halves round up.
+    trim : bool
+        Drop trailing zeros (``$30K``, not ``$30.0K``): for a value the user typed, such as a
+        distribution's parameter, which is exact rather than rounded.
     """
     x = float(x)
     if not math.isfinite(x):
@@ -77,17 +133,26 @@ def format_money(x: float, currency: str = "USD", decimals: int | None = None) -
     while True:
         scale, suffix = _SCALES[i]
         v = mag / scale
-        d = decimals if decimals is not None else (1 if v < 100 and scale > 1 else 0)
-        r = _round_half_up(v, d)
-        if r >= 1000 and i > 0:  # 999.96K rounds to 1000K: say $1M instead
+        if decimals is not None:
+            r = _round_half_up(v, decimals)
+        elif scale == 1.0:
+            r = _round_half_up(v, 0)
+        else:
+            r, _ = _significant(v, sig)
+        if r >= 1000 and i > 0:  # 999.96K rounds to 1000K: say $1.00M instead
             i -= 1
             continue
         break
     text = f"{r:f}"
-    if "." in text:
+    if (decimals is not None or trim) and "." in text:
         text = text.rstrip("0").rstrip(".")
     sign = "-" if x < 0 and r != 0 else ""
     return f"{sign}{prefix}{text}{suffix}"
+
+
+def format_error(half: float, currency: str) -> str:
+    """A money figure's 95% half-width, to two significant figures: ``± $5.7K``."""
+    return f"± {format_money(abs(half), currency, sig=ERROR_SIGNIFICANT)}"
 
 
 def money_formatter(currency: str, decimals: int = 2) -> FuncFormatter:
@@ -105,6 +170,30 @@ def percent_formatter() -> FuncFormatter:
     return FuncFormatter(lambda v, pos=None: f"{v:.2f}".rstrip("0").rstrip(".") + "%")
 
 
+def one_in(p: float) -> str:
+    """A probability as odds a meeting reads at once: 0.05 -> "1 in 20", 0.0123 -> "1 in 81"
+    (the nearest whole number, two significant figures above 100)."""
+    if not (0 < p <= 1):
+        return "never" if p == 0 else "n/a"
+    n = 1.0 / p
+    r, _ = _significant(n, 2) if n >= 100 else (round(n), 0)
+    return f"1 in {int(r):,}"
+
+
+def log_percent_formatter() -> FuncFormatter:
+    """Tick formatter for a log axis in percent: "10%", "1% (1 in 100)", "0.01% (1 in
+    10,000)": the odds beside every tick below 10%."""
+    from matplotlib.ticker import FuncFormatter
+
+    def fmt(v: float, _pos: int | None = None) -> str:
+        if v <= 0:
+            return ""
+        text = f"{v:.10f}".rstrip("0").rstrip(".") + "%"
+        return text if v >= 10 else f"{text} ({one_in(v / 100)})"
+
+    return FuncFormatter(fmt)
+
+
 def count_formatter() -> FuncFormatter:
     """Axis ticks for trial counts: 10K, 1M, 100M."""
     from matplotlib.ticker import FuncFormatter
@@ -119,19 +208,40 @@ def count_formatter() -> FuncFormatter:
     return FuncFormatter(fmt)
 
 
-def format_percent(p: float) -> str:
-    """A probability in [0, 1] as a short percentage: ``12%``, ``0.4%``, ``<0.1%``, ``>99.9%``."""
+def format_percent(p: float, sig: int = SIGNIFICANT) -> str:
+    """A probability in [0, 1] as a percentage to three significant figures (the one rounding
+    rule): ``1.55%``, ``12.0%``, ``0.0412%``; exactly 0 and 1 are ``0%`` and ``100%``, and a
+    probability below 1 never rounds up to 100% (``99.95%``)."""
     if not math.isfinite(p):
         return "n/a"
     if p <= 0.0 or p >= 1.0:
         return f"{p * 100:.0f}%"
-    if p < 0.001:
-        return "<0.1%"
-    if p > 0.999:
-        return ">99.9%"
-    if p < 0.01 or p > 0.99:
-        return f"{_round_half_up(p * 100, 1)}%"
-    return f"{_round_half_up(p * 100, 0)}%"
+    v = p * 100.0
+    r, d = _significant(v, sig)
+    while r >= 100 and d < 12:  # 99.95% is not 100%
+        d += 1
+        r = _round_half_up(v, d)
+    return f"{r:f}%"
+
+
+def format_signed_percent(x: float) -> str:
+    """Any real share as a signed percentage to three significant figures: a tolerance
+    margin ``+8.45%``, ``-0.300%``; a return on a control ``+250%``."""
+    if not math.isfinite(x):
+        return "n/a"
+    if x == 0:
+        return "0%"
+    r, _ = _significant(abs(x) * 100.0, SIGNIFICANT)
+    return f"{'-' if x < 0 else '+'}{r:f}%"
+
+
+def format_points(half_points: float) -> str:
+    """A probability's 95% half-width in percentage points, to two significant figures:
+    ``± 0.054 points``."""
+    if not (math.isfinite(half_points) and half_points > 0):
+        return "± 0 points" if half_points == 0 else ""
+    r, _ = _significant(abs(half_points), ERROR_SIGNIFICANT)
+    return f"± {r:f} points"
 
 
 def years(n: int) -> str:
@@ -168,34 +278,126 @@ def style_axes(ax: Axes, value_axis: str = "y") -> None:
     ax.set_axisbelow(True)
 
 
-def _may_overflow(ax: Axes, title: str) -> bool:
-    """Whether ``title`` could reach the figure edge, so must be allowed to wrap there.
+def _title_room(ax: Axes) -> float:
+    """Inches a left-aligned title over ``ax`` has before the figure's edge, estimated before
+    drawing: the figure width less the widest y tick label already set (a bar chart's
+    labels), the y-axis label and the margins."""
+    labels = [t for t in ax.get_yticklabels() if t.get_text()]
+    ticks = max((_text_width_in(t.get_text(), t.get_fontsize()) for t in labels), default=0.6)
+    label = 0.35 if ax.get_ylabel() else 0.0
+    return ax.get_figure().get_figwidth() - ticks - label - 0.45
 
-    Wrapping is left to matplotlib, which measures the title word by word, and as mathtext
-    whenever it holds two dollar signs (whatever ``parse_math`` says): that costs a fifth of
-    a second to set up the mathtext parser in every process that draws. So wrapping is only
-    switched on for a title that may not fit: wider than the figure less an inch (room for
-    the y-axis labels and margins) by the font's own advance widths.
-    """
+
+def _may_overflow(ax: Axes, title: str) -> bool:
+    """Whether ``title`` is wider than the room :func:`_title_room` estimates, by the font's
+    own advance widths: such a title is wrapped before drawing."""
+    return _text_width_in(title, TITLE_SIZE, "bold") > _title_room(ax)
+
+
+def _text_width_in(text: str, size: float, weight: str = "normal") -> float:
+    """Width in inches of the longest line of ``text`` in the house font (no drawing)."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import text_to_path
 
-    font = FontProperties(size=TITLE_SIZE, weight="bold")
+    font = FontProperties(size=size, weight=weight)
     with quiet_warnings():  # a glyph the font lacks: measured as a box, no warning
-        width, _, _ = text_to_path.get_text_width_height_descent(title, font, ismath=False)
-    return width / 72.0 > ax.get_figure().get_figwidth() - 1.0
+        return max(text_to_path.get_text_width_height_descent(line, font, ismath=False)[0]
+                   for line in text.split("\n")) / 72.0
+
+
+def wrap_to_width(text: str, width_in: float, size: float, weight: str = "normal") -> str:
+    """``text`` broken between words into lines no wider than ``width_in`` inches (measured
+    with the font's advance widths, not guessed from a character count)."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            trial = f"{line} {word}" if line else word
+            if line and _text_width_in(trial, size, weight) > width_in:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def titles(ax: Axes, title: str, subtitle: str = "") -> None:
     """Left-aligned bold ``title`` stating the finding, and an optional grey ``subtitle`` under
-    it (read back with ``ax.get_title(loc="left")``)."""
+    it (read back with ``ax.get_title(loc="left")``). A title or subtitle too wide for the
+    figure is wrapped between words here; :func:`fit_titles` wraps any that still runs past
+    the edge once the layout is known."""
+    room = _title_room(ax)
+    if _text_width_in(title, TITLE_SIZE, "bold") > room:
+        title = wrap_to_width(title, room, TITLE_SIZE, "bold")
+    if subtitle and _text_width_in(subtitle, SUBTITLE_SIZE) > room:
+        subtitle = wrap_to_width(subtitle, room, SUBTITLE_SIZE)
     ax.set_title(title, loc="left", fontsize=TITLE_SIZE, fontweight="bold", color=TEXT,
-                 pad=30 if subtitle else 12, wrap=_may_overflow(ax, title),
+                 pad=_title_pad(subtitle),
                  parse_math=False)  # "$3M ± $1.5K" is money, not mathtext
     if subtitle:
         ax.annotate(subtitle, xy=(0, 1), xycoords="axes fraction", xytext=(0, 10),
                     textcoords="offset points", ha="left", va="bottom",
-                    fontsize=SUBTITLE_SIZE, color=MUTED, parse_math=False)
+                    fontsize=SUBTITLE_SIZE, color=MUTED, parse_math=False, gid="subtitle")
+
+
+def _title_pad(subtitle: str) -> float:
+    """Points between the axes and the title: room for the subtitle's lines."""
+    return 12.0 + 18.0 * (subtitle.count("\n") + 1) if subtitle else 12.0
+
+
+EDGE_IN = 0.08  #: inches a title keeps from the figure's edge
+
+
+def fit_titles(fig: Figure) -> bool:
+    """After a draw: wrap every title, subtitle and figure title that runs past the figure's
+    right edge (long labels push the axes right, so a title that fits the figure can still
+    overflow once laid out). Returns whether any changed; the figure must then be drawn
+    again for the new layout."""
+    from matplotlib.text import Text
+
+    renderer = fig._get_renderer()
+    right = fig.bbox.x1 - EDGE_IN * fig.dpi
+    texts: list[tuple[Text, Axes | None]] = [(t, None) for t in (
+        getattr(fig, "_suptitle", None), getattr(fig, "_supxlabel", None)) if t is not None]
+    for ax in fig.axes:
+        texts += [(ax.title, None), (ax._left_title, None), (ax._right_title, None)]
+        texts += [(c, ax) for c in ax.texts if c.get_gid() == "subtitle"]
+    changed = False
+    for text, subtitle_of in texts:
+        if not text.get_visible() or not text.get_text():
+            continue
+        box = text.get_window_extent(renderer)
+        if box.x1 <= right:
+            continue
+        room_in = max((right - box.x0) / fig.dpi, 1.0)
+        wrapped = wrap_to_width(text.get_text().replace("\n", " "), room_in,
+                                text.get_fontsize(), text.get_fontweight())
+        if wrapped != text.get_text():
+            text.set_text(wrapped)
+            changed = True
+            if subtitle_of is not None:  # make room above the axes for its lines
+                subtitle_of._set_title_offset_trans(_title_pad(wrapped))
+    return changed
+
+
+def plain_text(fig: Figure) -> None:
+    """Every text of ``fig`` as plain text, never mathtext: a label holding two amounts
+    ("$79.7K (95%: $79.4K to $79.9K)") would otherwise be set as a formula between them."""
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+
+
+def draw_fitted(fig: Figure, write) -> None:  # noqa: ANN001 - write() draws the figure
+    """``write()`` (which draws ``fig``: a savefig), then, if a title ran past the figure's
+    edge, wrap it (:func:`fit_titles`) and ``write()`` again. Texts are set plain
+    (:func:`plain_text`) first."""
+    plain_text(fig)
+    write()
+    if fit_titles(fig):
+        write()
 
 
 def axis_labels(ax: Axes, xlabel: str = "", ylabel: str = "") -> None:
@@ -235,19 +437,28 @@ def quiet_warnings():  # noqa: ANN201 - a context manager
 def save(fig: Figure, out_dir: Path, stem: str, formats: Iterable[str] = ("png", "svg"),
          dpi: int = 150) -> list[Path]:
     """Write ``out_dir/stem.<fmt>`` for each format (``dpi`` in pixels per inch for raster
-    formats), then close the figure; returns the paths. SVG output is byte-reproducible.
-    Rendering warnings are silenced (:func:`ignore_drawing_warnings`)."""
+    formats), then close the figure; returns the paths. SVG output is byte-reproducible. A
+    title that the layout pushed past the figure's edge is wrapped (:func:`fit_titles`) and
+    the figure written again, so no title is ever cut off. Rendering warnings are silenced
+    (:func:`ignore_drawing_warnings`)."""
     import matplotlib as mpl
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
+    formats = tuple(formats)
+    paths = [out_dir / f"{stem}.{fmt}" for fmt in formats]
+
     with quiet_warnings(), mpl.rc_context({"svg.hashsalt": "kposim"}):  # restored on exit
-        for fmt in formats:
-            path = out_dir / f"{stem}.{fmt}"
+        for k, (fmt, path) in enumerate(zip(formats, paths)):
             metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
-            fig.savefig(path, format=fmt, dpi=dpi, facecolor="white", metadata=metadata)
-            paths.append(path)
+
+            def write(fmt: str = fmt, path: Path = path, metadata=metadata) -> None:  # noqa: ANN001
+                fig.savefig(path, format=fmt, dpi=dpi, facecolor="white", metadata=metadata)
+
+            if k == 0:  # the first drawing tells whether a title overflows
+                draw_fitted(fig, write)
+            else:
+                write()
     pyplot = sys.modules.get("matplotlib.pyplot")  # only if someone made it a pyplot figure
     if pyplot is not None:
         pyplot.close(fig)

@@ -11,13 +11,10 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..labels import wrap
 from . import style as s
 
 TOP = 12  #: bars shown at most; the rest are in voi.json
-
-
-def _short(name: str, width: int = 52) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 def plot_voi(v: dict[str, Any]) -> Figure:
@@ -34,7 +31,8 @@ def plot_voi(v: dict[str, Any]) -> Figure:
     err = 1.959963984540054 * np.array([r["stderr"] for r in rows])
     ax.barh(y, values, xerr=err, color=s.SERIES[1], height=0.6, capsize=3,
             error_kw={"ecolor": s.MUTED})
-    ax.set_yticks(y, [_short(r["input"]) for r in rows], fontsize=s.NOTE_SIZE)
+    ax.set_yticks(y, [wrap(r.get("label") or r["input"], 40) for r in rows],
+                  fontsize=s.NOTE_SIZE)
     evpi = v["evpi"]["value"]
     ax.axvline(evpi, color=s.LOSS, linestyle="--", linewidth=1.2,
                label=f"Everything known (EVPI) {s.format_money(evpi, cur)}")
@@ -48,9 +46,8 @@ def plot_voi(v: dict[str, Any]) -> Figure:
     s.axis_labels(ax, "Expected value of knowing it before deciding (present value)")
     ax.legend(loc="lower right", frameon=False, fontsize=s.NOTE_SIZE)
     if worth:
-        last = worth[0]["input"].rsplit(".", 1)
-        name = last[-1] if last[0].startswith("workforce") else worth[0]["input"]
-        title = (f"Most worth finding out: {_short(name, 26)} "
+        name = worth[0].get("label") or worth[0]["input"]
+        title = (f"Most worth finding out: {name} "
                  f"({s.format_money(worth[0]['value'], cur)})")
     else:
         title = "No single input is worth finding out before deciding"

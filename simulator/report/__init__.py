@@ -14,9 +14,15 @@ without re-running anything::
 Sections that depend on optional analyses are hooks, drawn only when their data exists: the
 risk-tolerance table (scenario ``[tolerance]``), controls (``[[controls]]``), the tornado and
 driver charts (``RESULTS_DIR/sensitivity/sensitivity.json`` from ``kposim sensitivity``), the
-control frontier and the value-of-information chart (``RESULTS_DIR/optimize/`` and
-``RESULTS_DIR/voi/`` from ``kposim optimize`` and ``kposim voi``, :mod:`.decision`) and a
-comparison of options (the ``comparison`` argument, a ``comparison.json`` dictionary).
+sweep (``RESULTS_DIR/sweep/sweep.json`` from ``kposim sweep``) and the break-even search
+(``RESULTS_DIR/breakeven/breakeven.json`` from ``kposim breakeven --out``), the control
+frontier and the value-of-information chart (``RESULTS_DIR/optimize/`` and
+``RESULTS_DIR/voi/`` from ``kposim optimize`` and ``kposim voi``, :mod:`.decision`). The
+sensitivity, sweep and break-even commands rebuild the report themselves when they write into
+a run's folder (:func:`refresh_run_report`).
+
+A folder written by ``kposim compare`` (``comparison.json``) gets the comparison report
+instead (:mod:`simulator.report.compare`); :func:`regenerate` rebuilds either.
 """
 from __future__ import annotations
 
@@ -40,6 +46,8 @@ CHART_DATA = "chartdata.npz"
 SCENARIO_TOML = "scenario.toml"
 SCENARIO_JSON = "scenario.json"  #: for scenarios built in Python, with no file to copy
 SENSITIVITY_DIR = "sensitivity"
+SWEEP_DIR = "sweep"
+BREAKEVEN_DIR = "breakeven"
 
 
 class ReportError(ValueError):
@@ -56,14 +64,21 @@ def __getattr__(name: str) -> Any:
 
 
 def svg_text(fig: Any) -> str:
-    """A figure as SVG text (same settings as :func:`simulator.plots.style.save`)."""
+    """A figure as SVG text (same settings as :func:`simulator.plots.style.save`: titles
+    fitted to the figure, rendering warnings silenced)."""
     import matplotlib as mpl
 
-    from ..plots.style import quiet_warnings
+    from ..plots.style import draw_fitted, quiet_warnings
 
     buf = io.StringIO()
-    with quiet_warnings(), mpl.rc_context({"svg.hashsalt": "kposim"}):
+
+    def write() -> None:
+        buf.seek(0)
+        buf.truncate()
         fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
+
+    with quiet_warnings(), mpl.rc_context({"svg.hashsalt": "kposim"}):
+        draw_fitted(fig, write)
     return buf.getvalue()
 
 
@@ -101,6 +116,40 @@ def _sensitivity(folder: Path) -> tuple[dict[str, Any] | None, dict[str, str]]:
     return analysis, svgs
 
 
+def load_analyses(folder: Path) -> dict[str, dict[str, Any]]:
+    """The sweep (``sweep``) and break-even search (``breakeven``) written into a run's
+    folder, as their JSON dictionaries; absent keys for analyses not run."""
+    out = {}
+    for key, sub in (("sweep", SWEEP_DIR), ("breakeven", BREAKEVEN_DIR)):
+        path = Path(folder) / sub / f"{key}.json"
+        if path.is_file():
+            out[key] = json.loads(path.read_text(encoding="utf-8"))
+    return out
+
+
+def _analysis_figures(folder: Path, analyses: dict[str, dict[str, Any]]
+                      ) -> dict[str, tuple[str, str, str | bytes]]:
+    """Stem -> (heading, caption, image) of the sweep and break-even charts: the SVG (or
+    PNG) the command wrote, else drawn from the JSON."""
+    from .content import analysis_text
+
+    out = {}
+    for key, sub in (("sweep", SWEEP_DIR), ("breakeven", BREAKEVEN_DIR)):
+        if key not in analyses:
+            continue
+        svg, png = folder / sub / f"{key}.svg", folder / sub / f"{key}.png"
+        if svg.is_file():
+            image: str | bytes = svg.read_text(encoding="utf-8")
+        elif png.is_file():
+            image = png.read_bytes()
+        else:
+            from ..plots.sweep import chart_for
+
+            image = svg_text(chart_for(key, analyses[key]))
+        out[key] = (*analysis_text(key, analyses[key]), image)
+    return out
+
+
 def _write_atomic(path: Path, write) -> None:  # noqa: ANN001 - write(tmp_path)
     """``write`` a temporary file beside ``path``, then move it into place. The temporary is
     named as :mod:`simulator.output` names them, so one left by a killed process is removed
@@ -130,9 +179,10 @@ def write_html(folder: Path, summary: dict[str, Any], chart_data: ChartData,
     """
     folder = Path(folder)
     _, sens_svgs = _sensitivity(folder)
+    extra = _analysis_figures(folder, load_analyses(folder))
     html = render_html(summary, chart_data, scenario, _chart_images(folder, chart_data),
                        sensitivity=sens_svgs, comparison=comparison, trials_file=trials_file,
-                       scenario_file=scenario_file, model=model,
+                       scenario_file=scenario_file, model=model, analyses=extra,
                        decision=load_decision(folder))
     path = folder / REPORT_HTML
     _write_atomic(path, lambda p: p.write_text(html, encoding="utf-8"))
@@ -147,11 +197,13 @@ def write_report_pdf(folder: Path, summary: dict[str, Any], chart_data: ChartDat
 
     folder = Path(folder)
     analysis, _ = _sensitivity(folder)
+    analyses = load_analyses(folder)
     decision, _ = load_decision(folder)
     path = folder / REPORT_PDF
     _write_atomic(path, lambda p: write_pdf(p, summary, chart_data, scenario,
                                             sensitivity=analysis, trials_file=trials_file,
-                                            scenario_file=scenario_file, decision=decision))
+                                            scenario_file=scenario_file, analyses=analyses,
+                                            decision=decision))
     return path
 
 
@@ -202,14 +254,50 @@ def load_saved_scenario(folder: Path) -> tuple[Scenario, str]:
                       "kposim run to create it")
 
 
-def regenerate(folder: Path, pdf: bool | None = None) -> dict[str, Path]:
+def is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a run's results (``summary.json`` and ``chartdata.npz``)."""
+    folder = Path(folder)
+    return (folder / "summary.json").is_file() and (folder / CHART_DATA).is_file()
+
+
+def refresh_run_report(folder: Path) -> dict[str, Path] | None:
+    """After an analysis (sensitivity, sweep, break-even) was written into ``folder/<sub>/``:
+    rebuild ``folder``'s report (and its PDF, if it has one) so it shows it, when ``folder``
+    holds a run's results; None when it does not (no run there yet)."""
+    folder = Path(folder)
+    if not is_run_folder(folder):
+        return None
+    return regenerate(folder)
+
+
+def regenerate(folder: Path, pdf: bool | None = None, xlsx: bool | None = None
+               ) -> dict[str, Path]:
     """Rebuild ``report.html`` (and ``report.pdf``: with ``pdf``, or when ``pdf`` is None and
-    the folder already has one) in an existing results folder from its ``summary.json``,
-    ``chartdata.npz`` and scenario copy, without re-running anything. Returns the paths
-    written (see :func:`write_report`)."""
+    the folder already has one; and the workbook ``report.xlsx`` likewise with ``xlsx``) in
+    an existing results folder, a run's or a comparison's, from what it holds, without
+    re-running the simulation (a workbook's year-by-year cash flows, the first time, run the
+    scenario cut to each shorter horizon: :mod:`simulator.workbook`). Returns the paths
+    written (``{"html": ..., "pdf": ..., "xlsx": ...}``)."""
+    paths = _regenerate(folder, pdf)
+    folder = Path(folder)
+    if xlsx is None:
+        xlsx = (folder / "report.xlsx").is_file()
+    if xlsx:
+        from ..workbook import write_comparison_workbook, write_run_workbook
+
+        paths["xlsx"] = (write_run_workbook(folder) if is_run_folder(folder)
+                         else write_comparison_workbook(folder))
+    return paths
+
+
+def _regenerate(folder: Path, pdf: bool | None = None) -> dict[str, Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise ReportError(f"{folder}: no such results folder")
+    if (folder / "comparison.json").is_file() and not (folder / "summary.json").is_file():
+        from .compare import regenerate_comparison
+
+        return regenerate_comparison(folder, pdf=pdf)
     missing = [n for n in ("summary.json", CHART_DATA) if not (folder / n).is_file()]
     if missing:
         raise ReportError(f"{folder}: missing {' and '.join(missing)}; this folder was not "
@@ -227,7 +315,9 @@ def regenerate(folder: Path, pdf: bool | None = None) -> dict[str, Path]:
                         scenario_file=scenario_file, pdf=pdf)
 
 
-__all__ = ["CHART_DATA", "CHART_TEXT", "REPORT_HTML", "REPORT_PDF", "ReportError",
+__all__ = ["BREAKEVEN_DIR", "CHART_DATA", "CHART_TEXT", "REPORT_HTML", "REPORT_PDF",
+           "ReportError", "SENSITIVITY_DIR", "SWEEP_DIR", "is_run_folder", "load_analyses",
+           "refresh_run_report",
            "SCENARIO_JSON", "SCENARIO_TOML", "SENSITIVITY_TEXT", "TRIALS_FILE", "assumptions",
            "decision_sentence", "headline_figures", "load_saved_scenario", "regenerate",
            "render_html", "save_scenario", "write_html", "write_pdf", "write_report",

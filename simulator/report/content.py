@@ -7,14 +7,15 @@ trial arrays, so a report costs the same for a thousand trials or a billion.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..compiled import CompiledModel, compile_scenario, quote
 from ..distributions import Distribution
-from ..plots.style import format_money, format_percent, years
+from ..labels import format_value, label
+from ..plots.style import (format_error, format_money, format_percent, format_points,
+                           format_signed_percent, years)
 from ..scenario import Scenario
 
 Z95 = 1.959963984540054
@@ -65,64 +66,68 @@ class Headline:
     meaning: str
 
 
-def _pm_money(half: float, cur: str) -> str:
-    return f"± {format_money(abs(half), cur)}"
-
-
 def money_to_error(x: float, half: float, currency: str) -> str:
-    """``x`` with as many digits as its 95% half-width ``half`` supports (never fewer than
-    :func:`format_money` gives): 2,998,123 with half-width 2,500 is "$2.998M"."""
-    if not (math.isfinite(half) and half > 0):
-        return format_money(x, currency)
-    mag = abs(x)
-    scale = next((k for k in (1e12, 1e9, 1e6, 1e3) if mag >= k), 1.0)
-    usual = 1 if scale > 1 and mag / scale < 100 else 0
-    digits = min(max(math.ceil(math.log10(scale / half)), usual), 3)
-    return format_money(x, currency, digits)
+    """``x`` as every figure is shown (:func:`~simulator.plots.style.format_money`, three
+    significant figures). Kept for callers that passed the 95% half-width ``half``, which
+    once set the digits; one rounding rule now holds everywhere, and the error is shown
+    beside the figure (:func:`~simulator.plots.style.format_error`)."""
+    return format_money(x, currency)
 
 
 def percent_to_error(p: float, half_points: float) -> str:
-    """A probability as a percentage with as many decimals as its 95% half-width (in
-    percentage points) supports: 0.0243 with half-width 0.024 points is "2.43%"."""
-    if not (0.0 < p < 1.0 and math.isfinite(half_points) and half_points > 0):
-        return format_percent(p)
-    digits = min(max(math.ceil(-math.log10(half_points)), 0), 3)
-    return f"{p * 100:.{digits}f}%"
+    """``p`` as every probability is shown (:func:`~simulator.plots.style.format_percent`);
+    see :func:`money_to_error`."""
+    return format_percent(p)
+
+
+def mean_half_width(figures: dict[str, Any]) -> float:
+    """Half-width of a mean's 95% interval as ``summary.json`` records it (``ci95``: batch
+    means with Student's t for Latin hypercube and Sobol designs, 1.96 standard errors of
+    independent trials otherwise); 1.96 standard errors where no interval is recorded."""
+    ci = figures.get("ci95")
+    if ci is not None and len(ci) == 2 and all(math.isfinite(v) for v in ci):
+        return (ci[1] - ci[0]) / 2
+    return Z95 * figures.get("stderr", math.nan)
+
+
+def probability_half_width(figures: dict[str, Any], key: str = "prob_loss") -> float:
+    """Half-width in percentage points of a probability's 95% interval: 1.96 standard errors
+    (``summary.json`` records each probability with its standard error)."""
+    return Z95 * figures.get(f"{key}_stderr", math.nan) * 100
 
 
 def headline_figures(summary: dict[str, Any]) -> list[Headline]:
     """Mean, chance of a loss, P5/P50/P95, mean of the worst 5% and gross wage savings, each
-    with the half-width of its 95% interval (1.96 standard errors; order-statistic intervals
-    for percentiles), and given to the digits that half-width supports."""
+    with the half-width of its 95% interval, exactly the intervals of ``summary.json`` (so a
+    Latin hypercube or Sobol run shows its batch-means interval). One rounding rule: values to
+    three significant figures, half-widths to two (:mod:`simulator.plots.style`)."""
     ns, cur = summary["net_savings"], summary["currency"]
     ci = ns.get("percentile_ci95", {})
 
     def money(x: float, half: float) -> tuple[str, str]:
-        return (money_to_error(x, half, cur),
-                _pm_money(half, cur) if math.isfinite(half) else "")
+        return format_money(x, cur), format_error(half, cur) if math.isfinite(half) else ""
 
     def pct(p: str) -> tuple[str, str]:
         lo, hi = ci.get(p, (math.nan, math.nan))
         return money(ns[p], (hi - lo) / 2)
 
-    p_err = Z95 * ns["prob_loss_stderr"] * 100
     cvar_half = Z95 * ns.get("cvar_5_stderr", math.nan)
     gross = summary["gross_wage_savings"]
     return [
-        Headline("mean", "Expected net savings", *money(ns["mean"], Z95 * ns["stderr"]),
-               "Average over all trials"),
-        Headline("prob_loss", "Chance of a net loss", percent_to_error(ns["prob_loss"], p_err),
-               f"± {p_err:.2g} points" if p_err >= 0.01 else "± <0.01 points",
-               "Share of trials in which the move loses money"),
+        Headline("mean", "Expected net savings", *money(ns["mean"], mean_half_width(ns)),
+                 "Average over all trials"),
+        Headline("prob_loss", "Chance of a net loss", format_percent(ns["prob_loss"]),
+                 format_points(probability_half_width(ns)),
+                 "Share of trials in which the move loses money"),
         Headline("p5", "P5 net savings", *pct("p5"), "1 trial in 20 does worse than this"),
         Headline("p50", "Median net savings (P50)", *pct("p50"),
-               "Half the trials do better, half worse"),
+                 "Half the trials do better, half worse"),
         Headline("p95", "P95 net savings", *pct("p95"), "1 trial in 20 does better than this"),
         Headline("cvar_5", "Mean of the worst 5% (CVaR)", *money(ns["cvar_5"], cvar_half),
-               "Average of the worst 1-in-20 outcomes"),
+                 "Average of the worst 1-in-20 outcomes"),
         Headline("gross", "Gross wage savings (mean)",
-               *money(gross["mean"], Z95 * gross["stderr"]),
-               "Wage bill saved, before costs and risk losses"),
+                 *money(gross["mean"], mean_half_width(gross)),
+                 "Wage bill saved, before costs and risk losses"),
         *_engagement_figures(summary),
     ]
 
@@ -133,16 +138,73 @@ def _engagement_figures(summary: dict[str, Any]) -> list[Headline]:
     g = summary.get("engagement")
     if not g:
         return []
-    err = Z95 * g["exit_share_stderr"] * 100
     return [
         Headline("exit_share", "Chance the engagement ends early",
-                 percent_to_error(g["exit_share"], err),
-                 f"± {err:.2g} points" if err >= 0.01 else "± <0.01 points",
+                 format_percent(g["exit_share"]),
+                 format_points(probability_half_width(g, "exit_share")),
                  "Share of trials in which an exit event ends the deal"),
         Headline("years_run", "Years the engagement runs (mean)",
-                 f"{g['mean_years_run']:.2f} of {summary['horizon_years']}", "",
+                 f"{g['mean_years_run']:.3g} of {summary['horizon_years']}", "",
                  "After an exit the wage savings stop: see 'Lost to early exit'"),
     ]
+
+
+def terminal_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The terminal's summary table: (figure, value, ± 95% error) of each key figure, as the
+    report shows it (the intervals of summary.json, one rounding rule), then the mean cost of
+    each category (negative = money lost)."""
+    cur = summary["currency"]
+    rows = [(f.label, f.value, f.error) for f in headline_figures(summary)]
+    engagement = [r for r in rows if r[0].startswith(("Chance the engagement", "Years the"))]
+    rows = [r for r in rows if r not in engagement]
+    for cat, cost in summary["categories"].items():
+        kind = "cost" if cost >= 0 else "saving"
+        rows.append((f"  {kind}: {cat.replace('_', ' ')}", format_money(-cost, cur), ""))
+    return rows + engagement
+
+
+def control_lines(summary: dict[str, Any]) -> list[str]:
+    """One line per control: its cost, the losses it avoids, its return, and net savings with
+    and without it."""
+    cur = summary["currency"]
+    out = []
+    for name, k in (summary.get("controls") or {}).items():
+        roc = k["return_on_control"]
+        out.append(f"control {name!r}: costs {format_money(k['cost'], cur)}, avoids "
+                   f"{format_money(k['loss_avoided'], cur)} of losses; return on control "
+                   f"{'n/a' if roc is None else format_signed_percent(roc)}; net savings "
+                   f"{format_money(k['net_savings_with'], cur)} with it, "
+                   f"{format_money(k['net_savings_without'], cur)} without")
+    return out
+
+
+def error_note(summary: dict[str, Any]) -> str:
+    """What the Monte Carlo errors beside the figures are, and the rounding rule."""
+    method = summary["net_savings"].get("stderr_method")
+    how = f"for the mean, {method}" if method else "1.96 standard errors for the mean"
+    return (f"Monte Carlo error: half-width of the 95% interval from {summary['trials']:,} "
+            f"trials, as summary.json records it ({how}; order-statistic intervals for "
+            "percentiles). It measures sampling noise only, not whether the assumptions are "
+            "right. Figures are given to three significant figures, errors to two.")
+
+
+def tolerance_rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:
+    """(test, value, limit, margin, pass) of each risk-tolerance test, formatted by the one
+    rounding rule; empty without a ``[tolerance]``."""
+    tol = summary.get("tolerance")
+    if not tol:
+        return []
+    cur = summary["currency"]
+    rows = []
+    if "prob_loss" in tol:
+        t = tol["prob_loss"]
+        rows.append(("Chance of a net loss", format_percent(t["value"]),
+                     format_percent(t["limit"]), format_signed_percent(t["margin"]), t["pass"]))
+    for t in tol.get("loss_exceedance", []):
+        rows.append((f"Chance risk losses exceed {format_money(t['loss'], cur)}",
+                     format_percent(t["probability"]), format_percent(t["max_probability"]),
+                     format_signed_percent(t["margin"]), t["pass"]))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -160,7 +222,7 @@ def component_rows(summary: dict[str, Any]) -> list[ComponentRow]:
     lost), in the order of the scenario file."""
     cur = summary["currency"]
     return [ComponentRow(name, c["category"], format_money(c["mean"], cur),
-                         _pm_money(Z95 * c["stderr"], cur), format_money(c["p5"], cur),
+                         format_error(Z95 * c["stderr"], cur), format_money(c["p5"], cur),
                          format_money(c["p95"], cur))
             for name, c in summary["components"].items()]
 
@@ -170,7 +232,8 @@ def component_rows(summary: dict[str, Any]) -> list[ComponentRow]:
 @dataclass(frozen=True)
 class Assumption:
     """One input of the scenario: its parameter path, a readable label, the distribution in
-    words, and its P5 / P50 / P95 formatted in the input's unit."""
+    words, and its P5 / P50 / P95 formatted in the input's unit (``unit``; ``values``: the
+    three as numbers, for a workbook)."""
 
     path: str
     group: str
@@ -179,6 +242,8 @@ class Assumption:
     p5: str
     p50: str
     p95: str
+    unit: str = "number"
+    values: tuple[float, float, float] = (math.nan, math.nan, math.nan)
 
 
 Fmt = Callable[[float], str]
@@ -189,12 +254,20 @@ def _num(v: float) -> str:
 
 
 def _units(cur: str) -> dict[str, Fmt]:
+    """Formatters of a distribution's parameters in words, by unit: values as typed, so
+    money drops trailing zeros ("$30K", not "$30.0K")."""
+    return {**_figure_units(cur), "money": lambda v: format_money(v, cur, trim=True)}
+
+
+def _figure_units(cur: str) -> dict[str, Fmt]:
+    """Formatters of figures (an input's P5, P50, P95) by unit: the one rounding rule."""
     return {
         "money": lambda v: format_money(v, cur),
         "percent": lambda v: f"{v * 100:.3g}%",
         "months": lambda v: f"{v:.3g} months",
         "fte": lambda v: f"{_num(v)} FTE",
         "events": lambda v: f"{v:.3g}",
+        "years": lambda v: f"{v:.3g} years",
         "number": _num,
     }
 
@@ -274,59 +347,11 @@ def in_words(d: Distribution, fmt: Fmt = _num) -> str:
     return words(d, fmt) if words is not None else d.describe()
 
 
-_WORKFORCE = {  # key -> (label, unit)
-    "onshore_fte": ("Onshore staff", "fte"),
-    "onshore_cost_per_fte": ("Onshore cost per FTE, per year (fully loaded)", "money"),
-    "offshore_fte": ("Offshore staff", "fte"),
-    "offshore_cost_per_fte": ("Offshore cost per FTE, per year", "money"),
-    "onshore_cost_growth": ("Onshore cost growth, per year", "percent"),
-    "offshore_cost_growth": ("Offshore cost growth, per year", "percent"),
-    "ramp_up_months": ("Ramp-up (both teams paid)", "months"),
-}
-_SHARE_OF = {"offshore_cost": "the offshore cost", "onshore_cost": "the onshore cost",
-             "gross_savings": "gross wage savings"}
-_PATH = re.compile(r'^(costs|controls|risks)\[(".*")\]\.(\w+)$')
-
-
 def _input_label(s: Scenario, path: str) -> tuple[str, str, str]:
-    """(group, label, unit) of a compiled input's parameter path."""
-    if path.startswith("workforce."):
-        label, unit = _WORKFORCE.get(path.split(".", 1)[1], (path, "number"))
-        return "Workforce", label, unit
-    if path.startswith("risks[") and ".frequency." in path:
-        name = next(r.name for r in s.risks if path.startswith(f"risks[{quote(r.name)}]"))
-        return "Risks", f"{name}: rate (events per year), drawn per trial", "events"
-    if path.startswith("risks[") and ".severity." in path:
-        name = next(r.name for r in s.risks if path.startswith(f"risks[{quote(r.name)}]"))
-        unit = "number" if path.endswith(".mu") else "money"
-        return "Risks", f"{name}: loss size ({path.rsplit('.', 1)[1]}), drawn per trial", unit
-    m = _PATH.match(path)
-    if m is None:
-        return "Other", path, "number"
-    section, quoted, field = m.groups()
-    if section == "risks":
-        risk = next(r for r in s.risks if quote(r.name) == quoted)
-        labels = {"reentry_cost": (f"{risk.name}: cost of taking the work back, once",
-                                   "money"),
-                  "reentry_ramp_months": (f"{risk.name}: months of re-entry overrun", "months"),
-                  "reentry_overrun": (f"{risk.name}: re-entry overrun on the onshore bill",
-                                      "percent")}
-        label, unit = labels.get(field, (f"{risk.name}: {field}", "number"))
-        return "Risks", label, unit
-    if section == "costs":
-        cost = next(c for c in s.costs if quote(c.name) == quoted)
-        when = (f"once, in year {cost.year or 1}" if cost.timing == "once" else "per year")
-        labels = {"amount": (f"{cost.name}: amount, {when}", "money"),
-                  "share": (f"{cost.name}: share of {_SHARE_OF.get(cost.share_of, '')}, {when}",
-                            "percent"),
-                  "growth": (f"{cost.name}: growth, per year", "percent")}
-        label, unit = labels.get(field, (f"{cost.name}: {field}", "number"))
-        return "Cost lines", label, unit
-    control = next(c for c in s.controls if quote(c.name) == quoted)
-    if field == "cost":
-        when = "once" if control.timing == "once" else "per year"
-        return "Controls", f"{control.name}: cost, {when}", "money"
-    return "Controls", f"{control.name}: {field}", "percent" if field == "growth" else "number"
+    """(group, label, unit) of a compiled input's parameter path (:func:`simulator.labels.
+    label`, the one labelling source)."""
+    lab = label(s, path)
+    return lab.group, lab.text, lab.unit
 
 
 @dataclass(frozen=True)
@@ -414,31 +439,72 @@ def assumptions(s: Scenario, model: CompiledModel | None = None) -> list[Assumpt
     controls) in their order, then each risk's frequency (events a year) and severity (loss
     per event), each with its distribution in words and its P5, P50 and P95. ``model`` is
     the scenario compiled (the run's; compiled here if not given)."""
-    units = _units(s.scenario.currency)
+    units, figures = _units(s.scenario.currency), _figure_units(s.scenario.currency)
     if s.fx is not None:  # amounts in the provider contract's currency
-        units["fxmoney"] = lambda v: format_money(v, s.fx.currency)
+        units["fxmoney"] = lambda v: format_money(v, s.fx.currency, trim=True)
+        figures["fxmoney"] = lambda v: format_money(v, s.fx.currency)
     model = model if model is not None else compile_scenario(s)
     items: list[tuple[str, str, str, str, Distribution]] = []
     for path, dist in zip(model.input_names, model.input_dists):
-        group, label, unit = _input_label(s, path)
+        group, text, unit = _input_label(s, path)
         if unit == "money" and _in_provider_currency(s, path):
             unit = "fxmoney"
-        items.append((path, group, label, unit, dist))
+        items.append((path, group, text, unit, dist))
     for r in s.risks:
         base = f"risks[{quote(r.name)}]"
-        items.append((f"{base}.frequency", "Risks", f"{r.name}: events per year", "events",
-                      r.frequency))
+        items.append((f"{base}.frequency", "Risks", label(s, f"{base}.frequency").text,
+                      "events", r.frequency))
         money = r.currency or s.scenario.currency
         cap = f" (capped at {format_money(r.cap_per_event, money)} per event)" \
             if r.cap_per_event is not None else ""
-        items.append((f"{base}.severity", "Risks", f"{r.name}: loss per event{cap}",
+        items.append((f"{base}.severity", "Risks", label(s, f"{base}.severity").text + cap,
                       "fxmoney" if _in_provider_currency(s, base) else "money", r.severity))
     rows = []
-    for path, group, label, unit, dist in items:
-        f = units[unit]
-        q = [float(v) for v in dist.quantile([0.05, 0.5, 0.95])]
-        rows.append(Assumption(path, group, label, in_words(dist, f), f(q[0]), f(q[1]), f(q[2])))
+    for path, group, text, unit, dist in items:
+        f = figures.get(unit, _num)
+        # Parameters as typed (exact: "$30K"); quantiles as figures (three significant).
+        words = in_words(dist, units.get(unit, _num))
+        q = tuple(float(v) for v in dist.quantile([0.05, 0.5, 0.95]))
+        rows.append(Assumption(path, group, text, words, f(q[0]), f(q[1]), f(q[2]), unit, q))
     return rows
+
+
+# --- sweeps and break-even searches ----------------------------------------------------------
+
+def breakeven_sentence(b: dict[str, Any]) -> str:
+    """A break-even search in one sentence: "Mean net savings reach $0 at Offshore cost per
+    FTE, per year = $79.7K (95% interval $79.4K to $79.9K)"."""
+    cur, unit = b.get("currency", "USD"), b.get("unit", "number")
+    name = b.get("label", b["parameter"])
+    lo, hi = b["ci95"]
+    stat = (f"Mean net savings reach {format_money(b['value'], cur)}" if b["target"] == "mean"
+            else f"The chance of a net loss reaches {format_percent(b['value'])}")
+    return (f"{stat} at {name} = {format_value(b['breakeven'], unit, cur)} (95% interval "
+            f"{format_value(lo, unit, cur)} to {format_value(hi, unit, cur)})")
+
+
+def analysis_text(key: str, a: dict[str, Any]) -> tuple[str, str]:
+    """(heading, caption) of a sweep's or a break-even search's chart in the report."""
+    if key == "breakeven":
+        return ("Break-even", breakeven_sentence(a) + f", from {a['evaluations']} runs of "
+                f"{a['trials']:,} trials on common random numbers (seed {a['seed']}). The "
+                "interval is the statistic's 95% Monte Carlo interval at the answer divided by "
+                "the slope there: how far another seed could move it. Every evaluation is in "
+                "breakeven/breakeven.json.")
+    labels = a.get("labels") or {}
+    names = [labels.get(p, p) for p in a["parameters"]]
+    points = len(a["rows"])
+    if len(names) == 1:
+        return (f"Sweep of {names[0]}",
+                f"Mean net savings (with its 95% interval and the P5–P95 range) and the chance "
+                f"of a net loss as {names[0]} varies, over {points} points of {a['trials']:,} "
+                "trials each on common random numbers; the dashed line marks where mean net "
+                "savings cross zero. Every point is in sweep/sweep.csv.")
+    return (f"Sweep of {names[0]} and {names[1]}",
+            f"Mean net savings and the chance of a net loss over a grid of {points} points of "
+            f"{a['trials']:,} trials each on common random numbers; the dashed contour is the "
+            "break-even (mean net savings = 0), interpolated between grid points. Every point "
+            "is in sweep/sweep.csv.")
 
 
 # --- provenance ---------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ from typing import Any
 
 from ..chartdata import ChartData
 from ..compiled import CompiledModel
-from ..plots.style import LOSS, MUTED, SAVING, TEXT, format_money, format_percent, years
+from ..labels import label
+from ..plots.style import (LOSS, MUTED, SAVING, TEXT, format_money, format_percent,
+                           format_signed_percent, years)
 from ..scenario import Scenario
 from . import content as c
 
@@ -26,8 +28,9 @@ from . import content as c
 CHART_TEXT = {
     "net_savings_distribution": (
         "Distribution of net savings",
-        "Each bar is the share of trials ending with that net saving; the red area is where the "
-        "move loses money. Mean, median (P50) and the P5–P95 range are marked."),
+        "Each bar is the share of trials ending with that net saving; the orange bars left of "
+        "the zero line are the trials in which the move loses money. Mean, median (P50) and "
+        "the P5–P95 range are marked."),
     "s_curve": (
         "Chance of saving at least a given amount",
         "Read across from any amount to the chance of saving at least that much; the dot on "
@@ -38,8 +41,10 @@ CHART_TEXT = {
         "loss, gives expected net savings."),
     "loss_exceedance": (
         "Loss exceedance of the risk events",
-        "The chance that losses from risk events exceed a given amount over the horizon (log "
-        "scale), for all risks together and for each one."),
+        "The chance that losses from risk events exceed a given amount over the horizon, for "
+        "all risks together and for each one; both axes are logarithmic, so 1-in-100 and "
+        "1-in-1,000 losses can be read as easily as common ones. Each risk keeps its colour "
+        "in every report."),
     "convergence": (
         "Convergence of the estimate",
         "The running mean as trials accumulate, with its 95% band: a flat, narrow band means "
@@ -53,8 +58,9 @@ SENSITIVITY_TEXT = {
                 "Share of the variation in net savings that goes with each input or cost "
                 "(squared rank correlations, signed by direction)."),
     "tail_drivers": ("What the worst outcomes have in common",
-                     "How far each input sits from its usual value in the worst 5% of trials, "
-                     "in standard deviations."),
+                     "How far each input and cost sits from its average in the worst 5% of "
+                     "trials, measured in its own standard deviations (so inputs in different "
+                     "units compare); the title gives the first one in its own unit."),
 }
 
 _SVG_PROLOG = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?", re.S)
@@ -224,9 +230,7 @@ def _figures_section(summary: dict[str, Any]) -> str:
              (_e(f.meaning), "")] for f in c.headline_figures(summary)]
     table = _table([("Figure", ""), ("Value", "num"), ("± 95% Monte Carlo error", "num"),
                     ("What it means", "")], rows)
-    notes = [f"Monte Carlo error: half-width of the 95% interval from {summary['trials']:,} "
-             "trials (1.96 standard errors; order-statistic intervals for percentiles). It "
-             "measures sampling noise only, not whether the assumptions are right."]
+    notes = [c.error_note(summary)]
     stop = summary.get("precision")
     if stop:
         notes.append(f"The run stopped at {stop['trials_used']:,} trials (at most "
@@ -241,18 +245,10 @@ def _tolerance_block(summary: dict[str, Any]) -> str:
     tol = summary.get("tolerance")
     if not tol:
         return ""
-    cur = summary["currency"]
     rows = []
-    if "prob_loss" in tol:
-        t = tol["prob_loss"]
-        rows.append([("Chance of a net loss", ""), (_e(f"{t['value']:.2%}"), "num"),
-                     (_e(f"{t['limit']:.2%}"), "num"), (_e(f"{t['margin']:+.2%}"), "num"),
-                     _verdict(t["pass"])])
-    for t in tol.get("loss_exceedance", []):
-        rows.append([(_e(f"Chance risk losses exceed {format_money(t['loss'], cur)}"), ""),
-                     (_e(f"{t['probability']:.2%}"), "num"),
-                     (_e(f"{t['max_probability']:.2%}"), "num"),
-                     (_e(f"{t['margin']:+.2%}"), "num"), _verdict(t["pass"])])
+    for test, value, limit, margin, ok in c.tolerance_rows(summary):
+        rows.append([(_e(test), ""), (_e(value), "num"), (_e(limit), "num"),
+                     (_e(margin), "num"), _verdict(ok)])
     overall = "passes" if tol["pass"] else "fails"
     return (f'<h3>Risk tolerance: the move {overall}</h3>\n'
             + _table([("Test", ""), ("Value", "num"), ("Limit", "num"), ("Margin", "num"),
@@ -320,8 +316,16 @@ def _comparison_block(comparison: dict[str, Any] | None) -> str:
                               ("Chance A beats B", "num")], pairs) if pairs else ""))
 
 
+def _analyses_figures(analyses: Mapping[str, tuple[str, str, str | bytes]]) -> str:
+    """Hook: the sweep and break-even charts, only when those analyses were written into the
+    run's folder."""
+    return "\n".join(_figure(image, heading, caption, stem)
+                     for stem, (heading, caption, image) in analyses.items())
+
+
 def _charts_section(summary: dict[str, Any], charts: Mapping[str, str | bytes],
                     sensitivity: Mapping[str, str | bytes], comparison: dict[str, Any] | None,
+                    analyses: Mapping[str, tuple[str, str, str | bytes]] | None = None,
                     decision: tuple[Mapping[str, Any], Mapping[str, str | bytes]] = ({}, {})
                     ) -> str:
     parts = ['<section id="charts" class="charts">\n<h2>Charts</h2>']
@@ -331,6 +335,7 @@ def _charts_section(summary: dict[str, Any], charts: Mapping[str, str | bytes],
         if stem == "loss_exceedance":
             parts.append(_tolerance_block(summary))
     parts.append(_sensitivity_figures(sensitivity))
+    parts.append(_analyses_figures(analyses or {}))
     parts.append(_decision_figures(decision[1], decision[0]))
     parts.append(_comparison_block(comparison))
     if "convergence" in charts:
@@ -353,7 +358,7 @@ def _costs_section(summary: dict[str, Any]) -> str:
         crow = [[(_e(name), ""), (_e(format_money(k["cost"], cur)), "num"),
                  (_e(format_money(k["loss_avoided"], cur)), "num"),
                  (_e("n/a" if k["return_on_control"] is None
-                     else f"{k['return_on_control']:.0%}"), "num"),
+                     else format_signed_percent(k["return_on_control"])), "num"),
                  (_e(format_money(k["net_savings_with"], cur)), "num"),
                  (_e(format_money(k["net_savings_without"], cur)), "num")]
                 for name, k in controls.items()]
@@ -364,13 +369,18 @@ def _costs_section(summary: dict[str, Any]) -> str:
     return out + "\n</section>"
 
 
-def _correlations_table(summary: dict[str, Any]) -> str:
+def _correlations_table(summary: dict[str, Any], scenario: Scenario | None = None) -> str:
     rows = c.correlation_rows(summary)
     if not rows:
         return ""
-    body = "\n".join(f'<tr><td><span class="path">{_e(a)}</span></td><td><span class="path">'
-                     f'{_e(b)}</span></td><td class="num">{rho:+.2f}</td></tr>'
-                     for a, b, rho in rows)
+
+    def name(path: str) -> str:  # the plain label, the path in small print
+        words = label(scenario, path).text if scenario is not None else path
+        return (f'{_e(words)}<span class="path">{_e(path)}</span>' if words != path
+                else f'<span class="path">{_e(path)}</span>')
+
+    body = "\n".join(f'<tr><td>{name(a)}</td><td>{name(b)}</td>'
+                     f'<td class="num">{rho:+.2f}</td></tr>' for a, b, rho in rows)
     return ("<h3>Correlated inputs</h3>\n<p class=\"note\">Rank (Spearman) correlations the run "
             "used, through a Gaussian copula that keeps each input's distribution; pairs not "
             "listed are independent.</p>\n<table>\n<thead><tr><th scope=\"col\">Input</th>"
@@ -392,7 +402,9 @@ def _deal_terms_section(terms: list[c.DealTerm]) -> str:
             "</table>\n</section>")
 
 
-def _assumptions_section(rows: list[c.Assumption], correlations: str = "") -> str:
+def assumptions_table(rows: list[c.Assumption]) -> str:
+    """Every input: its plain label (the parameter path in small print), its distribution in
+    words and its P5 / P50 / P95, grouped by section."""
     body, group = [], None
     for a in rows:
         if a.group != group:
@@ -404,11 +416,14 @@ def _assumptions_section(rows: list[c.Assumption], correlations: str = "") -> st
     head = ('<thead><tr><th scope="col">Input</th><th scope="col">Distribution</th>'
             '<th class="num" scope="col">P5</th><th class="num" scope="col">P50</th>'
             '<th class="num" scope="col">P95</th></tr></thead>')
+    return f"<table>\n{head}\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
+
+
+def _assumptions_section(rows: list[c.Assumption], correlations: str = "") -> str:
     return ('<section id="assumptions">\n<h2>Assumptions</h2>\n'
             f'<p class="note">Every input of the scenario, {len(rows)} in all, as drawn in each '
             "trial (levels once per trial; risk events each year).</p>\n"
-            f"<table>\n{head}\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
-            + correlations + "</section>")
+            + assumptions_table(rows) + correlations + "</section>")
 
 
 def _provenance_section(summary: dict[str, Any], trials_file: str | None,
@@ -441,6 +456,7 @@ def render_html(summary: dict[str, Any], chart_data: ChartData, scenario: Scenar
                 sensitivity: Mapping[str, str | bytes] | None = None,
                 comparison: dict[str, Any] | None = None, trials_file: str | None = None,
                 scenario_file: str = "scenario.toml", model: CompiledModel | None = None,
+                analyses: Mapping[str, tuple[str, str, str | bytes]] | None = None,
                 decision: tuple[Mapping[str, Any], Mapping[str, str | bytes]] | None = None
                 ) -> str:
     """The report page.
@@ -457,6 +473,8 @@ def render_html(summary: dict[str, Any], chart_data: ChartData, scenario: Scenar
     trials_file : file name of the saved per-trial results, if saved.
     scenario_file : file name of the scenario copy in the results folder.
     model : the scenario as the run compiled it (saves compiling it again), if at hand.
+    analyses : stem ("sweep", "breakeven") -> (heading, caption, image) of the sweep and
+        break-even charts, if those analyses were run into the folder.
     decision : (analyses, charts) of ``kposim optimize`` and ``kposim voi``, stem -> dict and
         stem -> SVG (:func:`simulator.report.decision.load_decision`), if run.
     """
@@ -465,10 +483,12 @@ def render_html(summary: dict[str, Any], chart_data: ChartData, scenario: Scenar
         f'<section id="decision">\n<p class="decision">{_e(c.decision_sentence(summary))}</p>\n'
         f"{_tiles(summary)}\n</section>",
         _figures_section(summary),
-        _charts_section(summary, charts, sensitivity or {}, comparison, decision or ({}, {})),
+        _charts_section(summary, charts, sensitivity or {}, comparison, analyses,
+                        decision or ({}, {})),
         _costs_section(summary),
         _deal_terms_section(c.deal_terms(scenario)),
-        _assumptions_section(c.assumptions(scenario, model), _correlations_table(summary)),
+        _assumptions_section(c.assumptions(scenario, model),
+                             _correlations_table(summary, scenario)),
         _provenance_section(summary, trials_file, scenario_file),
         f"<footer>{_e(chart_data.scenario_name)} · kposim "
         f"{_e(summary.get('provenance', {}).get('version', ''))} · seed {summary['seed']} · "

@@ -133,9 +133,10 @@ def _new_page() -> _Page:
 
 def _footer(fig: Figure, summary: dict[str, Any], page: int, pages: int) -> None:
     prov = summary.get("provenance", {})
+    sha = str(prov.get("scenario_sha256", ""))
     text = (f"{summary['scenario']} · kposim {prov.get('version', '')} · seed {summary['seed']} "
-            f"· {summary['trials']:,} trials · scenario SHA-256 "
-            f"{str(prov.get('scenario_sha256', ''))[:12]}… · {prov.get('created', '')}")
+            f"· {summary['trials']:,} trials · "
+            + (f"scenario SHA-256 {sha[:12]}… · " if sha else "") + f"{prov.get('created', '')}")
     w, h = PAGE_SIZE
     fig.text(MARGIN / w, 0.3 / h, text, fontsize=7.5, color=s.MUTED, parse_math=False)
     fig.text(1 - MARGIN / w, 0.3 / h, f"page {page} of {pages}", fontsize=7.5, color=s.MUTED,
@@ -169,10 +170,7 @@ def _summary_page(summary: dict[str, Any]) -> Figure:
     p.table([("Figure", 3.1, "left"), ("Value", 1.4, "right"),
              ("± 95% Monte Carlo error", 2.2, "right"), ("What it means", 3.8, "left")], rows,
             size=10.5)
-    p.para(f"Monte Carlo error: half-width of the 95% interval from {summary['trials']:,} trials "
-           "(1.96 standard errors; order-statistic intervals for percentiles). It measures "
-           "sampling noise only, not whether the assumptions are right.", size=8.5,
-           color=s.MUTED)
+    p.para(c.error_note(summary), size=8.5, color=s.MUTED)
     stop = summary.get("precision")
     if stop:
         p.para(f"The run stopped at {stop['trials_used']:,} trials on the precision target "
@@ -183,15 +181,8 @@ def _summary_page(summary: dict[str, Any]) -> Figure:
         p.y += 0.1
         p.para(f"Risk tolerance: {'PASS' if tol['pass'] else 'FAIL'}", size=12, weight="bold",
                color=s.SAVING if tol["pass"] else s.LOSS, gap=0.05)
-        lines = []
-        if "prob_loss" in tol:
-            t = tol["prob_loss"]
-            lines.append(f"Chance of a net loss {t['value']:.2%} against a limit of "
-                         f"{t['limit']:.2%} (margin {t['margin']:+.2%})")
-        for t in tol.get("loss_exceedance", []):
-            loss = s.format_money(t["loss"], summary["currency"])
-            lines.append(f"Chance risk losses exceed {loss} {t['probability']:.2%} against "
-                         f"{t['max_probability']:.2%} (margin {t['margin']:+.2%})")
+        lines = [f"{test} {value} against a limit of {limit} (margin {margin})"
+                 for test, value, limit, margin, _ in c.tolerance_rows(summary)]
         for line in lines:
             p.para(line, size=9.5, gap=0.02)
     return p.fig
@@ -208,6 +199,9 @@ def _chart_page(fig: Figure) -> Figure:
     for legend in fig.legends:
         legend.set_bbox_to_anchor((MARGIN / w, 0.5 / h, 1 - 2 * MARGIN / w, 0.5 / h),
                                   transform=fig.transFigure)
+    s.plain_text(fig)
+    fig.draw_without_rendering()  # lay it out, so a title pushed past the edge can be wrapped
+    s.fit_titles(fig)
     return fig
 
 
@@ -232,7 +226,8 @@ def _cost_rows(summary: dict[str, Any]) -> list[list[str]]:
             for r in c.component_rows(summary)]
     cur = summary["currency"]
     for name, k in (summary.get("controls") or {}).items():  # hook: controls, where declared
-        roc = "n/a" if k["return_on_control"] is None else f"{k['return_on_control']:.0%}"
+        roc = ("n/a" if k["return_on_control"] is None
+               else s.format_signed_percent(k["return_on_control"]))
         rows.append([f"Control: {name}", f"return {roc}",
                      s.format_money(k["cost"], cur), "",
                      f"avoids {s.format_money(k['loss_avoided'], cur)}", ""])
@@ -274,9 +269,11 @@ def _audit_page(summary: dict[str, Any], trials_file: str | None, scenario_file:
 def plan(summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
          sensitivity: dict[str, Any] | None = None, trials_file: str | None = None,
          scenario_file: str = "scenario.toml",
+         analyses: dict[str, dict[str, Any]] | None = None,
          decision: dict[str, Any] | None = None) -> list[Callable[[], Figure]]:
-    """The report's pages, as functions that each draw one page (``decision``: stem -> dict
-    of the control frontier and value-of-information analyses, where run)."""
+    """The report's pages, as functions that each draw one page (``analyses``: the sweep
+    and break-even searches written into the run's folder; ``decision``: stem -> dict of the
+    control frontier and value-of-information analyses, where run)."""
     from ..plots.sensitivity import CHARTS as SENSITIVITY_CHARTS
 
     pages: list[Callable[[], Figure]] = [lambda: _summary_page(summary)]
@@ -284,6 +281,10 @@ def plan(summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
     pages += [lambda k=k: _chart_page(CHARTS[k](chart_data)) for k in standard]
     if sensitivity:  # hook: tornado and drivers, only when a sensitivity analysis was run
         pages += [lambda f=f: _chart_page(f(sensitivity)) for f in SENSITIVITY_CHARTS.values()]
+    if analyses:  # hook: sweep and break-even, only when written into the run's folder
+        from ..plots.sweep import chart_for
+
+        pages += [lambda k=k: _chart_page(chart_for(k, analyses[k])) for k in analyses]
     if decision:  # hook: frontier and value of information, only when they were run
         from .decision import chart
 
@@ -336,6 +337,7 @@ def core_fonts_suffice(summary: dict[str, Any], sensitivity: dict[str, Any] | No
 def write_pdf(path: Path, summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
               *, sensitivity: dict[str, Any] | None = None, trials_file: str | None = None,
               scenario_file: str = "scenario.toml",
+              analyses: dict[str, dict[str, Any]] | None = None,
               decision: dict[str, Any] | None = None) -> int:
     """Write the report to ``path``; returns the number of pages.
 
@@ -344,11 +346,12 @@ def write_pdf(path: Path, summary: dict[str, Any], chart_data: ChartData, scenar
     as the rupee sign or non-Latin scripts; then the fonts are embedded.
     """
     pages = plan(summary, chart_data, scenario, sensitivity, trials_file, scenario_file,
-                 decision)
+                 analyses, decision)
     metadata = {"Title": f"{summary['scenario']}: decision report", "Creator": "kposim",
                 "CreationDate": None}
     rc: dict[str, Any] = {"pdf.compression": 6}
-    if core_fonts_suffice(summary, {**(sensitivity or {}), **(decision or {})}, scenario):
+    if core_fonts_suffice(summary, {**(sensitivity or {}), **(analyses or {}),
+                                    **(decision or {})}, scenario):
         rc.update({"pdf.use14corefonts": True, "axes.unicode_minus": False})
     fonts = logging.getLogger("matplotlib.font_manager")
     level = fonts.level
@@ -364,5 +367,148 @@ def write_pdf(path: Path, summary: dict[str, Any], chart_data: ChartData, scenar
     return len(pages)
 
 
-__all__ = ["ASSUMPTION_ROWS_PER_PAGE", "PAGE_SIZE", "ROWS_PER_PAGE", "core_fonts_suffice", "plan",
-           "write_pdf"]
+# --- the comparison report ----------------------------------------------------------------------
+
+def _image_page(png: Path, heading: str, caption: str) -> Figure:
+    """A chart already written as PNG, on a page of its own with its heading and caption."""
+    import matplotlib.image as mpimg
+
+    p = _new_page()
+    p.heading(heading)
+    w, h = PAGE_SIZE
+    top, bottom = p.y + 0.05, 1.35
+    ax = p.fig.add_axes((MARGIN / w, bottom / h, 1 - 2 * MARGIN / w, 1 - (top + bottom) / h))
+    ax.imshow(mpimg.imread(png))
+    ax.set_axis_off()
+    p.y = h - bottom + 0.15
+    p.para(caption, size=9, color=s.MUTED)
+    return p.fig
+
+
+def compare_plan(folder: Path, cs: dict[str, Any], summaries: list[dict[str, Any]],
+                 scenarios: list[Scenario], files: list[str]) -> list[Callable[[], Figure]]:
+    """The comparison report's pages: decision and key figures side by side, the paired
+    differences with their dominance verdicts, each chart, where the money goes, risk
+    tolerance, each option's assumptions, the audit trail."""
+    from .compare import (COMPARE_CHART_TEXT, DIFFERENCE_TEXT, category_rows, compare_command,
+                          compare_sentence, dominance_sentence, side_by_side)
+
+    cur = cs["currency"]
+    names = [o["name"] for o in cs["options"]]
+    width = (PAGE_SIZE[0] - 2 * MARGIN - 3.4) / len(names)
+
+    def first() -> Figure:
+        p = _new_page()
+        p.text(MARGIN, "OPTIONS COMPARED: DECISION REPORT", size=8.5, color=s.MUTED,
+               weight="bold")
+        p.y += 0.22
+        p.para(" vs ".join(names), size=20, weight="bold", width=80, gap=0.05)
+        p.para(f"{cs['trials']:,} trials each on common random numbers · seed {cs['seed']} · "
+               f"present values in {cur}", size=9.5, color=s.MUTED, gap=0.2)
+        p.para(compare_sentence(cs), size=13, weight="bold", width=92, gap=0.2)
+        rows = [[label] + [f"{v} {e}".strip() if v else "—" for v, e in cells]
+                for label, cells in side_by_side(summaries)]
+        p.table([("Figure", 3.4, "left")] + [(n, width, "right") for n in names], rows,
+                size=9.5)
+        p.para(c.error_note(summaries[0]), size=8, color=s.MUTED)
+        return p.fig
+
+    def differences() -> Figure:
+        p = _new_page()
+        p.heading("Differences, trial by trial (common random numbers)")
+        for pair in cs["pairs"]:
+            p.para(f"{pair['a']} minus {pair['b']}: mean difference "
+                   f"{s.format_money(pair['mean_difference'], cur)} "
+                   f"{s.format_error(1.959963984540054 * pair['stderr'], cur)}; {pair['a']} "
+                   f"ahead in {s.format_percent(pair['prob_a_beats_b'])} of trials; P5 to P95 "
+                   f"of the difference {s.format_money(pair['p5'], cur)} to "
+                   f"{s.format_money(pair['p95'], cur)}.", size=10.5, weight="bold", gap=0.05)
+            p.para(dominance_sentence(pair, cur), size=10, gap=0.2)
+        return p.fig
+
+    pages: list[Callable[[], Figure]] = [first, differences]
+    charts = [(stem, *COMPARE_CHART_TEXT[stem]) for stem in ("s_curves", "waterfalls")]
+    charts += [(pair["chart"], f"{DIFFERENCE_TEXT[0]}: {pair['a']} minus {pair['b']}",
+                DIFFERENCE_TEXT[1]) for pair in cs["pairs"] if pair.get("chart")]
+    charts += [(stem, *COMPARE_CHART_TEXT[stem]) for stem in ("loss_exceedance", "box_plot")]
+    for stem, heading, caption in charts:
+        png = Path(folder) / f"{stem}.png"
+        if png.is_file():
+            pages.append(lambda png=png, h=heading, cap=caption: _image_page(png, h, cap))
+    cats, values = category_rows(cs)
+    rows = [["Gross wage savings"] + [s.format_money(o["gross_wage_savings"]["mean"], cur)
+                                      for o in cs["options"]]]
+    rows += [[cat.replace("_", " ").capitalize()] + [s.format_money(-v, cur) for v in vals]
+             for cat, vals in zip(cats, values)]
+    rows.append(["Net savings"] + [s.format_money(o["net_savings"]["mean"], cur)
+                                   for o in cs["options"]])
+    pages += _table_pages("Where the money goes", "Mean present values per category (costs "
+                          "negative).", [("Category", 3.4, "left")]
+                          + [(n, width, "right") for n in names], rows)
+    tol = [[o["name"], *row[:4], "Pass" if row[4] else "Fail"]
+           for o, summ in zip(cs["options"], summaries) for row in c.tolerance_rows(summ)]
+    if tol:
+        pages += _table_pages("Risk tolerance, option by option", "", [
+            ("Option", 2.0, "left"), ("Test", 3.6, "left"), ("Value", 1.1, "right"),
+            ("Limit", 1.1, "right"), ("Margin", 1.1, "right"), ("Result", 1.0, "left")], tol)
+    for o, scenario in zip(cs["options"], scenarios):
+        rows = _assumption_rows(scenario)
+        pages += _table_pages(
+            f"Assumptions: {o['name']}", f"{scenario.name}: every input with its distribution "
+            "and its P5, P50 and P95.",
+            [("Input", 4.3, "left"), ("Distribution", 3.0, "left"), ("P5", 1.05, "right"),
+             ("P50", 1.05, "right"), ("P95", 1.05, "right")], rows, lines=2,
+            per_page=ASSUMPTION_ROWS_PER_PAGE)
+
+    def audit() -> Figure:
+        p = _new_page()
+        p.heading("Audit trail")
+        p.para("To reproduce every figure, run in the results folder, on the scenario copies "
+               "it keeps:", size=10.5)
+        p.para(compare_command(cs, files), size=10, family="monospace", gap=0.2)
+        p.para("comparison.json and comparison.csv hold every figure of this report; each "
+               "option's summary.json and summary.csv are in options/<option>/.", size=10.5)
+        prov = cs.get("provenance", {})
+        for item in prov.get("scenarios", []):
+            p.para(f"{item.get('name')}: {item.get('source')} (SHA-256 "
+                   f"{item.get('scenario_sha256')})", size=9, gap=0.03)
+        p.para(f"kposim {prov.get('version', '')} · seed {cs['seed']} · {cs['trials']:,} "
+               f"trials per option · {prov.get('created', '')}", size=9, color=s.MUTED)
+        for w in (cs.get("warnings") or [])[:8]:
+            p.para("• " + w, size=8.5, gap=0.03)
+        return p.fig
+
+    pages.append(audit)
+    return pages
+
+
+def write_compare_pdf(path: Path, folder: Path, cs: dict[str, Any],
+                      summaries: list[dict[str, Any]], scenarios: list[Scenario],
+                      files: list[str]) -> int:
+    """Write the comparison report to ``path``; returns the number of pages."""
+    pages = compare_plan(folder, cs, summaries, scenarios, files)
+    names = " vs ".join(o["name"] for o in cs["options"])
+    metadata = {"Title": f"{names}: options compared", "Creator": "kposim",
+                "CreationDate": None}
+    rc: dict[str, Any] = {"pdf.compression": 6}
+    if all(core_fonts_suffice(summ, None, sc) for summ, sc in zip(summaries, scenarios)):
+        rc.update({"pdf.use14corefonts": True, "axes.unicode_minus": False})
+    footer = {"scenario": names, "seed": cs["seed"], "trials": cs["trials"],
+              "provenance": {"version": cs.get("provenance", {}).get("version", ""),
+                             "created": cs.get("provenance", {}).get("created", "")}}
+    fonts = logging.getLogger("matplotlib.font_manager")
+    level = fonts.level
+    fonts.setLevel(logging.ERROR)
+    try:
+        with mpl.rc_context(rc), PdfPages(path, metadata=metadata) as pdf:
+            for i, draw in enumerate(pages, start=1):
+                fig = draw()
+                _footer(fig, footer, i, len(pages))
+                pdf.savefig(fig, facecolor="white")
+    finally:
+        fonts.setLevel(level)
+    return len(pages)
+
+
+__all__ = ["ASSUMPTION_ROWS_PER_PAGE", "PAGE_SIZE", "ROWS_PER_PAGE", "compare_plan",
+           "core_fonts_suffice", "plan", "write_compare_pdf", "write_pdf"]
