@@ -876,57 +876,90 @@ def wage_and_costs_engaged(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
     n = levels.shape[1]
     horizon = disc.shape[0]
     n_costs = cost_kind.shape[0]
-    on = np.empty(horizon)
-    off = np.empty(horizon)
-    gross = np.empty(horizon)
-    actual = np.empty(horizon)  # the gross savings of the part of each year run
-    for k in range(n):
-        on[0] = levels[wf[0], k] * levels[wf[1], k]
-        off[0] = levels[wf[2], k] * levels[wf[3], k]
-        g_on, g_off, ramp = levels[wf[4], k], levels[wf[5], k], levels[wf[6], k]
+    # Blocks of trials, year by year inside a block, as in wage_and_costs: every inner loop
+    # runs over the block's trials without a branch on the trial and vectorises; each trial's
+    # arithmetic is the same sequence of operations as year by year per trial.
+    on = np.empty((horizon, _BLOCK))
+    off = np.empty((horizon, _BLOCK))
+    gross = np.empty((horizon, _BLOCK))
+    actual = np.empty((horizon, _BLOCK))  # the gross savings of the part of each year run
+    factor = np.empty(_BLOCK)
+    for b in range(0, n, _BLOCK):
+        on_fte, on_cost = levels[wf[0], b:b + _BLOCK], levels[wf[1], b:b + _BLOCK]
+        off_fte, off_cost = levels[wf[2], b:b + _BLOCK], levels[wf[3], b:b + _BLOCK]
+        g_on, g_off = levels[wf[4], b:b + _BLOCK], levels[wf[5], b:b + _BLOCK]
+        ramp = levels[wf[6], b:b + _BLOCK]
+        total = gross_out[b:b + _BLOCK]
+        lost = lost_out[b:b + _BLOCK]
+        m = total.shape[0]
+        for k in range(m):
+            on[0, k] = on_fte[k] * on_cost[k]
+            off[0, k] = off_fte[k] * off_cost[k]
+            total[k] = 0.0
+            lost[k] = 0.0
         for t in range(1, horizon):
-            on[t] = on[t - 1] * (1.0 + g_on)
-            off[t] = off[t - 1] * (1.0 + g_off)
-        total = 0.0
-        lost = 0.0
+            for k in range(m):
+                on[t, k] = on[t - 1, k] * (1.0 + g_on[k])
+                off[t, k] = off[t - 1, k] * (1.0 + g_off[k])
         for t in range(horizon):
-            off[t] *= off_factor[t, k]
-            f = (ramp - 12.0 * t) / 12.0
-            f = 0.0 if f < 0.0 else (1.0 if f > 1.0 else f)
-            gross[t] = (1.0 - f) * on[t] - off[t]
-            total += disc[t] * gross[t]
-            # The year's ramp-up comes first: of the share a run, a - f saved the onshore
-            # bill, and the provider was paid throughout (a = 1 gives gross[t] exactly).
-            run = a[t, k]
-            saved = run - f if run > f else 0.0
-            actual[t] = on[t] * saved - off[t] * run
-            lost += disc[t] * (gross[t] - actual[t])
-        gross_out[k] = total
-        lost_out[k] = lost
+            d = disc[t]
+            at = a[t, b:b + _BLOCK]
+            mix = off_factor[t, b:b + _BLOCK]
+            for k in range(m):
+                off[t, k] *= mix[k]
+                f = (ramp[k] - 12.0 * t) / 12.0
+                f = 0.0 if f < 0.0 else (1.0 if f > 1.0 else f)
+                gross[t, k] = (1.0 - f) * on[t, k] - off[t, k]
+                total[k] += d * gross[t, k]
+                # The year's ramp-up comes first: of the share a run, a - f saved the onshore
+                # bill, and the provider was paid throughout (a = 1 gives gross exactly).
+                run = at[k]
+                saved = run - f if run > f else 0.0
+                actual[t, k] = on[t, k] * saved - off[t, k] * run
+                lost[k] += d * (gross[t, k] - actual[t, k])
         for c in range(n_costs):
-            x = levels[cost_input[c], k]
-            growth = levels[cost_growth[c], k]
+            x = levels[cost_input[c], b:b + _BLOCK]
+            growth = levels[cost_growth[c], b:b + _BLOCK]
             kind = cost_kind[c]
-            cost = 0.0
-            factor = 1.0
+            stops = cost_stops[c]
+            in_fx = cost_fx[c]
+            cost = cost_out[c, b:b + _BLOCK]
+            for k in range(m):
+                cost[k] = 0.0
+                factor[k] = 1.0
             for t in range(cost_first[c], cost_last[c] + 1):
+                d = disc[t]
+                at = a[t, b:b + _BLOCK]
+                cv = conv[t, b:b + _BLOCK]
                 if kind == 0:
-                    y = x * factor
-                    factor *= 1.0 + growth
-                    if cost_fx[c]:
-                        y *= conv[t, k]
+                    for k in range(m):
+                        y = x[k] * factor[k]
+                        factor[k] *= 1.0 + growth[k]
+                        if in_fx:
+                            y *= cv[k]
+                        if stops:
+                            y *= at[k]
+                        cost[k] += d * y
                 elif kind == 1:
-                    y = x * off[t]
+                    for k in range(m):
+                        y = x[k] * off[t, k]
+                        if stops:
+                            y *= at[k]
+                        cost[k] += d * y
                 elif kind == 2:
-                    y = x * on[t]
-                elif cost_stops[c]:  # a gain-share fee on the savings of the part run
-                    y = x * (actual[t] if actual[t] > 0.0 else 0.0)
+                    for k in range(m):
+                        y = x[k] * on[t, k]
+                        if stops:
+                            y *= at[k]
+                        cost[k] += d * y
+                elif stops:  # a gain-share fee on the savings of the part run
+                    for k in range(m):
+                        g = actual[t, k]
+                        cost[k] += d * (x[k] * (g if g > 0.0 else 0.0))
                 else:
-                    y = x * (gross[t] if gross[t] > 0.0 else 0.0)
-                if cost_stops[c] and kind != 3:
-                    y *= a[t, k]
-                cost += disc[t] * y
-            cost_out[c, k] = cost
+                    for k in range(m):
+                        g = gross[t, k]
+                        cost[k] += d * (x[k] * (g if g > 0.0 else 0.0))
 
 
 @nb.njit(**_jit)
@@ -984,7 +1017,11 @@ def event_losses_engaged(counts: np.ndarray, severity: np.ndarray, cap_event: fl
     weighted d_t a_t conv_t."""
     j = 0
     n = counts.shape[1]
+    n_sev = severity.shape[0]
     n_layers = rec_per.shape[0]
+    event_layers = 0
+    for q in range(n_layers):
+        event_layers += rec_per[q] == RECOVER_EVENT
     for i in range(n):
         loss_out[i] = 0.0
         rec_out[i] = 0.0
@@ -995,6 +1032,15 @@ def event_losses_engaged(counts: np.ndarray, severity: np.ndarray, cap_event: fl
                 continue
             year = 0.0
             rec_events = 0.0
+            if event_layers == 0 and k <= _FIXED and j + _FIXED <= n_sev:
+                # As event_losses: a fixed _FIXED terms, those past the k-th adding 0.0 (the
+                # same sum, without the mispredicted exit of a k-step loop).
+                for r in range(_FIXED):
+                    s = severity[j + r]
+                    s = s if s < cap_event else cap_event
+                    year += s if r < k else 0.0
+                j += k
+                k = 0
             for _ in range(k):
                 s = severity[j]
                 j += 1
