@@ -58,11 +58,28 @@ counts = st.one_of(
     dist(),
 )
 
+layer = st.fixed_dictionaries({}, optional={
+    "deductible": numbers, "share": st.floats(-0.5, 1.5), "limit": numbers,
+    "per": st.sampled_from(["event", "year", "month"])})
 risk = st.fixed_dictionaries(
     {"name": st.sampled_from(["Breach", "Quality", "Exit"]),
-     "category": st.sampled_from(["breach", "quality", "exit", "other", "bogus"]),
+     "category": st.sampled_from(["breach", "quality", "exit", "regulatory", "ip", "other",
+                                  "bogus"]),
      "frequency": counts, "severity": dist(positive=True)},
-    optional={"cap_per_event": numbers, "cap_per_year": numbers},
+    optional={"cap_per_event": numbers, "cap_per_year": numbers,
+              # model 0.2 (docs/model.md, "The deal as it unfolds")
+              "side": st.sampled_from(["provider", "in_house", "client"]),
+              "ends_engagement": st.booleans(),
+              "exit_timing": st.sampled_from(["end", "start", "uniform", "later"]),
+              "reentry_cost": dist(positive=True), "reentry_ramp_months": dist(),
+              "reentry_overrun": dist(), "recovery": layer,
+              "recoveries": st.lists(layer, max_size=2),
+              "secondary": st.fixed_dictionaries({"probability": st.floats(-0.5, 1.5),
+                                                  "severity": dist(positive=True)}),
+              "raises": st.lists(st.fixed_dictionaries(
+                  {"risk": st.sampled_from(["Breach", "Quality", "Exit", "Nope"]),
+                   "factor": st.floats(-1, 2000), "years": st.integers(-1, 40)}), max_size=2),
+              "currency": st.sampled_from(["USD", "PHP", "EUR"])},
 )
 cost = st.fixed_dictionaries(
     {"name": st.sampled_from(["Transition", "Governance", "Travel"]),
@@ -85,10 +102,12 @@ document = st.fixed_dictionaries({
                   "ramp_up_months": dist(positive=True)}),
     "costs": st.lists(cost, max_size=3),
     "risks": st.lists(risk, max_size=3),
-}, optional={"extra": junk})
+}, optional={"extra": junk, "fx": st.fixed_dictionaries(
+    {"currency": st.sampled_from(["PHP", "USD", "php"]), "rate": numbers},
+    optional={"annual_volatility": st.floats(-0.5, 1.5), "drift": st.floats(-1, 1)})})
 
 
-@settings(max_examples=80, deadline=None, derandomize=True,
+@settings(max_examples=150, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(document)
 def test_loader_accepts_and_runs_or_refuses_cleanly(doc):
@@ -116,12 +135,38 @@ valid_level = st.one_of(
     st.builds(lambda k, s: {"dist": "gamma", "shape": k, "scale": s}, st.floats(0.05, 50),
               positive),
 )
+valid_terms = st.fixed_dictionaries({}, optional={  # model 0.2, valid values only
+    "side": st.sampled_from(["provider", "in_house"]),
+    "recovery": st.fixed_dictionaries({}, optional={
+        "deductible": st.floats(0, 1e6), "share": st.floats(0, 1),
+        "limit": st.floats(1, 1e7), "per": st.sampled_from(["event", "year"])}),
+    "secondary": st.fixed_dictionaries({"probability": st.floats(0, 1),
+                                        "severity": valid_level}),
+    "raises": st.lists(st.fixed_dictionaries({"risk": st.sampled_from(["A", "B"]),
+                                              "factor": st.floats(0.1, 1.1),  # within the event limit
+                                              "years": st.integers(1, 3)}), max_size=1),
+})
+valid_exit = st.fixed_dictionaries({"ends_engagement": st.just(True)}, optional={
+    "exit_timing": st.sampled_from(["end", "start", "uniform"]),
+    "reentry_cost": valid_level, "reentry_ramp_months": st.floats(0, 24),
+    "reentry_overrun": st.floats(0, 1)})
+
+
+def _with_terms(risk: dict, terms: dict, exit_terms: dict | None) -> dict:
+    risk = {**risk, **terms}
+    if exit_terms is not None and risk.get("side") != "in_house":
+        risk.update(exit_terms)
+    return risk
+
+
 valid_risk = st.builds(
-    lambda name, f, sev: {"name": name, "category": "breach", "frequency": f, "severity": sev},
+    lambda name, f, sev, terms, exit_terms: _with_terms(
+        {"name": name, "category": "breach", "frequency": f, "severity": sev}, terms,
+        exit_terms),
     st.sampled_from(["A", "B"]),
     st.one_of(st.builds(lambda m: {"dist": "poisson", "mean": m}, st.floats(0, 30)),
               st.builds(lambda p: {"dist": "bernoulli", "p": p}, st.floats(0, 1))),
-    valid_level)
+    valid_level, valid_terms, st.one_of(st.none(), valid_exit))
 valid_document = st.builds(
     lambda h, r, wf, risks: {
         "scenario": {"name": "generated", "horizon_years": h, "discount_rate": r},
