@@ -460,6 +460,20 @@ _FIXED = 8  # events per trial and year that the branch-free paths below handle
 
 
 @nb.njit(**_jit)
+def _event_cells(counts: np.ndarray) -> np.ndarray:
+    """Flat indices t * n + i of the (year, trial) cells with at least one event, in order.
+    Collected without a branch: for a rare risk, a loop that skips empty cells one by one
+    mispredicts on every few cells; the loops above then visit only the cells with events."""
+    flat = counts.reshape(-1)
+    cells = np.empty(flat.shape[0], np.int64)
+    m = 0
+    for c in range(flat.shape[0]):
+        cells[m] = c
+        m += flat[c] != 0
+    return cells[:m]
+
+
+@nb.njit(**_jit)
 def severity_uniforms(counts: np.ndarray, first: np.ndarray, rest: np.ndarray,
                       out: np.ndarray) -> None:
     """Uniforms for every event, in event order (year by year, trial by trial): a trial's
@@ -473,25 +487,24 @@ def severity_uniforms(counts: np.ndarray, first: np.ndarray, rest: np.ndarray,
     m = 0
     n_out = out.shape[0]
     n_rest = rest.shape[0]
-    for t in range(counts.shape[0]):
-        for i in range(counts.shape[1]):
-            k = counts[t, i]
-            if k == 0:
-                continue
-            out[j] = first[t, i]
-            if k <= _FIXED and j + _FIXED <= n_out and m + _FIXED - 1 <= n_rest:
-                # Copy a fixed _FIXED - 1 uniforms whatever k is (later events overwrite the
-                # surplus): a loop of k - 1 steps mispredicts its exit about once per trial.
-                for r in range(_FIXED - 1):
-                    out[j + 1 + r] = rest[m + r]
-                j += k
-                m += k - 1
-            else:
+    flat_first = first.reshape(-1)
+    flat_counts = counts.reshape(-1)
+    for c in _event_cells(counts):
+        k = flat_counts[c]
+        out[j] = flat_first[c]
+        if k <= _FIXED and j + _FIXED <= n_out and m + _FIXED - 1 <= n_rest:
+            # Copy a fixed _FIXED - 1 uniforms whatever k is (later events overwrite the
+            # surplus): a loop of k - 1 steps mispredicts its exit about once per trial.
+            for r in range(_FIXED - 1):
+                out[j + 1 + r] = rest[m + r]
+            j += k
+            m += k - 1
+        else:
+            j += 1
+            for _ in range(k - 1):
+                out[j] = rest[m]
+                m += 1
                 j += 1
-                for _ in range(k - 1):
-                    out[j] = rest[m]
-                    m += 1
-                    j += 1
 
 
 @nb.njit(**_jit)
@@ -506,30 +519,31 @@ def event_losses(counts: np.ndarray, severity: np.ndarray, cap_event: float, cap
     """
     j = 0
     n_sev = severity.shape[0]
-    for i in range(counts.shape[1]):
+    n = counts.shape[1]
+    for i in range(n):
         out[i] = 0.0
-    for t in range(counts.shape[0]):
-        for i in range(counts.shape[1]):
-            k = counts[t, i]
-            if k == 0:
-                continue
-            year = 0.0
-            if k <= _FIXED and j + _FIXED <= n_sev:
-                # A fixed _FIXED terms, those past the k-th adding exactly 0.0: the same sum,
-                # in the same order, as a loop of k steps without its mispredicted exit.
-                for r in range(_FIXED):
-                    s = severity[j + r]
-                    s = s if s < cap_event else cap_event
-                    year += s if r < k else 0.0
-                j += k
-            else:
-                for _ in range(k):
-                    s = severity[j]
-                    j += 1
-                    year += s if s < cap_event else cap_event
-            if year > cap_year:
-                year = cap_year
-            out[i] += disc[t] * year
+    flat_counts = counts.reshape(-1)
+    for c in _event_cells(counts):
+        t = c // n
+        i = c - t * n
+        k = flat_counts[c]
+        year = 0.0
+        if k <= _FIXED and j + _FIXED <= n_sev:
+            # A fixed _FIXED terms, those past the k-th adding exactly 0.0: the same sum,
+            # in the same order, as a loop of k steps without its mispredicted exit.
+            for r in range(_FIXED):
+                s = severity[j + r]
+                s = s if s < cap_event else cap_event
+                year += s if r < k else 0.0
+            j += k
+        else:
+            for _ in range(k):
+                s = severity[j]
+                j += 1
+                year += s if s < cap_event else cap_event
+        if year > cap_year:
+            year = cap_year
+        out[i] += disc[t] * year
 
 
 @nb.njit(**_jit)
@@ -1025,45 +1039,45 @@ def event_losses_engaged(counts: np.ndarray, severity: np.ndarray, cap_event: fl
     for i in range(n):
         loss_out[i] = 0.0
         rec_out[i] = 0.0
-    for t in range(counts.shape[0]):
-        for i in range(n):
-            k = counts[t, i]
-            if k == 0:
-                continue
-            year = 0.0
-            rec_events = 0.0
-            if event_layers == 0 and k <= _FIXED and j + _FIXED <= n_sev:
-                # As event_losses: a fixed _FIXED terms, those past the k-th adding 0.0 (the
-                # same sum, without the mispredicted exit of a k-step loop).
-                for r in range(_FIXED):
-                    s = severity[j + r]
-                    s = s if s < cap_event else cap_event
-                    year += s if r < k else 0.0
-                j += k
-                k = 0
-            for _ in range(k):
-                s = severity[j]
-                j += 1
+    flat_counts = counts.reshape(-1)
+    for c in _event_cells(counts):
+        t = c // n
+        i = c - t * n
+        k = flat_counts[c]
+        year = 0.0
+        rec_events = 0.0
+        if event_layers == 0 and k <= _FIXED and j + _FIXED <= n_sev:
+            # As event_losses: a fixed _FIXED terms, those past the k-th adding 0.0 (the
+            # same sum, without the mispredicted exit of a k-step loop).
+            for r in range(_FIXED):
+                s = severity[j + r]
                 s = s if s < cap_event else cap_event
-                year += s
-                x = s
-                for q in range(n_layers):
-                    if rec_per[q] == RECOVER_EVENT:
-                        got = rec_share[q] * max(0.0, x - rec_ded[q])
-                        x -= min(got, rec_limit[q])
-                rec_events += s - x
-            if year > cap_year:
-                year = cap_year
-            if rec_events > year:
-                rec_events = year
-            x = year - rec_events
+                year += s if r < k else 0.0
+            j += k
+            k = 0
+        for _ in range(k):
+            s = severity[j]
+            j += 1
+            s = s if s < cap_event else cap_event
+            year += s
+            x = s
             for q in range(n_layers):
-                if rec_per[q] == RECOVER_YEAR:
+                if rec_per[q] == RECOVER_EVENT:
                     got = rec_share[q] * max(0.0, x - rec_ded[q])
                     x -= min(got, rec_limit[q])
-            w = disc[t] * share[t, i] * conv[t, i]
-            loss_out[i] += w * year
-            rec_out[i] += w * (year - x)
+            rec_events += s - x
+        if year > cap_year:
+            year = cap_year
+        if rec_events > year:
+            rec_events = year
+        x = year - rec_events
+        for q in range(n_layers):
+            if rec_per[q] == RECOVER_YEAR:
+                got = rec_share[q] * max(0.0, x - rec_ded[q])
+                x -= min(got, rec_limit[q])
+        w = disc[t] * share[t, i] * conv[t, i]
+        loss_out[i] += w * year
+        rec_out[i] += w * (year - x)
 
 
 @nb.njit(**_vec)
