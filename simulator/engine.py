@@ -109,8 +109,10 @@ class Workspace:
         run holds one fixed, so that the others keep their numbers."""
         years = int((model.risk_last - model.risk_first).max()) + 1 if len(model.risk_names) else 1
         drawn = np.union1d(model.random_inputs, model.copula_inputs)
-        engaged = ((model.horizon, model.engagement.raise_source.size) if model.engaged
-                   else None)
+        # The engaged path's scratch is shaped by risks, years and raise links: two models
+        # with the same value rows can differ in them (a recovery row in place of a risk).
+        engaged = ((model.horizon, len(model.risk_names), model.engagement.raise_source.size)
+                   if model.engaged else None)
         return (n, value_rows(model), len(model.input_names), len(model.cost_names),
                 len(model.component_names), tuple(drawn.tolist()),
                 tuple(model.copula_inputs.tolist()), years, engaged)
@@ -614,31 +616,51 @@ class PlannedRun:
         # Per chunk: n, sum and sum of squares of net - shift.
         self.moments = np.zeros((n_chunks, 3))
 
+        self.engagement = np.zeros((n_chunks, 2 + 2 * model.horizon)) if model.engaged else None
+        self.streamer = None
+        self.pilot: tuple | None = None
+        self._plan = (model, seed, trials, options, keep_inputs)
+        self.n_chunks = n_chunks
+        self._job: ChunkJob | None = None
+        if not store_trials:  # a streamed run needs the pilot now: it fixes the histograms
+            self._run_pilot()
+        self.next_chunk = 0  #: chunks before this one are reduced
+        self.stopped = False  #: the precision target was met
+
+    @property
+    def job(self) -> ChunkJob:
+        """What every chunk of the run needs (computes the pilot chunk on first use)."""
+        if self._job is None:
+            self._run_pilot()
+        return self._job
+
+    def _run_pilot(self) -> None:
+        """Chunk 0, computed first: its mean is the moment shift of every chunk, and for a
+        streamed run its values fix the histogram ranges. A run that keeps its trials and
+        runs locally skips this serial step (:meth:`run_local` takes the shift from chunk 0
+        when it is reduced, the same number)."""
+        model, seed, trials, options, keep_inputs = self._plan
         ws = WORKSPACES.acquire(model, min(trials, CHUNK_SIZE))
         run_chunk(model, seed, 0, ws, **options.chunk_kwargs())
         # Copies: the workspace goes back to the pool for later chunks.
         self.pilot = (ws.values.copy(), ws.inputs.copy() if keep_inputs else None,
                       ws.engagement.copy() if ws.engagement is not None else None)
-        self.engagement = np.zeros((n_chunks, 2 + 2 * model.horizon)) if model.engaged else None
         WORKSPACES.release([ws])
         if not np.isfinite(self.pilot[0][0]).all():
             raise NonFiniteError(_non_finite_message(model, self.pilot[0], 0))
-        self.streamer = None
-        if not store_trials:
+        if self.stored is None:
             n_rows = value_rows(model)
             log_rows = np.arange(2 + len(model.cost_names), n_rows) if len(model.risk_names) else []
-            linear = 2 + n_comp  # the total risk loss row needs only its exceedance curve
+            linear = 2 + len(model.component_names)  # the risk total needs only its curve
             self.streamer = Streamer.from_pilot(self.pilot[0][:linear], log_rows, CHECK_EVERY)
-        self.job = ChunkJob(model, seed, trials, options, float(self.pilot[0][0].mean()),
-                            self.streamer.ranges if self.streamer is not None else None,
-                            keep_inputs)
-        self.next_chunk = 0  #: chunks before this one are reduced
-        self.stopped = False  #: the precision target was met
+        self._job = ChunkJob(model, seed, trials, options, float(self.pilot[0][0].mean()),
+                             self.streamer.ranges if self.streamer is not None else None,
+                             keep_inputs)
 
     @property
     def done(self) -> bool:
         """Whether every chunk the run needs is reduced."""
-        return self.stopped or self.next_chunk >= self.job.n_chunks
+        return self.stopped or self.next_chunk >= self.n_chunks
 
     def pilot_partials(self) -> Partials:
         """Chunk 0's partials, from the pilot already computed here."""
@@ -701,6 +723,9 @@ class PlannedRun:
 
     def run_local(self, threads: int, progress: Callable[[int], None] | None = None) -> None:
         """Compute the run's chunks on ``threads`` threads of this process."""
+        if self._job is None:
+            self._run_local_kept(threads, progress)
+            return
         local = threading.local()
         borrowed: list[dict[int, Workspace]] = []  # each thread's workspaces, returned at the end
         job, streamer, n_chunks = self.job, self.streamer, self.job.n_chunks
@@ -734,6 +759,71 @@ class PlannedRun:
                     self.stopped = self._target_met(batch.stop)
         finally:
             WORKSPACES.release(ws for scratch in borrowed for ws in scratch.values())
+
+    def _run_local_kept(self, threads: int, progress: Callable[[int], None] | None) -> None:
+        """:meth:`run_local` for a run that keeps its trials, without the serial pilot: chunk
+        0 runs in the pool like the others, and the reduction, in chunk order, takes the
+        moment shift from it (the mean of its net savings, as the pilot does) before folding
+        each chunk's moments, so every figure is the same, bit for bit."""
+        model, seed, trials, options, keep_inputs = self._plan
+        n_chunks = -(-trials // CHUNK_SIZE)
+        kwargs = options.chunk_kwargs()
+        local = threading.local()
+        borrowed: list[dict[int, Workspace]] = []
+        shift: list[float] = []
+
+        def bounds(chunk: int) -> tuple[int, int]:
+            return chunk * CHUNK_SIZE, min(trials, (chunk + 1) * CHUNK_SIZE)
+
+        def work(chunk: int) -> int:
+            scratch = getattr(local, "scratch", None)
+            if scratch is None:
+                scratch = local.scratch = {}
+                borrowed.append(scratch)
+            lo, hi = bounds(chunk)
+            ws = scratch.get(hi - lo)
+            if ws is None:  # one workspace per size: full chunks and the last, short one
+                ws = scratch[hi - lo] = WORKSPACES.acquire(model, hi - lo)
+            run_chunk(model, seed, chunk, ws, **kwargs)
+            self.stored[:, lo:hi] = ws.values[:self.stored.shape[0]]
+            if self.inputs is not None:
+                self.inputs[:, lo:hi] = ws.inputs
+            if self.engagement is not None:
+                self.engagement[chunk] = ws.engagement
+            return hi - lo
+
+        def done(chunk: int, k: int) -> None:
+            lo, hi = bounds(chunk)
+            net = self.stored[0, lo:hi]
+            if chunk == 0:
+                if not np.isfinite(net).all():
+                    raise NonFiniteError(_non_finite_message(model, self.stored[:, lo:hi], 0))
+                shift.append(float(net.copy().mean()))  # a fresh row, as the pilot's copy
+            s, ss = K.shifted_sums(net, shift[0])
+            if not math.isfinite(ss):
+                raise NonFiniteError(_non_finite_message(model, self.stored[:, lo:hi], chunk))
+            self.moments[chunk] = hi - lo, s, ss
+            if progress:
+                progress(k)
+
+        pool = thread_pool(threads) if threads > 1 else None
+        try:
+            if self.precision is None:
+                _in_order(work, range(n_chunks), pool, CHECK_EVERY, done)
+                self.next_chunk = n_chunks
+            else:
+                while not self.done:
+                    batch = range(self.next_chunk, min(n_chunks, self.next_chunk + CHECK_EVERY))
+                    _in_order(work, batch, pool, CHECK_EVERY, done)
+                    self.next_chunk = batch.stop
+                    if self._job is None:
+                        self._job = ChunkJob(model, seed, trials, options, shift[0], None,
+                                             keep_inputs)
+                    self.stopped = self._target_met(batch.stop)
+        finally:
+            WORKSPACES.release(ws for scratch in borrowed for ws in scratch.values())
+        if self._job is None:
+            self._job = ChunkJob(model, seed, trials, options, shift[0], None, keep_inputs)
 
     def result(self) -> SimulationResult:
         """The finished run's result (call once :attr:`done`)."""

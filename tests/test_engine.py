@@ -381,3 +381,16 @@ def test_uncertain_size_is_a_correlatable_input_of_the_model():
     x = dict(zip(r.model.input_names, r.inputs))
     rho = stats.spearmanr(x['risks["R"].frequency.mean'], x['risks["R"].severity.mu']).statistic
     assert abs(math.atanh(rho) - math.atanh(0.7)) <= Z * math.sqrt(1.06 / (100_000 - 3))
+
+
+def test_a_workspace_is_not_shared_by_models_of_other_shapes():
+    # One risk with a recovery row has as many value rows as two risks without: the pooled
+    # workspace of one must not serve the other (its count scratch is per risk).
+    one = make(risks=[{"name": "A", "category": "breach", "frequency": 1, "severity": 1.0,
+                       "recovery": {"share": 0.5}}])
+    two = make(risks=[{"name": "A", "category": "breach", "frequency": 1, "severity": 1.0,
+                       "side": "in_house"},
+                      {"name": "B", "category": "breach", "frequency": 1, "severity": 1.0}])
+    simulate(one, trials=1000, seed=1)
+    r = simulate(two, trials=1000, seed=1)
+    assert np.all(r.components["B"] == 3.0)

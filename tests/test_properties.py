@@ -159,6 +159,13 @@ def _with_terms(risk: dict, terms: dict, exit_terms: dict | None) -> dict:
     return risk
 
 
+def _known_targets(risks: list[dict]) -> list[dict]:
+    """The risks with raises only into risks that are there (names are made unique above)."""
+    names = {r["name"] for r in risks}
+    return [{**r, "raises": [x for x in r.get("raises", []) if x["risk"] in names]}
+            for r in risks]
+
+
 valid_risk = st.builds(
     lambda name, f, sev, terms, exit_terms: _with_terms(
         {"name": name, "category": "breach", "frequency": f, "severity": sev}, terms,
@@ -173,7 +180,7 @@ valid_document = st.builds(
         "workforce": {"onshore_fte": wf[0], "onshore_cost_per_fte": wf[1],
                       "offshore_fte": wf[2], "offshore_cost_per_fte": wf[3],
                       "ramp_up_months": {"dist": "triangular", "min": 0, "mode": 3, "max": 18}},
-        "risks": list({r["name"]: r for r in risks}.values())},
+        "risks": _known_targets(list({r["name"]: r for r in risks}.values()))},
     # From 2 years: the ramp-up (up to 18 months) must lie within the horizon.
     st.integers(2, 30), st.floats(0, 0.5), st.tuples(valid_level, valid_level, valid_level,
                                                      valid_level),
