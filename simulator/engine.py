@@ -265,7 +265,7 @@ def _fx_path(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> None
     """Each trial's exchange rates: ws.conv = 1 / X_t and ws.off_factor = the provider bill's
     mix phi / X_t + (1 - phi) / X_0, per unit of the [fx] currency (docs/model.md)."""
     e = model.engagement
-    horizon, n = model.horizon, ws.n
+    horizon = model.horizon
     z = ws.share  # scratch, filled with the running shares later
     uniforms(seed, chunk, np.uint32(e.fx_key), z)
     flat = z.reshape(-1)
@@ -278,7 +278,6 @@ def _fx_path(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> None
     np.exp(-log_x, out=ws.conv)
     np.multiply(ws.conv, e.fx_share, out=ws.off_factor)
     ws.off_factor += (1.0 - e.fx_share) / x0
-    del n
 
 
 def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> None:
@@ -286,7 +285,7 @@ def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -
     with raises and the engagement's end, then wages, costs and losses weighted by the share
     of each year the engagement ran."""
     e = model.engagement
-    levels, horizon, n = ws.inputs, model.horizon, ws.n
+    levels, horizon = ws.inputs, model.horizon
     n_costs, n_risks = ws.n_costs, len(model.risk_names)
     if e.fx_rate > 0:
         _fx_path(model, seed, chunk, ws)
@@ -728,7 +727,7 @@ class PlannedRun:
             return
         local = threading.local()
         borrowed: list[dict[int, Workspace]] = []  # each thread's workspaces, returned at the end
-        job, streamer, n_chunks = self.job, self.streamer, self.job.n_chunks
+        job, streamer = self.job, self.streamer
 
         def work(chunk: int) -> int:
             scratch = getattr(local, "scratch", None)
@@ -745,20 +744,7 @@ class PlannedRun:
             if progress:
                 progress(k)
 
-        pool = thread_pool(threads) if threads > 1 else None
-        try:
-            if self.precision is None:
-                _in_order(work, range(n_chunks), pool, CHECK_EVERY, done)
-                self.next_chunk = n_chunks
-            else:
-                # Whole batches only, so where the run stops never depends on scheduling.
-                while not self.done:
-                    batch = range(self.next_chunk, min(n_chunks, self.next_chunk + CHECK_EVERY))
-                    _in_order(work, batch, pool, CHECK_EVERY, done)
-                    self.next_chunk = batch.stop
-                    self.stopped = self._target_met(batch.stop)
-        finally:
-            WORKSPACES.release(ws for scratch in borrowed for ws in scratch.values())
+        self._drive(work, done, threads, borrowed)
 
     def _run_local_kept(self, threads: int, progress: Callable[[int], None] | None) -> None:
         """:meth:`run_local` for a run that keeps its trials, without the serial pilot: chunk
@@ -766,7 +752,6 @@ class PlannedRun:
         moment shift from it (the mean of its net savings, as the pilot does) before folding
         each chunk's moments, so every figure is the same, bit for bit."""
         model, seed, trials, options, keep_inputs = self._plan
-        n_chunks = -(-trials // CHUNK_SIZE)
         kwargs = options.chunk_kwargs()
         local = threading.local()
         borrowed: list[dict[int, Workspace]] = []
@@ -806,24 +791,36 @@ class PlannedRun:
             if progress:
                 progress(k)
 
+        def plan() -> None:  # once chunk 0 is reduced, the job is known
+            if self._job is None:
+                self._job = ChunkJob(model, seed, trials, options, shift[0], None, keep_inputs)
+
+        self._drive(work, done, threads, borrowed, plan)
+        plan()
+
+    def _drive(self, work: Callable[[int], int], done: Callable[[int, int], None],
+               threads: int, borrowed: list[dict[int, Workspace]],
+               before_check: Callable[[], None] | None = None) -> None:
+        """Run ``work`` on the run's chunks on ``threads`` threads, ``done`` in chunk order;
+        with a precision target in whole batches (so where the run stops never depends on
+        scheduling), checking the target after each; then gives back the workspaces the
+        threads borrowed."""
         pool = thread_pool(threads) if threads > 1 else None
         try:
             if self.precision is None:
-                _in_order(work, range(n_chunks), pool, CHECK_EVERY, done)
-                self.next_chunk = n_chunks
+                _in_order(work, range(self.n_chunks), pool, CHECK_EVERY, done)
+                self.next_chunk = self.n_chunks
             else:
                 while not self.done:
-                    batch = range(self.next_chunk, min(n_chunks, self.next_chunk + CHECK_EVERY))
+                    batch = range(self.next_chunk,
+                                  min(self.n_chunks, self.next_chunk + CHECK_EVERY))
                     _in_order(work, batch, pool, CHECK_EVERY, done)
                     self.next_chunk = batch.stop
-                    if self._job is None:
-                        self._job = ChunkJob(model, seed, trials, options, shift[0], None,
-                                             keep_inputs)
+                    if before_check is not None:
+                        before_check()
                     self.stopped = self._target_met(batch.stop)
         finally:
             WORKSPACES.release(ws for scratch in borrowed for ws in scratch.values())
-        if self._job is None:
-            self._job = ChunkJob(model, seed, trials, options, shift[0], None, keep_inputs)
 
     def result(self) -> SimulationResult:
         """The finished run's result (call once :attr:`done`)."""
