@@ -44,7 +44,9 @@ CHART_TEXT = {
         "The chance that losses from risk events exceed a given amount over the horizon, for "
         "all risks together and for each one; both axes are logarithmic, so 1-in-100 and "
         "1-in-1,000 losses can be read as easily as common ones. Each risk keeps its colour "
-        "in every report."),
+        "in every report. Each risk's curve is its loss before any recovery (insurance, the "
+        "provider's liability); the all-risks curve is net of recoveries and leaves out "
+        "in-house risks."),
     "convergence": (
         "Convergence of the estimate",
         "The running mean as trials accumulate, with its 95% band: a flat, narrow band means "
