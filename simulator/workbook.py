@@ -216,6 +216,21 @@ def _header(ws: "Worksheet", row: int, names: Sequence[str]) -> int:
     return row + 1
 
 
+def _components_table(ws: "Worksheet", row: int, summary: dict[str, Any], money: str) -> int:
+    """Each cost line and risk with its mean cost, 95% error, P5 and P95 from ``row``;
+    returns the row after the table."""
+    row = _header(ws, row, ["Cost line or risk", "Category", "Mean cost", "± 95% error",
+                            "P5", "P95"])
+    for name, comp in summary["components"].items():
+        ws.cell(row, 1, name)
+        ws.cell(row, 2, comp["category"])
+        for col, value in ((3, comp["mean"]), (4, Z95 * comp["stderr"]), (5, comp["p5"]),
+                           (6, comp["p95"])):
+            _put(ws, row, col, value, money)
+        row += 1
+    return row
+
+
 def _put(ws: "Worksheet", row: int, col: int, value: Any, fmt: str | None = None):
     if isinstance(value, float) and not math.isfinite(value):
         value = None
@@ -302,15 +317,7 @@ def _components_sheet(ws: "Worksheet", summary: dict[str, Any]) -> None:
     money = money_format(cur)
     row = _title(ws, "Where the money goes", "Present values over the horizon; costs "
                  "positive = money lost")
-    row = _header(ws, row, ["Cost line or risk", "Category", "Mean cost", "± 95% error",
-                            "P5", "P95"])
-    for name, comp in summary["components"].items():
-        ws.cell(row, 1, name)
-        ws.cell(row, 2, comp["category"])
-        for col, value in ((3, comp["mean"]), (4, Z95 * comp["stderr"]), (5, comp["p5"]),
-                           (6, comp["p95"])):
-            _put(ws, row, col, value, money)
-        row += 1
+    row = _components_table(ws, row, summary, money)
     row = _header(ws, row + 1, ["Category", "", "Mean cost"])
     _put(ws, row, 1, "Gross wage savings (mean, a saving)")
     _put(ws, row, 3, summary["gross_wage_savings"]["mean"], money)
@@ -545,15 +552,7 @@ def write_comparison_workbook(folder: Path) -> Path:
                      f"{summary['trials']:,} trials, seed {summary['seed']}, horizon "
                      f"{summary['horizon_years']} years")
         row = _figures_table(sheet, row, summary)
-        row = _header(sheet, row + 1, ["Cost line or risk", "Category", "Mean cost",
-                                       "± 95% error", "P5", "P95"])
-        for name, comp in summary["components"].items():
-            sheet.cell(row, 1, name)
-            sheet.cell(row, 2, comp["category"])
-            for col, value in ((3, comp["mean"]), (4, Z95 * comp["stderr"]), (5, comp["p5"]),
-                               (6, comp["p95"])):
-                _put(sheet, row, col, value, money)
-            row += 1
+        row = _components_table(sheet, row + 1, summary, money)
         row = _header(sheet, row + 1, ["Category", "", "Mean cost"])
         for cat, cost in summary["categories"].items():
             sheet.cell(row, 1, cat.replace("_", " ").capitalize())
