@@ -349,9 +349,18 @@ def write_pdf(path: Path, summary: dict[str, Any], chart_data: ChartData, scenar
                  analyses, decision)
     metadata = {"Title": f"{summary['scenario']}: decision report", "Creator": "kposim",
                 "CreationDate": None}
+    core = core_fonts_suffice(summary, {**(sensitivity or {}), **(analyses or {}),
+                                        **(decision or {})}, scenario)
+    return _write_pages(path, pages, metadata, summary, core)
+
+
+def _write_pages(path: Path, pages: list[Callable[[], Figure]], metadata: dict[str, Any],
+                 footer: dict[str, Any], core_fonts: bool) -> int:
+    """Draw each page, give it the footer (from a summary-like ``footer``) and write the
+    PDF; ``core_fonts``: set text in the PDF standard fonts, embedding none. Returns the
+    number of pages."""
     rc: dict[str, Any] = {"pdf.compression": 6}
-    if core_fonts_suffice(summary, {**(sensitivity or {}), **(analyses or {}),
-                                    **(decision or {})}, scenario):
+    if core_fonts:
         rc.update({"pdf.use14corefonts": True, "axes.unicode_minus": False})
     fonts = logging.getLogger("matplotlib.font_manager")
     level = fonts.level
@@ -360,7 +369,7 @@ def write_pdf(path: Path, summary: dict[str, Any], chart_data: ChartData, scenar
         with mpl.rc_context(rc), PdfPages(path, metadata=metadata) as pdf:
             for i, draw in enumerate(pages, start=1):
                 fig = draw()
-                _footer(fig, summary, i, len(pages))
+                _footer(fig, footer, i, len(pages))
                 pdf.savefig(fig, facecolor="white")
     finally:
         fonts.setLevel(level)
@@ -490,24 +499,11 @@ def write_compare_pdf(path: Path, folder: Path, cs: dict[str, Any],
     names = " vs ".join(o["name"] for o in cs["options"])
     metadata = {"Title": f"{names}: options compared", "Creator": "kposim",
                 "CreationDate": None}
-    rc: dict[str, Any] = {"pdf.compression": 6}
-    if all(core_fonts_suffice(summ, None, sc) for summ, sc in zip(summaries, scenarios)):
-        rc.update({"pdf.use14corefonts": True, "axes.unicode_minus": False})
     footer = {"scenario": names, "seed": cs["seed"], "trials": cs["trials"],
               "provenance": {"version": cs.get("provenance", {}).get("version", ""),
                              "created": cs.get("provenance", {}).get("created", "")}}
-    fonts = logging.getLogger("matplotlib.font_manager")
-    level = fonts.level
-    fonts.setLevel(logging.ERROR)
-    try:
-        with mpl.rc_context(rc), PdfPages(path, metadata=metadata) as pdf:
-            for i, draw in enumerate(pages, start=1):
-                fig = draw()
-                _footer(fig, footer, i, len(pages))
-                pdf.savefig(fig, facecolor="white")
-    finally:
-        fonts.setLevel(level)
-    return len(pages)
+    core = all(core_fonts_suffice(summ, None, sc) for summ, sc in zip(summaries, scenarios))
+    return _write_pages(path, pages, metadata, footer, core)
 
 
 __all__ = ["ASSUMPTION_ROWS_PER_PAGE", "PAGE_SIZE", "ROWS_PER_PAGE", "compare_plan",
