@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("distributed", reason="Dask is not installed: pip install 'kposim[dask]'")
 
 from simulator import simulate  # noqa: E402
-from simulator.cluster import connect  # noqa: E402
+from simulator.engine.cluster import connect  # noqa: E402
 
 SIZES = [10_000_000]
 if os.environ.get("KPOSIM_BENCH_LARGE"):

@@ -14,10 +14,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_WHERE = {"CHUNK_SIZE": "engine", "DEFAULT_SEED": "engine", "simulate": "engine",
-          "SimulationResult": "result", "Scenario": "scenario", "ScenarioError": "scenario",
-          "load_scenario": "scenario", "parse_scenario": "scenario",
-          "scenario_from_dict": "scenario"}
+_WHERE = {"CHUNK_SIZE": "engine.run", "DEFAULT_SEED": "defaults", "simulate": "engine.run",
+          "SimulationResult": "results.result", "Scenario": "scenario.model",
+          "ScenarioError": "scenario.model", "load_scenario": "scenario.model",
+          "parse_scenario": "scenario.model", "scenario_from_dict": "scenario.model"}
 
 __all__ = ["CHUNK_SIZE", "DEFAULT_SEED", "Scenario", "ScenarioError", "SimulationResult",
            "load_scenario", "parse_scenario", "scenario_from_dict", "simulate"]

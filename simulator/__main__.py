@@ -11,7 +11,7 @@ import sys
 
 def main() -> None:
     try:
-        from .cli import main as cli
+        from simulator.cli import main as cli
     except KeyboardInterrupt:
         sys.stderr.write("interrupted: no results written (existing files are unchanged)\n")
         sys.exit(130)

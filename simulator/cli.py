@@ -20,8 +20,8 @@ from typing import Any
 
 import click
 
-from .defaults import DEFAULT_SEED, SAMPLING
-from .scenario import ScenarioError, load_scenario
+from simulator.defaults import DEFAULT_SEED, SAMPLING
+from simulator.scenario.model import ScenarioError, load_scenario
 
 
 class _OnFirstUse:
@@ -37,7 +37,7 @@ class _OnFirstUse:
         return getattr(importlib.import_module(self._name), attr)
 
 
-engine = _OnFirstUse("simulator.engine")
+engine = _OnFirstUse("simulator.engine.run")
 
 REPORT_HINT = ("this is a bug in kposim: please report it to its maintainers with the command "
                "and the scenario file; KPOSIM_DEBUG=1 shows the traceback")
@@ -59,11 +59,11 @@ class BadInput(click.ClickException):
 
 #: Error classes that are bad input, by module (looked up only if the module was imported).
 _BAD_INPUT_CLASSES = {
-    "simulator.scenario": ("ScenarioError",), "simulator.distributions": ("FieldError",),
-    "simulator.paths": ("PathError",), "simulator.engine": ("NonFiniteError",),
-    "simulator.output": ("OutputExistsError",), "simulator.report": ("ReportError",),
-    "simulator.fit": ("DataError", "FitError"), "simulator.elicit": ("ElicitError",),
-    "simulator.cluster": ("ClusterError",),
+    "simulator.scenario.model": ("ScenarioError",), "simulator.distributions.families": ("FieldError",),
+    "simulator.scenario.paths": ("PathError",), "simulator.engine.run": ("NonFiniteError",),
+    "simulator.output.write": ("OutputExistsError",), "simulator.present.report": ("ReportError",),
+    "simulator.analysis.fit": ("DataError", "FitError"), "simulator.analysis.elicit": ("ElicitError",),
+    "simulator.engine.cluster": ("ClusterError",),
 }
 #: What an operating-system error says about the input or the disk, not about kposim.
 _USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
@@ -101,7 +101,7 @@ def _filter_library_warnings() -> None:
     warnings.filterwarnings("ignore", category=RuntimeWarning,
                             message=r".*(overflow|underflow|divide by zero|invalid value) "
                                     r"encountered")
-    from .plots.style import ignore_drawing_warnings
+    from simulator.present.plots.style import ignore_drawing_warnings
 
     ignore_drawing_warnings()  # chart drawing's, in this process and the forked drawers
 
@@ -109,7 +109,7 @@ def _filter_library_warnings() -> None:
 @contextlib.contextmanager
 def one_error_path():
     """The one way a command fails: bad input -> ``error: ...`` and exit 2; Ctrl-C -> exit 130
-    (temporary output is removed on the way out: see :func:`simulator.output.replace_folder`);
+    (temporary output is removed on the way out: see :func:`simulator.output.write.replace_folder`);
     anything else -> ``internal error: ...`` and exit 1, on one line, without a traceback
     (``KPOSIM_DEBUG=1`` re-raises it)."""
     with warnings.catch_warnings():
@@ -155,8 +155,7 @@ class _Main(click.Group):
 
 def money(x: float, currency: str) -> str:
     """An amount as every figure is shown (three significant figures: ``-$1.23M``)."""
-    from .plots.style import format_money
-
+    from simulator.present.formatting import format_money
     return format_money(x, currency)
 
 
@@ -190,7 +189,7 @@ def _start(quiet: bool) -> bool:
 def _cache_is_warm() -> bool:
     from numba.core.config import CACHE_DIR
 
-    from . import kernels
+    from simulator.engine import kernels
 
     source = Path(kernels.__file__)
     # Where numba keeps its cache: beside the source, or under NUMBA_CACHE_DIR if set.
@@ -231,7 +230,7 @@ def _backend(spec: str | None):
 
     @contextmanager
     def backend():
-        from .cluster import ClusterError, connect
+        from simulator.engine.cluster import ClusterError, connect
 
         try:
             b = connect(spec)
@@ -249,8 +248,8 @@ def _backend(spec: str | None):
 
 def _compile(s, source: Path, strict: bool):
     """The compiled scenario; with ``strict``, a correlation matrix needing repair is an error."""
-    from .compiled import compile_scenario
-    from .distributions import FieldError
+    from simulator.scenario.compiled import compile_scenario
+    from simulator.distributions.families import FieldError
 
     try:
         return compile_scenario(s, strict=strict)
@@ -313,13 +312,13 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
     """Simulate SCENARIO and write summary.json, summary.csv, key_figures.csv, charts and the
     decision report (report.html; report.pdf and report.xlsx with --formats pdf,xlsx) to
     OUT/<stem>/."""
-    from .output import FORMATS, claim, parse_formats, results_dir, write_results
+    from simulator.output.write import FORMATS, claim, parse_formats, results_dir, write_results
 
     try:
         wanted = parse_formats(formats)
     except ValueError as e:
         raise BadInput(f"--formats: {e}; choose from {', '.join(FORMATS)}") from None
-    from .plots import start_workers
+    from simulator.present.plots import start_workers
 
     # The chart-drawing process loads matplotlib on the other core while this one loads the
     # scenario (scipy) and runs; it goes when the command ends, however it ends.
@@ -336,7 +335,7 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
                            "--statistics streaming")
         store = True
     try:
-        from .precision import parse as parse_precision
+        from simulator.results.precision import parse as parse_precision
 
         stop = parse_precision(precision) if precision is not None else None
     except ValueError as e:
@@ -364,7 +363,7 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
             if s.controls and result.stored:
                 from dataclasses import replace
 
-                from .controls import control_returns
+                from simulator.analysis.controls import control_returns
 
                 # On the cluster too: each control's rerun is a run of its own size.
                 result = replace(result, controls=control_returns(result, threads, backend))
@@ -417,8 +416,7 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .plots.style import format_money, format_percent
-
+    from simulator.present.formatting import format_money, format_percent
     cur = summary["currency"]
     title = (f"{summary['scenario']}: net savings over {summary['horizon_years']} years "
              f"(present value, {cur}, {summary['trials']:,} trials"
@@ -427,7 +425,7 @@ def _print_summary(summary: dict, target: Path, elapsed: float) -> None:
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("± 95% interval", justify="right")
-    from .report.content import control_lines, terminal_rows, tolerance_rows
+    from simulator.present.report.content import control_lines, terminal_rows, tolerance_rows
 
     for row in terminal_rows(summary):  # the report's figures, intervals and rounding
         table.add_row(*row)
@@ -478,8 +476,8 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
     """What drives net savings: tornado (P10/P90 swings), contribution to variance and tail
     drivers, on common random numbers. Writes OUT/<stem>/sensitivity/ (and adds the charts to
     the run's report there, if there is one)."""
-    from .output import claim, results_dir, write_sensitivity
-    from .sensitivity import analyze
+    from simulator.output.write import claim, results_dir, write_sensitivity
+    from simulator.analysis.sensitivity import analyze
 
     s = _load(str(scenario))
     if strict:  # otherwise the analysis compiles it, repairing with a warning
@@ -532,9 +530,9 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
     """Run SCENARIO over a 1-D or 2-D grid of parameter values on common random numbers;
     writes sweep.csv, sweep.json and a chart to OUT/<stem>/sweep/ (and adds the chart to the
     run's report there, if there is one)."""
-    from .output import claim, results_dir, write_sweep
-    from .sweep import Axis
-    from .sweep import sweep as run_sweep
+    from simulator.output.write import claim, results_dir, write_sweep
+    from simulator.analysis.sweep import Axis
+    from simulator.analysis.sweep import sweep as run_sweep
 
     s = _load(str(scenario))
     if strict:  # otherwise the analysis compiles it, repairing with a warning
@@ -579,11 +577,11 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
     """Find the value of a parameter at which mean net savings or P(net loss) hits a target,
     with its 95% Monte Carlo interval (Brent's method on common random numbers); with --out,
     also the chart of the statistic against the parameter."""
-    from .output import claim, results_dir, write_breakeven
-    from .paths import PathError
-    from .report.content import breakeven_sentence
-    from .sweep import CURVE_POINTS, TARGETS
-    from .sweep import breakeven as solve
+    from simulator.output.write import claim, results_dir, write_breakeven
+    from simulator.scenario.paths import PathError
+    from simulator.present.report.content import breakeven_sentence
+    from simulator.analysis.sweep import CURVE_POINTS, TARGETS
+    from simulator.analysis.sweep import breakeven as solve
 
     s = _load(str(scenario))
     if strict:  # otherwise the analysis compiles it, repairing with a warning
@@ -651,8 +649,8 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
     figures, and for each pair the per-trial difference, P(A beats B) and first-order
     dominance. Writes the decision report (report.html), comparison.json, comparison.csv,
     key_figures.csv and charts to OUT/compare-<stem>-<stem>[...]/."""
-    from .compare import check_options, compare, write_comparison
-    from .output import FORMATS, claim, parse_formats, safe_name
+    from simulator.analysis.compare import check_options, compare, write_comparison
+    from simulator.output.write import FORMATS, claim, parse_formats, safe_name
 
     try:
         wanted = parse_formats(formats)
@@ -709,7 +707,7 @@ def _print_comparison(summary: dict, target: Path, elapsed: float) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .report.compare import compare_sentence, terminal_tables
+    from simulator.present.report.compare import compare_sentence, terminal_tables
 
     options, pairs = terminal_tables(summary)
     table = Table(title=f"Net savings of each option (present value, {summary['currency']}, "
@@ -738,7 +736,7 @@ def _print_comparison(summary: dict, target: Path, elapsed: float) -> None:
 
 def _say_report(report, scenario: Path, out: Path, what: str) -> None:  # noqa: ANN001
     """After an analysis: that the run's report now shows it, or the commands that would."""
-    from .output import results_dir
+    from simulator.output.write import results_dir
 
     if report is not None:
         click.echo(f"added to the report: {report['html']}"
@@ -760,7 +758,7 @@ def report_command(results_dir: Path, pdf: bool | None, xlsx: bool | None) -> No
     """Rebuild report.html (and report.pdf, report.xlsx) in RESULTS_DIR (a folder kposim run
     or kposim compare wrote) from what it holds, without re-running the simulation. Adds the
     sensitivity, sweep and break-even charts written into RESULTS_DIR."""
-    from .report import regenerate
+    from simulator.present.report import regenerate
 
     started = time.perf_counter()
     paths = regenerate(results_dir, pdf=pdf, xlsx=xlsx)  # a ReportError: the one error path
@@ -774,7 +772,7 @@ def schema() -> None:
     (kposim schema > kposim.schema.json; see docs/vscode.md)."""
     import json
 
-    from .schema import json_schema
+    from simulator.scenario.schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
 
@@ -825,7 +823,7 @@ def serve_command(scenario: Path, port: int, host: str, trials: int, seed: int, 
     the simulation on the same seed and shows its effect against the baseline (docs/serve.md).
     Needs: pip install 'kposim[serve]'."""
     try:
-        from .serve.app import ServeError, serve
+        from simulator.serve.app import ServeError, serve
     except ImportError as e:
         raise BadInput(f"kposim serve needs {e.name}: pip install 'kposim[serve]'") from None
     _start(quiet=False)
@@ -838,7 +836,7 @@ def serve_command(scenario: Path, port: int, host: str, trials: int, seed: int, 
 
 # --------------------------------------------------------------------------- fit and elicit
 
-# Spelled out rather than imported: importing simulator.fit loads scipy.stats, which every
+# Spelled out rather than imported: importing simulator.analysis.fit loads scipy.stats, which every
 # other command would then pay for at start-up. tests/test_fit.py checks they agree.
 _FIT_FAMILIES = ("lognormal", "gamma", "normal", "pert", "triangular", "uniform", "beta",
                  "poisson", "negative_binomial", "bernoulli")
@@ -879,10 +877,10 @@ def fit_command(data: Path, column: str | None, dists: tuple[str, ...], kind: st
     from rich.markup import escape
     from rich.table import Table
 
-    from .fit import FitError, fit_sample, outside_support, read_sample
-    from .output import claim, replace_folder, safe_name, write_json
-    from .plots.fit import plot_fit
-    from .plots.style import save
+    from simulator.analysis.fit import FitError, fit_sample, outside_support, read_sample
+    from simulator.output.write import claim, replace_folder, safe_name, write_json
+    from simulator.present.plots.fit import plot_fit
+    from simulator.present.plots.style import save
 
     target = out / safe_name(f"fit_{data.stem}")
     values, lines = read_sample(data, column)  # a DataError goes to the one error path
@@ -959,7 +957,7 @@ def elicit_command(experts: Path | None, low: float | None, likely: float | None
     quantiles at the stated levels."""
     from rich.console import Console
 
-    from .elicit import ElicitError, Expert, elicit, pool, read_experts
+    from simulator.analysis.elicit import ElicitError, Expert, elicit, pool, read_experts
 
     console = Console()
     err = Console(stderr=True)
@@ -1039,8 +1037,8 @@ def optimize_command(scenario: Path, budget: float | None, objective: str,
     the budget, on common random numbers: the efficient frontier with paired Monte Carlo
     errors, the chosen set and its margin over the second best. Writes
     OUT/<stem>/optimize/ (optimize.json, frontier.csv, frontier chart)."""
-    from .optimize import optimize
-    from .output import OutputExistsError, check_writable, results_dir, write_decision
+    from simulator.analysis.optimize import optimize
+    from simulator.output.write import OutputExistsError, check_writable, results_dir, write_decision
 
     s = _load(str(scenario))
     target = results_dir(out, scenario) / "optimize"
@@ -1115,8 +1113,8 @@ def voi_command(scenarios: tuple[Path, ...], trials: int, seed: int, out: Path,
     """What is worth finding out before deciding between keeping the work in-house and
     outsourcing as in SCENARIOS: EVPI, each input's EVPPI with standard errors and, with a
     [pilot] in the first scenario, the value of the pilot. Writes OUT/<stem>/voi/."""
-    from .output import OutputExistsError, check_writable, results_dir, write_decision
-    from .voi import analyze
+    from simulator.output.write import OutputExistsError, check_writable, results_dir, write_decision
+    from simulator.analysis.voi import analyze
 
     loaded = [_load(str(p)) for p in scenarios]
     target = results_dir(out, scenarios[0]) / "voi"
@@ -1128,7 +1126,7 @@ def voi_command(scenarios: tuple[Path, ...], trials: int, seed: int, out: Path,
             result = analyze(loaded, names, trials=trials, seed=seed,
                              threads=threads, backend=backend)
             if loaded[0].pilot is not None:
-                from .pilot import analyze as pilot_value
+                from simulator.analysis.pilot import analyze as pilot_value
 
                 result["pilot"] = pilot_value(loaded[0], trials=trials, seed=seed,
                                               threads=threads, backend=backend)

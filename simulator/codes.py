@@ -1,7 +1,7 @@
 """The plain-array contract between a compiled scenario and the numba kernels: distribution
 codes and their parameter layout, count families, exit timings and recovery layers.
 
-Kept apart from :mod:`simulator.kernels` so that validating and compiling a scenario does not
+Kept apart from :mod:`simulator.engine.kernels` so that validating and compiling a scenario does not
 import numba (a third of ``kposim validate``'s start-up); the kernels import these names.
 """
 from __future__ import annotations

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from simulator import load_scenario, simulate
-from simulator.output import write_breakeven, write_results, write_sensitivity, write_sweep
-from simulator.report.content import breakeven_sentence
-from simulator.sensitivity import analyze
-from simulator.sweep import Axis, breakeven, suggested_bracket, sweep
+from simulator.output.write import write_breakeven, write_results, write_sensitivity, write_sweep
+from simulator.present.report.content import breakeven_sentence
+from simulator.analysis.sensitivity import analyze
+from simulator.analysis.sweep import Axis, breakeven, suggested_bracket, sweep
 
 DATA = Path(__file__).parent / "data"
 
@@ -84,7 +84,7 @@ def test_breakeven_sentence_gives_the_answer_and_interval_in_the_parameters_unit
 
 
 def test_breakeven_of_a_distribution_searches_from_its_p1_to_p99(scenario):
-    from simulator.distributions import parse
+    from simulator.scenario.model import parse_distribution as parse
 
     d = parse({"dist": "pert", "min": 30_000, "mode": 36_000, "max": 50_000})
     p1, p99 = suggested_bracket(scenario, "workforce.offshore_cost_per_fte")

@@ -1,6 +1,6 @@
 """No chart title or label is cut off, and inputs are named by their plain labels.
 
-Every chart kposim draws is written to PNG (through :func:`simulator.plots.style.save`, which
+Every chart kposim draws is written to PNG (through :func:`simulator.present.plots.style.save`, which
 wraps a title the layout pushed past the edge), then every title, subtitle, axis label,
 legend entry and annotation must lie inside the figure, as must everything drawn at all.
 The scenarios use long names on purpose: a long risk name once pushed the contribution-to-
@@ -15,14 +15,14 @@ import pytest
 from matplotlib.text import Text
 
 from simulator import scenario_from_dict, simulate
-from simulator.compare import compare
-from simulator.plots import CHARTS
-from simulator.plots import compare as cplots
-from simulator.plots.sensitivity import CHARTS as SENSITIVITY_CHARTS
-from simulator.plots.style import save
-from simulator.plots.sweep import plot_breakeven, plot_sweep_heatmap, plot_sweep_line
-from simulator.sensitivity import analyze
-from simulator.sweep import Axis, breakeven, sweep
+from simulator.analysis.compare import compare
+from simulator.present.plots import CHARTS
+from simulator.present.plots import compare as cplots
+from simulator.present.plots.sensitivity import CHARTS as SENSITIVITY_CHARTS
+from simulator.present.plots.style import save
+from simulator.present.plots.sweep import plot_breakeven, plot_sweep_heatmap, plot_sweep_line
+from simulator.analysis.sensitivity import analyze
+from simulator.analysis.sweep import Axis, breakeven, sweep
 
 LONG_RISK = "Payment error (duplicate / misdirected payment to a supplier at quarter end)"
 EDGE = 1.0  #: pixels of tolerance at the figure's edge
@@ -162,10 +162,10 @@ def test_decision_charts_keep_every_title_and_label_inside(tmp_path):
     """kposim optimize's frontier and kposim voi's chart (docs/examples/decide.toml), the
     inputs named by their plain labels."""
     from simulator import load_scenario
-    from simulator.optimize import optimize
-    from simulator.plots.frontier import plot_frontier
-    from simulator.plots.voi import plot_voi
-    from simulator.voi import analyze as voi
+    from simulator.analysis.optimize import optimize
+    from simulator.present.plots.frontier import plot_frontier
+    from simulator.present.plots.voi import plot_voi
+    from simulator.analysis.voi import analyze as voi
 
     s = load_scenario(Path(__file__).parent.parent / "docs" / "examples" / "decide.toml")
     v = voi([s], trials=5000, seed=1, replicates=20)

@@ -3,8 +3,8 @@ and searched by the optimiser against brute force."""
 import pytest
 
 from simulator import ScenarioError, parse_scenario, simulate
-from simulator.choices import combinations, resolve
-from simulator.optimize import optimize, with_controls
+from simulator.scenario.variants import combinations, resolve
+from simulator.analysis.optimize import optimize, with_controls
 
 TEXT = """
 [scenario]
@@ -86,7 +86,7 @@ def test_the_worked_example_with_choices_and_a_pilot_fits_the_json_schema():
 
     import jsonschema
 
-    from simulator.schema import json_schema
+    from simulator.scenario.schema import json_schema
 
     schema = json_schema()
     example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "decide.toml"

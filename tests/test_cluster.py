@@ -18,13 +18,13 @@ from click.testing import CliRunner  # noqa: E402
 
 from simulator import load_scenario, simulate  # noqa: E402
 from simulator.cli import main  # noqa: E402
-from simulator.cluster import ClusterError, ClusterSpec, connect  # noqa: E402
-from simulator.compare import compare  # noqa: E402
-from simulator.engine import CHUNK_SIZE, Precision  # noqa: E402
-from simulator.paths import with_value  # noqa: E402
-from simulator.sensitivity import tornado  # noqa: E402
-from simulator.stats import summarize  # noqa: E402
-from simulator.sweep import Axis, sweep  # noqa: E402
+from simulator.engine.cluster import ClusterError, ClusterSpec, connect  # noqa: E402
+from simulator.analysis.compare import compare  # noqa: E402
+from simulator.engine.run import CHUNK_SIZE, Precision  # noqa: E402
+from simulator.scenario.variants import with_value  # noqa: E402
+from simulator.analysis.sensitivity import tornado  # noqa: E402
+from simulator.results.stats import summarize  # noqa: E402
+from simulator.analysis.sweep import Axis, sweep  # noqa: E402
 
 TRIALS = 6 * CHUNK_SIZE - 1000  # six chunks, the last one short
 
@@ -127,7 +127,7 @@ def _fault(marker: str, how: str):
     an error, or "exit" the worker process), and that undo it. Defined here, in a function,
     so that they are shipped to the workers by value."""
     def install() -> None:
-        import simulator.cluster as c
+        import simulator.engine.cluster as c
 
         original = c.chunk_partials
 
@@ -143,7 +143,7 @@ def _fault(marker: str, how: str):
         c._original_chunk_partials, c.chunk_partials = original, faulty
 
     def remove() -> None:
-        import simulator.cluster as c
+        import simulator.engine.cluster as c
 
         c.chunk_partials = getattr(c, "_original_chunk_partials", c.chunk_partials)
 
@@ -270,7 +270,7 @@ def test_correlated_uncertain_rates_with_sobol_are_bit_identical_on_the_cluster(
 def test_control_returns_on_the_cluster_match_the_local_ones(backend):
     from pathlib import Path
 
-    from simulator.controls import control_returns
+    from simulator.analysis.controls import control_returns
 
     s = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "template.toml")
     r = simulate(s, trials=CHUNK_SIZE + 1000, seed=3, store_trials=True)

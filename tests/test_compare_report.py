@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from simulator import load_scenario, parse_scenario
-from simulator.compare import compare, dominance, write_comparison
-from simulator.report import regenerate
-from simulator.report.compare import compare_sentence, dominance_sentence, side_by_side
-from simulator.report.content import headline_figures
+from simulator.analysis.compare import compare, dominance, write_comparison
+from simulator.present.report import regenerate
+from simulator.present.report.compare import compare_sentence, dominance_sentence, side_by_side
+from simulator.present.report.content import headline_figures
 
 DATA = Path(__file__).parent / "data"
 OFFSHORE = "offshore_cost_per_fte = { dist = \"pert\", min = 30_000, mode = 36_000, max = 50_000 }"
@@ -89,8 +89,7 @@ def test_comparison_pairs_carry_their_dominance_verdict(written):
 def test_decision_sentence_names_the_leader_its_lead_and_how_often_it_is_ahead(written):
     _, summary, _ = written
     pair = next(p for p in summary["pairs"] if (p["a"], p["b"]) == ("Kraków", "Dearer"))
-    from simulator.plots.style import format_money, format_percent
-
+    from simulator.present.formatting import format_money, format_percent
     text = compare_sentence(summary)
     # Offshore cost means: Kraków $37.3K, Dearer $39.2K, Wider $41.5K a year.
     lead = format_money(pair["mean_difference"], "USD")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from simulator import ScenarioError, scenario_from_dict, simulate
-from simulator.controls import control_returns, without
+from simulator.analysis.controls import control_returns, without
 
 
 def doc(controls=(), tolerance=None, severity=100_000.0):
@@ -111,7 +111,7 @@ def test_streamed_tolerance_agrees_with_exact():
 
 
 def test_loss_exceedance_chart_marks_a_tolerance_breach():
-    from simulator.plots.exceedance import plot_loss_exceedance
+    from simulator.present.plots.exceedance import plot_loss_exceedance
 
     tol = {"loss_exceedance": [{"loss": 150_000, "max_probability": 0.01}]}
     r = simulate(scenario_from_dict(doc(tolerance=tol)), trials=20_000, seed=7)

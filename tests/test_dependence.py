@@ -11,11 +11,11 @@ import pytest
 from scipy import stats
 
 from simulator import scenario_from_dict, simulate
-from simulator.compiled import compile_scenario
-from simulator.dependence import (achievable, build, is_valid_correlation,
+from simulator.scenario.compiled import compile_scenario
+from simulator.scenario.dependence import (achievable, build, is_valid_correlation,
                                   nearest_correlation, normal_to_rank, rank_to_normal)
-from simulator.distributions import FieldError
-from simulator.scenario import ScenarioError
+from simulator.distributions.families import FieldError
+from simulator.scenario.model import ScenarioError
 
 Z = 4.5
 QF = 'risks["Quality failure"].frequency.mean'

@@ -12,7 +12,8 @@ import pytest
 from scipy import stats
 
 from simulator import ScenarioError
-from simulator.distributions import TABLE_CELLS, parse
+from simulator.distributions.families import TABLE_CELLS
+from simulator.scenario.model import parse_distribution as parse
 
 N = 400_000
 Z = 4.5
@@ -130,8 +131,8 @@ def test_tabulated_quantile_error_is_within_one_cell():
     # The documented bound: the sampled CDF is within 1/TABLE_CELLS of the exact CDF.
     d = parse({"dist": "beta", "a": 2, "b": 18})
     u = np.random.default_rng(0).random(200_000)
-    from simulator import kernels as K
-    from simulator.distributions import DataBuilder
+    from simulator.engine import kernels as K
+    from simulator.distributions.families import DataBuilder
 
     data = DataBuilder()
     code, p = d.compile(data)
@@ -142,8 +143,8 @@ def test_tabulated_quantile_error_is_within_one_cell():
 
 def test_gamma_table_reaches_far_into_the_tail():
     d = parse({"dist": "gamma", "shape": 2, "scale": 1})
-    from simulator import kernels as K
-    from simulator.distributions import DataBuilder
+    from simulator.engine import kernels as K
+    from simulator.distributions.families import DataBuilder
 
     data = DataBuilder()
     code, p = d.compile(data)
@@ -310,7 +311,7 @@ def test_loading_and_compiling_the_examples_does_not_import_scipy_stats():
 
     code = ("import sys, glob\n"
             "from simulator import load_scenario\n"
-            "from simulator.compiled import compile_scenario\n"
+            "from simulator.scenario.compiled import compile_scenario\n"
             "for f in sorted(glob.glob('scenarios/*.toml')):\n"
             "    compile_scenario(load_scenario(f))\n"
             "print('scipy.stats' in sys.modules)\n")

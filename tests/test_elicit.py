@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from scipy import stats
 
 from simulator.cli import main
-from simulator.distributions import parse
-from simulator.elicit import (ElicitError, Expert, elicit, lognormal, pert, pool,
+from simulator.scenario.model import parse_distribution as parse
+from simulator.analysis.elicit import (ElicitError, Expert, elicit, lognormal, pert, pool,
                               read_experts)
 
 CONFIDENCES = (0.5, 0.8, 0.9, 0.98)
@@ -176,7 +176,7 @@ def test_elicit_command_refuses_bad_input_with_exit_code_2(args, message):
 def test_pooled_snippet_samples_exactly_the_pool(panel):
     import tomllib
 
-    from simulator.distributions import parse
+    from simulator.scenario.model import parse_distribution as parse
 
     d = parse(tomllib.loads(panel.snippet())["value"])
     for q in (0.05, 0.5, 0.95):

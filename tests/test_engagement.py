@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from simulator import load_scenario, scenario_from_dict, simulate
-from simulator.compiled import LOST_TO_EXIT, compile_scenario
-from simulator.scenario import ScenarioError
+from simulator.scenario.compiled import LOST_TO_EXIT, compile_scenario
+from simulator.scenario.model import ScenarioError
 
 Z = 5.0
 

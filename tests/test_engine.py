@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from simulator import CHUNK_SIZE, scenario_from_dict, simulate
-from simulator.compiled import compile_scenario
+from simulator.scenario.compiled import compile_scenario
 
 Z = 4.5
 
@@ -203,7 +203,7 @@ def test_an_overflowing_tail_is_refused_before_the_run_naming_its_field():
 def test_a_trial_that_overflows_anyway_fails_with_the_responsible_line(monkeypatch):
     # Validation bounds every accepted scenario's totals; the engine's own check stays as the
     # last line of defence, exercised here by letting a model through unvalidated.
-    from simulator.engine import NonFiniteError
+    from simulator.engine.run import NonFiniteError
 
     risk = {"name": "Breach", "category": "breach", "frequency": {"dist": "poisson", "mean": 5},
             "severity": {"dist": "lognormal", "mu": 20.0, "sigma": 1.0}}
@@ -322,7 +322,7 @@ def test_uncertain_rate_is_an_input_of_the_model():
 
 
 def test_workspaces_are_reused_between_runs_without_changing_results():
-    from simulator.engine import WORKSPACES
+    from simulator.engine.run import WORKSPACES
 
     wide = {"offshore_cost_per_fte": {"dist": "uniform", "min": 30_000, "max": 50_000}}
     a, b = make(wide), make({**wide, "onshore_fte": 10})  # same shapes, other constants

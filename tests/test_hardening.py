@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 from simulator import ScenarioError, load_scenario, scenario_from_dict
 from simulator.cli import main
-from simulator.distributions import parse
+from simulator.scenario.model import parse_distribution as parse
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -172,14 +172,14 @@ def test_a_fifo_given_as_fit_data_is_refused(tmp_path):
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1+1", "@SUM(A1)", "\tx", "\rx"])
 def test_a_text_cell_starting_a_formula_gets_an_apostrophe(text):
-    from simulator.audit import neutralise_cell
+    from simulator.output.audit import neutralise_cell
 
     assert neutralise_cell(text) == "'" + text
 
 
 @pytest.mark.parametrize("value", [-1234.5, 0, 3, "plain text", "a=b", ""])
 def test_numbers_and_ordinary_text_are_left_as_they_are(value):
-    from simulator.audit import neutralise_cell
+    from simulator.output.audit import neutralise_cell
 
     assert neutralise_cell(value) == value
 
@@ -202,13 +202,13 @@ def test_summary_csv_writes_a_hyperlink_name_as_text(scenario, tmp_path):
                                         ("a/../b", "a_.._b"), ("x\x00y", "x_y"),
                                         (".hidden", "_hidden"), ("ok name", "ok name")])
 def test_safe_name_leaves_no_path_separator_nul_or_dot_name(text, safe):
-    from simulator.output import safe_name
+    from simulator.output.write import safe_name
 
     assert safe_name(text) == safe
 
 
 def test_results_of_a_file_named_dot_dot_stay_inside_out(tmp_path):
-    from simulator.output import results_dir
+    from simulator.output.write import results_dir
 
     target = results_dir(tmp_path / "out", tmp_path / "...toml")
     assert target.parent == tmp_path / "out" and target.name not in (".", "..")
@@ -259,27 +259,27 @@ def _fit_data(tmp_path: Path) -> Path:
 #: command -> (arguments, the function a failure is injected into, results folder or None)
 COMMANDS = {
     "run": (lambda t, s: ["run", s, "-n", 1000, "-o", t / "out", "-q"],
-            "simulator.engine.simulate"),
+            "simulator.engine.run.simulate"),
     "validate": (lambda t, s: ["validate", s], "simulator.cli.load_scenario"),
     "compare": (lambda t, s: ["compare", s, DATA / "minimal.toml", "-n", 1000, "-o",
-                              t / "out", "-q"], "simulator.compare.compare"),
+                              t / "out", "-q"], "simulator.analysis.compare.compare"),
     "sensitivity": (lambda t, s: ["sensitivity", s, "-n", 1000, "-o", t / "out", "-q"],
-                    "simulator.sensitivity.analyze"),
+                    "simulator.analysis.sensitivity.analyze"),
     "sweep": (lambda t, s: ["sweep", s, "--param", "workforce.offshore_fte=20:24:2", "-n",
-                            1000, "-o", t / "out"], "simulator.sweep.sweep"),
+                            1000, "-o", t / "out"], "simulator.analysis.sweep.sweep"),
     "breakeven": (lambda t, s: ["breakeven", s, "--param", "workforce.offshore_fte",
-                                "--target", "mean=0", "-n", 1000], "simulator.sweep.breakeven"),
-    "report": (lambda t, s: ["report", _results(t, s)], "simulator.report.render_html"),
+                                "--target", "mean=0", "-n", 1000], "simulator.analysis.sweep.breakeven"),
+    "report": (lambda t, s: ["report", _results(t, s)], "simulator.present.report.render_html"),
     "fit": (lambda t, s: ["fit", _fit_data(t), "-b", 0, "-o", t / "out"],
-            "simulator.fit.fit_sample"),
-    "elicit": (lambda t, s: ["elicit", "--low", 1, "--high", 10], "simulator.elicit.elicit"),
-    "schema": (lambda t, s: ["schema"], "simulator.schema.json_schema"),
+            "simulator.analysis.fit.fit_sample"),
+    "elicit": (lambda t, s: ["elicit", "--low", 1, "--high", 10], "simulator.analysis.elicit.elicit"),
+    "schema": (lambda t, s: ["schema"], "simulator.scenario.schema.json_schema"),
 }
 
 
 def _results(tmp_path: Path, scenario: Path) -> Path:
     from simulator import simulate
-    from simulator.output import write_results
+    from simulator.output.write import write_results
 
     folder = tmp_path / "results" / "manila"
     write_results(simulate(load_scenario(scenario), trials=1000, seed=1), folder, charts=True)
@@ -334,7 +334,7 @@ def test_kposim_debug_re_raises_an_internal_error(scenario, monkeypatch):
 @pytest.mark.parametrize("command", ["run", "compare", "sensitivity", "sweep", "breakeven"])
 def test_an_overflow_during_an_analysis_exits_2_with_its_message(command, scenario, tmp_path,
                                                                  monkeypatch):
-    from simulator.engine import NonFiniteError
+    from simulator.engine.run import NonFiniteError
 
     make_args, where = COMMANDS[command]
     _inject(monkeypatch, where, NonFiniteError("the simulation overflowed: risks['x'] "
@@ -347,7 +347,7 @@ def test_an_overflow_during_an_analysis_exits_2_with_its_message(command, scenar
 
 def test_a_sweep_point_with_a_non_finite_statistic_exits_2_naming_it(scenario, tmp_path,
                                                                      monkeypatch):
-    import simulator.sweep as sweep_module
+    import simulator.analysis.sweep as sweep_module
 
     real = sweep_module.sweep
 
@@ -367,9 +367,9 @@ def test_a_sweep_point_with_a_non_finite_statistic_exits_2_naming_it(scenario, t
 # --- Ctrl-C at each stage of a run, and during the imports ----------------------------------
 
 
-@pytest.mark.parametrize("where", ["simulator.plots.start_jobs",  # chart drawing
-                                   "simulator.audit.write_summary_csv",  # writing
-                                   "simulator.report.write_html"])  # the report, last
+@pytest.mark.parametrize("where", ["simulator.present.plots.start_jobs",  # chart drawing
+                                   "simulator.output.audit.write_summary_csv",  # writing
+                                   "simulator.present.report.write_html"])  # the report, last
 def test_ctrl_c_while_drawing_or_writing_leaves_no_results_or_temporary_folder(
         where, scenario, tmp_path, monkeypatch):
     _inject(monkeypatch, where, KeyboardInterrupt())
@@ -380,12 +380,12 @@ def test_ctrl_c_while_drawing_or_writing_leaves_no_results_or_temporary_folder(
 
 INTERRUPT_THE_GROUP_WHILE_DRAWING = textwrap.dedent("""
     import os, signal, sys
-    import simulator.output
-    real = simulator.output.write_json
+    import simulator.output.write
+    real = simulator.output.write.write_json
     def interrupted(*args, **kwargs):  # the charts are being drawn in worker processes now
         os.killpg(os.getpgrp(), signal.SIGINT)  # as a terminal's Ctrl-C: to every process
         return real(*args, **kwargs)
-    simulator.output.write_json = interrupted
+    simulator.output.write.write_json = interrupted
     sys.argv = ["kposim", "run", *sys.argv[1:]]
     from simulator.__main__ import main
     main()
@@ -419,7 +419,7 @@ HOOK = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("module", ["numba", "scipy.special", "simulator.plots"])
+@pytest.mark.parametrize("module", ["numba", "scipy.special", "simulator.present.plots"])
 def test_ctrl_c_during_the_imports_exits_130_without_a_traceback(module, scenario, tmp_path):
     res = subprocess.run([sys.executable, "-c", HOOK.format(module=module), "run",
                           str(scenario), "-n", "1000", "-o", str(tmp_path / "out"), "-q"],
@@ -435,10 +435,10 @@ def test_ctrl_c_during_the_imports_exits_130_without_a_traceback(module, scenari
 
 KILL_WHILE_WRITING = textwrap.dedent("""
     import os, signal, sys
-    import simulator.audit
+    import simulator.output.audit
     def killed(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
-    simulator.audit.write_summary_csv = killed
+    simulator.output.audit.write_summary_csv = killed
     from simulator.cli import main
     main(["run", *sys.argv[1:]])
 """)
@@ -468,7 +468,7 @@ def test_the_next_run_ignores_and_removes_a_killed_runs_temporary_folder(scenari
 
 
 def test_a_live_runs_temporary_folder_is_left_alone(scenario, tmp_path):
-    from simulator.output import remove_stale_temporaries
+    from simulator.output.write import remove_stale_temporaries
 
     live = tmp_path / f"{TMP}manila-{os.getppid()}-xyz"
     live.mkdir()
@@ -478,7 +478,7 @@ def test_a_live_runs_temporary_folder_is_left_alone(scenario, tmp_path):
 HOLD = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from simulator.output import claim
+    from simulator.output.write import claim
     with claim(Path(sys.argv[1]), False):
         print("holding", flush=True)
         sys.stdin.read()  # until the test closes our stdin
@@ -505,7 +505,7 @@ def test_a_second_run_writing_the_same_folder_exits_2_saying_why(scenario, tmp_p
 
 
 def test_a_folder_that_appears_while_a_run_writes_is_not_mixed_into(tmp_path):
-    from simulator.output import OutputExistsError, replace_folder
+    from simulator.output.write import OutputExistsError, replace_folder
 
     target = tmp_path / "manila"
 
@@ -528,7 +528,7 @@ def test_a_full_disk_exits_2_with_one_line_and_leaves_nothing(code, words, scena
     def full(summary, path):
         raise OSError(code, words, str(path))
 
-    monkeypatch.setattr("simulator.audit.write_summary_csv", full)
+    monkeypatch.setattr("simulator.output.audit.write_summary_csv", full)
     res = invoke("run", scenario, "-n", 1000, "-o", tmp_path / "out", "-q")
     assert res.exit_code == 2
     line = one_line(res)
@@ -586,7 +586,7 @@ def test_a_run_with_glyphs_the_font_lacks_and_long_names_prints_no_library_warni
 
 
 def test_comparison_files_named_after_hostile_option_names_stay_in_their_folder(tmp_path):
-    from simulator.compare import compare, write_comparison
+    from simulator.analysis.compare import compare, write_comparison
 
     s = load_scenario(DATA / "minimal.toml")
     result = compare([s, s], ["../../escape", "a/b\\c"], trials=1000, seed=1)
@@ -610,7 +610,7 @@ def test_compare_refuses_an_option_name_with_a_control_character(tmp_path):
 
 
 def test_a_scenario_file_over_the_size_limit_is_refused_saying_the_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr("simulator.scenario.MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr("simulator.scenario.model.MAX_FILE_BYTES", 1000)
     path = tmp_path / "big.toml"
     path.write_text((DATA / "minimal.toml").read_text())
     with pytest.raises(ScenarioError, match=r"larger than 0\.001 MB, the most read \(it bounds "

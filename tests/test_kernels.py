@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from simulator import kernels as K
-from simulator.distributions import DataBuilder, parse
+from simulator.engine import kernels as K
+from simulator.distributions.families import DataBuilder
+from simulator.scenario.model import parse_distribution as parse
 
 
 def test_norm_ppf_matches_scipy_ndtri_to_machine_precision():
@@ -78,7 +79,7 @@ def test_fill_ppf_agrees_with_the_scalar_ppf(code, params):
     (0, 0, 1), (20260101, 7, 123456789), (5, 3, 77), (2**40 + 5, 3, 2**32 - 1),
     (2**130 + 17, 0, 5), (123, 1_500_000, 0)])
 def test_sfc64_kernel_draws_exactly_numpys_uniforms(seed, chunk, key):
-    from simulator.engine import stream, uniforms
+    from simulator.engine.run import stream, uniforms
 
     out = uniforms(seed, chunk, key, np.empty((3, 10_001)))
     expected = stream(seed, chunk, key).random(3 * 10_001).reshape(3, 10_001)
@@ -86,7 +87,7 @@ def test_sfc64_kernel_draws_exactly_numpys_uniforms(seed, chunk, key):
 
 
 def test_sfc64_seeding_matches_numpy_for_many_seeds():
-    from simulator.sampling import _run_entropy
+    from simulator.engine.sampling import _run_entropy
 
     rng = np.random.default_rng(0)
     for seed, chunk, key in rng.integers(0, 2**32, (300, 3)).tolist():

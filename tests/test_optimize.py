@@ -1,4 +1,4 @@
-"""The control-portfolio optimiser (simulator.optimize): the decomposition against brute-force
+"""The control-portfolio optimiser (simulator.analysis.optimize): the decomposition against brute-force
 runs of every subset, the choice against brute force, the search, and the paired errors."""
 import itertools
 import math
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from simulator import scenario_from_dict, simulate
-from simulator.optimize import (Evaluator, components, cvar_influence, optimize,
+from simulator.analysis.optimize import (Evaluator, components, cvar_influence, optimize,
                                 paired_stderr, with_controls)
-from simulator.stats import expected_shortfall, expected_shortfall_stderr
+from simulator.results.stats import expected_shortfall, expected_shortfall_stderr
 
 TRIALS = 20_000
 

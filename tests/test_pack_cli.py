@@ -8,8 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import main
-from simulator.plots.style import format_error, format_percent
-
+from simulator.present.formatting import format_error, format_percent
 DATA = Path(__file__).parent / "data"
 OFFSHORE = "offshore_cost_per_fte = { dist = \"pert\", min = 30_000, mode = 36_000, max = 50_000 }"
 DEARER = "offshore_cost_per_fte = { dist = \"pert\", min = 31_500, mode = 37_800, max = 52_500 }"

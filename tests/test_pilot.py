@@ -1,11 +1,11 @@
-"""Value of a pilot (simulator.pilot) against a hand-computed two-point prior case."""
+"""Value of a pilot (simulator.analysis.pilot) against a hand-computed two-point prior case."""
 import math
 
 import numpy as np
 import pytest
 
 from simulator import ScenarioError, scenario_from_dict
-from simulator.pilot import analyze, outcome_groups, pilot_counts, value_of_observation
+from simulator.analysis.pilot import analyze, outcome_groups, pilot_counts, value_of_observation
 
 L1, L2 = 0.5, 3.0  # the two possible breach rates, events per year, equally likely
 SEVERITY = 100_000.0

@@ -8,14 +8,13 @@ import pytest
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle, StepPatch
 
-from simulator.chartdata import ChartData
-from simulator.plots import (CHARTS, format_money, money_formatter, plot_distribution,
+from simulator.results.chartdata import ChartData
+from simulator.present.plots import (CHARTS, format_money, money_formatter, plot_distribution,
                              plot_loss_exceedance, plot_scurve, plot_waterfall, save,
                              write_charts)
-from simulator.plots.distribution import LOSS_GID
-from simulator.plots.style import FIGSIZE, format_error, format_percent
-
-
+from simulator.present.plots.distribution import LOSS_GID
+from simulator.present.plots.style import FIGSIZE
+from simulator.present.formatting import format_error, format_percent
 def _exceedance(losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     thresholds = np.geomspace(1e3, losses.max(), 50)
     return thresholds, (losses[:, None] > thresholds).mean(axis=0)
@@ -79,8 +78,7 @@ def test_format_money_gives_three_significant_figures(amount, currency, expected
 
 
 def test_format_error_gives_two_significant_figures():
-    from simulator.plots.style import format_error
-
+    from simulator.present.formatting import format_error
     assert format_error(5_673.0, "USD") == "± $5.7K"
     assert format_error(-910.4, "USD") == "± $910"
 
@@ -249,7 +247,7 @@ def test_exceedance_without_risk_losses_draws_a_note(data, tmp_path, exceedance)
 
 
 def test_convergence_title_states_the_final_mean_and_half_width(data):
-    from simulator.plots import plot_convergence
+    from simulator.present.plots import plot_convergence
 
     fig = plot_convergence(data)
     title = fig.axes[0].get_title(loc="left")
@@ -259,7 +257,7 @@ def test_convergence_title_states_the_final_mean_and_half_width(data):
 
 
 def test_convergence_band_is_drawn_around_the_running_mean(data):
-    from simulator.plots import plot_convergence
+    from simulator.present.plots import plot_convergence
 
     ax = plot_convergence(data).axes[0]
     line = ax.get_lines()[0]
@@ -267,7 +265,7 @@ def test_convergence_band_is_drawn_around_the_running_mean(data):
 
 
 def test_convergence_without_a_record_says_so():
-    from simulator.plots import plot_convergence
+    from simulator.present.plots import plot_convergence
 
     d = _empty_convergence()
     texts = [t.get_text() for t in plot_convergence(d).axes[0].texts]
@@ -291,13 +289,13 @@ def test_importing_the_chart_and_report_modules_leaves_matplotlib_unloaded():
     import subprocess
     import sys
 
-    code = ("import sys, simulator.plots, simulator.report, simulator.output; "
+    code = ("import sys, simulator.present.plots, simulator.present.report, simulator.output.write; "
             "sys.exit('matplotlib' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
 def test_titles_are_broken_between_words_only_when_too_wide_for_the_figure():
-    from simulator.plots.style import TITLE_SIZE, _text_width_in, _title_room, figure, titles
+    from simulator.present.plots.style import TITLE_SIZE, _text_width_in, _title_room, figure, titles
 
     def drawn(title: str) -> str:
         fig, ax = figure()
@@ -321,7 +319,7 @@ def test_jobs_run_in_the_drawing_process_give_their_results_in_order():
     import subprocess
     import sys
 
-    code = ("from simulator.plots import run_jobs, start_workers\n"
+    code = ("from simulator.present.plots import run_jobs, start_workers\n"
             "pool = start_workers()\n"
             "assert pool is not None\n"
             "assert run_jobs([(pow, (2, k)) for k in range(7)], pool) == [2**k for k in range(7)]\n"
@@ -330,7 +328,7 @@ def test_jobs_run_in_the_drawing_process_give_their_results_in_order():
 
 
 def test_charts_drawn_in_worker_processes_equal_those_drawn_here(data, tmp_path):
-    from simulator.plots import write_charts
+    from simulator.present.plots import write_charts
 
     write_charts(data, tmp_path / "here", formats=("svg",), pool=None)
     for stem, plot in CHARTS.items():

@@ -1,4 +1,4 @@
-"""Precision targets beyond the mean (simulator.precision): where a run stops, and the
+"""Precision targets beyond the mean (simulator.results.precision): where a run stops, and the
 interval half-widths it stops on."""
 import math
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from simulator import scenario_from_dict, simulate
-from simulator.engine import CHECK_EVERY, CHUNK_SIZE, Precision
-from simulator.precision import Targets, half_width, parse
-from simulator.stats import Z95
+from simulator.engine.run import CHECK_EVERY, CHUNK_SIZE, Precision
+from simulator.results.precision import Targets, half_width, parse
+from simulator.results.stats import Z95
 
 BATCH = CHECK_EVERY * CHUNK_SIZE
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator import ScenarioError, scenario_from_dict, simulate
-from simulator.engine import NonFiniteError
+from simulator.engine.run import NonFiniteError
 
 numbers = st.one_of(
     st.floats(min_value=-1e9, max_value=1e9, allow_nan=False),

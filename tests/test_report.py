@@ -15,18 +15,18 @@ import pytest
 from click.testing import CliRunner
 
 from simulator import load_scenario, simulate
-from simulator.audit import load_trials
-from simulator.chartdata import ChartData
+from simulator.output.audit import load_trials
+from simulator.results.chartdata import ChartData
 from simulator.cli import main
-from simulator.compiled import compile_scenario
-from simulator.controls import control_returns
-from simulator.distributions import parse
-from simulator.plots import CHARTS
-from simulator.plots.sensitivity import CHARTS as SENSITIVITY_CHARTS
-from simulator.plots.style import format_error, format_money
-from simulator.report import decision_sentence, render_html
-from simulator.report.content import in_words
-from simulator.report.pdf import ASSUMPTION_ROWS_PER_PAGE, ROWS_PER_PAGE
+from simulator.scenario.compiled import compile_scenario
+from simulator.analysis.controls import control_returns
+from simulator.scenario.model import parse_distribution as parse
+from simulator.present.plots import CHARTS
+from simulator.present.plots.sensitivity import CHARTS as SENSITIVITY_CHARTS
+from simulator.present.formatting import format_error, format_money
+from simulator.present.report import decision_sentence, render_html
+from simulator.present.report.content import in_words
+from simulator.present.report.pdf import ASSUMPTION_ROWS_PER_PAGE, ROWS_PER_PAGE
 
 ROOT = Path(__file__).parent.parent
 TRIALS = 20_000
@@ -147,7 +147,7 @@ def test_headline_table_gives_each_figure_with_its_monte_carlo_error(page, summa
 def test_headline_error_is_the_interval_of_summary_json_whatever_the_design():
     """A Latin hypercube run's mean interval is from batch means (Student's t): the report
     shows that half-width, not 1.96 standard errors of independent trials."""
-    from simulator.report.content import headline_figures
+    from simulator.present.report.content import headline_figures
 
     s = load_scenario(ROOT / "tests/data/minimal.toml")
     summary = simulate(s, trials=140_000, seed=3, sampling="lhs").summary()
@@ -371,7 +371,7 @@ def test_pdf_uses_the_standard_fonts_when_every_name_is_latin(folder):
 
 def test_pdf_embeds_fonts_when_a_name_needs_them(tmp_path):
     from simulator import scenario_from_dict
-    from simulator.report import write_pdf
+    from simulator.present.report import write_pdf
 
     doc = {"scenario": {"name": "Back office to Pune (₹ costs)", "horizon_years": 2},
            "workforce": {"onshore_fte": 10, "onshore_cost_per_fte": 100_000, "offshore_fte": 10,
@@ -386,8 +386,8 @@ def test_pdf_embeds_fonts_when_a_name_needs_them(tmp_path):
 
 def test_a_scenario_built_in_python_is_kept_as_json_and_the_report_rebuilds(tmp_path):
     from simulator import scenario_from_dict
-    from simulator.output import write_results
-    from simulator.report import regenerate
+    from simulator.output.write import write_results
+    from simulator.present.report import regenerate
 
     doc = {"scenario": {"name": "Built in Python", "horizon_years": 2},
            "workforce": {"onshore_fte": 10, "onshore_cost_per_fte": 100_000, "offshore_fte": 10,

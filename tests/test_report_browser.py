@@ -26,10 +26,10 @@ from pathlib import Path
 import pytest
 
 from simulator import load_scenario, parse_scenario, simulate
-from simulator.compare import compare, write_comparison
-from simulator.output import write_results
-from simulator.plots.style import format_money, format_percent
-from simulator.report.compare import compare_sentence, dominance_sentence
+from simulator.analysis.compare import compare, write_comparison
+from simulator.output.write import write_results
+from simulator.present.formatting import format_money, format_percent
+from simulator.present.report.compare import compare_sentence, dominance_sentence
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(BROWSER is None, reason="headless Chromium not installed (no "

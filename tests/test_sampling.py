@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from simulator import CHUNK_SIZE, scenario_from_dict, simulate
-from simulator.sampling import SAMPLING, sampling_design, sobol, uniforms
+from simulator.engine.sampling import SAMPLING, sampling_design, sobol, uniforms
 
 KEYS = np.array([11, 22, 33], dtype=np.uint32)
 
@@ -92,7 +92,7 @@ def test_design_is_recorded_in_the_provenance(sampling):
 
 
 def test_batch_means_standard_error_matches_the_spread_of_chunk_means():
-    from simulator.stats import summarize
+    from simulator.results.stats import summarize
 
     means, r = chunk_means("lhs")
     s = summarize(r)["net_savings"]
@@ -103,7 +103,7 @@ def test_batch_means_standard_error_matches_the_spread_of_chunk_means():
 
 
 def test_precision_target_stops_an_lhs_run_on_batch_means():
-    from simulator.engine import Precision
+    from simulator.engine.run import Precision
 
     r = simulate(scenario_from_dict(SMOOTH), trials=64 * CHUNK_SIZE, seed=3, sampling="lhs",
                  precision=Precision(relative=0.0002), store_trials=False)
@@ -114,9 +114,9 @@ def test_precision_target_stops_an_lhs_run_on_batch_means():
 
 
 def test_sweep_tornado_and_compare_take_the_design():
-    from simulator.compare import compare
-    from simulator.sensitivity import tornado
-    from simulator.sweep import Axis, sweep
+    from simulator.analysis.compare import compare
+    from simulator.analysis.sensitivity import tornado
+    from simulator.analysis.sweep import Axis, sweep
 
     s = scenario_from_dict(SMOOTH)
     axis = Axis.parse("workforce.offshore_fte=20:24:2")
@@ -130,7 +130,7 @@ def test_sweep_tornado_and_compare_take_the_design():
 
 
 def test_running_batch_half_widths_agree_with_batch_means_at_every_chunk():
-    from simulator.result import batch_means, running_batch_half_widths
+    from simulator.results.mcerror import batch_means, running_batch_half_widths
 
     rng = np.random.default_rng(5)
     n = np.full(40, float(CHUNK_SIZE))

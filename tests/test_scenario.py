@@ -2,7 +2,7 @@
 import pytest
 
 from simulator import ScenarioError, load_scenario, parse_scenario, scenario_from_dict
-from simulator.scenario import Category
+from simulator.scenario.model import Category
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import main
-from simulator.distributions import FAMILIES, parse
-from simulator.scenario import Scenario, ScenarioError, scenario_from_dict
-from simulator.schema import REFERENCE_PATH, format_reference, json_schema
+from simulator.distributions.families import FAMILIES
+from simulator.scenario.model import parse_distribution as parse
+from simulator.scenario.model import Scenario, ScenarioError, scenario_from_dict
+from simulator.scenario.schema import REFERENCE_PATH, format_reference, json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -41,8 +42,8 @@ def errors(validator, doc) -> list[str]:
 def test_reference_is_current():
     committed = REFERENCE_PATH.read_text(encoding="utf-8") if REFERENCE_PATH.exists() else ""
     assert committed == format_reference(), (
-        "docs/scenario-format.md is out of date with simulator/scenario.py and "
-        "simulator/distributions.py; regenerate it with: python -m simulator.schema --write")
+        "docs/scenario-format.md is out of date with simulator/scenario/model.py and "
+        "simulator/distributions/families.py; regenerate it with: python -m simulator.scenario.schema --write")
 
 
 def test_schema_is_draft7_with_title(schema, validator):
@@ -151,7 +152,7 @@ def test_cli_schema_prints_the_json_schema():
 
 
 def test_module_writes_the_reference(tmp_path, monkeypatch, capsys):
-    import simulator.schema as module
+    import simulator.scenario.schema as module
 
     target = tmp_path / "scenario-format.md"
     monkeypatch.setattr(module, "REFERENCE_PATH", target)

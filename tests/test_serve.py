@@ -21,8 +21,8 @@ from starlette.testclient import TestClient  # noqa: E402
 
 from simulator import load_scenario, simulate  # noqa: E402
 from simulator.cli import main  # noqa: E402
-from simulator.compiled import compile_scenario  # noqa: E402
-from simulator.controls import without  # noqa: E402
+from simulator.scenario.compiled import compile_scenario  # noqa: E402
+from simulator.analysis.controls import without  # noqa: E402
 from simulator.serve import app as serve_app  # noqa: E402
 from simulator.serve.edits import Edit, EditError, Editor, Invalid  # noqa: E402
 from simulator.serve.session import (SUPERSEDED, RunStats, Runner, Session,  # noqa: E402
@@ -279,7 +279,7 @@ def test_mean_difference_stderr_comes_from_the_paired_trials(pair):
 def test_linearised_stderr_agrees_with_batch_means(pair, key):
     """The influence-function standard error of a percentile's (or the tail mean's)
     difference, against the spread of that difference over 40 batches of 5,000 trials."""
-    from simulator.stats import expected_shortfall
+    from simulator.results.stats import expected_shortfall
 
     def figure(x: np.ndarray) -> float:
         return (expected_shortfall(x, 0.05) if key == "cvar_5"

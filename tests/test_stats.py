@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator.stats import (describe, exceedance_curve, expected_shortfall,
+from simulator.results.stats import (describe, exceedance_curve, expected_shortfall,
                              expected_shortfall_stderr, percentile_ci, prob_below)
 
 
@@ -72,7 +72,7 @@ def test_streamed_expected_shortfall_stderr_agrees_with_exact():
     from pathlib import Path
 
     from simulator import load_scenario, simulate
-    from simulator.stats import summarize
+    from simulator.results.stats import summarize
 
     s = load_scenario(Path(__file__).parent / "data" / "minimal.toml")
     exact = summarize(simulate(s, trials=200_000, seed=4, store_trials=True))

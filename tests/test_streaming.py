@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from simulator import load_scenario, simulate
-from simulator.engine import Precision
-from simulator.stats import PERCENTILES, summarize
-from simulator.streaming import BINS
+from simulator.engine.run import Precision
+from simulator.results.stats import PERCENTILES, summarize
+from simulator.results.streaming import BINS
 
 
 @pytest.fixture(scope="module")

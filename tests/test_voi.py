@@ -1,4 +1,4 @@
-"""Value of information (simulator.voi): EVPI and EVPPI against closed forms, from the
+"""Value of information (simulator.analysis.voi): EVPI and EVPPI against closed forms, from the
 stored per-trial inputs of a run, within 5 Monte Carlo standard errors."""
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simulator import scenario_from_dict, simulate
-from simulator.voi import analyze, evpi, evppi, expected_max_normal, voi_table
+from simulator.analysis.voi import analyze, evpi, evppi, expected_max_normal, voi_table
 
 N_ON, N_OFF = 10.0, 20.0
 M1, S1 = 100_000.0, 8_000.0  # onshore cost per FTE: normal(M1, S1)

@@ -8,10 +8,10 @@ import pytest
 from openpyxl import load_workbook
 
 from simulator import load_scenario, scenario_from_dict, simulate
-from simulator.compare import compare, write_comparison
-from simulator.output import write_results
-from simulator.report import regenerate
-from simulator.workbook import (WORKBOOK, CashFlowsUnavailable, figure_rows, money_format,
+from simulator.analysis.compare import compare, write_comparison
+from simulator.output.write import write_results
+from simulator.present.report import regenerate
+from simulator.output.workbook import (WORKBOOK, CashFlowsUnavailable, figure_rows, money_format,
                                 truncated, yearly_means)
 
 DATA = Path(__file__).parent / "data"
@@ -81,7 +81,7 @@ def test_assumptions_sheet_gives_quantiles_as_numbers_in_their_unit(run):
     _, _, wb = run
     rows = {r[2].value: r for r in _table(wb["Assumptions"], "Group")}
     cost = rows["workforce.offshore_cost_per_fte"]
-    from simulator.distributions import parse
+    from simulator.scenario.model import parse_distribution as parse
 
     d = parse({"dist": "pert", "min": 30_000, "mode": 36_000, "max": 50_000})
     assert [c.value for c in cost[4:7]] == pytest.approx(

@@ -36,8 +36,8 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .edits import EditError, Invalid
-from .session import SUPERSEDED, Runner, Session, SessionError
+from simulator.serve.edits import EditError, Invalid
+from simulator.serve.session import SUPERSEDED, Runner, Session, SessionError
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 256 * 1024  #: bytes of a request body (a page's edits take a few KiB)
@@ -205,7 +205,7 @@ def serve(scenario: Path, host: str = "127.0.0.1", port: int = 8765,
     (one line, on stdout) once it is ready."""
     import uvicorn
 
-    from ..distributions import FieldError
+    from simulator.distributions.families import FieldError
 
     sock = bind(host, port)
     try:

@@ -1,6 +1,6 @@
 """What-if edits of a scenario: what the page may change, applied to the scenario's document.
 
-An edit names a target by its parameter path (:mod:`simulator.paths` syntax) and says what to
+An edit names a target by its parameter path (:mod:`simulator.scenario.paths` syntax) and says what to
 do with it:
 
 * ``scale``: multiply a distribution by ``1 + value / 100`` (every location and scale
@@ -11,7 +11,7 @@ do with it:
 * ``set``: one parameter of a distribution (``workforce.offshore_cost_per_fte.mode``), a bare
   number, or the horizon (``scenario.horizon_years``) takes ``value``;
 * ``enabled``: ``false`` takes a control (``controls["name"]``) out, with its cost and
-  effects, as :func:`simulator.controls.without` does.
+  effects, as :func:`simulator.analysis.controls.without` does.
 
 Only the targets :class:`Editor` offers can be edited, so a request can produce nothing the
 page does not show. The same edits apply to a plain document (what :mod:`tomllib` returns),
@@ -30,11 +30,11 @@ from collections.abc import Iterable, Mapping, MutableMapping, MutableSequence, 
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import paths
-from ..compiled import CompiledModel, compile_scenario, quote
-from ..distributions import FieldError
-from ..report import content
-from ..scenario import ScenarioError, Scenario, parse_scenario, scenario_from_dict
+from simulator.scenario import paths, variants
+from simulator.scenario.compiled import CompiledModel, compile_scenario, quote
+from simulator.distributions.families import FieldError
+from simulator.present.report import content
+from simulator.scenario.model import ScenarioError, Scenario, parse_scenario, scenario_from_dict
 
 OPS = ("scale", "shift", "set", "enabled")
 MAX_EDITS = 1000  #: more edits than any page can make at once
@@ -298,7 +298,7 @@ class Editor:
         self.doc = tomllib.loads(text)
         self.scenario = scenario
         self.model = model if model is not None else compile_scenario(scenario)
-        self.defaults = paths.document(scenario)  # every key, defaults filled in
+        self.defaults = variants.document(scenario)  # every key, defaults filled in
         self.targets: dict[str, Target] = {}
         self.allowed: dict[str, set[str]] = {}  # target -> operations
         #: target -> the compiled input it changes alone (for :meth:`compile`)
@@ -509,8 +509,8 @@ class Editor:
         reach beyond inputs (risks, controls switched off, the horizon)."""
         import dataclasses
 
-        from .. import kernels as K
-        from ..distributions import DataBuilder
+        from simulator.engine import kernels as K
+        from simulator.distributions.families import DataBuilder
 
         model = self.model
         names = set()

@@ -2,7 +2,7 @@
 difference between the two, trial by trial.
 
 Every run uses the baseline's seed and trial count, so each input draws the same random
-numbers in both (common random numbers, see :mod:`simulator.engine`): the per-trial
+numbers in both (common random numbers, see :mod:`simulator.engine.run`): the per-trial
 difference is the edit's effect, not sampling noise. The baseline keeps its trials in memory
 (net and gross savings and each component: a few rows of 200,000 doubles), and each key
 figure's difference gets a standard error from per-trial terms:
@@ -37,13 +37,13 @@ from typing import Any
 
 import numpy as np
 
-from .. import engine
-from ..plots.style import format_money, format_percent
-from ..report.content import Z95, decision_sentence, headline_figures, money_to_error
-from ..result import SimulationResult
-from ..scenario import Scenario, load_scenario
-from ..stats import category_means, engagement_summary
-from .edits import Edit, Editor, Invalid, Problem
+from simulator.engine import run as engine
+from simulator.present.formatting import format_money, format_percent
+from simulator.present.report.content import Z95, decision_sentence, headline_figures, money_to_error
+from simulator.results.result import SimulationResult
+from simulator.scenario.model import Scenario, load_scenario
+from simulator.results.stats import category_means, engagement_summary
+from simulator.serve.edits import Edit, Editor, Invalid, Problem
 
 #: Levels of the S-curve sent to the page: P(net savings >= x) = 1 - level.
 SCURVE_LEVELS = np.concatenate([[0.001, 0.0025, 0.005], np.linspace(0.01, 0.99, 99),
@@ -194,7 +194,7 @@ def _diff_text(key: str, d: dict[str, float | None], currency: str) -> str:
 def page_view(stats: RunStats, base: RunStats, diffs: dict[str, Any] | None) -> dict[str, Any]:
     """What the page draws for a run: the decision sentence, the key figures with their
     Monte Carlo errors and differences from the baseline, the S-curve and the waterfall."""
-    from ..plots.waterfall import bridge
+    from simulator.present.plots.waterfall import bridge
 
     s = stats.summary
     cur = s["currency"]
@@ -347,8 +347,8 @@ class Session:
         trials and seed (the numbers the page shows)."""
         from dataclasses import replace as with_field
 
-        from ..controls import control_returns
-        from ..output import OutputExistsError, write_results
+        from simulator.analysis.controls import control_returns
+        from simulator.output.write import OutputExistsError, write_results
 
         toml = self.save(edits, name, replace)
         folder = self._target(name, "")

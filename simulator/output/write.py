@@ -1,0 +1,418 @@
+"""Writing a run's results folder: all of it, or nothing.
+
+Files are written into a hidden temporary folder beside the target and moved into place only
+when complete, so an interrupted or failed run never leaves partial output, and an existing
+results folder is replaced only when the caller asked for it (``force``).
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from simulator.results.result import SimulationResult
+
+
+class OutputExistsError(FileExistsError):
+    """The results folder exists and overwriting it was not requested."""
+
+
+class OutputBusyError(OutputExistsError):
+    """Another kposim process is writing the same results folder right now."""
+
+
+#: Temporary folders are named ``.kposim-tmp-<folder>-<pid>-<random>`` beside their target, so
+#: that one left by a killed run is recognisable, ignored, and removed by the next run.
+TMP_PREFIX = ".kposim-tmp-"
+LOCK_SUFFIX = ".lock"  #: the lock of a folder being written: ``.kposim-tmp-<folder>.lock``
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def safe_name(text: str, fallback: str = "results") -> str:
+    """``text`` made safe as one file or folder name: no path separators, NUL or control
+    characters (each becomes ``_``), not ``.`` or ``..``, not hidden, at most 100 characters."""
+    name = _UNSAFE.sub("_", str(text)).strip()[:100]
+    if not name.strip("."):
+        return fallback
+    return "_" + name[1:] if name.startswith(".") else name
+
+
+def results_dir(out: Path, scenario_path: Path) -> Path:
+    """Where a scenario's results go: ``out/<scenario file stem>`` (made a safe name)."""
+    return Path(out) / safe_name(Path(scenario_path).stem)
+
+
+def check_writable(target: Path, force: bool) -> None:
+    """Fail early, before a long run, if ``target`` cannot be written."""
+    if target.exists() and not force:
+        raise OutputExistsError(f"{target} already exists; pass --force to replace it, or "
+                                "--out to write elsewhere")
+    if target.exists() and not target.is_dir():
+        raise OutputExistsError(f"{target} exists and is not a folder")
+    parent = target.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not os.access(parent, os.W_OK):
+        raise PermissionError(f"cannot write to {parent}")
+
+
+def write_json(path: Path, obj: Any) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2, allow_nan=False)
+        f.write("\n")
+
+
+#: What ``kposim run`` writes besides the summary and ``report.html``: chart files (``png``,
+#: ``svg``), the printable report (``pdf``) and the workbook for finance teams (``xlsx``).
+FORMATS = ("png", "svg", "pdf", "xlsx")
+KEY_FIGURES_CSV = "key_figures.csv"
+
+
+def figure_cell(value: Any) -> Any:
+    """A figure as shown ("-$456K") for a spreadsheet-bound CSV cell: its leading minus as the
+    minus sign U+2212, so the cell reads "−$456K" and is not taken for a formula (other
+    formula-like text is neutralised by :func:`simulator.output.audit.neutralise_cell`)."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "-" and \
+            (value[1].isdigit() or not value[1].isalnum()):
+        return "\u2212" + value[1:]
+    return value
+
+
+def write_key_figures_csv(path: Path, summaries: list[dict[str, Any]],
+                          names: list[str] | None = None) -> None:
+    """The report's key-figures table as CSV, to paste into a deck: one row per figure, the
+    value and its 95% Monte Carlo error as the report shows them (three significant figures,
+    errors two); one pair of columns per option when ``names`` are given (a comparison)."""
+    from simulator.present.report.content import headline_figures
+
+    per = [{f.key: f for f in headline_figures(s)} for s in summaries]
+    keys = list(dict.fromkeys(k for figures in per for k in figures))
+    rows = []
+    for k in keys:
+        first = next(f[k] for f in per if k in f)
+        row: dict[str, Any] = {"figure": first.label}
+        for i, figures in enumerate(per):
+            f = figures.get(k)
+            prefix = f"{names[i]}: " if names else ""
+            row[f"{prefix}value"] = f.value if f else ""
+            row[f"{prefix}± 95% error"] = f.error if f else ""
+        if not names:
+            row["what it means"] = first.meaning
+        rows.append({k: figure_cell(v) for k, v in row.items()})
+    from simulator.output.audit import write_csv_rows
+
+    write_csv_rows(path, list(rows[0]) if rows else ["figure"], rows)
+#: The default: PNG charts. SVG charts and the PDF report are asked for (``--formats``): drawing
+#: them would more than double a million-trial run's time.
+DEFAULT_FORMATS = ("png",)
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """``"png,svg,pdf"`` -> ``("png", "svg", "pdf")`` (any order, repeats dropped); raises
+    ValueError naming what is allowed."""
+    names = [f.strip().lower() for f in text.split(",") if f.strip()]
+    wrong = [f for f in names if f not in FORMATS]
+    if wrong or not names:
+        raise ValueError(f"unknown format {wrong[0]!r}" if wrong else "no format given")
+    return tuple(f for f in FORMATS if f in names)
+
+
+def write_results(result: "SimulationResult", target: Path, force: bool = False,
+                  charts: bool = True, report: bool = True,
+                  save_trials: bool = False, formats: Iterable[str] = DEFAULT_FORMATS,
+                  pool: "ProcessPoolExecutor | None" = None) -> dict[str, Any]:
+    """Write a run's results folder into ``target``; returns the summary.
+
+    ``summary.json`` and ``summary.csv`` (the same figures, one row per statistic and
+    component), ``key_figures.csv`` (the report's key figures as shown), a copy of the
+    scenario (``scenario.toml``) and, with ``charts``, the chart set in each chart format of
+    ``formats`` (``png``, ``svg``) and ``chartdata.npz`` (what the charts are drawn from); with
+    ``report`` too, ``report.html`` (charts inlined: SVG if written, else PNG) and, if
+    ``formats`` has ``pdf``, ``report.pdf``; if it has ``xlsx``, the workbook ``report.xlsx``
+    (:mod:`simulator.output.workbook`); with ``save_trials``,
+    every trial in ``trials.npz`` (the run must have kept its trials, and its inputs for them
+    to be included).
+
+    Drawing runs in worker processes (``pool``, e.g. from :func:`simulator.present.plots.
+    start_workers`, or forked here) while this process writes the summary files.
+    """
+    from functools import partial
+
+    from simulator.output.audit import TRIALS_FILE, write_summary_csv
+    from simulator.output.audit import save_trials as write_trials
+    from simulator.present.plots import CHART_FORMATS, chart_jobs, start_jobs
+    from simulator.present.report import CHART_DATA, save_scenario, write_html, write_report_pdf
+
+    formats = tuple(formats)
+    wrong = [f for f in formats if f not in FORMATS]
+    if wrong:
+        raise ValueError(f"unknown format {wrong[0]!r}; choose from {', '.join(FORMATS)}")
+    chart_formats = tuple(f for f in formats if f in CHART_FORMATS) or ("png",)
+    if "xlsx" in formats and "png" not in chart_formats:
+        chart_formats += ("png",)  # the workbook embeds the PNG charts
+    chart_data = result.chart_data() if charts else None
+    pdf = report and "pdf" in formats
+    # The PDF needs the summary before it can start; the charts only need the chart data.
+    summary = result.summary() if pdf or chart_data is None else None
+
+    def fill(tmp: Path) -> None:
+        nonlocal summary
+        wait = None
+        scenario_file = save_scenario(result.scenario, tmp)
+        where = dict(trials_file=TRIALS_FILE if save_trials else None,
+                     scenario_file=scenario_file)
+        if chart_data is not None:
+            # Start the drawing first, so it overlaps the statistics and writing below.
+            jobs = chart_jobs(chart_data, tmp, chart_formats)
+            if pdf:  # the longest job first
+                jobs.insert(0, (partial(write_report_pdf, **where),
+                                (tmp, summary, chart_data, result.scenario)))
+            wait = start_jobs(jobs, pool)
+        try:
+            if summary is None:
+                summary = result.summary()
+            write_json(tmp / "summary.json", summary)
+            write_summary_csv(summary, tmp / "summary.csv")
+            write_key_figures_csv(tmp / KEY_FIGURES_CSV, [summary])
+            if save_trials:
+                write_trials(result, tmp / TRIALS_FILE)
+            if chart_data is not None:
+                chart_data.save(tmp / CHART_DATA)
+        except BaseException:
+            if wait is not None:  # let the drawing finish before the folder is removed
+                with contextlib.suppress(Exception):
+                    wait()
+            raise
+        if chart_data is None:
+            return
+        wait()
+        if report:  # the page inlines the charts just drawn
+            write_html(tmp, summary, chart_data, result.scenario, model=result.model, **where)
+        if "xlsx" in formats:  # embeds the PNG charts just drawn
+            from simulator.output.workbook import write_run_workbook
+
+            write_run_workbook(tmp, result.scenario, summary)
+
+    replace_folder(target, force, fill)
+    return summary
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def replace_folder(target: Path, force: bool, fill: Callable[[Path], None]) -> None:
+    """Build a folder with ``fill(tmp)`` in a hidden temporary folder beside ``target``, then
+    move it into place (replacing ``target`` only when ``force``). Nothing is left behind on
+    failure or interrupt; temporary folders of killed runs are removed first. Holds
+    :func:`claim` on ``target`` (unless this process already does), so that two processes
+    writing the same folder never mix: the second fails with :class:`OutputBusyError`."""
+    target = Path(target)
+    with claim(target, force):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{target.name}-{os.getpid()}-",
+                                    dir=target.parent))
+        try:
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; results are shared
+            fill(tmp)
+            if target.exists():
+                if not force:  # appeared while this run worked (another process, no claim)
+                    raise OutputExistsError(f"{target} was created while this run worked; "
+                                            "nothing was written (pass --force to replace it)")
+                old = target.with_name(f"{TMP_PREFIX}{target.name}-{os.getpid()}-old")
+                os.replace(target, old)
+                os.replace(tmp, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                try:
+                    os.replace(tmp, target)
+                except OSError as e:
+                    if e.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                        raise OutputExistsError(f"{target} was created while this run worked; "
+                                                "nothing was written") from None
+                    raise
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+
+_CLAIMED: dict[Path, int] = {}  # targets this process holds: path -> open lock file
+
+
+@contextlib.contextmanager
+def claim(target: Path, force: bool):
+    """Hold ``target`` for this process while a command computes and writes it: an exclusive
+    lock (``flock``) on ``.kposim-tmp-<name>.lock`` beside it, so a second process writing the
+    same folder fails at once with :class:`OutputBusyError` instead of mixing its files in.
+    Checks :func:`check_writable` and removes temporary folders left by killed runs. The lock
+    goes with the process, however it ends; its file is removed on the way out. Re-entrant
+    within a process."""
+    import fcntl
+
+    target = Path(target).absolute()
+    if target in _CLAIMED:
+        check_writable(target, force)
+        yield
+        return
+    check_writable(target, force)
+    made = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = target.parent / f"{TMP_PREFIX}{target.name}{LOCK_SUFFIX}"
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise OutputBusyError(f"{target} is being written by another kposim run right now; "
+                                  "wait for it to finish, or use --out to write elsewhere") \
+                from None
+        except BaseException:
+            os.close(fd)
+            raise
+        # The file may have been removed (and recreated) by its last holder meanwhile.
+        try:
+            if os.stat(lock).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    _CLAIMED[target] = fd
+    try:
+        remove_stale_temporaries(target)
+        check_writable(target, force)
+        yield
+    finally:
+        del _CLAIMED[target]
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
+        os.close(fd)
+        if not target.exists():  # nothing written: take back the folders made for it
+            for d in made:
+                with contextlib.suppress(OSError):
+                    d.rmdir()
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Remove the temporary folders (or files) of ``target`` left by runs that were killed
+    (their process no longer exists); returns them. Those of live processes are left alone."""
+    removed = []
+    for tmp in Path(target).parent.glob(f"{TMP_PREFIX}{Path(target).name}-*"):
+        m = re.fullmatch(re.escape(f"{TMP_PREFIX}{Path(target).name}-") + r"(\d+)-.*", tmp.name)
+        if not m or _alive(int(m.group(1))):
+            continue
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def write_sensitivity(analysis: dict[str, Any], target: Path, force: bool = False
+                      ) -> dict[str, Path] | None:
+    """Write ``sensitivity.json`` and the tornado, drivers and tail-driver charts to ``target``
+    (``RESULTS_DIR/sensitivity``). When ``target``'s parent holds a run's results, its report
+    is rebuilt to show them; returns the report's paths then, else None."""
+    from simulator.present.plots.sensitivity import CHARTS
+    from simulator.present.plots.style import save
+
+    def fill(tmp: Path) -> None:
+        write_json(tmp / "sensitivity.json", analysis)
+        for stem, plot in CHARTS.items():
+            save(plot(analysis), tmp, stem)
+
+    replace_folder(target, force, fill)
+    return _refresh(target)
+
+
+def _refresh(target: Path) -> dict[str, Path] | None:
+    from simulator.present.report import refresh_run_report
+
+    return refresh_run_report(Path(target).parent)
+
+
+def write_sweep(result: dict[str, Any], target: Path, force: bool = False
+                ) -> dict[str, Path] | None:
+    """Write ``sweep.json``, ``sweep.csv`` (one row per grid point, formula-like text made
+    inert) and the sweep chart to ``target`` (``RESULTS_DIR/sweep``); rebuilds the run's
+    report there, as :func:`write_sensitivity` does."""
+    from simulator.output.audit import write_csv_rows
+    from simulator.present.plots.style import save
+    from simulator.present.plots.sweep import chart_for
+
+    def fill(tmp: Path) -> None:
+        write_json(tmp / "sweep.json", result)
+        write_csv_rows(tmp / "sweep.csv", result["rows"][0], result["rows"], encoding="utf-8")
+        save(chart_for("sweep", result), tmp, "sweep")
+
+    replace_folder(target, force, fill)
+    return _refresh(target)
+
+
+def write_breakeven(result: dict[str, Any], target: Path, force: bool = False
+                    ) -> dict[str, Path] | None:
+    """Write ``breakeven.json`` (the answer, its interval and every evaluation) and the
+    chart of the statistic against the parameter to ``target`` (``RESULTS_DIR/breakeven``);
+    rebuilds the run's report there, as :func:`write_sensitivity` does."""
+    from simulator.present.plots.style import save
+    from simulator.present.plots.sweep import plot_breakeven
+
+    def fill(tmp: Path) -> None:
+        write_json(tmp / "breakeven.json", result)
+        save(plot_breakeven(result), tmp, "breakeven")
+
+    replace_folder(target, force, fill)
+    return _refresh(target)
+
+
+def write_decision(analysis: dict[str, Any], target: Path, name: str, force: bool = False) -> None:
+    """Write a decision analysis to ``target``: ``<name>.json`` and its chart (``optimize``:
+    the frontier, also as ``frontier.csv``; ``voi``: the value-of-information bars)."""
+    import csv
+
+    from simulator.present.plots.style import save
+    from simulator.present.report.decision import chart
+
+    stem = {"optimize": "frontier", "voi": "voi"}[name]
+
+    def fill(tmp: Path) -> None:
+        write_json(tmp / f"{name}.json", analysis)
+        if name == "optimize":
+            with open(tmp / "frontier.csv", "w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(["choices", "controls", "cost", "mean", "cvar5", "prob_loss",
+                            "within_budget", "difference_from_chosen", "difference_stderr"])
+                for r in analysis["frontier"]:
+                    w.writerow(["; ".join(f"{k} = {v}" for k, v in r.get("choices", {}).items()),
+                                "; ".join(r["controls"]), r["cost"], r["mean"], r["cvar5"],
+                                r["prob_loss"], r["within_budget"], r["difference_from_chosen"],
+                                r["difference_stderr"]])
+        save(chart(stem)(analysis), tmp, stem)
+
+    replace_folder(target, force, fill)

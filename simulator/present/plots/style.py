@@ -1,0 +1,337 @@
+"""One house style for every kposim chart: palette, money and percent formats, figure, save.
+
+Figures are built with :class:`matplotlib.figure.Figure` directly (not pyplot), and every style
+setting is passed to the artists explicitly, so drawing changes no global matplotlib state.
+matplotlib itself is imported only by the functions that draw, so the text helpers
+(:func:`format_money`, :func:`format_percent`, the palette) cost no matplotlib import.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from simulator.present.formatting import (  # noqa: F401 (the house style's text helpers)
+    CURRENCY_SYMBOLS, ERROR_SIGNIFICANT, SIGNIFICANT, format_error, format_money, format_percent, format_points, format_signed_percent, one_in, years)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    from simulator.results.chartdata import ChartData
+
+#: Okabe and Ito (2008), safe for the common colour-vision deficiencies.
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+}
+#: Roles used across the charts.
+SAVING = OKABE_ITO["blue"]  #: money kept (savings, totals)
+LOSS = OKABE_ITO["vermillion"]  #: money lost (loss region, costs)
+GAIN = OKABE_ITO["green"]  #: a cost line that comes out as a credit
+TEXT = "#222222"
+MUTED = "#666666"  #: secondary text and reference lines
+GRID = "#E3E3E3"
+#: Line colours for several series, most distinguishable first (black is kept for emphasis,
+#: yellow is too faint for thin lines on white).
+SERIES = tuple(OKABE_ITO[k] for k in ("orange", "sky_blue", "green", "purple", "blue",
+                                      "vermillion"))
+
+#: Line styles a risk can take: every series colour solid, then dashed.
+RISK_STYLES = tuple((c, ls) for ls in ("-", "--") for c in SERIES)
+
+
+def risk_styles(names: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """One (colour, line style) per risk, the same for a risk in every chart and report: each
+    name takes the slot its CRC-32 picks among :data:`RISK_STYLES`, or the next free one when
+    an earlier name (in the given order, the scenario's) has it. So a risk keeps its colour
+    whichever other risks a chart shows, unless two names collide in one chart."""
+    import zlib
+
+    out: dict[str, tuple[str, str]] = {}
+    taken: set[int] = set()
+    n = len(RISK_STYLES)
+    for name in names:
+        if name in out:
+            continue
+        slot = zlib.crc32(name.encode("utf-8")) % n
+        for step in range(n):
+            if (slot + step) % n not in taken:
+                slot = (slot + step) % n
+                break
+        if len(taken) < n:
+            taken.add(slot)
+        else:  # more risks than styles: share, starting afresh
+            taken = {slot}
+        out[name] = RISK_STYLES[slot]
+    return out
+
+
+FIGSIZE = (10.0, 5.6)  #: inches, 16:9 slide friendly
+TITLE_SIZE = 15.0  #: points
+SUBTITLE_SIZE = 11.0
+LABEL_SIZE = 12.0
+TICK_SIZE = 11.0
+NOTE_SIZE = 10.5
+
+def money_formatter(currency: str, decimals: int = 2) -> FuncFormatter:
+    """Tick formatter for an axis in currency units (``$500K``, ``$1.25M``)."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda x, pos=None: format_money(x, currency, decimals))
+
+
+def percent_formatter() -> FuncFormatter:
+    """Tick formatter for an axis already in percent: ``0%``, ``0.5%``, ``12%`` (no more
+    decimals than the tick needs, so 0.5-point steps never print as duplicates)."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, pos=None: f"{v:.2f}".rstrip("0").rstrip(".") + "%")
+
+
+def log_percent_formatter() -> FuncFormatter:
+    """Tick formatter for a log axis in percent: "10%", "1% (1 in 100)", "0.01% (1 in
+    10,000)": the odds beside every tick below 10%."""
+    from matplotlib.ticker import FuncFormatter
+
+    def fmt(v: float, _pos: int | None = None) -> str:
+        if v <= 0:
+            return ""
+        text = f"{v:.10f}".rstrip("0").rstrip(".") + "%"
+        return text if v >= 10 else f"{text} ({one_in(v / 100)})"
+
+    return FuncFormatter(fmt)
+
+
+def count_formatter() -> FuncFormatter:
+    """Axis ticks for trial counts: 10K, 1M, 100M."""
+    from matplotlib.ticker import FuncFormatter
+
+
+    def fmt(x: float, _pos: int) -> str:
+        for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+            if abs(x) >= scale:
+                return f"{x / scale:g}{suffix}"
+        return f"{x:g}"
+
+    return FuncFormatter(fmt)
+
+
+def context_line(d: "ChartData") -> str:
+    """Subtitle naming the scenario (cut to 60 characters), the trial count and the money basis."""
+    name = d.scenario_name if len(d.scenario_name) <= 60 else d.scenario_name[:59] + "…"
+    return f"{name} · {d.trials:,} trials · present values in {d.currency}"
+
+
+def figure() -> tuple[Figure, Axes]:
+    """A white 10 x 5.6 in figure with constrained layout and one axes (not registered with
+    pyplot, so it needs no backend and is garbage-collected like any object)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=FIGSIZE, layout="constrained", facecolor="white")
+    fig.get_layout_engine().set(w_pad=0.12, h_pad=0.1)  # inches around the plot
+    ax = fig.add_subplot()
+    return fig, ax
+
+
+def style_axes(ax: Axes, value_axis: str = "y") -> None:
+    """No top/right spines, a light grid on ``value_axis`` only, slide-sized tick labels."""
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color(MUTED)
+    ax.tick_params(labelsize=TICK_SIZE, colors=TEXT, length=4, color=MUTED)
+    ax.grid(False)
+    ax.grid(True, axis=value_axis, color=GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _title_room(ax: Axes) -> float:
+    """Inches a left-aligned title over ``ax`` has before the figure's edge, estimated before
+    drawing: the figure width less the widest y tick label already set (a bar chart's
+    labels), the y-axis label and the margins."""
+    labels = [t for t in ax.get_yticklabels() if t.get_text()]
+    ticks = max((_text_width_in(t.get_text(), t.get_fontsize()) for t in labels), default=0.6)
+    label = 0.35 if ax.get_ylabel() else 0.0
+    return ax.get_figure().get_figwidth() - ticks - label - 0.45
+
+
+def _may_overflow(ax: Axes, title: str) -> bool:
+    """Whether ``title`` is wider than the room :func:`_title_room` estimates, by the font's
+    own advance widths: such a title is wrapped before drawing."""
+    return _text_width_in(title, TITLE_SIZE, "bold") > _title_room(ax)
+
+
+def _text_width_in(text: str, size: float, weight: str = "normal") -> float:
+    """Width in inches of the longest line of ``text`` in the house font (no drawing)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    font = FontProperties(size=size, weight=weight)
+    with quiet_warnings():  # a glyph the font lacks: measured as a box, no warning
+        return max(text_to_path.get_text_width_height_descent(line, font, ismath=False)[0]
+                   for line in text.split("\n")) / 72.0
+
+
+def wrap_to_width(text: str, width_in: float, size: float, weight: str = "normal") -> str:
+    """``text`` broken between words into lines no wider than ``width_in`` inches (measured
+    with the font's advance widths, not guessed from a character count)."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            trial = f"{line} {word}" if line else word
+            if line and _text_width_in(trial, size, weight) > width_in:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def titles(ax: Axes, title: str, subtitle: str = "") -> None:
+    """Left-aligned bold ``title`` stating the finding, and an optional grey ``subtitle`` under
+    it (read back with ``ax.get_title(loc="left")``). A title or subtitle too wide for the
+    figure is wrapped between words here; :func:`fit_titles` wraps any that still runs past
+    the edge once the layout is known."""
+    room = _title_room(ax)
+    if _text_width_in(title, TITLE_SIZE, "bold") > room:
+        title = wrap_to_width(title, room, TITLE_SIZE, "bold")
+    if subtitle and _text_width_in(subtitle, SUBTITLE_SIZE) > room:
+        subtitle = wrap_to_width(subtitle, room, SUBTITLE_SIZE)
+    ax.set_title(title, loc="left", fontsize=TITLE_SIZE, fontweight="bold", color=TEXT,
+                 pad=_title_pad(subtitle),
+                 parse_math=False)  # "$3M ± $1.5K" is money, not mathtext
+    if subtitle:
+        ax.annotate(subtitle, xy=(0, 1), xycoords="axes fraction", xytext=(0, 10),
+                    textcoords="offset points", ha="left", va="bottom",
+                    fontsize=SUBTITLE_SIZE, color=MUTED, parse_math=False, gid="subtitle")
+
+
+def _title_pad(subtitle: str) -> float:
+    """Points between the axes and the title: room for the subtitle's lines."""
+    return 12.0 + 18.0 * (subtitle.count("\n") + 1) if subtitle else 12.0
+
+
+EDGE_IN = 0.08  #: inches a title keeps from the figure's edge
+
+
+def fit_titles(fig: Figure) -> bool:
+    """After a draw: wrap every title, subtitle and figure title that runs past the figure's
+    right edge (long labels push the axes right, so a title that fits the figure can still
+    overflow once laid out). Returns whether any changed; the figure must then be drawn
+    again for the new layout."""
+    from matplotlib.text import Text
+
+    renderer = fig._get_renderer()
+    right = fig.bbox.x1 - EDGE_IN * fig.dpi
+    texts: list[tuple[Text, Axes | None]] = [(t, None) for t in (
+        getattr(fig, "_suptitle", None), getattr(fig, "_supxlabel", None)) if t is not None]
+    for ax in fig.axes:
+        texts += [(ax.title, None), (ax._left_title, None), (ax._right_title, None)]
+        texts += [(c, ax) for c in ax.texts if c.get_gid() == "subtitle"]
+    changed = False
+    for text, subtitle_of in texts:
+        if not text.get_visible() or not text.get_text():
+            continue
+        box = text.get_window_extent(renderer)
+        if box.x1 <= right:
+            continue
+        room_in = max((right - box.x0) / fig.dpi, 1.0)
+        wrapped = wrap_to_width(text.get_text().replace("\n", " "), room_in,
+                                text.get_fontsize(), text.get_fontweight())
+        if wrapped != text.get_text():
+            text.set_text(wrapped)
+            changed = True
+            if subtitle_of is not None:  # make room above the axes for its lines
+                subtitle_of._set_title_offset_trans(_title_pad(wrapped))
+    return changed
+
+
+def plain_text(fig: Figure) -> None:
+    """Every text of ``fig`` as plain text, never mathtext: a label holding two amounts
+    ("$79.7K (95%: $79.4K to $79.9K)") would otherwise be set as a formula between them."""
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+
+
+def draw_fitted(fig: Figure, write) -> None:  # noqa: ANN001 - write() draws the figure
+    """``write()`` (which draws ``fig``: a savefig), then, if a title ran past the figure's
+    edge, wrap it (:func:`fit_titles`) and ``write()`` again. Texts are set plain
+    (:func:`plain_text`) first."""
+    plain_text(fig)
+    write()
+    if fit_titles(fig):
+        write()
+
+
+def axis_labels(ax: Axes, xlabel: str = "", ylabel: str = "") -> None:
+    """Axis labels in the house size and colour."""
+    ax.set_xlabel(xlabel, fontsize=LABEL_SIZE, color=TEXT)
+    ax.set_ylabel(ylabel, fontsize=LABEL_SIZE, color=TEXT)
+
+
+def ignore_drawing_warnings() -> None:
+    """Filters for what matplotlib says while kposim draws: UserWarnings about rendering (a
+    glyph missing from the font, as for a name in a script DejaVu Sans lacks; constrained
+    layout giving up on a crowded figure; identical axis limits), attributed to matplotlib or
+    to the kposim module that called it, and numpy's floating-point RuntimeWarnings there.
+    They concern looks, never results. For use inside ``warnings.catch_warnings()``."""
+    import warnings
+
+    for module in (r"matplotlib(\.|$)", r"simulator\.(plots|report)(\.|$)"):
+        warnings.filterwarnings("ignore", category=UserWarning, module=module)
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module=module,
+                                message=r".*encountered")
+
+
+def quiet_warnings():  # noqa: ANN201 - a context manager
+    """A context in which :func:`ignore_drawing_warnings` apply (and are undone after)."""
+    import contextlib
+    import warnings
+
+    @contextlib.contextmanager
+    def quiet():  # noqa: ANN202
+        with warnings.catch_warnings():
+            ignore_drawing_warnings()
+            yield
+
+    return quiet()
+
+
+def save(fig: Figure, out_dir: Path, stem: str, formats: Iterable[str] = ("png", "svg"),
+         dpi: int = 150) -> list[Path]:
+    """Write ``out_dir/stem.<fmt>`` for each format (``dpi`` in pixels per inch for raster
+    formats), then close the figure; returns the paths. SVG output is byte-reproducible. A
+    title that the layout pushed past the figure's edge is wrapped (:func:`fit_titles`) and
+    the figure written again, so no title is ever cut off. Rendering warnings are silenced
+    (:func:`ignore_drawing_warnings`)."""
+    import matplotlib as mpl
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    formats = tuple(formats)
+    paths = [out_dir / f"{stem}.{fmt}" for fmt in formats]
+
+    with quiet_warnings(), mpl.rc_context({"svg.hashsalt": "kposim"}):  # restored on exit
+        for k, (fmt, path) in enumerate(zip(formats, paths)):
+            metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
+
+            def write(fmt: str = fmt, path: Path = path, metadata=metadata) -> None:  # noqa: ANN001
+                fig.savefig(path, format=fmt, dpi=dpi, facecolor="white", metadata=metadata)
+
+            if k == 0:  # the first drawing tells whether a title overflows
+                draw_fitted(fig, write)
+            else:
+                write()
+    pyplot = sys.modules.get("matplotlib.pyplot")  # only if someone made it a pyplot figure
+    if pyplot is not None:
+        pyplot.close(fig)
+    return paths

@@ -1,0 +1,488 @@
+"""Statistics of simulated trials.
+
+The core functions take plain numpy arrays (as SALib's analysis functions do), so they are easy
+to test against closed forms; :func:`summarize` and :func:`chart_data` apply them to a
+:class:`~simulator.results.result.SimulationResult`.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simulator.results.chartdata import ChartData
+from simulator.results.mcerror import batch_means, running_batch_half_widths
+from simulator.results.streaming import OVER_SUM, UNDER_SUM
+
+if TYPE_CHECKING:
+    from simulator.results.run import RunRecord
+
+PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
+Z95 = 1.959963984540054
+CATEGORY_ORDER = ("transition", "governance", "communication", "quality", "breach",
+                  "attrition", "regulatory", "ip", "exit", "other", "controls",
+                  "savings_lost_to_early_exit", "recoveries", "in-house_risks_avoided")
+
+
+def expected_shortfall(x: np.ndarray, alpha: float = 0.05, presorted: bool = False) -> float:
+    """Mean of the worst (lowest) ``alpha`` share of ``x`` (``presorted``: x is increasing).
+
+    With n values the lowest ``alpha * n`` order statistics are averaged, the boundary one with
+    its fractional weight, so the estimate is continuous in alpha (Acerbi and Tasche 2002).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = x.size
+    if not 0.0 < alpha <= 1.0:
+        raise ValueError("alpha must be in (0, 1]")
+    m = alpha * n
+    k = int(math.floor(m))
+    if k >= n:
+        return float(x.mean())
+    # The k + 1 smallest; low[k] is the (k+1)-th order statistic.
+    low = x[: k + 1] if presorted else np.partition(x, k)[: k + 1]
+    boundary = low[k]
+    total = float(np.sort(low[:k]).sum()) + (m - k) * float(boundary)
+    return total / m
+
+
+def expected_shortfall_stderr(x: np.ndarray, alpha: float = 0.05,
+                              presorted: bool = False) -> float:
+    """Monte Carlo standard error of :func:`expected_shortfall` (currency units;
+    ``presorted``: x is increasing).
+
+    The asymptotic variance of the lower-tail mean is
+    ``(Var(X | X <= q) + (1 - alpha) * (q - ES)^2) / (alpha * n)``, q the alpha-quantile:
+    the spread of the tail values plus the uncertainty of where the tail starts.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = x.size
+    if not 0.0 < alpha <= 1.0:
+        raise ValueError("alpha must be in (0, 1]")
+    k = min(max(int(math.ceil(alpha * n)), 1), n)
+    if n < 2 or k < 2:
+        return 0.0
+    tail = x[:k] if presorted else np.partition(x, k - 1)[:k]
+    q, es = float(tail[-1]), float(tail.mean())
+    return math.sqrt((float(tail.var(ddof=1)) + (1.0 - alpha) * (q - es) ** 2) / (alpha * n))
+
+
+def prob_below(x: np.ndarray, threshold: float = 0.0) -> float:
+    """Share of values strictly below ``threshold`` (for net savings: P(net loss))."""
+    return float(np.count_nonzero(np.asarray(x) < threshold)) / np.asarray(x).size
+
+
+def describe(x: np.ndarray, ordered: np.ndarray | None = None) -> dict[str, float]:
+    """Headline statistics of net savings: mean, std, stderr (of the mean), percentiles
+    p5..p95, min, max, prob_loss (P(x < 0)) with its stderr, and cvar_5.
+
+    ``ordered``, if given, is ``np.sort(x)``: the order statistics are then read off it (same
+    values, no partitioning), while sums still run over ``x`` in trial order."""
+    x = np.asarray(x, dtype=np.float64)
+    n = x.size
+    mean = float(x.mean())
+    std = float(x.std(ddof=1)) if n > 1 else 0.0
+    stderr = std / math.sqrt(n)
+    xs = x if ordered is None else ordered
+    pcts = np.percentile(xs, PERCENTILES)
+    p_loss = (float(np.searchsorted(xs, 0.0, side="left")) / n if ordered is not None
+              else prob_below(x, 0.0))
+    out = {"mean": mean, "std": std, "stderr": stderr}
+    out.update({f"p{p}": float(v) for p, v in zip(PERCENTILES, pcts)})
+    out.update({
+        "min": float(xs[0] if ordered is not None else x.min()),
+        "max": float(xs[-1] if ordered is not None else x.max()),
+        "prob_loss": p_loss,
+        "prob_loss_stderr": math.sqrt(p_loss * (1 - p_loss) / n),
+        "cvar_5": expected_shortfall(xs, 0.05, presorted=ordered is not None),
+        "cvar_5_stderr": expected_shortfall_stderr(xs, 0.05, presorted=ordered is not None),
+        "ci95": [mean - Z95 * stderr, mean + Z95 * stderr],
+    })
+    return out
+
+
+def mean_and_band(x: np.ndarray) -> dict[str, float]:
+    """Mean with stderr, and the 5th and 95th percentiles."""
+    x = np.asarray(x, dtype=np.float64)
+    p5, p95 = np.percentile(x, (5, 95))
+    stderr = float(x.std(ddof=1)) / math.sqrt(x.size) if x.size > 1 else 0.0
+    return {"mean": float(x.mean()), "stderr": stderr, "p5": float(p5), "p95": float(p95)}
+
+
+def exceedance_curve(losses: np.ndarray, points: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Loss exceedance: thresholds (log-spaced over the positive losses) and P(loss > t)."""
+    losses = np.asarray(losses, dtype=np.float64)
+    positive = losses[losses > 0]  # every threshold is positive: no other loss exceeds one
+    if positive.size == 0:
+        return np.empty(0), np.empty(0)
+    lo, hi = positive.min(), positive.max()
+    if hi <= lo:
+        thresholds = np.array([lo * 0.999, lo])
+    else:
+        thresholds = np.geomspace(lo, hi, points)
+    # Count, for each loss, the thresholds strictly below it (no sort of the trials needed):
+    # a loss exceeds thresholds[j] exactly when more than j thresholds lie below it.
+    below = _thresholds_below(thresholds, positive)
+    per = np.bincount(below, minlength=thresholds.size + 1)
+    above = np.cumsum(per[::-1])[::-1][1:]
+    return thresholds, above / losses.size
+
+
+def _thresholds_below(t: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(t, x, side="left")`` for log-spaced thresholds ``t``, in a third of
+    the time: the count is read off log(x) and then corrected by one exact comparison on
+    each side (rounding moves it by at most one), and checked."""
+    m = t.size
+    if m < 3:
+        return np.searchsorted(t, x, side="left")
+    step = math.log(t[-1] / t[0]) / (m - 1)
+    c = np.clip(np.ceil(np.log(x / t[0]) / step), 0, m).astype(np.int64)
+    edges = np.concatenate([[-np.inf], t, [np.inf]])  # edges[c] = t[c - 1]
+    c -= edges[c] >= x
+    c += edges[c + 1] < x
+    if not (np.all(edges[c] < x) and np.all(x <= edges[c + 1])):
+        return np.searchsorted(t, x, side="left")
+    return c
+
+
+def order_statistic_ci(n: int, q: float) -> tuple[int, int]:
+    """0-based ranks (lo, hi) of a distribution-free 95% interval for the q-quantile of n
+    trials: the number of trials below the true quantile is Binomial(n, q)."""
+    half = Z95 * math.sqrt(n * q * (1 - q))
+    return max(int(math.floor(n * q - half)), 0), min(int(math.ceil(n * q + half)), n - 1)
+
+
+def percentile_ci(x: np.ndarray, percentiles=PERCENTILES,
+                  presorted: bool = False) -> dict[str, list[float]]:
+    """Order-statistic 95% interval of each percentile of the values x (``presorted``: x is
+    increasing)."""
+    n = x.size
+    ranks = {p: order_statistic_ci(n, p / 100) for p in percentiles}
+    kth = sorted({k for pair in ranks.values() for k in pair})
+    part = x if presorted else np.partition(x, kth)
+    return {f"p{p}": [float(part[lo]), float(part[hi])] for p, (lo, hi) in ranks.items()}
+
+
+class _Exact:
+    """Statistics of a run that kept its trials: computed from the arrays.
+
+    Net savings are sorted once and every order statistic of them (percentiles, their
+    intervals, the tail mean, the quantile grid) is read off that copy: numpy's quantile of an
+    already sorted array picks the same order statistics, only without re-partitioning 8 bytes
+    a trial each time. Other rows are only ever asked for a few figures, so they are not kept
+    sorted (that would double the memory of a run that stores its trials).
+    """
+
+    def __init__(self, result: "RunRecord") -> None:
+        self.r = result
+        self._sorted_net: np.ndarray | None = None
+        self._full: dict[int, dict[str, Any]] = {}
+
+    def row(self, v: int) -> np.ndarray:
+        r = self.r
+        if v == 0:
+            return r.net_savings
+        if v == 1:
+            return r.gross_wage_savings
+        if v - 2 < r.component_totals.shape[0]:
+            return r.component_totals[v - 2]
+        return r.risk_losses
+
+    def ordered(self, v: int) -> np.ndarray:
+        """Row ``v`` in increasing order (net savings: sorted once and kept)."""
+        if v != 0:
+            return np.sort(self.row(v))
+        if self._sorted_net is None:
+            self._sorted_net = np.sort(self.r.net_savings)
+        return self._sorted_net
+
+    def full(self, v: int) -> dict[str, Any]:
+        if v not in self._full:
+            x, xs = self.row(v), self.ordered(v)
+            d = describe(x, xs)
+            d["percentile_ci95"] = percentile_ci(xs, presorted=True)
+            self._full[v] = d
+        return copy.deepcopy(self._full[v])
+
+    def band(self, v: int) -> dict[str, float]:
+        return mean_and_band(self.row(v))
+
+    def mean(self, v: int) -> float:
+        return float(self.row(v).mean())
+
+    def quantiles(self, v: int, levels: np.ndarray) -> np.ndarray:
+        return np.quantile(self.ordered(v) if v == 0 else self.row(v), levels)
+
+    def histogram(self, v: int, bins: int, lo: float, hi: float) -> np.ndarray:
+        return np.histogram(self.row(v), bins=bins, range=(lo, hi))[0].astype(np.int64)
+
+    def exceedance(self, v: int) -> tuple[np.ndarray, np.ndarray]:
+        return exceedance_curve(self.row(v))
+
+
+class _Streamed:
+    """Statistics of a run that streamed: computed from its histograms and chunk sums."""
+
+    def __init__(self, result: "RunRecord") -> None:
+        self.r = result
+        self.s = result.stream
+
+    def full(self, v: int) -> dict[str, Any]:
+        s, n = self.s, self.s.n(v)
+        mean, std = s.mean_std(v)
+        stderr = std / math.sqrt(n)
+        pcts = s.quantiles(v, np.array(PERCENTILES) / 100)
+        p_loss = s.prob_negative(v)
+        mn, mx = s.min_max(v)
+        out = {"mean": mean, "std": std, "stderr": stderr}
+        out.update({f"p{p}": float(x) for p, x in zip(PERCENTILES, pcts)})
+        cvar = s.lower_tail_mean(v, 0.05)
+        out.update({"min": mn, "max": mx, "prob_loss": p_loss,
+                    "prob_loss_stderr": math.sqrt(p_loss * (1 - p_loss) / n),
+                    "cvar_5": cvar, "cvar_5_stderr": self.tail_mean_stderr(v, 0.05, cvar),
+                    "ci95": [mean - Z95 * stderr, mean + Z95 * stderr]})
+        ci = {}
+        for p in PERCENTILES:
+            lo, hi = order_statistic_ci(n, p / 100)
+            ci[f"p{p}"] = [float(x) for x in s._order_stat(v, np.array([lo, hi]))]
+        out["percentile_ci95"] = ci
+        return out
+
+    def tail_mean_stderr(self, v: int, alpha: float, es: float) -> float:
+        """:func:`expected_shortfall_stderr` from the histogram: each bin's values spread
+        evenly over the bin (variance width^2 / 12 about its midpoint), under/overflow bins
+        at their exact means (so a tail reaching below the histogram is slightly understated)."""
+        s, n = self.s, self.s.n(v)
+        m = alpha * n
+        if n < 2 or m < 2:
+            return 0.0
+        c = s.counts[v].astype(np.float64)
+        bins = c.size - 2
+        under = s.totals[v, UNDER_SUM] / c[0] if c[0] else 0.0
+        over = s.totals[v, OVER_SUM] / c[-1] if c[-1] else 0.0
+        mids = np.concatenate([[under], s.lo[v] + (np.arange(bins) + 0.5) * s.width[v], [over]])
+        within = np.full(mids.size, s.width[v] ** 2 / 12.0)
+        within[0] = within[-1] = 0.0
+        cum = np.cumsum(c)
+        j = int(np.searchsorted(cum, m, side="left"))
+        w = c[: j + 1].copy()
+        w[j] = m - (cum[j - 1] if j > 0 else 0.0)  # the boundary bin's share of the tail
+        second = float(np.dot(w, mids[: j + 1] ** 2 + within[: j + 1])) / m
+        var_tail = max(second - es * es, 0.0) * m / (m - 1)
+        q = float(s.quantiles(v, np.array([alpha]))[0])
+        return math.sqrt((var_tail + (1.0 - alpha) * (q - es) ** 2) / m)
+
+    def band(self, v: int) -> dict[str, float]:
+        mean, std = self.s.mean_std(v)
+        p5, p95 = self.s.quantiles(v, np.array([0.05, 0.95]))
+        return {"mean": mean, "stderr": std / math.sqrt(self.s.n(v)), "p5": float(p5),
+                "p95": float(p95)}
+
+    def mean(self, v: int) -> float:
+        return self.s.mean_std(v)[0]
+
+    def quantiles(self, v: int, levels: np.ndarray) -> np.ndarray:
+        return self.s.quantiles(v, levels)
+
+    def histogram(self, v: int, bins: int, lo: float, hi: float) -> np.ndarray:
+        # Re-bin the fine histogram: each fine bin goes wholly to the display bin of its centre.
+        fine = self.s.counts[v][1:-1]
+        centres = self.s.lo[v] + (np.arange(fine.size) + 0.5) * self.s.width[v]
+        idx = np.floor((centres - lo) / (hi - lo) * bins).astype(np.int64)
+        keep = (idx >= 0) & (idx < bins)
+        return np.bincount(idx[keep], weights=fine[keep], minlength=bins).astype(np.int64)
+
+    def exceedance(self, v: int) -> tuple[np.ndarray, np.ndarray]:
+        row = int(np.flatnonzero(self.s.log_rows == v)[0])
+        return self.s.exceedance(row, self.s.n(0))
+
+
+def statistics_source(result: "RunRecord") -> "_Exact | _Streamed":
+    """A new reader of ``result``'s statistics: from its trials, or from its streamed
+    histograms. Use ``result.statistics``, which keeps one per result."""
+    return _Exact(result) if result.stored else _Streamed(result)
+
+
+def _source(result: "RunRecord") -> "_Exact | _Streamed":
+    """``result``'s statistics reader, made once per record (the trials are sorted once)."""
+    if "statistics" not in result.cache:
+        result.cache["statistics"] = statistics_source(result)
+    return result.cache["statistics"]
+
+
+def category_means(result: "RunRecord") -> dict[str, float]:
+    """Mean cost per category (positive = money lost), in :data:`CATEGORY_ORDER`."""
+    src = _source(result)
+    means: dict[str, float] = {}
+    for i, cat in enumerate(result.model.component_categories):
+        means[cat] = means.get(cat, 0.0) + src.mean(2 + i)
+    return {c: means[c] for c in CATEGORY_ORDER if c in means}
+
+
+def convergence(result: "RunRecord") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Running mean of net savings after each chunk, with its 95% half-width: three arrays
+    (trials so far, mean, half-width)."""
+    m = result.chunk_moments
+    n = np.cumsum(m[:, 0])
+    s = np.cumsum(m[:, 1])
+    ss = np.cumsum(m[:, 2])
+    mean = result.moment_shift + s / n
+    var = np.maximum(ss - s * s / n, 0.0) / np.maximum(n - 1, 1)
+    half = Z95 * np.sqrt(var / n)
+    if result.sampling != "mc" and m.shape[0] >= 2:
+        # A design's trials are not independent within a chunk: use the chunk means.
+        half[1:] = running_batch_half_widths(m)[1:]
+    return n, mean, half
+
+
+def _design_stderr(result: "RunRecord", figures: dict[str, Any]) -> dict[str, Any]:
+    """For a Latin hypercube or Sobol run, the mean's standard error and 95% interval from the
+    spread of chunk means (chunks are independent replicates; trials within one are not). The
+    other intervals keep their independent-trials formulas, which such designs make
+    conservative."""
+    m = result.chunk_moments
+    if result.sampling == "mc" or m is None:
+        return figures
+    if m.shape[0] < 2:
+        figures["stderr_method"] = ("independent trials (one chunk only: too few for batch "
+                                    "means; conservative for this design)")
+        return figures
+    mean, stderr, half = batch_means(m, result.moment_shift)
+    figures.update(stderr=stderr, ci95=[figures["mean"] - half, figures["mean"] + half],
+                   stderr_method=f"batch means over {m.shape[0]} chunks ({result.sampling})")
+    return figures
+
+
+def summarize(result: "RunRecord") -> dict[str, Any]:
+    """The dictionary written to ``summary.json``. Money: present value over the horizon."""
+    info = result.scenario.scenario
+    src = _source(result)
+    components = {}
+    for i, (name, cat) in enumerate(zip(result.model.component_names,
+                                        result.model.component_categories)):
+        components[name] = {"category": cat, **src.band(2 + i)}
+    out = {
+        "scenario": info.name,
+        "currency": info.currency,
+        "trials": result.trials,
+        "seed": result.seed,
+        "horizon_years": info.horizon_years,
+        "discount_rate": info.discount_rate,
+        "cash_flow_timing": info.cash_flow_timing,
+        "net_savings": _design_stderr(result, src.full(0)),
+        "gross_wage_savings": src.band(1),
+        "components": components,
+        "categories": category_means(result),
+        "provenance": result.provenance(),
+    }
+    if result.precision is not None:
+        out["precision"] = result.precision
+    model = result.model
+    if len(model.copula_inputs):
+        # The rank correlations the run used (the declared ones, or their nearest valid repair).
+        out["correlations"] = {"inputs": [model.input_names[j] for j in model.copula_inputs],
+                               "rank": model.copula_rank.round(6).tolist()}
+    engagement = engagement_summary(result)
+    if engagement is not None:
+        out["engagement"] = engagement
+    if result.controls is not None:
+        out["controls"] = result.controls
+    if result.scenario.tolerance is not None:
+        out["tolerance"] = tolerance_check(result, src)
+    out["warnings"] = [*result.scenario.semantic_warnings(), *result.model.warnings]
+    return out
+
+
+def engagement_summary(result: "RunRecord") -> dict[str, Any] | None:
+    """How long the engagement ran, for a scenario with a risk that ends it: the share of
+    trials with an exit (and its standard error), the mean years run, and by year the share
+    of trials still running at the year's end and the mean share of the year run. None for a
+    scenario that cannot end early."""
+    e = result.model.engagement
+    g = result.engagement_sums
+    if e is None or not e.has_exit or g is None:
+        return None
+    n = result.trials
+    h = result.model.horizon
+    exits = float(g[:, 0].sum()) / n
+    return {
+        "exit_share": exits,
+        "exit_share_stderr": math.sqrt(exits * (1 - exits) / n),
+        "mean_years_run": math.fsum(g[:, 1]) / n,
+        "running_share": [float(x) / n for x in g[:, 2 + h:].sum(axis=0)],
+        "year_share": [math.fsum(g[:, 2 + t]) / n for t in range(h)],
+    }
+
+
+def tolerance_check(result: "RunRecord", src: "_Exact | _Streamed") -> dict[str, Any]:
+    """Pass or fail against the scenario's risk tolerance, each test with its margin (limit
+    minus value: negative when it fails)."""
+    tol = result.scenario.tolerance
+    out: dict[str, Any] = {}
+    ok = True
+    if tol.max_prob_loss is not None:
+        p = src.full(0)["prob_loss"] if isinstance(src, _Streamed) else prob_below(
+            result.net_savings, 0.0)
+        out["prob_loss"] = {"limit": tol.max_prob_loss, "value": p,
+                            "margin": tol.max_prob_loss - p, "pass": p <= tol.max_prob_loss}
+        ok &= p <= tol.max_prob_loss
+    points = []
+    if tol.loss_exceedance:
+        n_rows = 2 + len(result.model.component_names)
+        t, q = src.exceedance(n_rows) if len(result.model.risk_names) else (np.empty(0),
+                                                                            np.empty(0))
+        for point in tol.loss_exceedance:
+            p = _exceedance_at(result, src, t, q, point.loss)
+            points.append({"loss": point.loss, "max_probability": point.max_probability,
+                           "probability": p, "margin": point.max_probability - p,
+                           "pass": p <= point.max_probability})
+            ok &= p <= point.max_probability
+        out["loss_exceedance"] = points
+    out["pass"] = bool(ok)
+    return out
+
+
+def _exceedance_at(result: "RunRecord", src: "_Exact | _Streamed", t: np.ndarray,
+                   q: np.ndarray, loss: float) -> float:
+    """P(total risk loss > loss): exact from the trials, or read off the streamed curve
+    (log-linear between its bin edges)."""
+    if not len(result.model.risk_names):
+        return 0.0
+    if isinstance(src, _Exact):
+        return float(np.mean(result.risk_losses > loss))
+    if t.size == 0 or loss > t[-1]:
+        return 0.0
+    if loss <= t[0]:
+        return float(q[0])
+    return float(np.interp(np.log(loss), np.log(t), q))
+
+
+def chart_data(result: "RunRecord", bins: int = 120, quantiles: int = 1001) -> ChartData:
+    """Reduce a result to the small :class:`ChartData` every chart is drawn from."""
+    info = result.scenario.scenario
+    src = _source(result)
+    d = src.full(0)
+    levels = np.linspace(0.0, 1.0, quantiles)
+    qv = src.quantiles(0, levels)
+    # Bin the central 99% so a long tail of rare disasters cannot flatten the histogram.
+    lo, hi = src.quantiles(0, np.array([0.005, 0.995]))
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    counts = src.histogram(0, bins, float(lo), float(hi))
+    exceedance = {}
+    if len(result.model.risk_names):
+        n_rows = 2 + len(result.model.component_names)
+        exceedance["All risk events"] = src.exceedance(n_rows)
+        first = 2 + len(result.model.cost_names)
+        for i in result.model.provider_risks:  # an in-house risk's row is a saving
+            exceedance[result.model.risk_names[i]] = src.exceedance(first + i)
+    return ChartData(
+        scenario_name=info.name, currency=info.currency, horizon_years=info.horizon_years,
+        trials=result.trials, hist_edges=np.linspace(lo, hi, bins + 1), hist_counts=counts,
+        mean=d["mean"], p5=d["p5"], p50=d["p50"], p95=d["p95"], prob_loss=d["prob_loss"],
+        cvar_5=d["cvar_5"], quantile_levels=levels, quantile_values=qv,
+        gross_mean=src.mean(1), category_costs=category_means(result), exceedance=exceedance,
+        convergence=convergence(result),
+        tolerance=[(p.loss, p.max_probability) for p in result.scenario.tolerance.loss_exceedance]
+        if result.scenario.tolerance is not None else [])
