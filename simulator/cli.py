@@ -312,13 +312,14 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
     """Simulate SCENARIO and write summary.json, summary.csv, key_figures.csv, charts and the
     decision report (report.html; report.pdf and report.xlsx with --formats pdf,xlsx) to
     OUT/<stem>/."""
-    from simulator.output.write import FORMATS, claim, parse_formats, results_dir, write_results
+    from simulator.output.write import FORMATS, parse_formats, write_results
+    from simulator.output.folders import claim, results_dir
 
     try:
         wanted = parse_formats(formats)
     except ValueError as e:
         raise BadInput(f"--formats: {e}; choose from {', '.join(FORMATS)}") from None
-    from simulator.present.plots import start_workers
+    from simulator.output.charts import start_workers
 
     # The chart-drawing process loads matplotlib on the other core while this one loads the
     # scenario (scipy) and runs; it goes when the command ends, however it ends.
@@ -476,7 +477,8 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
     """What drives net savings: tornado (P10/P90 swings), contribution to variance and tail
     drivers, on common random numbers. Writes OUT/<stem>/sensitivity/ (and adds the charts to
     the run's report there, if there is one)."""
-    from simulator.output.write import claim, results_dir, write_sensitivity
+    from simulator.output.folders import claim, results_dir
+    from simulator.output.write import write_sensitivity
     from simulator.analysis.sensitivity import analyze
 
     s = _load(str(scenario))
@@ -530,7 +532,8 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
     """Run SCENARIO over a 1-D or 2-D grid of parameter values on common random numbers;
     writes sweep.csv, sweep.json and a chart to OUT/<stem>/sweep/ (and adds the chart to the
     run's report there, if there is one)."""
-    from simulator.output.write import claim, results_dir, write_sweep
+    from simulator.output.folders import claim, results_dir
+    from simulator.output.write import write_sweep
     from simulator.analysis.sweep import Axis
     from simulator.analysis.sweep import sweep as run_sweep
 
@@ -577,7 +580,8 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
     """Find the value of a parameter at which mean net savings or P(net loss) hits a target,
     with its 95% Monte Carlo interval (Brent's method on common random numbers); with --out,
     also the chart of the statistic against the parameter."""
-    from simulator.output.write import claim, results_dir, write_breakeven
+    from simulator.output.folders import claim, results_dir
+    from simulator.output.write import write_breakeven
     from simulator.scenario.paths import PathError
     from simulator.present.report.content import breakeven_sentence
     from simulator.analysis.sweep import CURVE_POINTS, TARGETS
@@ -649,8 +653,10 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
     figures, and for each pair the per-trial difference, P(A beats B) and first-order
     dominance. Writes the decision report (report.html), comparison.json, comparison.csv,
     key_figures.csv and charts to OUT/compare-<stem>-<stem>[...]/."""
-    from simulator.analysis.compare import check_options, compare, write_comparison
-    from simulator.output.write import FORMATS, claim, parse_formats, safe_name
+    from simulator.analysis.compare import check_options, compare
+    from simulator.output.comparison import write_comparison
+    from simulator.output.write import FORMATS, parse_formats
+    from simulator.output.folders import claim, safe_name
 
     try:
         wanted = parse_formats(formats)
@@ -736,7 +742,7 @@ def _print_comparison(summary: dict, target: Path, elapsed: float) -> None:
 
 def _say_report(report, scenario: Path, out: Path, what: str) -> None:  # noqa: ANN001
     """After an analysis: that the run's report now shows it, or the commands that would."""
-    from simulator.output.write import results_dir
+    from simulator.output.folders import results_dir
 
     if report is not None:
         click.echo(f"added to the report: {report['html']}"
@@ -758,7 +764,7 @@ def report_command(results_dir: Path, pdf: bool | None, xlsx: bool | None) -> No
     """Rebuild report.html (and report.pdf, report.xlsx) in RESULTS_DIR (a folder kposim run
     or kposim compare wrote) from what it holds, without re-running the simulation. Adds the
     sensitivity, sweep and break-even charts written into RESULTS_DIR."""
-    from simulator.present.report import regenerate
+    from simulator.output.report import regenerate
 
     started = time.perf_counter()
     paths = regenerate(results_dir, pdf=pdf, xlsx=xlsx)  # a ReportError: the one error path
@@ -878,7 +884,7 @@ def fit_command(data: Path, column: str | None, dists: tuple[str, ...], kind: st
     from rich.table import Table
 
     from simulator.analysis.fit import FitError, fit_sample, outside_support, read_sample
-    from simulator.output.write import claim, replace_folder, safe_name, write_json
+    from simulator.output.folders import claim, replace_folder, safe_name, write_json
     from simulator.present.plots.fit import plot_fit
     from simulator.present.plots.style import save
 
@@ -1038,7 +1044,8 @@ def optimize_command(scenario: Path, budget: float | None, objective: str,
     errors, the chosen set and its margin over the second best. Writes
     OUT/<stem>/optimize/ (optimize.json, frontier.csv, frontier chart)."""
     from simulator.analysis.optimize import optimize
-    from simulator.output.write import OutputExistsError, check_writable, results_dir, write_decision
+    from simulator.output.folders import OutputExistsError, check_writable, results_dir
+    from simulator.output.write import write_decision
 
     s = _load(str(scenario))
     target = results_dir(out, scenario) / "optimize"
@@ -1113,7 +1120,8 @@ def voi_command(scenarios: tuple[Path, ...], trials: int, seed: int, out: Path,
     """What is worth finding out before deciding between keeping the work in-house and
     outsourcing as in SCENARIOS: EVPI, each input's EVPPI with standard errors and, with a
     [pilot] in the first scenario, the value of the pilot. Writes OUT/<stem>/voi/."""
-    from simulator.output.write import OutputExistsError, check_writable, results_dir, write_decision
+    from simulator.output.folders import OutputExistsError, check_writable, results_dir
+    from simulator.output.write import write_decision
     from simulator.analysis.voi import analyze
 
     loaded = [_load(str(p)) for p in scenarios]

@@ -11,8 +11,8 @@ from matplotlib.patches import StepPatch
 
 from simulator import load_scenario, parse_scenario
 from simulator.cli import main
-from simulator.analysis.compare import (check_memory, compare, independent_stderr, pair_stats,
-                               write_comparison)
+from simulator.analysis.compare import check_memory, compare, independent_stderr, pair_stats
+from simulator.output.comparison import write_comparison
 from simulator.scenario.compiled import compile_scenario
 from simulator.present.plots.compare import (box_stats, plot_compare_boxes, plot_compare_scurves,
                                      plot_difference, write_compare_charts)

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from simulator import load_scenario, parse_scenario
-from simulator.analysis.compare import compare, dominance, write_comparison
-from simulator.present.report import regenerate
+from simulator.analysis.compare import compare, dominance
+from simulator.output.comparison import write_comparison
+from simulator.output.report import regenerate
 from simulator.present.report.compare import compare_sentence, dominance_sentence, side_by_side
 from simulator.present.report.content import headline_figures
 

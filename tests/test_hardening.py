@@ -202,13 +202,13 @@ def test_summary_csv_writes_a_hyperlink_name_as_text(scenario, tmp_path):
                                         ("a/../b", "a_.._b"), ("x\x00y", "x_y"),
                                         (".hidden", "_hidden"), ("ok name", "ok name")])
 def test_safe_name_leaves_no_path_separator_nul_or_dot_name(text, safe):
-    from simulator.output.write import safe_name
+    from simulator.output.folders import safe_name
 
     assert safe_name(text) == safe
 
 
 def test_results_of_a_file_named_dot_dot_stay_inside_out(tmp_path):
-    from simulator.output.write import results_dir
+    from simulator.output.folders import results_dir
 
     target = results_dir(tmp_path / "out", tmp_path / "...toml")
     assert target.parent == tmp_path / "out" and target.name not in (".", "..")
@@ -367,7 +367,7 @@ def test_a_sweep_point_with_a_non_finite_statistic_exits_2_naming_it(scenario, t
 # --- Ctrl-C at each stage of a run, and during the imports ----------------------------------
 
 
-@pytest.mark.parametrize("where", ["simulator.present.plots.start_jobs",  # chart drawing
+@pytest.mark.parametrize("where", ["simulator.output.charts.start_jobs",  # chart drawing
                                    "simulator.output.audit.write_summary_csv",  # writing
                                    "simulator.present.report.write_html"])  # the report, last
 def test_ctrl_c_while_drawing_or_writing_leaves_no_results_or_temporary_folder(
@@ -468,7 +468,7 @@ def test_the_next_run_ignores_and_removes_a_killed_runs_temporary_folder(scenari
 
 
 def test_a_live_runs_temporary_folder_is_left_alone(scenario, tmp_path):
-    from simulator.output.write import remove_stale_temporaries
+    from simulator.output.folders import remove_stale_temporaries
 
     live = tmp_path / f"{TMP}manila-{os.getppid()}-xyz"
     live.mkdir()
@@ -505,7 +505,7 @@ def test_a_second_run_writing_the_same_folder_exits_2_saying_why(scenario, tmp_p
 
 
 def test_a_folder_that_appears_while_a_run_writes_is_not_mixed_into(tmp_path):
-    from simulator.output.write import OutputExistsError, replace_folder
+    from simulator.output.folders import OutputExistsError, replace_folder
 
     target = tmp_path / "manila"
 
@@ -586,7 +586,8 @@ def test_a_run_with_glyphs_the_font_lacks_and_long_names_prints_no_library_warni
 
 
 def test_comparison_files_named_after_hostile_option_names_stay_in_their_folder(tmp_path):
-    from simulator.analysis.compare import compare, write_comparison
+    from simulator.analysis.compare import compare
+    from simulator.output.comparison import write_comparison
 
     s = load_scenario(DATA / "minimal.toml")
     result = compare([s, s], ["../../escape", "a/b\\c"], trials=1000, seed=1)

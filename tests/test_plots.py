@@ -9,9 +9,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle, StepPatch
 
 from simulator.results.chartdata import ChartData
-from simulator.present.plots import (CHARTS, format_money, money_formatter, plot_distribution,
-                             plot_loss_exceedance, plot_scurve, plot_waterfall, save,
-                             write_charts)
+from simulator.present.plots import CHARTS, format_money, money_formatter, plot_distribution, plot_loss_exceedance, plot_scurve, plot_waterfall, save
+from simulator.output.charts import write_charts
 from simulator.present.plots.distribution import LOSS_GID
 from simulator.present.plots.style import FIGSIZE
 from simulator.present.formatting import format_error, format_percent
@@ -328,7 +327,7 @@ def test_jobs_run_in_the_drawing_process_give_their_results_in_order():
 
 
 def test_charts_drawn_in_worker_processes_equal_those_drawn_here(data, tmp_path):
-    from simulator.present.plots import write_charts
+    from simulator.output.charts import write_charts
 
     write_charts(data, tmp_path / "here", formats=("svg",), pool=None)
     for stem, plot in CHARTS.items():

@@ -24,7 +24,8 @@ from simulator.scenario.model import parse_distribution as parse
 from simulator.present.plots import CHARTS
 from simulator.present.plots.sensitivity import CHARTS as SENSITIVITY_CHARTS
 from simulator.present.formatting import format_error, format_money
-from simulator.present.report import decision_sentence, render_html
+from simulator.present.report.content import decision_sentence
+from simulator.present.report.html import render_html
 from simulator.present.report.content import in_words
 from simulator.present.report.pdf import ASSUMPTION_ROWS_PER_PAGE, ROWS_PER_PAGE
 
@@ -371,7 +372,7 @@ def test_pdf_uses_the_standard_fonts_when_every_name_is_latin(folder):
 
 def test_pdf_embeds_fonts_when_a_name_needs_them(tmp_path):
     from simulator import scenario_from_dict
-    from simulator.present.report import write_pdf
+    from simulator.present.report.pdf import write_pdf
 
     doc = {"scenario": {"name": "Back office to Pune (₹ costs)", "horizon_years": 2},
            "workforce": {"onshore_fte": 10, "onshore_cost_per_fte": 100_000, "offshore_fte": 10,
@@ -387,7 +388,7 @@ def test_pdf_embeds_fonts_when_a_name_needs_them(tmp_path):
 def test_a_scenario_built_in_python_is_kept_as_json_and_the_report_rebuilds(tmp_path):
     from simulator import scenario_from_dict
     from simulator.output.write import write_results
-    from simulator.present.report import regenerate
+    from simulator.output.report import regenerate
 
     doc = {"scenario": {"name": "Built in Python", "horizon_years": 2},
            "workforce": {"onshore_fte": 10, "onshore_cost_per_fte": 100_000, "offshore_fte": 10,

@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 
 from simulator import load_scenario, parse_scenario, simulate
-from simulator.analysis.compare import compare, write_comparison
+from simulator.analysis.compare import compare
+from simulator.output.comparison import write_comparison
 from simulator.output.write import write_results
 from simulator.present.formatting import format_money, format_percent
 from simulator.present.report.compare import compare_sentence, dominance_sentence

@@ -8,9 +8,10 @@ import pytest
 from openpyxl import load_workbook
 
 from simulator import load_scenario, scenario_from_dict, simulate
-from simulator.analysis.compare import compare, write_comparison
+from simulator.analysis.compare import compare
+from simulator.output.comparison import write_comparison
 from simulator.output.write import write_results
-from simulator.present.report import regenerate
+from simulator.output.report import regenerate
 from simulator.output.workbook import (WORKBOOK, CashFlowsUnavailable, figure_rows, money_format,
                                 truncated, yearly_means)
 

@@ -16,7 +16,7 @@ import math
 import numba as nb
 import numpy as np
 
-from simulator.codes import BERNOULLI, CONSTANT, DISCRETE, LOGNORMAL, N_PARAMS, NORMAL, RATE_BERNOULLI, RATE_NEGBIN, RATE_POISSON, RECOVER_EVENT, RECOVER_YEAR, TABLE, TIMING_END, TIMING_START, TIMING_UNIFORM, TRIANGULAR, UNIFORM
+from simulator.codes import DISCRETE, RATE_BERNOULLI, RATE_POISSON, RECOVER_EVENT, RECOVER_YEAR, TIMING_END, TIMING_START
 from simulator.distributions.ppf import _BLOCK, _discrete_ppf, _jit, _vec, fill_ppf, norm_ppf, norm_ppf_into, ppf  # noqa: F401 (re-exported)
 
 

@@ -179,7 +179,7 @@ def cash_flows_for(folder: Path, scenario: "Scenario", summary: dict[str, Any]
     except CashFlowsUnavailable as e:
         flows = {"unavailable": str(e)}
     flows["key"] = key
-    from simulator.output.write import write_json
+    from simulator.output.folders import write_json
 
     write_json(path, flows)
     return flows
@@ -467,7 +467,7 @@ def write_run_workbook(folder: Path, scenario: "Scenario | None" = None,
     ``scenario`` and ``summary`` if at hand); returns its path."""
     from openpyxl import Workbook
 
-    from simulator.present.report import SENSITIVITY_DIR, _write_atomic, load_saved_scenario
+    from simulator.output.folders import SENSITIVITY_DIR, write_atomic, load_saved_scenario
     from simulator.present.report.content import provenance_items, reproduce_command
 
     folder = Path(folder)
@@ -492,7 +492,7 @@ def write_run_workbook(folder: Path, scenario: "Scenario | None" = None,
     _audit_sheet(wb.create_sheet("Audit"), provenance_items(summary),
                  reproduce_command(summary, scenario_file))
     path = folder / WORKBOOK
-    _write_atomic(path, lambda p: wb.save(p))
+    write_atomic(path, lambda p: wb.save(p))
     return path
 
 
@@ -513,8 +513,9 @@ def write_comparison_workbook(folder: Path) -> Path:
     tolerance, cash flows by year, assumptions), Differences, Charts and Audit."""
     from openpyxl import Workbook
 
-    from simulator.present.report import _write_atomic
-    from simulator.present.report.compare import chart_images, compare_command, compare_sentence, load_comparison, option_folders
+    from simulator.output.folders import write_atomic
+    from simulator.output.folders import chart_images, load_comparison, option_folders
+    from simulator.present.report.compare import compare_command, compare_sentence
 
     folder = Path(folder)
     cs, summaries, scenarios, files = load_comparison(folder)
@@ -622,7 +623,7 @@ def write_comparison_workbook(folder: Path) -> Path:
     items += [(f"{o['name']}", f"{f}") for o, f in zip(cs["options"], files)]
     _audit_sheet(wb.create_sheet("Audit"), items, compare_command(cs, files))
     path = folder / WORKBOOK
-    _write_atomic(path, lambda p: wb.save(p))
+    write_atomic(path, lambda p: wb.save(p))
     return path
 
 

@@ -7,69 +7,16 @@ results folder is replaced only when the caller asked for it (``force``).
 from __future__ import annotations
 
 import contextlib
-import errno
-import json
-import os
-import re
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from simulator.output.folders import replace_folder, write_json
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
     from simulator.results.result import SimulationResult
-
-
-class OutputExistsError(FileExistsError):
-    """The results folder exists and overwriting it was not requested."""
-
-
-class OutputBusyError(OutputExistsError):
-    """Another kposim process is writing the same results folder right now."""
-
-
-#: Temporary folders are named ``.kposim-tmp-<folder>-<pid>-<random>`` beside their target, so
-#: that one left by a killed run is recognisable, ignored, and removed by the next run.
-TMP_PREFIX = ".kposim-tmp-"
-LOCK_SUFFIX = ".lock"  #: the lock of a folder being written: ``.kposim-tmp-<folder>.lock``
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
-
-
-def safe_name(text: str, fallback: str = "results") -> str:
-    """``text`` made safe as one file or folder name: no path separators, NUL or control
-    characters (each becomes ``_``), not ``.`` or ``..``, not hidden, at most 100 characters."""
-    name = _UNSAFE.sub("_", str(text)).strip()[:100]
-    if not name.strip("."):
-        return fallback
-    return "_" + name[1:] if name.startswith(".") else name
-
-
-def results_dir(out: Path, scenario_path: Path) -> Path:
-    """Where a scenario's results go: ``out/<scenario file stem>`` (made a safe name)."""
-    return Path(out) / safe_name(Path(scenario_path).stem)
-
-
-def check_writable(target: Path, force: bool) -> None:
-    """Fail early, before a long run, if ``target`` cannot be written."""
-    if target.exists() and not force:
-        raise OutputExistsError(f"{target} already exists; pass --force to replace it, or "
-                                "--out to write elsewhere")
-    if target.exists() and not target.is_dir():
-        raise OutputExistsError(f"{target} exists and is not a folder")
-    parent = target.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not os.access(parent, os.W_OK):
-        raise PermissionError(f"cannot write to {parent}")
-
-
-def write_json(path: Path, obj: Any) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2, allow_nan=False)
-        f.write("\n")
 
 
 #: What ``kposim run`` writes besides the summary and ``report.html``: chart files (``png``,
@@ -150,8 +97,10 @@ def write_results(result: "SimulationResult", target: Path, force: bool = False,
 
     from simulator.output.audit import TRIALS_FILE, write_summary_csv
     from simulator.output.audit import save_trials as write_trials
-    from simulator.present.plots import CHART_FORMATS, chart_jobs, start_jobs
-    from simulator.present.report import CHART_DATA, save_scenario, write_html, write_report_pdf
+    from simulator.present.plots import CHART_FORMATS
+    from simulator.output.charts import chart_jobs, start_jobs
+    from simulator.output.folders import CHART_DATA, save_scenario
+    from simulator.output.report import write_html, write_report_pdf
 
     formats = tuple(formats)
     wrong = [f for f in formats if f not in FORMATS]
@@ -207,133 +156,6 @@ def write_results(result: "SimulationResult", target: Path, force: bool = False,
     return summary
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def replace_folder(target: Path, force: bool, fill: Callable[[Path], None]) -> None:
-    """Build a folder with ``fill(tmp)`` in a hidden temporary folder beside ``target``, then
-    move it into place (replacing ``target`` only when ``force``). Nothing is left behind on
-    failure or interrupt; temporary folders of killed runs are removed first. Holds
-    :func:`claim` on ``target`` (unless this process already does), so that two processes
-    writing the same folder never mix: the second fails with :class:`OutputBusyError`."""
-    target = Path(target)
-    with claim(target, force):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{target.name}-{os.getpid()}-",
-                                    dir=target.parent))
-        try:
-            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; results are shared
-            fill(tmp)
-            if target.exists():
-                if not force:  # appeared while this run worked (another process, no claim)
-                    raise OutputExistsError(f"{target} was created while this run worked; "
-                                            "nothing was written (pass --force to replace it)")
-                old = target.with_name(f"{TMP_PREFIX}{target.name}-{os.getpid()}-old")
-                os.replace(target, old)
-                os.replace(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                try:
-                    os.replace(tmp, target)
-                except OSError as e:
-                    if e.errno in (errno.ENOTEMPTY, errno.EEXIST):
-                        raise OutputExistsError(f"{target} was created while this run worked; "
-                                                "nothing was written") from None
-                    raise
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-
-
-_CLAIMED: dict[Path, int] = {}  # targets this process holds: path -> open lock file
-
-
-@contextlib.contextmanager
-def claim(target: Path, force: bool):
-    """Hold ``target`` for this process while a command computes and writes it: an exclusive
-    lock (``flock``) on ``.kposim-tmp-<name>.lock`` beside it, so a second process writing the
-    same folder fails at once with :class:`OutputBusyError` instead of mixing its files in.
-    Checks :func:`check_writable` and removes temporary folders left by killed runs. The lock
-    goes with the process, however it ends; its file is removed on the way out. Re-entrant
-    within a process."""
-    import fcntl
-
-    target = Path(target).absolute()
-    if target in _CLAIMED:
-        check_writable(target, force)
-        yield
-        return
-    check_writable(target, force)
-    made = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    lock = target.parent / f"{TMP_PREFIX}{target.name}{LOCK_SUFFIX}"
-    while True:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise OutputBusyError(f"{target} is being written by another kposim run right now; "
-                                  "wait for it to finish, or use --out to write elsewhere") \
-                from None
-        except BaseException:
-            os.close(fd)
-            raise
-        # The file may have been removed (and recreated) by its last holder meanwhile.
-        try:
-            if os.stat(lock).st_ino == os.fstat(fd).st_ino:
-                break
-        except FileNotFoundError:
-            pass
-        os.close(fd)
-    _CLAIMED[target] = fd
-    try:
-        remove_stale_temporaries(target)
-        check_writable(target, force)
-        yield
-    finally:
-        del _CLAIMED[target]
-        with contextlib.suppress(OSError):
-            os.unlink(lock)
-        os.close(fd)
-        if not target.exists():  # nothing written: take back the folders made for it
-            for d in made:
-                with contextlib.suppress(OSError):
-                    d.rmdir()
-
-
-def remove_stale_temporaries(target: Path) -> list[Path]:
-    """Remove the temporary folders (or files) of ``target`` left by runs that were killed
-    (their process no longer exists); returns them. Those of live processes are left alone."""
-    removed = []
-    for tmp in Path(target).parent.glob(f"{TMP_PREFIX}{Path(target).name}-*"):
-        m = re.fullmatch(re.escape(f"{TMP_PREFIX}{Path(target).name}-") + r"(\d+)-.*", tmp.name)
-        if not m or _alive(int(m.group(1))):
-            continue
-        if tmp.is_dir() and not tmp.is_symlink():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        removed.append(tmp)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def write_sensitivity(analysis: dict[str, Any], target: Path, force: bool = False
                       ) -> dict[str, Path] | None:
     """Write ``sensitivity.json`` and the tornado, drivers and tail-driver charts to ``target``
@@ -352,7 +174,7 @@ def write_sensitivity(analysis: dict[str, Any], target: Path, force: bool = Fals
 
 
 def _refresh(target: Path) -> dict[str, Path] | None:
-    from simulator.present.report import refresh_run_report
+    from simulator.output.report import refresh_run_report
 
     return refresh_run_report(Path(target).parent)
 

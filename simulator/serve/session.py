@@ -348,7 +348,8 @@ class Session:
         from dataclasses import replace as with_field
 
         from simulator.analysis.controls import control_returns
-        from simulator.output.write import OutputExistsError, write_results
+        from simulator.output.folders import OutputExistsError
+        from simulator.output.write import write_results
 
         toml = self.save(edits, name, replace)
         folder = self._target(name, "")

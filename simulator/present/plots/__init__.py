@@ -3,29 +3,18 @@
 Figures are plain :class:`matplotlib.figure.Figure` objects (no pyplot, no global backend), so
 they can be drawn from worker threads and library code without side effects::
 
-    from simulator.present.plots import write_charts
-    write_charts(result.chart_data(), Path("out/manila"))
+    from simulator.present.plots import CHARTS
+    fig = CHARTS["s_curve"](result.chart_data())
 
 Importing this package does not import matplotlib (about half a second): the chart functions
 and :data:`CHARTS` load on first use, so a run whose charts are drawn in worker processes
-(:func:`start_workers`) never pays for matplotlib in the main process.
+(:func:`simulator.output.charts.start_workers`) never pays for matplotlib in the main process.
 """
 from __future__ import annotations
 
-import gc
 import importlib
-import multiprocessing as mp
-import os
-import signal
-import sys
-import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from simulator.results.chartdata import ChartData
+from collections.abc import Callable
+from typing import Any
 
 #: File stem -> (module, function) of each standard chart, in the order a reader should see
 #: them; :data:`CHARTS` maps the stems to the functions themselves.
@@ -39,6 +28,12 @@ CHART_FUNCTIONS = {
 #: Chart file formats :func:`write_charts` can write.
 CHART_FORMATS = ("png", "svg")
 _STYLE_NAMES = ("format_money", "format_percent", "money_formatter", "save")
+
+
+def chart_function(stem: str) -> Callable[..., Any]:
+    """The function that draws the standard chart ``stem`` (loads its module)."""
+    module, function = CHART_FUNCTIONS[stem]
+    return getattr(importlib.import_module(f".{module}", __name__), function)
 
 
 def __getattr__(name: str) -> Any:
@@ -55,134 +50,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _draw(stem: str, d: "ChartData", out_dir: Path, formats: tuple[str, ...],
-          dpi: int) -> list[Path]:
-    from simulator.present.plots.style import quiet_warnings, save
-
-    plot = __getattr__(CHART_FUNCTIONS[stem][1])  # the module-level lazy loader
-    with quiet_warnings():
-        return save(plot(d), out_dir, stem, formats, dpi)
-
-
-def chart_jobs(d: "ChartData", out_dir: Path, formats: Iterable[str] = CHART_FORMATS,
-               dpi: int = 150) -> list[tuple[Callable[..., Any], tuple]]:
-    """The work of :func:`write_charts` as ``(function, args)`` jobs for :func:`run_jobs`,
-    so other rendering (a report) can share the same worker processes."""
-    return [(_draw, (stem, d, Path(out_dir), tuple(formats), dpi)) for stem in CHART_FUNCTIONS]
-
-
-def _worker_init() -> None:
-    """In a drawing process: leave Ctrl-C to the main process, which stops the drawing and
-    removes what it wrote (a worker of its own would print a KeyboardInterrupt traceback),
-    and die with the main process however it ends (a killed run must not leave a drawing
-    process writing into its temporary folder). The second part is Linux's
-    PR_SET_PDEATHSIG; elsewhere the worker ends when its pool's pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
-        except (OSError, AttributeError):
-            pass
-        if os.getppid() == 1:  # the parent died before the call: go now
-            os._exit(1)
-
-
-def _warm_up() -> None:
-    """In the drawing process: :func:`_worker_init`, then load matplotlib, the chart modules
-    and the fonts, so that charts start drawing at once."""
-    _worker_init()
-    import io
-
-    from simulator.present.plots.style import figure
-
-    for module, _ in CHART_FUNCTIONS.values():
-        importlib.import_module(f".{module}", __name__)
-    fig, ax = figure()
-    ax.set_title("$1M", fontweight="bold")
-    fig.savefig(io.BytesIO(), format="png", dpi=10)
-
-
-def start_workers() -> ProcessPoolExecutor | None:
-    """Fork one drawing process now and have it load matplotlib in the background; give its
-    pool to :func:`start_jobs`, which hands it the jobs in one batch to share among processes
-    it forks from itself (one per core), each starting with matplotlib loaded.
-
-    Started as a run begins, the loading overlaps the parts of the run that use one core
-    (loading the scenario, which imports scipy, and the compiled kernels), and happens once,
-    not once per drawer. Meant for a command-line process: it also freezes the objects the
-    process holds so far (see below).
-    Returns None where that cannot help or is unsafe: one core, no ``fork``, or other threads
-    already running (forking a process with live threads can deadlock the child). The caller
-    shuts the pool down (``pool.shutdown()``).
-    """
-    if not _can_fork(2):
-        return None
-    # What the process holds so far (mostly modules) stays for good: moved out of the garbage
-    # collector's sight, it is not copied into the child page by page as collections touch
-    # it (the use gc.freeze documents), nor traversed again at every collection and at exit.
-    gc.freeze()
-    pool = ProcessPoolExecutor(1, mp_context=mp.get_context("fork"), initializer=_warm_up)
-    pool.submit(int)  # start it now
-    return pool
-
-
-def _can_fork(workers: int) -> bool:
-    return (workers > 1 and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
-            and "fork" in mp.get_all_start_methods())
-
-
-def start_jobs(jobs: list[tuple[Callable[..., Any], tuple]],
-               pool: ProcessPoolExecutor | None = None) -> Callable[[], list[Any]]:
-    """Start each ``function(*args)`` and return a function that waits for them and returns
-    their results in job order.
-
-    With ``pool`` (from :func:`start_workers`) the jobs go to its drawing process as one
-    batch; without, they run in processes forked now where several cores make that pay,
-    else one after another when waited for. Rendering holds the GIL, so threads would not
-    help. Put the longest job first.
-    """
-    if pool is not None:
-        return pool.submit(run_jobs, jobs).result
-    workers = min(len(jobs), os.cpu_count() or 1)
-    if not _can_fork(workers):
-        return lambda: [fn(*args) for fn, args in jobs]
-    own = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"),
-                              initializer=_worker_init)
-    futures = [own.submit(fn, *args) for fn, args in jobs]
-
-    def wait() -> list[Any]:
-        try:
-            return [f.result() for f in futures]
-        finally:
-            own.shutdown(cancel_futures=True)
-
-    return wait
-
-
-def run_jobs(jobs: list[tuple[Callable[..., Any], tuple]],
-             pool: ProcessPoolExecutor | None = None) -> list[Any]:
-    """Run each ``function(*args)`` (see :func:`start_jobs`; with several cores, in forked
-    processes) and return the results in job order."""
-    return start_jobs(jobs, pool)()
-
-
-def write_charts(d: "ChartData", out_dir: Path, formats: Iterable[str] = CHART_FORMATS,
-                 dpi: int = 150, pool: ProcessPoolExecutor | None = None
-                 ) -> dict[str, list[Path]]:
-    """Draw every chart in :data:`CHARTS` and write it to ``out_dir/<stem>.<format>``
-    (``dpi`` pixels per inch for PNG); returns ``{stem: [paths]}``.
-
-    Rendering is the slowest step of a run (about 0.2 s a chart and format here) and holds
-    the GIL, so with several cores the charts are drawn in worker processes (``pool``, or
-    ones forked for the purpose).
-    """
-    return dict(zip(CHART_FUNCTIONS, run_jobs(chart_jobs(d, out_dir, formats, dpi), pool)))
-
-
-__all__ = ["CHARTS", "CHART_FORMATS", "CHART_FUNCTIONS", "chart_jobs", "format_money",
+__all__ = ["CHARTS", "CHART_FORMATS", "CHART_FUNCTIONS", "chart_function", "format_money",
            "format_percent", "money_formatter", "plot_convergence", "plot_distribution",
-           "plot_loss_exceedance", "plot_scurve", "plot_waterfall", "run_jobs", "save",
-           "start_jobs", "start_workers", "write_charts"]
+           "plot_loss_exceedance", "plot_scurve", "plot_waterfall", "save"]

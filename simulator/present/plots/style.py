@@ -7,12 +7,12 @@ matplotlib itself is imported only by the functions that draw, so the text helpe
 """
 from __future__ import annotations
 
-import math
 import sys
+
+import io
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simulator.present.formatting import (  # noqa: F401 (the house style's text helpers)
     CURRENCY_SYMBOLS, ERROR_SIGNIFICANT, SIGNIFICANT, format_error, format_money, format_percent, format_points, format_signed_percent, one_in, years)
@@ -335,3 +335,22 @@ def save(fig: Figure, out_dir: Path, stem: str, formats: Iterable[str] = ("png",
     if pyplot is not None:
         pyplot.close(fig)
     return paths
+
+
+def svg_text(fig: Any) -> str:
+    """A figure as SVG text (same settings as :func:`simulator.present.plots.style.save`: titles
+    fitted to the figure, rendering warnings silenced)."""
+    import matplotlib as mpl
+
+    from simulator.present.plots.style import draw_fitted, quiet_warnings
+
+    buf = io.StringIO()
+
+    def write() -> None:
+        buf.seek(0)
+        buf.truncate()
+        fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
+
+    with quiet_warnings(), mpl.rc_context({"svg.hashsalt": "kposim"}):
+        draw_fitted(fig, write)
+    return buf.getvalue()

@@ -14,9 +14,7 @@ files, so ``kposim report COMPARE_DIR`` rebuilds it without re-running anything
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from simulator.present.formatting import format_error, format_money, format_percent, format_points, years
@@ -447,86 +445,6 @@ def render_compare_html(cs: dict[str, Any], summaries: Sequence[dict[str, Any]],
 
 
 # --- files --------------------------------------------------------------------------------------
-
-def option_folders(folder: Path, cs: dict[str, Any]) -> list[Path]:
-    """Each option's folder (``options/<key>``) in a comparison's results folder."""
-    return [Path(folder) / OPTIONS_DIR / o["key"] for o in cs["options"]]
-
-
-def load_comparison(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]], list[Scenario],
-                                           list[str]]:
-    """A comparison folder's ``comparison.json``, each option's summary and scenario, and
-    each scenario copy's path relative to the folder."""
-    from simulator.present.report import ReportError, load_saved_scenario
-
-    folder = Path(folder)
-    try:
-        cs = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ReportError(f"{folder}: cannot read comparison.json ({e})") from None
-    if any("key" not in o for o in cs["options"]):
-        raise ReportError(f"{folder}: comparison.json has no option folders (written by an "
-                          "older kposim); rerun kposim compare")
-    summaries, scenarios, files = [], [], []
-    for sub in option_folders(folder, cs):
-        try:
-            summaries.append(json.loads((sub / "summary.json").read_text(encoding="utf-8")))
-        except (OSError, ValueError) as e:
-            raise ReportError(f"{sub}: cannot read summary.json ({e})") from None
-        scenario, name = load_saved_scenario(sub)
-        scenarios.append(scenario)
-        files.append(f"{OPTIONS_DIR}/{sub.name}/{name}")
-    return cs, summaries, scenarios, files
-
-
-def chart_images(folder: Path, cs: dict[str, Any]) -> dict[str, str | bytes]:
-    """The comparison's charts as written (SVG first, else PNG)."""
-    stems = [*COMPARE_CHART_TEXT, *(p.get("chart") for p in cs["pairs"] if p.get("chart"))]
-    out: dict[str, str | bytes] = {}
-    for stem in stems:
-        svg, png = Path(folder) / f"{stem}.svg", Path(folder) / f"{stem}.png"
-        if svg.is_file():
-            out[stem] = svg.read_text(encoding="utf-8")
-        elif png.is_file():
-            out[stem] = png.read_bytes()
-    return out
-
-
-def write_compare_html(folder: Path) -> Path:
-    """Write ``report.html`` into a comparison's results folder from what it holds."""
-    from simulator.present.report import REPORT_HTML, _write_atomic
-
-    folder = Path(folder)
-    cs, summaries, scenarios, files = load_comparison(folder)
-    page = render_compare_html(cs, summaries, scenarios, chart_images(folder, cs), files)
-    path = folder / REPORT_HTML
-    _write_atomic(path, lambda p: p.write_text(page, encoding="utf-8"))
-    return path
-
-
-def write_compare_pdf(folder: Path) -> Path:
-    """Write ``report.pdf`` into a comparison's results folder (the same content as the
-    page, on A4 landscape pages)."""
-    from simulator.present.report import REPORT_PDF, _write_atomic
-    from simulator.present.report.pdf import write_compare_pdf as draw
-
-    folder = Path(folder)
-    cs, summaries, scenarios, files = load_comparison(folder)
-    path = folder / REPORT_PDF
-    _write_atomic(path, lambda p: draw(p, folder, cs, summaries, scenarios, files))
-    return path
-
-
-def regenerate_comparison(folder: Path, pdf: bool | None = None) -> dict[str, Path]:
-    """Rebuild a comparison's ``report.html`` (and ``report.pdf``: with ``pdf``, or when
-    ``pdf`` is None and the folder has one) without re-running anything."""
-    folder = Path(folder)
-    paths = {"html": write_compare_html(folder)}
-    if pdf is None:
-        pdf = (folder / "report.pdf").is_file()
-    if pdf:
-        paths["pdf"] = write_compare_pdf(folder)
-    return paths
 
 
 __all__ = ["COMPARE_CHART_TEXT", "OPTIONS_DIR", "category_rows", "chart_images",

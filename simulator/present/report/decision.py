@@ -36,7 +36,7 @@ def load_decision(folder: Path) -> tuple[dict[str, Any], dict[str, str]]:
         if svg.is_file():
             svgs[stem] = svg.read_text(encoding="utf-8")
         else:
-            from simulator.present.report import svg_text
+            from simulator.present.plots.style import svg_text
 
             svgs[stem] = svg_text(chart(stem)(analyses[stem]))
     return analyses, svgs
