@@ -28,7 +28,8 @@ class _OnFirstUse:
     """Module ``name``, imported on the first attribute asked of it: ``kposim validate`` and
     ``kposim schema`` then never load the engine and numba (most of their start-up). The one
     place the command line defers an import; the import itself is the ordinary one, so an
-    interrupted import leaves nothing half-loaded behind."""
+    interrupted import leaves nothing half-loaded behind.
+    """
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -97,7 +98,8 @@ def _filter_library_warnings() -> None:
     valid inputs: "overflow encountered in ..."): kposim checks its results itself and says
     what is wrong in its own words; and matplotlib's about rendering. Only those: other
     warnings stay visible, and kposim's model warnings are printed by the commands, not
-    through this module."""
+    through this module.
+    """
     warnings.filterwarnings("ignore", category=RuntimeWarning,
                             message=r".*(overflow|underflow|divide by zero|invalid value) "
                                     r"encountered")
@@ -111,7 +113,8 @@ def one_error_path():
     """The one way a command fails: bad input -> ``error: ...`` and exit 2; Ctrl-C -> exit 130
     (temporary output is removed on the way out: see :func:`simulator.output.write.replace_folder`);
     anything else -> ``internal error: ...`` and exit 1, on one line, without a traceback
-    (``KPOSIM_DEBUG=1`` re-raises it)."""
+    (``KPOSIM_DEBUG=1`` re-raises it).
+    """
     with warnings.catch_warnings():
         try:
             _filter_library_warnings()
@@ -166,12 +169,14 @@ def main() -> None:
     to go wrong? Monte Carlo over a scenario file (TOML).
 
     Exit codes: 0 done, 2 bad input, 130 interrupted, 1 internal error (a bug; set
-    KPOSIM_DEBUG=1 to see its traceback)."""
+    KPOSIM_DEBUG=1 to see its traceback).
+    """
 
 
 def _load(path: str, warn: bool = True):
     """The validated scenario (a ScenarioError goes to the one error path); prints its
-    semantic warnings unless the command prints them with its results."""
+    semantic warnings unless the command prints them with its results.
+    """
     s = load_scenario(path)
     if warn:
         for w in s.semantic_warnings():
@@ -222,7 +227,8 @@ _dask_option = click.option(
 
 def _backend(spec: str | None):
     """A context giving the Dask backend ``--dask`` asks for, or None (nothing of Dask is
-    imported then); a cluster that cannot be used is a BadInput."""
+    imported then); a cluster that cannot be used is a BadInput.
+    """
     from contextlib import contextmanager, nullcontext
 
     if spec is None:
@@ -248,8 +254,8 @@ def _backend(spec: str | None):
 
 def _compile(s, source: Path, strict: bool):
     """The compiled scenario; with ``strict``, a correlation matrix needing repair is an error."""
-    from simulator.scenario.compiled import compile_scenario
     from simulator.distributions.families import FieldError
+    from simulator.scenario.compiled import compile_scenario
 
     try:
         return compile_scenario(s, strict=strict)
@@ -311,9 +317,10 @@ def run(scenario: Path, trials: int, seed: int, out: Path, threads: int | None,
         quiet: bool, formats: str, sampling: str, strict: bool, dask: str | None) -> None:
     """Simulate SCENARIO and write summary.json, summary.csv, key_figures.csv, charts and the
     decision report (report.html; report.pdf and report.xlsx with --formats pdf,xlsx) to
-    OUT/<stem>/."""
-    from simulator.output.write import FORMATS, parse_formats, write_results
+    OUT/<stem>/.
+    """
     from simulator.output.folders import claim, results_dir
+    from simulator.output.write import FORMATS, parse_formats, write_results
 
     try:
         wanted = parse_formats(formats)
@@ -391,8 +398,13 @@ def _simulate_with_progress(s, trials: int, seed: int, threads: int | None, show
                    model=model, backend=backend)
     if not show:
         return engine.simulate(s, **options)
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}"), TimeRemainingColumn())
@@ -476,10 +488,11 @@ def sensitivity(scenario: Path, trials: int, seed: int, out: Path, threads: int 
                 strict: bool) -> None:
     """What drives net savings: tornado (P10/P90 swings), contribution to variance and tail
     drivers, on common random numbers. Writes OUT/<stem>/sensitivity/ (and adds the charts to
-    the run's report there, if there is one)."""
+    the run's report there, if there is one).
+    """
+    from simulator.analysis.sensitivity import analyze
     from simulator.output.folders import claim, results_dir
     from simulator.output.write import write_sensitivity
-    from simulator.analysis.sensitivity import analyze
 
     s = _load(str(scenario))
     if strict:  # otherwise the analysis compiles it, repairing with a warning
@@ -531,11 +544,12 @@ def sweep(scenario: Path, params: tuple[str, ...], trials: int, seed: int, out: 
           strict: bool) -> None:
     """Run SCENARIO over a 1-D or 2-D grid of parameter values on common random numbers;
     writes sweep.csv, sweep.json and a chart to OUT/<stem>/sweep/ (and adds the chart to the
-    run's report there, if there is one)."""
-    from simulator.output.folders import claim, results_dir
-    from simulator.output.write import write_sweep
+    run's report there, if there is one).
+    """
     from simulator.analysis.sweep import Axis
     from simulator.analysis.sweep import sweep as run_sweep
+    from simulator.output.folders import claim, results_dir
+    from simulator.output.write import write_sweep
 
     s = _load(str(scenario))
     if strict:  # otherwise the analysis compiles it, repairing with a warning
@@ -579,13 +593,14 @@ def breakeven(scenario: Path, path: str, target: str, bracket: str | None, trial
               sampling: str, strict: bool) -> None:
     """Find the value of a parameter at which mean net savings or P(net loss) hits a target,
     with its 95% Monte Carlo interval (Brent's method on common random numbers); with --out,
-    also the chart of the statistic against the parameter."""
-    from simulator.output.folders import claim, results_dir
-    from simulator.output.write import write_breakeven
-    from simulator.scenario.paths import PathError
-    from simulator.present.report.content import breakeven_sentence
+    also the chart of the statistic against the parameter.
+    """
     from simulator.analysis.sweep import CURVE_POINTS, TARGETS
     from simulator.analysis.sweep import breakeven as solve
+    from simulator.output.folders import claim, results_dir
+    from simulator.output.write import write_breakeven
+    from simulator.present.report.content import breakeven_sentence
+    from simulator.scenario.paths import PathError
 
     s = _load(str(scenario))
     if strict:  # otherwise the analysis compiles it, repairing with a warning
@@ -652,11 +667,12 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
     """Compare two or more options (scenario files) on common random numbers: per-option
     figures, and for each pair the per-trial difference, P(A beats B) and first-order
     dominance. Writes the decision report (report.html), comparison.json, comparison.csv,
-    key_figures.csv and charts to OUT/compare-<stem>-<stem>[...]/."""
+    key_figures.csv and charts to OUT/compare-<stem>-<stem>[...]/.
+    """
     from simulator.analysis.compare import check_options, compare
     from simulator.output.comparison import write_comparison
-    from simulator.output.write import FORMATS, parse_formats
     from simulator.output.folders import claim, safe_name
+    from simulator.output.write import FORMATS, parse_formats
 
     try:
         wanted = parse_formats(formats)
@@ -667,7 +683,7 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
         raise BadInput(f"compare needs at least two scenario files (got {len(scenarios)})")
     loaded = [_load(str(p)) for p in scenarios]
     if strict:  # otherwise the comparison compiles them, repairing with a warning
-        for s, p in zip(loaded, scenarios):
+        for s, p in zip(loaded, scenarios, strict=False):
             _compile(s, p, strict)
     stems = [p.stem for p in scenarios]
     if names is not None:
@@ -709,7 +725,8 @@ def compare_options(scenarios: tuple[Path, ...], trials: int, seed: int, out: Pa
 
 def _print_comparison(summary: dict, target: Path, elapsed: float) -> None:
     """One column per option, then one per pair; each figure with its 95% interval, as the
-    comparison's report shows them."""
+    comparison's report shows them.
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -763,7 +780,8 @@ def _say_report(report, scenario: Path, out: Path, what: str) -> None:  # noqa: 
 def report_command(results_dir: Path, pdf: bool | None, xlsx: bool | None) -> None:
     """Rebuild report.html (and report.pdf, report.xlsx) in RESULTS_DIR (a folder kposim run
     or kposim compare wrote) from what it holds, without re-running the simulation. Adds the
-    sensitivity, sweep and break-even charts written into RESULTS_DIR."""
+    sensitivity, sweep and break-even charts written into RESULTS_DIR.
+    """
     from simulator.output.report import regenerate
 
     started = time.perf_counter()
@@ -775,7 +793,8 @@ def report_command(results_dir: Path, pdf: bool | None, xlsx: bool | None) -> No
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files, for editors that validate and complete TOML
-    (kposim schema > kposim.schema.json; see docs/vscode.md)."""
+    (kposim schema > kposim.schema.json; see docs/vscode.md).
+    """
     import json
 
     from simulator.scenario.schema import json_schema
@@ -827,7 +846,8 @@ def serve_command(scenario: Path, port: int, host: str, trials: int, seed: int, 
                   threads: int | None) -> None:
     """A local page where every assumption of SCENARIO has a control, and each change re-runs
     the simulation on the same seed and shows its effect against the baseline (docs/serve.md).
-    Needs: pip install 'kposim[serve]'."""
+    Needs: pip install 'kposim[serve]'.
+    """
     try:
         from simulator.serve.app import ServeError, serve
     except ImportError as e:
@@ -878,7 +898,8 @@ def fit_command(data: Path, column: str | None, dists: tuple[str, ...], kind: st
     """Fit distributions to one column of DATA (a CSV file) by maximum likelihood, rank them
     by AIC, test each (Kolmogorov-Smirnov with a parametric-bootstrap p-value) and print the
     scenario-file snippet of the best. Writes fit.png, fit.svg and fit.json to
-    OUT/fit_<stem>/."""
+    OUT/fit_<stem>/.
+    """
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -960,7 +981,8 @@ def elicit_command(experts: Path | None, low: float | None, likely: float | None
     """Turn an expert's range (--low, --likely, --high, --confidence) into a distribution, or
     pool several experts from EXPERTS (a TOML file of [[experts]] tables, or a CSV file with
     columns name, low, likely, high, confidence, weight). Prints each snippet, its mean and its
-    quantiles at the stated levels."""
+    quantiles at the stated levels.
+    """
     from rich.console import Console
 
     from simulator.analysis.elicit import ElicitError, Expert, elicit, pool, read_experts
@@ -1042,7 +1064,8 @@ def optimize_command(scenario: Path, budget: float | None, objective: str,
     """Choose the [[controls]] (and [[choices]] options) that do best on OBJECTIVE within
     the budget, on common random numbers: the efficient frontier with paired Monte Carlo
     errors, the chosen set and its margin over the second best. Writes
-    OUT/<stem>/optimize/ (optimize.json, frontier.csv, frontier chart)."""
+    OUT/<stem>/optimize/ (optimize.json, frontier.csv, frontier chart).
+    """
     from simulator.analysis.optimize import optimize
     from simulator.output.folders import OutputExistsError, check_writable, results_dir
     from simulator.output.write import write_decision
@@ -1119,10 +1142,11 @@ def voi_command(scenarios: tuple[Path, ...], trials: int, seed: int, out: Path,
                 threads: int | None, force: bool, quiet: bool, dask: str | None) -> None:
     """What is worth finding out before deciding between keeping the work in-house and
     outsourcing as in SCENARIOS: EVPI, each input's EVPPI with standard errors and, with a
-    [pilot] in the first scenario, the value of the pilot. Writes OUT/<stem>/voi/."""
+    [pilot] in the first scenario, the value of the pilot. Writes OUT/<stem>/voi/.
+    """
+    from simulator.analysis.voi import analyze
     from simulator.output.folders import OutputExistsError, check_writable, results_dir
     from simulator.output.write import write_decision
-    from simulator.analysis.voi import analyze
 
     loaded = [_load(str(p)) for p in scenarios]
     target = results_dir(out, scenarios[0]) / "voi"

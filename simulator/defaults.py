@@ -1,6 +1,7 @@
 """What a run assumes unless told otherwise, shared by the engine, the Python API and the
 command line. Plain values, kept apart from the engine so that the command line can declare
-its options without loading numba (``kposim validate`` and ``schema`` never simulate)."""
+its options without loading numba (``kposim validate`` and ``schema`` never simulate).
+"""
 from __future__ import annotations
 
 DEFAULT_SEED = 20_260_101

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from simulator import load_scenario, simulate
-from simulator.output.write import write_breakeven, write_results, write_sensitivity, write_sweep
-from simulator.present.report.content import breakeven_sentence
 from simulator.analysis.sensitivity import analyze
 from simulator.analysis.sweep import Axis, breakeven, suggested_bracket, sweep
+from simulator.output.write import write_breakeven, write_results, write_sensitivity, write_sweep
+from simulator.present.report.content import breakeven_sentence
 
 DATA = Path(__file__).parent / "data"
 

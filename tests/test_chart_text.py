@@ -16,13 +16,13 @@ from matplotlib.text import Text
 
 from simulator import scenario_from_dict, simulate
 from simulator.analysis.compare import compare
+from simulator.analysis.sensitivity import analyze
+from simulator.analysis.sweep import Axis, breakeven, sweep
 from simulator.present.plots import CHARTS
 from simulator.present.plots import compare as cplots
 from simulator.present.plots.sensitivity import CHARTS as SENSITIVITY_CHARTS
 from simulator.present.plots.style import save
 from simulator.present.plots.sweep import plot_breakeven, plot_sweep_heatmap, plot_sweep_line
-from simulator.analysis.sensitivity import analyze
-from simulator.analysis.sweep import Axis, breakeven, sweep
 
 LONG_RISK = "Payment error (duplicate / misdirected payment to a supplier at quarter end)"
 EDGE = 1.0  #: pixels of tolerance at the figure's edge
@@ -163,9 +163,9 @@ def test_decision_charts_keep_every_title_and_label_inside(tmp_path):
     inputs named by their plain labels."""
     from simulator import load_scenario
     from simulator.analysis.optimize import optimize
+    from simulator.analysis.voi import analyze as voi
     from simulator.present.plots.frontier import plot_frontier
     from simulator.present.plots.voi import plot_voi
-    from simulator.analysis.voi import analyze as voi
 
     s = load_scenario(Path(__file__).parent.parent / "docs" / "examples" / "decide.toml")
     v = voi([s], trials=5000, seed=1, replicates=20)

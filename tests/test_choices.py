@@ -3,8 +3,8 @@ and searched by the optimiser against brute force."""
 import pytest
 
 from simulator import ScenarioError, parse_scenario, simulate
-from simulator.scenario.variants import combinations, resolve
 from simulator.analysis.optimize import optimize, with_controls
+from simulator.scenario.variants import combinations, resolve
 
 TEXT = """
 [scenario]

@@ -17,14 +17,14 @@ pytest.importorskip("distributed", reason="Dask is not installed: pip install 'k
 from click.testing import CliRunner  # noqa: E402
 
 from simulator import load_scenario, simulate  # noqa: E402
+from simulator.analysis.compare import compare  # noqa: E402
+from simulator.analysis.sensitivity import tornado  # noqa: E402
+from simulator.analysis.sweep import Axis, sweep  # noqa: E402
 from simulator.cli import main  # noqa: E402
 from simulator.engine.cluster import ClusterError, ClusterSpec, connect  # noqa: E402
-from simulator.analysis.compare import compare  # noqa: E402
 from simulator.engine.run import CHUNK_SIZE, Precision  # noqa: E402
-from simulator.scenario.variants import with_value  # noqa: E402
-from simulator.analysis.sensitivity import tornado  # noqa: E402
 from simulator.results.stats import summarize  # noqa: E402
-from simulator.analysis.sweep import Axis, sweep  # noqa: E402
+from simulator.scenario.variants import with_value  # noqa: E402
 
 TRIALS = 6 * CHUNK_SIZE - 1000  # six chunks, the last one short
 
@@ -52,7 +52,7 @@ def summary(result) -> dict:
 def assert_same_stream(a, b) -> None:
     assert a.trials == b.trials
     assert np.array_equal(a.chunk_moments, b.chunk_moments)
-    assert all(np.array_equal(x, y) for x, y in zip(a.stream.counts, b.stream.counts))
+    assert all(np.array_equal(x, y) for x, y in zip(a.stream.counts, b.stream.counts, strict=False))
     assert np.array_equal(a.stream.log_counts, b.stream.log_counts)
     assert np.array_equal(a.stream.totals, b.stream.totals)
     assert summary(a) == summary(b)
@@ -117,7 +117,7 @@ def test_compare_over_the_cluster_keeps_the_same_trials(backend, scenario):
     local = compare([scenario, other], ["a", "b"], trials=3 * CHUNK_SIZE - 5, seed=17)
     remote = compare([scenario, other], ["a", "b"], trials=3 * CHUNK_SIZE - 5, seed=17,
                      backend=backend)
-    for x, y in zip(remote.results, local.results):
+    for x, y in zip(remote.results, local.results, strict=False):
         assert np.array_equal(x.net_savings, y.net_savings)
         assert np.array_equal(x.component_totals, y.component_totals)
 

@@ -10,12 +10,17 @@ from click.testing import CliRunner
 from matplotlib.patches import StepPatch
 
 from simulator import load_scenario, parse_scenario
-from simulator.cli import main
 from simulator.analysis.compare import check_memory, compare, independent_stderr, pair_stats
+from simulator.cli import main
 from simulator.output.comparison import write_comparison
+from simulator.present.plots.compare import (
+    box_stats,
+    plot_compare_boxes,
+    plot_compare_scurves,
+    plot_difference,
+    write_compare_charts,
+)
 from simulator.scenario.compiled import compile_scenario
-from simulator.present.plots.compare import (box_stats, plot_compare_boxes, plot_compare_scurves,
-                                     plot_difference, write_compare_charts)
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 OFFSHORE = "offshore_cost_per_fte = { dist = \"pert\", min = 30_000, mode = 36_000, max = 50_000 }"

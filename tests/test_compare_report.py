@@ -158,7 +158,7 @@ def test_key_figures_csv_is_the_side_by_side_table_as_shown(written):
         rows = list(csv.DictReader(f))
     table = side_by_side(c.option_summaries())
     assert [r["figure"] for r in rows] == [label for label, _ in table]
-    for r, (_, cells) in zip(rows, table):
+    for r, (_, cells) in zip(rows, table, strict=False):
         value, error = cells[0]
         shown = "\u2212" + value[1:] if value.startswith("-") else value  # inert for Excel
         assert (r["Kraków: value"], r["Kraków: ± 95% error"]) == (shown, error)

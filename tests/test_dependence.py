@@ -11,10 +11,16 @@ import pytest
 from scipy import stats
 
 from simulator import scenario_from_dict, simulate
-from simulator.scenario.compiled import compile_scenario
-from simulator.scenario.dependence import (achievable, build, is_valid_correlation,
-                                  nearest_correlation, normal_to_rank, rank_to_normal)
 from simulator.distributions.families import FieldError
+from simulator.scenario.compiled import compile_scenario
+from simulator.scenario.dependence import (
+    achievable,
+    build,
+    is_valid_correlation,
+    nearest_correlation,
+    normal_to_rank,
+    rank_to_normal,
+)
 from simulator.scenario.model import ScenarioError
 
 Z = 4.5
@@ -48,7 +54,7 @@ def doc(correlations, **extra):
 
 def inputs_of(s, trials=131_072, seed=7, **kw):
     r = simulate(s, trials=trials, seed=seed, keep_inputs=True, **kw)
-    return dict(zip(r.model.input_names, r.inputs)), r
+    return dict(zip(r.model.input_names, r.inputs, strict=False)), r
 
 
 def fisher_ok(x, y, target):

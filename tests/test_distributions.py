@@ -131,8 +131,8 @@ def test_tabulated_quantile_error_is_within_one_cell():
     # The documented bound: the sampled CDF is within 1/TABLE_CELLS of the exact CDF.
     d = parse({"dist": "beta", "a": 2, "b": 18})
     u = np.random.default_rng(0).random(200_000)
-    from simulator.engine import kernels as K
     from simulator.distributions.families import DataBuilder
+    from simulator.engine import kernels as K
 
     data = DataBuilder()
     code, p = d.compile(data)
@@ -143,8 +143,8 @@ def test_tabulated_quantile_error_is_within_one_cell():
 
 def test_gamma_table_reaches_far_into_the_tail():
     d = parse({"dist": "gamma", "shape": 2, "scale": 1})
-    from simulator.engine import kernels as K
     from simulator.distributions.families import DataBuilder
+    from simulator.engine import kernels as K
 
     data = DataBuilder()
     code, p = d.compile(data)

@@ -9,10 +9,17 @@ import pytest
 from click.testing import CliRunner
 from scipy import stats
 
+from simulator.analysis.elicit import (
+    ElicitError,
+    Expert,
+    elicit,
+    lognormal,
+    pert,
+    pool,
+    read_experts,
+)
 from simulator.cli import main
 from simulator.scenario.model import parse_distribution as parse
-from simulator.analysis.elicit import (ElicitError, Expert, elicit, lognormal, pert, pool,
-                              read_experts)
 
 CONFIDENCES = (0.5, 0.8, 0.9, 0.98)
 

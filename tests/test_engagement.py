@@ -64,7 +64,7 @@ def test_engagement_summary_reports_exit_share_years_run_and_share_still_running
     # T_end = 1, 2, 3 with probabilities 1/2, 1/4, 1/4: mean 1.75, sd sqrt(0.6875)
     assert abs(g["mean_years_run"] - 1.75) <= Z * math.sqrt(0.6875 / n)
     assert g["running_share"][0] == 1.0
-    for got, exact in zip(g["running_share"][1:], (0.5, 0.25)):
+    for got, exact in zip(g["running_share"][1:], (0.5, 0.25), strict=False):
         assert abs(got - exact) <= Z * math.sqrt(exact * (1 - exact) / n)
     assert g["year_share"] == g["running_share"]  # "end" timing: whole years only
 

@@ -378,7 +378,7 @@ def test_uncertain_size_is_a_correlatable_input_of_the_model():
            "correlations": [{"inputs": ['risks["R"].frequency.mean', 'risks["R"].severity.mu'],
                              "rank": 0.7}]}
     r = simulate(scenario_from_dict(doc), trials=100_000, seed=3, keep_inputs=True)
-    x = dict(zip(r.model.input_names, r.inputs))
+    x = dict(zip(r.model.input_names, r.inputs, strict=False))
     rho = stats.spearmanr(x['risks["R"].frequency.mean'], x['risks["R"].severity.mu']).statistic
     assert abs(math.atanh(rho) - math.atanh(0.7)) <= Z * math.sqrt(1.06 / (100_000 - 3))
 

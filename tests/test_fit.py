@@ -8,9 +8,17 @@ import pytest
 from click.testing import CliRunner
 from scipy import special, stats
 
+from simulator.analysis.fit import (
+    DataError,
+    FitError,
+    RoundTripError,
+    check_snippet,
+    fit_family,
+    fit_sample,
+    ks_distance,
+    read_sample,
+)
 from simulator.cli import main
-from simulator.analysis.fit import (DataError, FitError, RoundTripError, check_snippet, fit_family,
-                           fit_sample, ks_distance, read_sample)
 
 Z = 4.0  # standard errors allowed: a correct estimator fails with probability ~6e-5
 
@@ -234,8 +242,8 @@ def test_fit_command_refuses_bad_data_with_exit_code_2(tmp_path, content, args, 
 
 
 def test_cli_offers_exactly_the_fitted_families_and_default_bootstrap():
-    from simulator.analysis import fit
     from simulator import cli
+    from simulator.analysis import fit
 
     assert cli._FIT_FAMILIES == fit.FAMILY_NAMES
     assert cli._FIT_BOOTSTRAP == fit.DEFAULT_BOOTSTRAP

@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from simulator.engine import kernels as K
+from simulator import codes
 from simulator.distributions.families import DataBuilder
+from simulator.engine import kernels as K
 from simulator.scenario.model import parse_distribution as parse
 
 
@@ -63,11 +64,11 @@ def test_event_losses_apply_event_and_year_caps_and_discounting():
 
 
 @pytest.mark.parametrize("code, params", [
-    (K.UNIFORM, [2.0, 3.0]), (K.TRIANGULAR, [1.0, 2.0, 5.0, 0.25]),
-    (K.NORMAL, [1.0, 2.0, 0.0, 1.0, 1.0]), (K.LOGNORMAL, [1.0, 0.5]), (K.BERNOULLI, [0.3]),
+    (codes.UNIFORM, [2.0, 3.0]), (codes.TRIANGULAR, [1.0, 2.0, 5.0, 0.25]),
+    (codes.NORMAL, [1.0, 2.0, 0.0, 1.0, 1.0]), (codes.LOGNORMAL, [1.0, 0.5]), (codes.BERNOULLI, [0.3]),
 ])
 def test_fill_ppf_agrees_with_the_scalar_ppf(code, params):
-    p = np.zeros(K.N_PARAMS)
+    p = np.zeros(codes.N_PARAMS)
     p[: len(params)] = params
     u = np.random.default_rng(1).random(10_000)
     out = np.empty_like(u)
@@ -113,7 +114,7 @@ def _u_away_from_jumps(cdf_values, n=4000):
 def test_count_ppf_inverts_the_poisson_exactly(mean):
     f = stats.poisson(mean)
     u = _u_away_from_jumps(f.cdf(np.arange(int(f.ppf(1 - 1e-12)) + 2)))
-    got = np.array([K.count_ppf(x, mean, 0.0, K.RATE_POISSON) for x in u])
+    got = np.array([K.count_ppf(x, mean, 0.0, codes.RATE_POISSON) for x in u])
     np.testing.assert_array_equal(got, f.ppf(u))
 
 
@@ -121,14 +122,14 @@ def test_count_ppf_inverts_the_poisson_exactly(mean):
 def test_count_ppf_inverts_the_negative_binomial_exactly(mean, r):
     f = stats.nbinom(r, r / (r + mean))
     u = _u_away_from_jumps(f.cdf(np.arange(int(f.ppf(1 - 1e-12)) + 2)))
-    got = np.array([K.count_ppf(x, mean, r, K.RATE_NEGBIN) for x in u])
+    got = np.array([K.count_ppf(x, mean, r, codes.RATE_NEGBIN) for x in u])
     np.testing.assert_array_equal(got, f.ppf(u))
 
 
 def test_count_ppf_terminates_at_the_largest_uniform():
     top = 1.0 - 2.0 ** -53
     for mean in (0.3, 5.0, 500.0):
-        k = K.count_ppf(top, mean, 0.0, K.RATE_POISSON)
+        k = K.count_ppf(top, mean, 0.0, codes.RATE_POISSON)
         assert stats.poisson(mean).sf(k) < 1e-15
 
 
@@ -136,11 +137,11 @@ def test_event_counts_at_rates_uses_each_trials_rate_and_the_factor():
     u = np.array([[0.1, 0.5, 0.9], [0.95, 0.05, 0.5]])
     rate = np.array([0.2, 2.0, 8.0])
     counts = np.empty((2, 3), dtype=np.int64)
-    total = K.event_counts_at_rates(u, K.RATE_POISSON, rate, 0.5, 0.0, counts)
+    total = K.event_counts_at_rates(u, codes.RATE_POISSON, rate, 0.5, 0.0, counts)
     expected = stats.poisson(0.5 * rate[None, :]).ppf(u)
     np.testing.assert_array_equal(counts, expected)
     assert total == expected.sum()
-    K.event_counts_at_rates(u, K.RATE_BERNOULLI, np.array([0.2, 0.2, 1.0]), 1.0, 0.0, counts)
+    K.event_counts_at_rates(u, codes.RATE_BERNOULLI, np.array([0.2, 0.2, 1.0]), 1.0, 0.0, counts)
     np.testing.assert_array_equal(counts, [[1, 0, 1], [0, 1, 1]])
 
 

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from simulator.cli import main
 from simulator.present.formatting import format_error, format_percent
+
 DATA = Path(__file__).parent / "data"
 OFFSHORE = "offshore_cost_per_fte = { dist = \"pert\", min = 30_000, mode = 36_000, max = 50_000 }"
 DEARER = "offshore_cost_per_fte = { dist = \"pert\", min = 31_500, mode = 37_800, max = 52_500 }"

@@ -8,12 +8,23 @@ import pytest
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle, StepPatch
 
-from simulator.results.chartdata import ChartData
-from simulator.present.plots import CHARTS, format_money, money_formatter, plot_distribution, plot_loss_exceedance, plot_scurve, plot_waterfall, save
 from simulator.output.charts import write_charts
+from simulator.present.formatting import format_error, format_percent
+from simulator.present.plots import (
+    CHARTS,
+    format_money,
+    money_formatter,
+    plot_distribution,
+    plot_loss_exceedance,
+    plot_scurve,
+    plot_waterfall,
+    save,
+)
 from simulator.present.plots.distribution import LOSS_GID
 from simulator.present.plots.style import FIGSIZE
-from simulator.present.formatting import format_error, format_percent
+from simulator.results.chartdata import ChartData
+
+
 def _exceedance(losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     thresholds = np.geomspace(1e3, losses.max(), 50)
     return thresholds, (losses[:, None] > thresholds).mean(axis=0)
@@ -294,7 +305,13 @@ def test_importing_the_chart_and_report_modules_leaves_matplotlib_unloaded():
 
 
 def test_titles_are_broken_between_words_only_when_too_wide_for_the_figure():
-    from simulator.present.plots.style import TITLE_SIZE, _text_width_in, _title_room, figure, titles
+    from simulator.present.plots.style import (
+        TITLE_SIZE,
+        _text_width_in,
+        _title_room,
+        figure,
+        titles,
+    )
 
     def drawn(title: str) -> str:
         fig, ax = figure()

@@ -15,19 +15,18 @@ import pytest
 from click.testing import CliRunner
 
 from simulator import load_scenario, simulate
-from simulator.output.audit import load_trials
-from simulator.results.chartdata import ChartData
-from simulator.cli import main
-from simulator.scenario.compiled import compile_scenario
 from simulator.analysis.controls import control_returns
-from simulator.scenario.model import parse_distribution as parse
+from simulator.cli import main
+from simulator.output.audit import load_trials
+from simulator.present.formatting import format_error, format_money
 from simulator.present.plots import CHARTS
 from simulator.present.plots.sensitivity import CHARTS as SENSITIVITY_CHARTS
-from simulator.present.formatting import format_error, format_money
-from simulator.present.report.content import decision_sentence
+from simulator.present.report.content import decision_sentence, in_words
 from simulator.present.report.html import render_html
-from simulator.present.report.content import in_words
 from simulator.present.report.pdf import ASSUMPTION_ROWS_PER_PAGE, ROWS_PER_PAGE
+from simulator.results.chartdata import ChartData
+from simulator.scenario.compiled import compile_scenario
+from simulator.scenario.model import parse_distribution as parse
 
 ROOT = Path(__file__).parent.parent
 TRIALS = 20_000
@@ -387,8 +386,8 @@ def test_pdf_embeds_fonts_when_a_name_needs_them(tmp_path):
 
 def test_a_scenario_built_in_python_is_kept_as_json_and_the_report_rebuilds(tmp_path):
     from simulator import scenario_from_dict
-    from simulator.output.write import write_results
     from simulator.output.report import regenerate
+    from simulator.output.write import write_results
 
     doc = {"scenario": {"name": "Built in Python", "horizon_years": 2},
            "workforce": {"onshore_fte": 10, "onshore_cost_per_fte": 100_000, "offshore_fte": 10,

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from simulator.cli import main
 from simulator.distributions.families import FAMILIES
-from simulator.scenario.model import parse_distribution as parse
 from simulator.scenario.model import Scenario, ScenarioError, scenario_from_dict
+from simulator.scenario.model import parse_distribution as parse
 from simulator.scenario.schema import REFERENCE_PATH, format_reference, json_schema
 
 ROOT = Path(__file__).resolve().parent.parent

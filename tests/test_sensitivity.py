@@ -4,8 +4,13 @@ import pytest
 from scipy import stats
 
 from simulator import scenario_from_dict
-from simulator.analysis.sensitivity import (contribution_to_variance, drivers, rank_correlations,
-                                   tail_shift, tornado)
+from simulator.analysis.sensitivity import (
+    contribution_to_variance,
+    drivers,
+    rank_correlations,
+    tail_shift,
+    tornado,
+)
 
 
 def linear_scenario(**extra_risks):
@@ -106,8 +111,8 @@ def test_sensitivity_command_writes_json_and_charts(tmp_path, data_dir):
 
 
 def test_tornado_title_names_the_largest_swing_by_its_plain_label():
-    from simulator.present.plots.sensitivity import plot_tornado
     from simulator.analysis.sensitivity import analyze
+    from simulator.present.plots.sensitivity import plot_tornado
 
     a = analyze(linear_scenario(), trials=20_000, seed=1)
     title = plot_tornado(a).axes[0].get_title(loc="left").replace("\n", " ")
@@ -116,8 +121,8 @@ def test_tornado_title_names_the_largest_swing_by_its_plain_label():
 
 
 def test_every_sensitivity_row_carries_the_assumptions_table_label():
-    from simulator.present.report.content import assumptions
     from simulator.analysis.sensitivity import analyze
+    from simulator.present.report.content import assumptions
 
     s = linear_scenario()
     a = analyze(s, trials=5_000, seed=1)
@@ -132,8 +137,8 @@ def _one_risk(frequency, severity):
     """A scenario whose only uncertainty is one risk, its uncertain inputs by name, and its
     compiled model."""
     from simulator import scenario_from_dict
-    from simulator.scenario.compiled import compile_scenario
     from simulator.analysis.sensitivity import uncertain_inputs
+    from simulator.scenario.compiled import compile_scenario
 
     s = scenario_from_dict({
         "scenario": {"name": "x", "horizon_years": 1, "discount_rate": 0.0},

@@ -20,14 +20,21 @@ pytest.importorskip("tomlkit")
 from starlette.testclient import TestClient  # noqa: E402
 
 from simulator import load_scenario, simulate  # noqa: E402
+from simulator.analysis.controls import without  # noqa: E402
 from simulator.cli import main  # noqa: E402
 from simulator.scenario.compiled import compile_scenario  # noqa: E402
-from simulator.analysis.controls import without  # noqa: E402
 from simulator.serve import app as serve_app  # noqa: E402
 from simulator.serve.edits import Edit, EditError, Editor, Invalid  # noqa: E402
-from simulator.serve.session import (SUPERSEDED, RunStats, Runner, Session,  # noqa: E402
-                                     SessionError, Superseded, paired_differences,
-                                     sorted_quantiles)
+from simulator.serve.session import (  # noqa: E402
+    SUPERSEDED,
+    Runner,
+    RunStats,
+    Session,
+    SessionError,
+    Superseded,
+    paired_differences,
+    sorted_quantiles,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MANILA = ROOT / "scenarios" / "manila_financial_research.toml"
@@ -286,7 +293,7 @@ def test_linearised_stderr_agrees_with_batch_means(pair, key):
                 else float(np.percentile(x, int(key[1:]))))
 
     batches = np.array([figure(b) - figure(a) for a, b in
-                        zip(np.split(pair[0].net, 40), np.split(pair[1].net, 40))])
+                        zip(np.split(pair[0].net, 40), np.split(pair[1].net, 40), strict=False)])
     batch_se = batches.std(ddof=1) / math.sqrt(40)
     se = paired_differences(*pair)[key]["stderr"]
     assert 0.6 < se / batch_se < 1.6

@@ -18,12 +18,12 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from serving import BROWSER, DevTools, Page, server
+
 from simulator import load_scenario, simulate
 from simulator.cli import main
-from simulator.scenario.variants import with_value
 from simulator.present.report.content import Z95, money_to_error
+from simulator.scenario.variants import with_value
 
 pytestmark = pytest.mark.skipif(BROWSER is None, reason="headless Chromium not installed (no "
                                 "chromium or chromium-browser on PATH; .ci/run installs it)")

@@ -5,8 +5,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator.results.stats import (describe, exceedance_curve, expected_shortfall,
-                             expected_shortfall_stderr, percentile_ci, prob_below)
+from simulator.results.stats import (
+    describe,
+    exceedance_curve,
+    expected_shortfall,
+    expected_shortfall_stderr,
+    percentile_ci,
+    prob_below,
+)
 
 
 def test_expected_shortfall_of_a_normal_matches_the_closed_form():

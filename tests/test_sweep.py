@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from simulator import scenario_from_dict, simulate
+from simulator.analysis.sweep import Axis, breakeven, sweep
 from simulator.scenario.paths import PathError, parse
 from simulator.scenario.variants import with_value
-from simulator.analysis.sweep import Axis, breakeven, sweep
 
 
 def linear():

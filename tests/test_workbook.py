@@ -10,10 +10,16 @@ from openpyxl import load_workbook
 from simulator import load_scenario, scenario_from_dict, simulate
 from simulator.analysis.compare import compare
 from simulator.output.comparison import write_comparison
-from simulator.output.write import write_results
 from simulator.output.report import regenerate
-from simulator.output.workbook import (WORKBOOK, CashFlowsUnavailable, figure_rows, money_format,
-                                truncated, yearly_means)
+from simulator.output.workbook import (
+    WORKBOOK,
+    CashFlowsUnavailable,
+    figure_rows,
+    money_format,
+    truncated,
+    yearly_means,
+)
+from simulator.output.write import write_results
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -179,7 +185,7 @@ def test_comparison_workbook_has_a_sheet_per_option_and_the_differences(tmp_path
     wb = load_workbook(tmp_path / "cmp" / WORKBOOK)
     assert wb.sheetnames == ["Overview", "Manila  base", "Engaged", "Differences", "Charts",
                              "Audit"]
-    for sheet, option in zip(("Manila  base", "Engaged"), summary["options"]):
+    for sheet, option in zip(("Manila  base", "Engaged"), summary["options"], strict=False):
         rows = {r[0].value: r for r in _table(wb[sheet], "Figure")}
         assert rows["Expected net savings"][1].value == same(option["net_savings"]["mean"])
     diff = _table(wb["Differences"], "Pair")[0]

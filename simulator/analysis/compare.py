@@ -26,17 +26,17 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from simulator.engine import run as engine
-from simulator.scenario.compiled import CompiledModel, compile_scenario, quote
 from simulator.engine.run import DEFAULT_SEED, Backend, simulate_many
 from simulator.results.result import SimulationResult
-from simulator.scenario.model import Scenario
 from simulator.results.stats import Z95, describe, percentile_ci
+from simulator.scenario.compiled import CompiledModel, compile_scenario, quote
+from simulator.scenario.model import Scenario
 
 MAX_MEMORY_BYTES = engine.MAX_MEMORY_BYTES
 """Most memory all options' kept trials may take together (every trial of every option is
@@ -54,7 +54,8 @@ HIST_BINS = 120
 def independent_stderr(a: np.ndarray, b: np.ndarray) -> float:
     """Standard error of mean(a) - mean(b) had ``a`` and ``b`` been drawn independently:
     sqrt(var(a)/n_a + var(b)/n_b), sample variances (ddof=1). For contrast with
-    :func:`pair_stats`'s paired standard error."""
+    :func:`pair_stats`'s paired standard error.
+    """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     va = float(a.var(ddof=1)) / a.size if a.size > 1 else 0.0
@@ -110,7 +111,7 @@ def pair_stats(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
         "min": float(d.min()),
         "max": float(d.max()),
     }
-    out.update({f"p{p}": float(v) for p, v in zip(DIFF_PERCENTILES, pcts)})
+    out.update({f"p{p}": float(v) for p, v in zip(DIFF_PERCENTILES, pcts, strict=False)})
     out["percentile_ci95"] = percentile_ci(d, DIFF_PERCENTILES)
     return out
 
@@ -170,7 +171,8 @@ def dominance(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
 
 def random_streams(model: CompiledModel) -> set[str]:
     """Parameter paths of a compiled scenario's random streams: its uncertain inputs and each
-    risk's ``.frequency`` and ``.severity``."""
+    risk's ``.frequency`` and ``.severity``.
+    """
     names = {model.input_names[i] for i in model.random_inputs}
     for r in model.risk_names:
         names |= {f"risks[{quote(r)}].frequency", f"risks[{quote(r)}].severity"}
@@ -179,7 +181,8 @@ def random_streams(model: CompiledModel) -> set[str]:
 
 def memory_needed(models: Sequence[CompiledModel], trials: int, keep_inputs: bool = False) -> int:
     """Bytes that keeping every trial of every option takes, plus the scratch arrays of the
-    pairwise differences."""
+    pairwise differences.
+    """
     kept = sum(engine.bytes_per_trial(m, keep_inputs) for m in models)
     return int(trials) * (kept + 3 * 8)
 
@@ -245,7 +248,8 @@ class CompareChartData:
 
 def _difference_histogram(d: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Bin edges and counts of the non-zero differences (ties are reported apart), and the
-    trials left and right of the range."""
+    trials left and right of the range.
+    """
     # The central 99%, as the single-run histogram does, widened to show zero.
     lo, hi = np.quantile(d, (0.005, 0.995))
     lo, hi = float(min(lo, 0.0)), float(max(hi, 0.0))
@@ -271,13 +275,14 @@ def _difference_histogram(d: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndar
 @dataclass(frozen=True)
 class Comparison:
     """Options simulated on common random numbers. ``results[i]`` is option ``names[i]``'s
-    run (every trial kept); pairs are (i, j) for i < j, difference option i minus option j."""
+    run (every trial kept); pairs are (i, j) for i < j, difference option i minus option j.
+    """
 
     names: tuple[str, ...]
     results: tuple[SimulationResult, ...]
     trials: int
     seed: int
-    created: str = field(default_factory=lambda: datetime.now(timezone.utc)
+    created: str = field(default_factory=lambda: datetime.now(UTC)
                          .isoformat(timespec="seconds"))
 
     @property
@@ -309,18 +314,18 @@ class Comparison:
                                                           "own timing")):
             values = [getattr(x, attr) for x in infos]
             if len(set(values)) > 1:
-                listing = ", ".join(f"{n}: {v}" for n, v in zip(self.names, values))
+                listing = ", ".join(f"{n}: {v}" for n, v in zip(self.names, values, strict=False))
                 out.append(f"the options have different {what} ({listing}); {note}")
         # Options that move different amounts of work are not alternatives for the same work.
         teams = [float(r.scenario.workforce.onshore_fte.mean()) for r in self.results]
         if max(teams) - min(teams) > 1e-9 * max(abs(t) for t in teams):
-            listing = ", ".join(f"{n}: {t:g}" for n, t in zip(self.names, teams))
+            listing = ", ".join(f"{n}: {t:g}" for n, t in zip(self.names, teams, strict=False))
             out.append(f"the options move different amounts of work (onshore FTE, mean: "
                        f"{listing}); compare options for the same team, or read the "
                        "differences as including the change of scope")
         currencies = [x.currency for x in infos]
         if len(set(currencies)) > 1:
-            listing = ", ".join(f"{n}: {c}" for n, c in zip(self.names, currencies))
+            listing = ", ".join(f"{n}: {c}" for n, c in zip(self.names, currencies, strict=False))
             out.append(f"the options report in different currencies ({listing}); their "
                        "differences mix units")
         return out
@@ -334,7 +339,8 @@ class Comparison:
 
     def option_summaries(self) -> list[dict[str, Any]]:
         """Each option's full run summary (what ``summary.json`` holds for a run: key figures
-        with their intervals, components, categories, tolerance), computed once."""
+        with their intervals, components, categories, tolerance), computed once.
+        """
         cached = self.__dict__.get("_option_summaries")
         if cached is None:
             cached = [r.summary() for r in self.results]
@@ -349,9 +355,10 @@ class Comparison:
         hypercube and Sobol), its mean ``gross_wage_savings``, mean cost per ``categories``,
         and its risk ``tolerance`` result where the scenario sets one. Per pair: the paired
         difference figures (:func:`pair_stats`), first-order stochastic ``dominance``
-        (:func:`dominance`) and the random inputs the two options share."""
+        (:func:`dominance`) and the random inputs the two options share.
+        """
         options = []
-        for name, r, full in zip(self.names, self.results, self.option_summaries()):
+        for name, r, full in zip(self.names, self.results, self.option_summaries(), strict=False):
             info = r.scenario.scenario
             stats = describe(r.net_savings)
             stats["percentile_ci95"] = percentile_ci(r.net_savings)
@@ -381,7 +388,7 @@ class Comparison:
             "common_random_numbers": "one seed for every option; streams keyed by input name",
             "scenarios": [{"name": n, "source": r.scenario.source,
                            "scenario_sha256": r.scenario.sha256}
-                          for n, r in zip(self.names, self.results)]})
+                          for n, r in zip(self.names, self.results, strict=False)]})
         return {
             "currency": self.currency,
             "trials": self.trials,
@@ -398,7 +405,7 @@ class Comparison:
         """Reduce the comparison to the small arrays its charts are drawn from."""
         levels = np.linspace(0.0, 1.0, quantiles)
         curves = []
-        for name, r in zip(self.names, self.results):
+        for name, r in zip(self.names, self.results, strict=False):
             x = r.net_savings
             qv = np.quantile(x, levels)
             p5, p25, p50, p75, p95 = np.interp((0.05, 0.25, 0.5, 0.75, 0.95), levels, qv)
@@ -428,7 +435,8 @@ def check_options(scenarios: Sequence[Scenario], names: Sequence[str], trials: i
                   keep_inputs: bool = False) -> list[CompiledModel]:
     """Raise ValueError unless the options can be compared: at least two, one distinct name
     each, one currency, a valid trial count whose trials all fit in memory. Returns the
-    compiled scenarios."""
+    compiled scenarios.
+    """
     if len(scenarios) < 2:
         raise ValueError(f"compare needs at least two options (got {len(scenarios)})")
     if len(names) != len(scenarios):
@@ -479,7 +487,7 @@ def compare(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
     scenarios = list(scenarios)
     names = [s.name for s in scenarios] if names is None else [str(n) for n in names]
     models = check_options(scenarios, names, trials, keep_inputs)
-    results = tuple(simulate_many(list(zip(scenarios, models)), backend=backend,
+    results = tuple(simulate_many(list(zip(scenarios, models, strict=False)), backend=backend,
                                   progress=progress, trials=int(trials), seed=seed,
                                   threads=threads, keep_inputs=keep_inputs, store_trials=True,
                                   sampling=sampling))
@@ -488,7 +496,8 @@ def compare(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
 
 def option_keys(names: Sequence[str], keys: Sequence[str] | None = None) -> list[str]:
     """A distinct file-name key per option (``keys`` or the names, slugged; a repeat gets
-    ``_2``, ``_3``)."""
+    ``_2``, ``_3``).
+    """
     import re
 
     out: list[str] = []
@@ -505,7 +514,8 @@ def comparison_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows of ``comparison.csv``, the audit table of a comparison: per option every
     net-savings figure (with its 95% interval where there is one) and its mean cost per
     category, per pair every difference figure and the dominance gaps. Plain numbers, full
-    precision, one row per figure."""
+    precision, one row per figure.
+    """
     rows: list[dict[str, Any]] = []
     cur = summary["currency"]
 

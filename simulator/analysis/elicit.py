@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
+from simulator.analysis.fit import inline_table
 from simulator.distributions.families import Distribution
 from simulator.scenario.model import parse_distribution as parse
-from simulator.analysis.fit import inline_table
 
 FAMILIES = ("lognormal", "pert")
 DEFAULT_CONFIDENCE = 0.9
@@ -47,7 +47,8 @@ class ElicitError(ValueError):
 class Expert:
     """One expert's estimate: ``low`` and ``high`` hold the central ``confidence`` share of
     the probability; ``likely`` is the most likely value (needed for a PERT); ``weight`` is
-    relative (pooling only)."""
+    relative (pooling only).
+    """
 
     low: float
     high: float
@@ -86,7 +87,8 @@ class Expert:
 @dataclass(frozen=True)
 class Elicited:
     """One expert's distribution: the kposim ``table`` (parsed into ``distribution``), its
-    mean, its quantiles at the stated levels (and the median), and any warnings."""
+    mean, its quantiles at the stated levels (and the median), and any warnings.
+    """
 
     expert: Expert
     family: str
@@ -117,7 +119,8 @@ def _mean_warning(e: Expert, mean: float, family: str) -> list[str]:
 
 def lognormal(e: Expert) -> Elicited:
     """The lognormal whose (1 - c) / 2 and (1 + c) / 2 quantiles are ``low`` and ``high``
-    (both > 0); ``likely`` is not used (two quantiles fix both parameters)."""
+    (both > 0); ``likely`` is not used (two quantiles fix both parameters).
+    """
     e.check()
     if e.low <= 0:
         raise ElicitError(f"low: a lognormal needs a range above 0 (got low={e.low:g}); use a "
@@ -145,7 +148,8 @@ def pert_bounds(low: float, likely: float, high: float, confidence: float,
     """The PERT (mode ``likely``, shape ``lam``) min and max that put ``low`` and ``high`` at
     its (1 - c) / 2 and (1 + c) / 2 quantiles. Solved with scipy.optimize.root on the two
     quantile conditions, with min = low - r e^u and max = high + r e^v (r = high - low) so
-    the bounds always lie outside the range. Raises ElicitError if no PERT fits."""
+    the bounds always lie outside the range. Raises ElicitError if no PERT fits.
+    """
     r = high - low
     p_lo, p_hi = (1 - confidence) / 2, (1 + confidence) / 2
 
@@ -175,7 +179,8 @@ def pert_bounds(low: float, likely: float, high: float, confidence: float,
 
 def pert(e: Expert, lam: float = PERT_LAMBDA) -> Elicited:
     """The PERT with mode ``likely`` whose (1 - c) / 2 and (1 + c) / 2 quantiles are ``low``
-    and ``high``."""
+    and ``high``.
+    """
     e.check()
     if e.likely is None:
         raise ElicitError("likely: a PERT needs the most likely value")
@@ -196,7 +201,8 @@ def pert(e: Expert, lam: float = PERT_LAMBDA) -> Elicited:
 
 def elicit(e: Expert, family: str | None = None, lam: float = PERT_LAMBDA) -> Elicited:
     """One expert's distribution: ``e.dist``, else ``family``, else PERT when a most likely
-    value is given and lognormal when not."""
+    value is given and lognormal when not.
+    """
     family = e.dist or family or ("pert" if e.likely is not None else "lognormal")
     if family == "lognormal":
         return lognormal(e)
@@ -234,18 +240,19 @@ class Pool:
         self._frozen.extend(m.distribution.scipy() for m in self.members)
 
     def cdf(self, x: Any) -> Any:
-        return sum(w * f.cdf(x) for w, f in zip(self.weights, self._frozen))
+        return sum(w * f.cdf(x) for w, f in zip(self.weights, self._frozen, strict=False))
 
     @property
     def mean(self) -> float:
-        return float(sum(w * m.mean for w, m in zip(self.weights, self.members)))
+        return float(sum(w * m.mean for w, m in zip(self.weights, self.members, strict=False)))
 
     def quantile(self, q: float) -> float:
         """The pool's q-quantile (brentq on the pooled CDF, bracketed by the members' own
-        q-quantiles, between which a mixture's always lies)."""
+        q-quantiles, between which a mixture's always lies).
+        """
         if not 0 < q < 1:
             raise ValueError(f"q must lie in (0, 1) (got {q})")
-        qs = [float(m.distribution.quantile(q)) for w, m in zip(self.weights, self.members)
+        qs = [float(m.distribution.quantile(q)) for w, m in zip(self.weights, self.members, strict=False)
               if w > 0]
         a, b = min(qs), max(qs)
         if a == b:
@@ -261,18 +268,20 @@ class Pool:
 
     def tabulated(self) -> list[float]:
         """``cells`` values, each the pool's mean within one of ``cells`` equal-probability
-        cells (increasing): an empirical distribution with the pool's exact mean."""
+        cells (increasing): an empirical distribution with the pool's exact mean.
+        """
         n = self.cells
         edges = np.array([self.quantile(j / n) for j in range(1, n)])
         pm = [np.concatenate([[0.0], _partial_mean(m.distribution, edges), [m.mean]])
               for m in self.members]
-        total = sum(w * p for w, p in zip(self.weights, pm))
+        total = sum(w * p for w, p in zip(self.weights, pm, strict=False))
         return list(np.diff(total) * n)
 
     @property
     def table(self) -> dict[str, Any]:
         """The pool as kposim's ``mixture`` of the experts' distributions (zero weights left
-        out), weights normalised."""
+        out), weights normalised.
+        """
         keep = [i for i, w in enumerate(self.weights) if w > 0]
         return {"dist": "mixture", "components": [self.members[i].table for i in keep],
                 "weights": [float(f"{self.weights[i]:.12g}") for i in keep]}
@@ -285,7 +294,7 @@ class Pool:
 
     @property
     def warnings(self) -> list[str]:
-        highs = [m.expert.high for m, w in zip(self.members, self.weights) if w > 0]
+        highs = [m.expert.high for m, w in zip(self.members, self.weights, strict=False) if w > 0]
         if self.mean > max(highs):
             return [f"the pooled mean {self.mean:.4g} is above every expert's high (largest "
                     f"{max(highs):g}): one wide range dominates it"]
@@ -340,8 +349,15 @@ def _expert(values: dict[str, Any], where: str) -> Expert:
 def read_experts(path: Path | str) -> list[Expert]:
     """Experts from a TOML file (``[[experts]]`` tables with the keys of :class:`Expert`) or
     a CSV file (a header row naming those columns; ``low`` and ``high`` required). Errors name
-    the file and the line (CSV) or the table (TOML)."""
-    from simulator.scenario.model import MAX_FILE_BYTES, MAX_NESTING, InputFileError, _deepest_nesting, read_regular_file
+    the file and the line (CSV) or the table (TOML).
+    """
+    from simulator.scenario.model import (
+        MAX_FILE_BYTES,
+        MAX_NESTING,
+        InputFileError,
+        _deepest_nesting,
+        read_regular_file,
+    )
 
     path = Path(path)
     try:  # a FIFO or device is refused, not read forever
@@ -384,7 +400,7 @@ def _read_csv(path: Path, text: str) -> list[Expert]:
     experts = []
     for line, row in rows[1:]:
         values: dict[str, Any] = {}
-        for key, cell in zip(header, row):
+        for key, cell in zip(header, row, strict=False):
             cell = cell.strip()
             if not cell:
                 continue

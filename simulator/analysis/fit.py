@@ -183,7 +183,8 @@ def _fit_negative_binomial(x: np.ndarray) -> dict[str, float]:
     sum_i sum_{j < y_i} 1 / (r + j) - n log(1 + mean / r) = 0, which has a root only when the
     sample is over-dispersed (variance with divisor n above the mean). Without one, or with
     r above NB_MAX_DISPERSION (no over-dispersion the sample can resolve), r = inf: the
-    Poisson limit."""
+    Poisson limit.
+    """
     m, n = float(x.mean()), len(x)
     # Counts above each j: the double sum is then one sum over j, exact for any r (the
     # digamma form loses every digit to cancellation once r is large).
@@ -292,7 +293,8 @@ _ALLOWED: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
 
 def outside_support(x: np.ndarray, family: str) -> tuple[int, str] | None:
     """The index of the first value of ``x`` (shape (n,), in file order) that ``family``
-    cannot take, and what it allows; None when every value is allowed."""
+    cannot take, and what it allows; None when every value is allowed.
+    """
     if family not in _ALLOWED:
         return None
     allowed, ok = _ALLOWED[family]
@@ -378,7 +380,8 @@ class FitReport:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (what ``kposim fit`` writes to fit.json); a standard error
-        that does not exist (an infinite one) is None."""
+        that does not exist (an infinite one) is None.
+        """
         def finite(d: dict[str, float] | None) -> dict[str, float | None] | None:
             return None if d is None else {k: v if math.isfinite(v) else None
                                            for k, v in d.items()}
@@ -423,7 +426,8 @@ def inline_table(d: dict[str, Any]) -> str:
 def check_snippet(snippet: str, frozen: Any, rtol: float = ROUNDTRIP_RTOL) -> Any:
     """Parse a ``key = {...}`` snippet with kposim's distribution parser and check its mean
     against ``frozen`` (a scipy.stats distribution) to ``rtol``; returns the kposim
-    distribution. Raises RoundTripError when they disagree."""
+    distribution. Raises RoundTripError when they disagree.
+    """
     from simulator.scenario.model import parse_distribution as parse
 
     (value,) = tomllib.loads(snippet).values()
@@ -438,7 +442,8 @@ def check_snippet(snippet: str, frozen: Any, rtol: float = ROUNDTRIP_RTOL) -> An
 
 def ks_distance(x_sorted: np.ndarray, frozen: Any, discrete: bool) -> float:
     """Kolmogorov-Smirnov distance sup |F_n - F| of a sorted sample (shape (n,)) from
-    ``frozen``. For a count distribution the supremum is over the whole numbers."""
+    ``frozen``. For a count distribution the supremum is over the whole numbers.
+    """
     n = x_sorted.size
     if discrete:
         ks = np.arange(int(x_sorted[-1]) + 1)
@@ -475,7 +480,8 @@ def _bootstrap_p(fam: _Family, name: str, params: dict[str, float], d: float, n:
 def fit_family(x: Sequence[float] | np.ndarray, family: str, bootstrap: int = DEFAULT_BOOTSTRAP,
                seed: int = DEFAULT_SEED) -> Fit:
     """Fit one family (kposim's name) to ``x`` (shape (n,)); raises FitError if it does not
-    apply (the message says why)."""
+    apply (the message says why).
+    """
     if family not in _FAMILIES:
         raise FitError(f"unknown family {family!r}; choose from {', '.join(FAMILY_NAMES)}")
     fam = _FAMILIES[family]

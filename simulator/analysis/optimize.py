@@ -52,11 +52,11 @@ from typing import Any
 
 import numpy as np
 
-from simulator.scenario.variants import combinations, resolve
 from simulator.engine.run import DEFAULT_SEED, Backend, simulate
 from simulator.results.result import SimulationResult
-from simulator.scenario.model import Scenario, scenario_from_dict
 from simulator.results.stats import expected_shortfall
+from simulator.scenario.model import Scenario, scenario_from_dict
+from simulator.scenario.variants import combinations, resolve
 
 OBJECTIVES = ("mean", "cvar5", "prob_loss")
 EXHAUSTIVE_LIMIT = 12  #: controls up to which every subset is evaluated
@@ -75,7 +75,8 @@ def with_controls(scenario: Scenario, active: Iterable[str]) -> Scenario:
 
 def components(scenario: Scenario) -> tuple[list[list[int]], bool]:
     """Groups of control indices whose effects add up trial by trial, and whether the
-    controls had to be kept together because one of them acts on the engagement's end."""
+    controls had to be kept together because one of them acts on the engagement's end.
+    """
     risks = {r.name: i for i, r in enumerate(scenario.risks)}
     parent = list(range(len(scenario.risks)))
 
@@ -132,7 +133,8 @@ def _loss(r: SimulationResult) -> np.ndarray:
 
 class Evaluator:
     """Per-trial outcomes of any subset of a scenario's controls, from runs on the same seed
-    (decomposed by :func:`components`). ``runs`` counts the simulations made so far."""
+    (decomposed by :func:`components`). ``runs`` counts the simulations made so far.
+    """
 
     def __init__(self, scenario: Scenario, trials: int, seed: int,
                  threads: int | None = None, backend: Backend | None = None) -> None:
@@ -190,7 +192,8 @@ class Evaluator:
 
 def objective_value(net: np.ndarray, objective: str) -> float:
     """The objective of one portfolio's net savings (n,): mean or cvar5 (currency) or
-    prob_loss (a probability)."""
+    prob_loss (a probability).
+    """
     if objective == "mean":
         return float(net.mean())
     if objective == "cvar5":
@@ -207,7 +210,8 @@ def _better(objective: str) -> float:
 
 def cvar_influence(x: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
     """(n,) influence function of the lower-tail mean (CVaR) of ``x`` at each trial:
-    (x - q) 1{x <= q} / alpha + q - ES, q the alpha-quantile, ES the CVaR (currency)."""
+    (x - q) 1{x <= q} / alpha + q - ES, q the alpha-quantile, ES the CVaR (currency).
+    """
     k = min(max(int(math.ceil(alpha * x.size)), 1), x.size)
     q = float(np.partition(x, k - 1)[k - 1])
     es = expected_shortfall(x, alpha)
@@ -217,7 +221,8 @@ def cvar_influence(x: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
 def paired_stderr(a: np.ndarray, b: np.ndarray, objective: str) -> float:
     """Monte Carlo standard error of objective(a) - objective(b) for two portfolios' net
     savings on the same trials (n,) each: sd of the per-trial difference of the means,
-    loss indicators or CVaR influence functions, over sqrt(n)."""
+    loss indicators or CVaR influence functions, over sqrt(n).
+    """
     if objective == "mean":
         d = a - b
     elif objective == "prob_loss":
@@ -279,7 +284,8 @@ def evaluate_point(evaluator: Evaluator, subset: Iterable[int]) -> Point:
 
 def frontier(points: Sequence[Point], objective: str) -> list[Point]:
     """The efficient portfolios: none cheaper or as cheap does better on ``objective``.
-    Sorted by cost."""
+    Sorted by cost.
+    """
     sign = _better(objective)
     out: list[Point] = []
     for p in sorted(points, key=lambda p: (p.cost, -sign * p.value(objective), len(p.subset))):
@@ -411,7 +417,7 @@ def optimize(scenario: Scenario, budget: float | None = None, objective: str = "
                             if scenario.choices else ""),
            "components": [[ev.names[k] for k in g] for g in ev.groups],
            "components_joined_by_exit": ev.joined,
-           "controls": [{"name": n, "cost": float(c)} for n, c in zip(ev.names, ev.cost)],
+           "controls": [{"name": n, "cost": float(c)} for n, c in zip(ev.names, ev.cost, strict=False)],
            "choices": [{"name": c.name, "options": [o.name for o in c.options]}
                        for c in scenario.choices],
            "frontier": [row(p) for p in frontier(eligible, objective)],

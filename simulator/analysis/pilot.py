@@ -24,12 +24,12 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
+from simulator.analysis.voi import BOOTSTRAP, BOOTSTRAP_SEED, Estimate, _as_options, _weights, evpi
 from simulator.engine import kernels as K
-from simulator.scenario.compiled import stream_key
 from simulator.engine.run import CHUNK_SIZE, DEFAULT_SEED, Backend, simulate
 from simulator.engine.sampling import uniforms
+from simulator.scenario.compiled import stream_key
 from simulator.scenario.model import Scenario
-from simulator.analysis.voi import BOOTSTRAP, BOOTSTRAP_SEED, Estimate, _as_options, _weights, evpi
 
 MIN_GROUP = 30  #: pilot outcomes seen in fewer trials are pooled into one group
 
@@ -56,7 +56,8 @@ def pilot_counts(rates: np.ndarray, years: float, seed: int, keys: np.ndarray) -
 
 def outcome_groups(counts: np.ndarray, min_group: int = MIN_GROUP) -> np.ndarray:
     """(n,) group of each trial: one per distinct count vector (column of ``counts`` (R, n)),
-    the outcomes seen in fewer than ``min_group`` trials pooled into one group."""
+    the outcomes seen in fewer than ``min_group`` trials pooled into one group.
+    """
     _, inverse, size = np.unique(counts.T, axis=0, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
     rare = size[inverse] < min_group
@@ -98,7 +99,8 @@ def analyze(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
             replicates: int = BOOTSTRAP) -> dict[str, Any]:
     """The value of the scenario's ``[pilot]`` against deciding now (outsource iff mean net
     savings > 0), with its standard error, the chance the pilot changes the decision, and,
-    for the perfect-information bound, the EVPI. Money: present value, currency."""
+    for the perfect-information bound, the EVPI. Money: present value, currency.
+    """
     if scenario.pilot is None:
         raise ValueError("the scenario has no [pilot] table")
     result = simulate(scenario, trials=trials, seed=seed, threads=threads, keep_inputs=True,

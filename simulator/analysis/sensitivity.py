@@ -25,8 +25,8 @@ import numpy as np
 from scipy import stats
 
 from simulator.engine import kernels as K
-from simulator.scenario.compiled import CompiledModel, compile_scenario, controlled_risk, quote
 from simulator.engine.run import DEFAULT_SEED, Backend, simulate, simulate_many
+from simulator.scenario.compiled import CompiledModel, compile_scenario, controlled_risk, quote
 from simulator.scenario.labels import component_label, label
 from simulator.scenario.model import Scenario
 
@@ -36,7 +36,8 @@ MAX_DRIVER_TRIALS = 200_000
 
 def rank_correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Spearman rank correlation of each row of ``x`` (k, n) with ``y`` (n,); 0 for a row
-    that never varies."""
+    that never varies.
+    """
     ry = stats.rankdata(y)
     ry = (ry - ry.mean()) / ry.std()
     out = np.zeros(x.shape[0])
@@ -58,7 +59,8 @@ def contribution_to_variance(rho: np.ndarray) -> np.ndarray:
 def tail_shift(x: np.ndarray, y: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """For the trials with the lowest ``alpha`` share of ``y``: the mean of each row of ``x``
     (k, n) there, and its shift from the row's overall mean in standard deviations of the row
-    (0 where the row never varies). Returns (tail means, standardised shifts)."""
+    (0 where the row never varies). Returns (tail means, standardised shifts).
+    """
     k = max(1, int(alpha * y.size))
     worst = np.argpartition(y, k - 1)[:k]
     tail = x[:, worst].mean(axis=1)
@@ -107,7 +109,8 @@ class Uncertain:
 
 def uncertain_inputs(scenario: Scenario, model: CompiledModel) -> list[Uncertain]:
     """Every input that varies: levels drawn per trial, and each risk's frequency and
-    severity, with their P10 and P90 from the closed forms."""
+    severity, with their P10 and P90 from the closed forms.
+    """
     out = []
     for j in model.random_inputs:
         d = model.input_dists[j]
@@ -132,7 +135,8 @@ def tornado(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
             sampling: str = "mc") -> dict[str, Any]:
     """Mean net savings (currency, present value) with each uncertain input held at its P10
     and at its P90, on common random numbers; rows sorted by swing, largest first. With a
-    ``backend`` (a Dask cluster) all 1 + 2 x inputs runs are submitted at once."""
+    ``backend`` (a Dask cluster) all 1 + 2 x inputs runs are submitted at once.
+    """
     model = compile_scenario(scenario)
     inputs = uncertain_inputs(scenario, model)
     models = [model, *(u.held(model, value) for u in inputs for value in (u.p10, u.p90))]
@@ -155,7 +159,8 @@ def drivers(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
             threads: int | None = None, alpha: float = 0.05,
             backend: Backend | None = None, sampling: str = "mc") -> dict[str, Any]:
     """Rank correlations, contribution to variance and tail shifts of every varying input and
-    component with net savings, from one run that keeps its per-trial inputs."""
+    component with net savings, from one run that keeps its per-trial inputs.
+    """
     n = min(trials, MAX_DRIVER_TRIALS)
     r = simulate(scenario, trials=n, seed=seed, threads=threads, keep_inputs=True,
                  backend=backend, sampling=sampling)
@@ -163,7 +168,7 @@ def drivers(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
     rows_x = [r.inputs[j] for j in model.random_inputs]
     names = [model.input_names[j] for j in model.random_inputs]
     kinds = ["input"] * len(names)
-    for name, row in zip(model.component_names, r.component_totals):
+    for name, row in zip(model.component_names, r.component_totals, strict=False):
         rows_x.append(row)
         names.append(name)
         kinds.append("component")
@@ -181,7 +186,7 @@ def drivers(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
     table = [{"name": nm, "kind": kd, "label": words(nm, kd)[0], "unit": words(nm, kd)[1],
               "rank_correlation": float(rh), "contribution_to_variance": float(sh),
               "mean": float(row.mean()), "tail_mean": float(tm), "tail_shift_sd": float(sf)}
-             for nm, kd, rh, sh, row, tm, sf in zip(names, kinds, rho, share, x, tail_mean, shift)]
+             for nm, kd, rh, sh, row, tm, sf in zip(names, kinds, rho, share, x, tail_mean, shift, strict=False)]
     return {"trials_used": n, "subsampled": n < trials, "alpha": alpha, "rows": table}
 
 

@@ -17,9 +17,9 @@ from scipy import optimize
 
 from simulator.engine.run import DEFAULT_SEED, Backend, simulate, simulate_many
 from simulator.scenario.labels import label
+from simulator.scenario.model import Scenario
 from simulator.scenario.paths import PathError
 from simulator.scenario.variants import get, with_value
-from simulator.scenario.model import Scenario
 
 TARGETS = ("mean", "prob_loss")
 Z95 = 1.959963984540054
@@ -35,7 +35,7 @@ class Axis:
     steps: int
 
     @classmethod
-    def parse(cls, text: str) -> "Axis":
+    def parse(cls, text: str) -> Axis:
         """``PATH=START:STOP:STEPS``, e.g. ``workforce.offshore_fte=18:26:5``."""
         path, sep, rng = text.rpartition("=")
         try:
@@ -59,7 +59,8 @@ class Axis:
 def headline(result) -> dict[str, float]:
     """Headline statistics of one run: mean with its standard error and 95% interval (the
     interval of ``summary.json``: batch means for Latin hypercube and Sobol designs), P(net
-    loss) with its standard error, P5, P95."""
+    loss) with its standard error, P5, P95.
+    """
     ns = result.summary()["net_savings"]
     out = {k: ns[k] for k in ("mean", "stderr", "prob_loss", "prob_loss_stderr", "p5", "p95")}
     out["ci95_low"], out["ci95_high"] = ns["ci95"]
@@ -77,7 +78,8 @@ def sweep(scenario: Scenario, axes: list[Axis], trials: int = 100_000, seed: int
           threads: int | None = None, backend: Backend | None = None,
           sampling: str = "mc") -> dict[str, Any]:
     """Run a 1-D or 2-D grid; rows hold each point's parameter values and statistics. With a
-    ``backend`` (a Dask cluster) every grid point's tasks are submitted at once."""
+    ``backend`` (a Dask cluster) every grid point's tasks are submitted at once.
+    """
     if not 1 <= len(axes) <= 2:
         raise ValueError("a sweep takes one or two parameters")
     for axis in axes:
@@ -86,13 +88,13 @@ def sweep(scenario: Scenario, axes: list[Axis], trials: int = 100_000, seed: int
     variants = []
     for values in grid:
         s = scenario
-        for axis, v in zip(axes, values):
+        for axis, v in zip(axes, values, strict=False):
             s = with_value(s, axis.path, float(v))
         variants.append((s, None))
     stats = simulate_many(variants, backend=backend, each=headline, trials=trials, seed=seed,
                           threads=threads, store_trials=False, sampling=sampling)
-    rows = [{**{axis.path: float(v) for axis, v in zip(axes, values)}, **point_stats}
-            for values, point_stats in zip(grid, stats)]
+    rows = [{**{axis.path: float(v) for axis, v in zip(axes, values, strict=False)}, **point_stats}
+            for values, point_stats in zip(grid, stats, strict=False)]
     return {"scenario": scenario.name, "currency": scenario.scenario.currency,
             "horizon_years": scenario.scenario.horizon_years, "trials": trials, "seed": seed,
             "parameters": [axis.path for axis in axes],
@@ -170,7 +172,8 @@ def breakeven(scenario: Scenario, path: str, target: str, value: float,
 
 def suggested_bracket(scenario: Scenario, path: str) -> tuple[float, float] | None:
     """The P1 to P99 of the input at ``path`` when it is a distribution (where a break-even
-    search of that input starts), else None."""
+    search of that input starts), else None.
+    """
     from simulator.scenario.model import parse_distribution as parse
 
     current = get(scenario, path)
@@ -186,7 +189,8 @@ def suggested_bracket(scenario: Scenario, path: str) -> tuple[float, float] | No
 def _find_bracket(scenario: Scenario, path: str, f) -> tuple[float, float]:
     """Values of the parameter on either side of the answer: from the current value (halved
     and doubled, six times), or from the input's P1 and P99 when it is a distribution
-    (widened by half the range at each end, six times)."""
+    (widened by half the range at each end, six times).
+    """
     current = get(scenario, path)
     spread = suggested_bracket(scenario, path)
     if spread is not None:

@@ -64,7 +64,8 @@ def _as_options(values: np.ndarray) -> np.ndarray:
 
 def _weights(n: int, replicates: int, seed: int) -> Iterator[np.ndarray]:
     """``replicates`` bootstrap resamples of n trials, each as (n,) trial weights summing to
-    1 (how often each trial is drawn, over n), one at a time."""
+    1 (how often each trial is drawn, over n), one at a time.
+    """
     rng = np.random.Generator(np.random.SFC64(seed))
     for _ in range(replicates):
         yield np.bincount(rng.integers(0, n, n), minlength=n) / n
@@ -93,7 +94,8 @@ def _smooth(centers: np.ndarray, means: np.ndarray, counts: np.ndarray) -> np.nd
     differences of the coefficients penalised, Eilers and Marx 1996) through binned means
     weighted by their counts, its penalty chosen by generalised cross-validation over a grid;
     evaluated at the bin centres. A straight line is not penalised, so a linear relation is
-    fitted exactly and the weighted mean is kept."""
+    fitted exactly and the weighted mean is kept.
+    """
     from scipy.interpolate import BSpline
 
     keep = counts > 0
@@ -135,7 +137,7 @@ class _Bins:
     smooth: bool  #: spline through the bins (False: exact group means of a discrete input)
 
     @classmethod
-    def of(cls, x: np.ndarray, bins: int) -> "_Bins":
+    def of(cls, x: np.ndarray, bins: int) -> _Bins:
         values, inverse = np.unique(x, return_inverse=True)
         if values.size <= MAX_GROUPS:
             return cls(inverse.astype(np.int64), values.size, False)
@@ -199,7 +201,7 @@ def voi_table(inputs: np.ndarray, names: Sequence[str], values: np.ndarray,
     by EVPPI, largest first. Inputs that do not vary are left out.
     """
     out = {"evpi": evpi(values, replicates, seed).to_dict(), "inputs": []}
-    for name, x in zip(names, np.asarray(inputs)):
+    for name, x in zip(names, np.asarray(inputs), strict=False):
         if np.ptp(x) == 0:
             continue
         e = evppi(x, values, bins, replicates, seed)
@@ -234,7 +236,7 @@ def analyze(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
     from simulator.scenario.labels import label
 
     owner = {}  # each input's first scenario: its plain label comes from there
-    for s, r in zip(scenarios, runs):
+    for s, r in zip(scenarios, runs, strict=False):
         for j in r.model.random_inputs:
             owner.setdefault(r.model.input_names[j], s)
     for row in table["inputs"]:
@@ -245,7 +247,7 @@ def analyze(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
     s0 = scenarios[0].scenario
     return {"scenario": scenarios[0].name, "currency": s0.currency,
             "horizon_years": s0.horizon_years, "trials": trials, "seed": seed,
-            "options": [{"name": o, "mean": float(m)} for o, m in zip(options, means)],
+            "options": [{"name": o, "mean": float(m)} for o, m in zip(options, means, strict=False)],
             "decision_now": options[int(np.argmax(means))],
             "method": (f"regression of each option's value on one input at a time: penalised "
                        f"cubic regression spline (P-spline, GCV) through {bins} quantile-bin means, exact group "
@@ -256,7 +258,8 @@ def analyze(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
 
 def expected_max_normal(mu: float, sigma: float) -> float:
     """E[max(Y, 0)] for Y ~ normal(mu, sigma): sigma phi(mu/sigma) + mu Phi(mu/sigma), the
-    closed form the estimators are tested against (currency)."""
+    closed form the estimators are tested against (currency).
+    """
     if sigma == 0:
         return max(mu, 0.0)
     z = mu / sigma

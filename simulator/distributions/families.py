@@ -13,11 +13,18 @@ In a scenario file a distribution is an inline table with a ``dist`` key, or a b
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from simulator import codes as K  # the kernels' plain-array contract, without numba
 
@@ -90,7 +97,8 @@ class Distribution(BaseModel):
         """What validation, compiling and the report need of the closed forms (``ppf``,
         ``cdf``, ``support``; ``sf`` and ``isf`` for counts), from ``scipy.special`` where the
         family allows: importing ``scipy.stats`` costs 0.6 s of every run's start-up. Same
-        values as :meth:`scipy` (bit for bit where scipy uses the same special functions)."""
+        values as :meth:`scipy` (bit for bit where scipy uses the same special functions).
+        """
         return self.scipy()
 
     def quantile(self, q: Any) -> Any:
@@ -135,7 +143,8 @@ class Distribution(BaseModel):
     def draw_range(self) -> tuple[float, float]:
         """The smallest and largest value a run can draw: the ends of the support where they
         are finite, else the quantiles at 2^-53 and 1 - 2^-53 (the most extreme uniforms the
-        engine's streams give). Validation bounds a trial's totals with them."""
+        engine's streams give). Validation bounds a trial's totals with them.
+        """
         lo, hi = self.support()
         with np.errstate(all="ignore"):
             if not math.isfinite(lo):
@@ -179,7 +188,8 @@ def _params(*values: float) -> np.ndarray:
 
 class _Special:
     """A frozen distribution's closed forms from ``scipy.special`` functions (see
-    :meth:`Distribution.fast`); ``isf(q)`` defaults to ``ppf(1 - q)``, as scipy's."""
+    :meth:`Distribution.fast`); ``isf(q)`` defaults to ``ppf(1 - q)``, as scipy's.
+    """
 
     def __init__(self, ppf: Any, cdf: Any, lo: float, hi: float, sf: Any = None,
                  discrete: bool = False, isf_from_sf: bool = False) -> None:
@@ -204,7 +214,7 @@ class _Special:
             return guess
         # 1 - q rounds for tiny q: settle on the smallest k with sf(k) <= q from the sf.
         out = []
-        for x, k in zip(np.atleast_1d(q).ravel(), np.atleast_1d(guess).ravel()):
+        for x, k in zip(np.atleast_1d(q).ravel(), np.atleast_1d(guess).ravel(), strict=False):
             k = max(float(k) - 2.0, 0.0)
             while self.sf(k) > x:
                 k += 1.0
@@ -242,7 +252,8 @@ def _beta(a: float, b: float, lo: float, w: float) -> _Special:
 
 def _finite(cdf: np.ndarray, values: np.ndarray | None, data: DataBuilder) -> tuple[int, np.ndarray]:
     """Compile a finite distribution (outcome j has cumulative probability cdf[j], value
-    values[j], or j itself when values is None) for inversion with a guide table."""
+    values[j], or j itself when values is None) for inversion with a guide table.
+    """
     cdf = np.asarray(cdf, dtype=np.float64).copy()
     cdf[-1] = np.inf  # every u < 1 lands at the last outcome at the latest
     k = cdf.size
@@ -253,7 +264,8 @@ def _finite(cdf: np.ndarray, values: np.ndarray | None, data: DataBuilder) -> tu
 
 def _count_table(frozen: Any, data: DataBuilder) -> tuple[int, np.ndarray]:
     """Compile a count distribution on 0, 1, 2, ...; counts whose upper tail holds under
-    1e-18 of the probability (below the resolution of a double-precision uniform) are cut."""
+    1e-18 of the probability (below the resolution of a double-precision uniform) are cut.
+    """
     kmax = int(frozen.isf(1e-15))  # scipy's isf turns to nan for much smaller tails
     while frozen.sf(kmax) > 1e-18:
         kmax = int(kmax * 1.05) + 2
@@ -283,9 +295,9 @@ def _rate_kind(v: Any) -> str:
 
 def _rate(number: Any) -> Any:
     """An uncertain-capable parameter (a rate, a severity's scale): a number (with the constraints in ``number``) or a distribution of
-    it, drawn once per trial (two levels of uncertainty)."""
-    return Annotated[Union[Annotated[number, Tag("rate_number")],
-                           Annotated["RateDistribution", Tag("rate_distribution")]],
+    it, drawn once per trial (two levels of uncertainty).
+    """
+    return Annotated[Annotated[number, Tag("rate_number")] | Annotated["RateDistribution", Tag("rate_distribution")],
                      Discriminator(_rate_kind)]
 
 
@@ -293,18 +305,19 @@ class _Scaled(Distribution):
     """Shared by the severity families whose size may be uncertain (a lognormal's ``mu``, a
     gamma's ``scale``): each trial draws the parameter once, and every event of the trial
     scales with it, so a trial's losses share their typical size. The engine samples the
-    family at a neutral parameter and multiplies each event by its trial's factor."""
+    family at a neutral parameter and multiplies each event by its trial's factor.
+    """
 
     SCALE_FIELD: ClassVar[str] = "scale"
     LOG_SCALE: ClassVar[bool] = False  #: the factor is exp(parameter) rather than parameter
     NODES: ClassVar[int] = 1024
 
-    def scale_distribution(self) -> "Distribution | None":
+    def scale_distribution(self) -> Distribution | None:
         """The per-trial distribution of the size parameter, or None when it is a number."""
         v = getattr(self, self.SCALE_FIELD)
         return v if isinstance(v, Distribution) else None
 
-    def base(self) -> "Distribution":
+    def base(self) -> Distribution:
         """The family at the neutral parameter (factor 1): what the engine tabulates."""
         return self.model_copy(update={self.SCALE_FIELD: 0.0 if self.LOG_SCALE else 1.0})
 
@@ -455,7 +468,7 @@ class Uniform(Distribution):
         {"dist": "uniform", "min": 0.03, "max": 0.05}]})
 
     @model_validator(mode="after")
-    def _check(self) -> "Uniform":
+    def _check(self) -> Uniform:
         if not self.min < self.max:
             raise FieldError("max", f"must be greater than min (got min={self.min:g}, max={self.max:g})")
         return self
@@ -480,7 +493,7 @@ class _ThreePoint(Distribution):
     max: Finite = Field(description="largest possible value, > min")
 
     @model_validator(mode="after")
-    def _check(self) -> "_ThreePoint":
+    def _check(self) -> _ThreePoint:
         if not self.min < self.max:
             raise FieldError("max", f"must be greater than min (got min={self.min:g}, max={self.max:g})")
         if not self.min <= self.mode <= self.max:
@@ -527,7 +540,8 @@ class Triangular(_ThreePoint):
 
 class Pert(_ThreePoint):
     """PERT: a beta on [min, max] with most likely value ``mode``; ``lambda`` (default 4) sets
-    how strongly the mode pulls (mean = (min + lambda * mode + max) / (lambda + 2))."""
+    how strongly the mode pulls (mean = (min + lambda * mode + max) / (lambda + 2)).
+    """
 
     dist: Literal["pert"]
     lambda_: Finite = Field(4.0, alias="lambda", gt=0,
@@ -559,7 +573,8 @@ class Pert(_ThreePoint):
 
 class Normal(Distribution):
     """Normal with ``mean`` and standard deviation ``sd``; optional ``min``/``max`` truncate it
-    (draws outside are impossible, not clipped, so the mean moves accordingly)."""
+    (draws outside are impossible, not clipped, so the mean moves accordingly).
+    """
 
     dist: Literal["normal"]
     mean_: Finite = Field(alias="mean", description="mean before truncation")
@@ -572,7 +587,7 @@ class Normal(Distribution):
         {"dist": "normal", "mean": 10, "sd": 2, "min": 0, "max": 20}]})
 
     @model_validator(mode="after")
-    def _check(self) -> "Normal":
+    def _check(self) -> Normal:
         ndtr = _special().ndtr  # scipy.stats.norm's cdf (and sf(x) = ndtr(-x)), bit for bit
 
         lo, hi = self._bounds()
@@ -645,7 +660,8 @@ class Lognormal(_Scaled):
     (default 0.9: low and high are the 5th and 95th percentiles). Give one pair, not both.
     A run warns when sigma is above 2: the mean is then over 7 times the median. As a risk's
     severity, ``mu`` may be a distribution drawn once per trial (the typical loss size is
-    uncertain; every event of the trial scales by e^mu)."""
+    uncertain; every event of the trial scales by e^mu).
+    """
 
     SCALE_FIELD: ClassVar[str] = "mu"
     LOG_SCALE: ClassVar[bool] = True
@@ -670,7 +686,7 @@ class Lognormal(_Scaled):
         {"dist": "lognormal", "mu": 12.206, "sigma": 2.5}]})
 
     @model_validator(mode="after")
-    def _check(self) -> "Lognormal":
+    def _check(self) -> Lognormal:
         by_log = self.mu is not None or self.sigma is not None
         by_range = self.low is not None or self.high is not None
         if by_log == by_range:
@@ -746,7 +762,7 @@ class Beta(Distribution):
         {"dist": "beta", "a": 2, "b": 5, "min": 0.03, "max": 0.27}]})
 
     @model_validator(mode="after")
-    def _check(self) -> "Beta":
+    def _check(self) -> Beta:
         if not self.min < self.max:
             raise FieldError("max", f"must be greater than min (got min={self.min:g}, max={self.max:g})")
         return self
@@ -766,7 +782,8 @@ class Beta(Distribution):
 class Gamma(_Scaled):
     """Gamma with ``shape`` k and ``scale`` theta (mean k * theta, variance k * theta^2). As a
     risk's severity, ``scale`` may be a distribution drawn once per trial (every event of the
-    trial scales with it)."""
+    trial scales with it).
+    """
 
     SCALE_FIELD: ClassVar[str] = "scale"
 
@@ -777,7 +794,7 @@ class Gamma(_Scaled):
         "distribution drawn once per trial")
 
     @model_validator(mode="after")
-    def _check(self) -> "Gamma":
+    def _check(self) -> Gamma:
         self._check_scale()
         return self
 
@@ -894,7 +911,8 @@ class _Count(Distribution):
     def sample(self, size: int | tuple[int, ...],
                seed: int | np.random.Generator | None = None) -> np.ndarray:
         """With an uncertain rate: a rate per draw (the engine's inverse-CDF path), then the
-        count at that rate (numpy's sampler; the engine has its own, tested separately)."""
+        count at that rate (numpy's sampler; the engine has its own, tested separately).
+        """
         rate = self.rate_distribution()
         if rate is None:
             return super().sample(size, seed)
@@ -905,7 +923,8 @@ class _Count(Distribution):
 
     def draw_range(self, factor: float = 1.0) -> tuple[float, float]:
         """As :meth:`Distribution.draw_range`, with the rate times ``factor`` (a control's
-        frequency factor); an uncertain rate at the top of its own range."""
+        frequency factor); an uncertain rate at the top of its own range.
+        """
         rate = self.rate_distribution()
         top = (rate.draw_range()[1] if rate is not None else
                float(getattr(self, self.RATE_FIELD))) * factor
@@ -944,7 +963,7 @@ class Poisson(_Count):
     mean_: _rate(Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]) | None = Field(
         None, alias="mean", description="expected count (events per year, where it is a "
         "frequency): a number, or a distribution of the rate drawn once per trial")
-    prior: "Gamma | None" = Field(None, description="gamma prior of the rate (events per "
+    prior: Gamma | None = Field(None, description="gamma prior of the rate (events per "
                                   "year), instead of mean; updated by observed_events and "
                                   "observed_years")
     observed_events: int | None = Field(None, ge=0, le=10**9, description="events seen in "
@@ -959,7 +978,7 @@ class Poisson(_Count):
          "observed_events": 2, "observed_years": 5}]})
 
     @model_validator(mode="after")
-    def _check(self) -> "Poisson":
+    def _check(self) -> Poisson:
         if (self.mean_ is None) == (self.prior is None):
             raise ValueError("give either mean (a number or a distribution) or a gamma prior "
                              "with observed_events and observed_years")
@@ -980,7 +999,7 @@ class Poisson(_Count):
             return super().rate_distribution()
         return self.posterior()
 
-    def posterior(self) -> "Gamma":
+    def posterior(self) -> Gamma:
         """The rate's gamma distribution after the observed history (the prior without one)."""
         k = self.observed_events or 0
         t = self.observed_years or 0.0
@@ -1030,7 +1049,8 @@ class Poisson(_Count):
 
 class Bernoulli(_Count):
     """1 with probability ``p``, else 0 (as a frequency: at most one event a year). ``p`` may
-    be a distribution on [0, 1], drawn once per trial."""
+    be a distribution on [0, 1], drawn once per trial.
+    """
 
     dist: Literal["bernoulli"]
     p: _rate(Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]) = Field(
@@ -1045,7 +1065,7 @@ class Bernoulli(_Count):
         {"dist": "bernoulli", "p": {"dist": "beta", "a": 2, "b": 60}}]})
 
     @model_validator(mode="after")
-    def _check(self) -> "Bernoulli":
+    def _check(self) -> Bernoulli:
         self._check_rate(0.0, 1.0)
         return self
 
@@ -1082,7 +1102,8 @@ class Bernoulli(_Count):
 class NegativeBinomial(_Count):
     """Over-dispersed count with ``mean`` and ``dispersion`` r: variance = mean + mean^2 / r
     (a Poisson whose rate is gamma-distributed; large r approaches a Poisson). The mean may be
-    a distribution, drawn once per trial."""
+    a distribution, drawn once per trial.
+    """
 
     dist: Literal["negative_binomial"]
     mean_: _rate(Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)]) = Field(
@@ -1095,7 +1116,7 @@ class NegativeBinomial(_Count):
         {"dist": "negative_binomial", "mean": 6.5, "dispersion": 5}]})
 
     @model_validator(mode="after")
-    def _check(self) -> "NegativeBinomial":
+    def _check(self) -> NegativeBinomial:
         self._check_rate(0.0, math.inf)
         return self
 
@@ -1185,7 +1206,7 @@ class Discrete(_Tabled):
         {"dist": "discrete", "values": [0, 1, 2], "weights": [0.85, 0.12, 0.03]}]})
 
     @model_validator(mode="after")
-    def _check(self) -> "Discrete":
+    def _check(self) -> Discrete:
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise FieldError("weights", f"must have one entry per value (got {len(self.weights)} "
@@ -1233,10 +1254,11 @@ class Mixture(Distribution):
     """A weighted mixture of continuous ``components`` (for instance several experts' ranges,
     pooled): a draw comes from component i with probability ``weights[i] / sum(weights)``
     (default all equal). Its cdf is the weighted sum of the components' cdfs; the engine
-    samples it by inverse CDF from a table, like beta and PERT."""
+    samples it by inverse CDF from a table, like beta and PERT.
+    """
 
     dist: Literal["mixture"]
-    components: list["MixtureComponent"] = Field(min_length=1, max_length=100,
+    components: list[MixtureComponent] = Field(min_length=1, max_length=100,
                                                  description="the distributions mixed: "
                                                  "continuous families only (no counts, "
                                                  "discrete, empirical or nested mixtures)")
@@ -1250,7 +1272,7 @@ class Mixture(Distribution):
          "weights": [2, 1]}]})
 
     @model_validator(mode="after")
-    def _check(self) -> "Mixture":
+    def _check(self) -> Mixture:
         if self.weights is not None:
             if len(self.weights) != len(self.components):
                 raise FieldError("weights", f"must have one entry per component (got "
@@ -1294,29 +1316,29 @@ class _MixtureDist:
         self.parts, self.probs = parts, probs
 
     def cdf(self, x: Any) -> Any:
-        return sum(p * f.cdf(x) for p, f in zip(self.probs, self.parts))
+        return sum(p * f.cdf(x) for p, f in zip(self.probs, self.parts, strict=False))
 
     def sf(self, x: Any) -> Any:
-        return sum(p * f.sf(x) for p, f in zip(self.probs, self.parts))
+        return sum(p * f.sf(x) for p, f in zip(self.probs, self.parts, strict=False))
 
     def mean(self) -> float:
-        return float(sum(p * f.mean() for p, f in zip(self.probs, self.parts)))
+        return float(sum(p * f.mean() for p, f in zip(self.probs, self.parts, strict=False)))
 
     def var(self) -> float:
         m = self.mean()
         return float(sum(p * (f.var() + (f.mean() - m) ** 2)
-                         for p, f in zip(self.probs, self.parts)))
+                         for p, f in zip(self.probs, self.parts, strict=False)))
 
     def std(self) -> float:
         return math.sqrt(self.var())
 
     def support(self) -> tuple[float, float]:
-        ends = [f.support() for f, p in zip(self.parts, self.probs) if p > 0]
+        ends = [f.support() for f, p in zip(self.parts, self.probs, strict=False) if p > 0]
         return min(a for a, _ in ends), max(b for _, b in ends)
 
     def ppf(self, q: Any) -> Any:
         q = np.asarray(q, dtype=float)
-        live = [f for f, p in zip(self.parts, self.probs) if p > 0]
+        live = [f for f, p in zip(self.parts, self.probs, strict=False) if p > 0]
         each = np.array([np.broadcast_to(f.ppf(q), q.shape) for f in live], dtype=float)
         lo, hi = each.min(axis=0), each.max(axis=0)
         out = np.where(q <= 0, lo, _mixture_quantile(self.cdf, lo, hi, q).reshape(q.shape))
@@ -1327,7 +1349,8 @@ def _mixture_quantile(cdf: Any, lo: np.ndarray, hi: np.ndarray, q: np.ndarray) -
     """q-quantiles of a mixture with cdf ``cdf``, given the smallest (``lo``) and largest
     (``hi``) of its components' q-quantiles, between which a mixture's lies: scipy's vectorised
     bracketing root finder (Chandrupatla's method) to full precision; ``hi`` where they agree
-    or q is not inside (0, 1)."""
+    or q is not inside (0, 1).
+    """
     from scipy.optimize.elementwise import find_root
 
     lo, hi, q = np.atleast_1d(lo), np.atleast_1d(hi), np.atleast_1d(q)
@@ -1387,11 +1410,11 @@ def uncertain_size(d: Distribution) -> Distribution | None:
 
 RATE_FAMILIES = tuple(c for c in FAMILIES.values() if not issubclass(c, _Count))
 """Families an uncertain rate may have (any but the counts)."""
-RateDistribution = Annotated[Union[RATE_FAMILIES],  # type: ignore[valid-type]
+RateDistribution = Annotated[RATE_FAMILIES,  # type: ignore[valid-type]
                              Field(discriminator="dist")]
 MIXTURE_COMPONENT_FAMILIES = (Uniform, Triangular, Pert, Normal, Lognormal, Beta, Gamma)
 """Families a mixture may mix: the continuous ones (its table interpolates between knots)."""
-MixtureComponent = Annotated[Union[MIXTURE_COMPONENT_FAMILIES],  # type: ignore[valid-type]
+MixtureComponent = Annotated[MIXTURE_COMPONENT_FAMILIES,  # type: ignore[valid-type]
                              Field(discriminator="dist")]
 for _cls in (Lognormal, Gamma, Poisson, Bernoulli, NegativeBinomial, Mixture):
     _cls.model_rebuild()
@@ -1405,7 +1428,7 @@ def _bare_number(v: Any) -> Any:
 
 
 AnyDistribution = Annotated[
-    Union[tuple(FAMILIES.values())],  # type: ignore[valid-type]
+    tuple(FAMILIES.values()),  # type: ignore[valid-type]
     Field(discriminator="dist"),
     BeforeValidator(_bare_number),
 ]

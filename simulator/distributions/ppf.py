@@ -11,7 +11,16 @@ import math
 import numba as nb
 import numpy as np
 
-from simulator.codes import BERNOULLI, CONSTANT, DISCRETE, LOGNORMAL, NORMAL, TABLE, TRIANGULAR, UNIFORM
+from simulator.codes import (
+    BERNOULLI,
+    CONSTANT,
+    DISCRETE,
+    LOGNORMAL,
+    NORMAL,
+    TABLE,
+    TRIANGULAR,
+    UNIFORM,
+)
 
 _jit = dict(nogil=True, cache=True)
 # Kernels whose loops should vectorise: numba's default ("python") error model checks every

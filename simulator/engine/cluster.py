@@ -49,7 +49,8 @@ keep every worker busy, few enough to keep the client's memory flat on huge runs
 
 class ClusterError(RuntimeError):
     """The cluster cannot be used (no Dask, unreachable scheduler, mismatched workers) or
-    failed; the message says why and what to do."""
+    failed; the message says why and what to do.
+    """
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,10 @@ class ClusterSpec:
     address: str | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "ClusterSpec":
+    def parse(cls, text: str) -> ClusterSpec:
         """``local`` (one worker per core), ``local:N``, or a scheduler address such as
-        ``tcp://host:8786``."""
+        ``tcp://host:8786``.
+        """
         t = text.strip()
         if t == "local":
             return cls(workers=os.cpu_count() or 1)
@@ -80,7 +82,8 @@ class ClusterSpec:
 
 def compute_task(job: ChunkJob, chunks: range) -> Partials | NonFiniteError:
     """A task, run on a worker: the partials of ``chunks``. An overflowing trial is returned,
-    not raised: it is deterministic, so retrying would only fail again."""
+    not raised: it is deterministic, so retrying would only fail again.
+    """
     try:
         return chunk_partials(job, chunks)
     except NonFiniteError as e:
@@ -112,7 +115,7 @@ class DaskBackend:
         self._cluster = cluster
         self._saved_env = saved_env
 
-    def __enter__(self) -> "DaskBackend":
+    def __enter__(self) -> DaskBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -134,7 +137,8 @@ class DaskBackend:
 
     def warm_up(self, run: PlannedRun) -> None:
         """Load (or compile) the numba kernels on every worker now, by computing one chunk of
-        ``run`` there, so that timings and progress bars do not include it."""
+        ``run`` there, so that timings and progress bars do not include it.
+        """
         chunks = range(min(1, run.job.n_chunks - 1), min(2, run.job.n_chunks))
         self.client.run(compute_task, run.job, chunks)
 
@@ -142,7 +146,8 @@ class DaskBackend:
             progress: Callable[[int], None] | None = None) -> None:
         """Compute every run's chunks on the cluster and reduce them on each run in chunk
         order. Every run's tasks are queued at once (a sweep's variants keep the cluster busy)
-        and at most ``TASKS_PER_THREAD`` per worker thread are in flight or waiting."""
+        and at most ``TASKS_PER_THREAD`` per worker thread are in flight or waiting.
+        """
         from distributed import as_completed
 
         client, tag = self.client, uuid.uuid4().hex[:12]
@@ -213,7 +218,8 @@ def connect(spec: str | ClusterSpec, timeout: float | None = None) -> DaskBacken
     cluster of worker processes with one thread each, or a running scheduler. Raises
     :class:`ClusterError` if Dask is missing, the scheduler cannot be reached in ``timeout``
     seconds, it has no workers, or its workers run other versions of kposim, numpy or numba
-    (their results would differ)."""
+    (their results would differ).
+    """
     spec = ClusterSpec.parse(spec) if isinstance(spec, str) else spec
     if timeout is None:
         timeout = float(os.environ.get("KPOSIM_DASK_TIMEOUT", CONNECT_TIMEOUT))

@@ -16,9 +16,25 @@ import math
 import numba as nb
 import numpy as np
 
-from simulator.codes import DISCRETE, RATE_BERNOULLI, RATE_POISSON, RECOVER_EVENT, RECOVER_YEAR, TIMING_END, TIMING_START
-from simulator.distributions.ppf import _BLOCK, _discrete_ppf, _jit, _vec, fill_ppf, norm_ppf, norm_ppf_into, ppf  # noqa: F401 (re-exported)
-
+from simulator.codes import (
+    DISCRETE,
+    RATE_BERNOULLI,
+    RATE_POISSON,
+    RECOVER_EVENT,
+    RECOVER_YEAR,
+    TIMING_END,
+    TIMING_START,
+)
+from simulator.distributions.ppf import (  # noqa: F401 (re-exported)
+    _BLOCK,
+    _discrete_ppf,
+    _jit,
+    _vec,
+    fill_ppf,
+    norm_ppf,
+    norm_ppf_into,
+    ppf,
+)
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _S16 = np.uint64(16)
@@ -44,7 +60,8 @@ def sfc64_seed(entropy: np.ndarray, state: np.ndarray) -> None:
     from, for the SeedSequence whose assembled entropy (32-bit words, run entropy padded to
     four words, then the spawn key) is ``entropy``: numpy's SeedSequence pool mixing,
     ``generate_state(3, uint64)`` and SFC64's twelve warm-up rounds, about 10x cheaper than
-    building the numpy objects (which hold the GIL)."""
+    building the numpy objects (which hold the GIL).
+    """
     pool = np.zeros(4, np.uint64)
     hash_const = np.array([0x43B0D7E5], np.uint64)
     for i in range(4):
@@ -77,7 +94,8 @@ def sfc64_uniforms(state: np.ndarray, out: np.ndarray) -> None:
     """Fill ``out`` (n,) with uniforms in [0, 1) from an SFC64 ``state`` (a, b, c, counter as
     numpy seeds it), advancing the state: the same numbers, bit for bit, as numpy's
     ``Generator(SFC64(...)).random``, at about a third of its cost here (no call per array
-    through numpy's generic fill)."""
+    through numpy's generic fill).
+    """
     a, b, c, w = state[0], state[1], state[2], state[3]
     s3, s11, s24, s40 = np.uint64(3), np.uint64(11), np.uint64(24), np.uint64(40)
     one = np.uint64(1)
@@ -170,7 +188,8 @@ def wage_and_costs(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
 def event_counts(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray,
                  counts: np.ndarray, tmp: np.ndarray) -> int:
     """Events per (year, trial) from uniforms u of shape (years, n) into counts (years, n);
-    returns the total. ``tmp``: scratch of 2n."""
+    returns the total. ``tmp``: scratch of 2n.
+    """
     n = u.shape[1]
     flat = tmp[:n]
     total = 0
@@ -204,7 +223,8 @@ _FIXED = 8  # events per trial and year that the branch-free paths below handle
 def _event_cells(counts: np.ndarray) -> np.ndarray:
     """Flat indices t * n + i of the (year, trial) cells with at least one event, in order.
     Collected without a branch: for a rare risk, a loop that skips empty cells one by one
-    mispredicts on every few cells; the loops above then visit only the cells with events."""
+    mispredicts on every few cells; the loops above then visit only the cells with events.
+    """
     flat = counts.reshape(-1)
     cells = np.empty(flat.shape[0], np.int64)
     m = 0
@@ -304,7 +324,8 @@ def net_and_risk_total(values: np.ndarray, n_costs: int) -> None:
     """Finish a chunk's value matrix (V, n) in one pass: row 0 (net) = row 1 (gross) minus the
     sum of the component rows 2 .. 2 + C + R - 1, and, when there are risks (R > 0), the last
     row = the sum of the R risk rows. Sums run row by row in order, as numpy's
-    ``sum(axis=0)`` does, so the results are those of the two numpy calls, bit for bit."""
+    ``sum(axis=0)`` does, so the results are those of the two numpy calls, bit for bit.
+    """
     n_comp = values.shape[0] - 2 - (1 if values.shape[0] - 2 - n_costs > 0 else 0)
     has_risks = n_comp > n_costs
     for b in range(0, values.shape[1], _BLOCK):
@@ -375,7 +396,8 @@ def count_ppf(u: float, mean: float, r: float, family: int) -> int:
 
     Small means sum the pmf up from 0; larger ones start at the mode, get P(count <= mode) by
     summing down until the terms no longer change it, and walk from there, so the cost grows
-    with the standard deviation, not the mean."""
+    with the standard deviation, not the mean.
+    """
     if mean <= 0.0:
         return 0
     if mean < _SEQUENTIAL_MAX_MEAN:
@@ -426,7 +448,8 @@ def event_counts_at_rates(u: np.ndarray, family: int, rate: np.ndarray, factor: 
                           r: float, counts: np.ndarray) -> int:
     """Events per (year, trial) from uniforms u (years, n) into counts (years, n) when trial
     i's rate is ``factor * rate[i]`` (a Poisson or negative binomial mean, or a Bernoulli p);
-    ``r`` is the negative binomial's dispersion. Returns the total."""
+    ``r`` is the negative binomial's dispersion. Returns the total.
+    """
     total = 0
     for t in range(u.shape[0]):
         for i in range(u.shape[1]):
@@ -446,7 +469,8 @@ def gaussian_copula(u: np.ndarray, factor: np.ndarray, z: np.ndarray) -> None:
 
     ``factor`` (D, D) is a square root of the normal-space correlation matrix (rows of unit
     length), so each row stays uniform while the rows get the wanted rank correlation.
-    ``z`` is scratch of shape (D, n)."""
+    ``z`` is scratch of shape (D, n).
+    """
     d, n = u.shape
     for j in range(d):
         norm_ppf_into(u[j], z[j])
@@ -465,7 +489,8 @@ def gaussian_copula(u: np.ndarray, factor: np.ndarray, z: np.ndarray) -> None:
 def latin_hypercube(u: np.ndarray, out: np.ndarray) -> None:
     """One Latin hypercube column of n = out.size points from 2n uniforms u: out[i] lies in
     stratum perm[i] of [0, 1) cut into n equal strata, at a uniform position within it, where
-    perm is a uniformly random permutation (Fisher-Yates, driven by u[:n])."""
+    perm is a uniformly random permutation (Fisher-Yates, driven by u[:n]).
+    """
     n = out.size
     perm = out.view(np.int64)  # built in place, then overwritten stratum by stratum
     for i in range(n):
@@ -482,7 +507,8 @@ def scale_events(counts: np.ndarray, values: np.ndarray, log_scale: bool,
                  severity: np.ndarray) -> None:
     """Multiply every event's severity by its trial's factor: ``values[i]`` for trial i, or
     exp(values[i]) with ``log_scale`` (a lognormal's mu). Events are in event order, year by
-    year and trial by trial, as :func:`severity_uniforms` lays them out; counts (years, n)."""
+    year and trial by trial, as :func:`severity_uniforms` lays them out; counts (years, n).
+    """
     idx = 0
     for t in range(counts.shape[0]):
         for i in range(counts.shape[1]):
@@ -514,7 +540,8 @@ def counts_year(u: np.ndarray, t: int, code: int, p: np.ndarray, data: np.ndarra
     (so a year that is not raised draws exactly what the plain model draws); in a raised
     year (``mult[i] != 1``) it is the exact inversion at the raised rate (base or the trial's
     rate, times ``mult[i]``; a bernoulli p capped at 1). A risk that ``stops`` at an exit has
-    no events in the years after the trial's exit year ``end_idx[i]``."""
+    no events in the years after the trial's exit year ``end_idx[i]``.
+    """
     total = 0
     is_table = code == DISCRETE and p[3] == 0.0
     off, k_out, g = int(p[0]), int(p[1]), int(p[2])
@@ -555,7 +582,8 @@ def exit_update(t: int, r: int, counts: np.ndarray, end_idx: np.ndarray,
     """Ending risk ``r``'s events of year ``t`` (counts (n,), changed in place): the first
     event of a trial still running ends it (``end_idx[i] = t``, ``exit_risk[i] = r``) and
     counts once; an ending risk declared later than the one that ended the trial this year
-    does not fire."""
+    does not fire.
+    """
     for i in range(counts.shape[0]):
         if counts[i] == 0:
             continue
@@ -570,7 +598,8 @@ def exit_update(t: int, r: int, counts: np.ndarray, end_idx: np.ndarray,
 @nb.njit(**_jit)
 def record_raises(t: int, counts: np.ndarray, years: int, until: np.ndarray) -> None:
     """A raising risk's events of year ``t``: its target's rate is raised up to year
-    ``t + years`` in the trials where it had an event."""
+    ``t + years`` in the trials where it had an event.
+    """
     for i in range(counts.shape[0]):
         if counts[i] > 0:
             until[i] = t + years
@@ -589,7 +618,8 @@ def engagement_end(end_idx: np.ndarray, exit_risk: np.ndarray, timing: np.ndarra
                    v: np.ndarray, horizon: int, tend: np.ndarray) -> None:
     """When each trial's engagement ends, in years from the start (``horizon`` if it runs to
     the end): the exit year's end, its start, or a uniform point ``v[r, i]`` in it, as the
-    ending risk's ``timing`` says."""
+    ending risk's ``timing`` says.
+    """
     for i in range(end_idx.shape[0]):
         e = end_idx[i]
         if e >= horizon:
@@ -606,7 +636,7 @@ def engagement_end(end_idx: np.ndarray, exit_risk: np.ndarray, timing: np.ndarra
 
 @nb.njit(**_vec)
 def running_shares(tend: np.ndarray, a: np.ndarray) -> None:
-    """a (H, n): share of year t (0-based) under the engagement, clamp(T_end - t, 0, 1)."""
+    """A (H, n): share of year t (0-based) under the engagement, clamp(T_end - t, 0, 1)."""
     for t in range(a.shape[0]):
         for i in range(a.shape[1]):
             x = tend[i] - t
@@ -723,7 +753,8 @@ def reentry_costs(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray, r: int,
                   exit_risk: np.ndarray, tend: np.ndarray, out: np.ndarray) -> None:
     """Present value of taking the work back after ending risk ``r``'s exit, per trial: the
     re-entry cost in the exit year, and the onshore bill times the overrun over the re-entry
-    months after the engagement's end (cut at the horizon)."""
+    months after the engagement's end (cut at the horizon).
+    """
     horizon = disc.shape[0]
     for k in range(out.shape[0]):
         out[k] = 0.0
@@ -750,7 +781,8 @@ def reentry_costs(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray, r: int,
 def secondary_losses(severity: np.ndarray, occurs: np.ndarray, probability: float,
                      extra: np.ndarray, scale: float) -> None:
     """Add each event's secondary loss where its uniform ``occurs`` falls below the
-    probability: severity += scale * extra (all (events,))."""
+    probability: severity += scale * extra (all (events,)).
+    """
     for j in range(severity.shape[0]):
         if occurs[j] < probability:
             severity[j] += scale * extra[j]
@@ -769,7 +801,8 @@ def event_losses_engaged(counts: np.ndarray, severity: np.ndarray, cap_event: fl
     the conversion of the risk's currency, for the years the risk is live. The year's loss
     G = min(sum min(S, cap_event), cap_year) goes to loss_out; the recovery layers (event
     layers first, each on what the ones before left; see docs/model.md) to rec_out, both
-    weighted d_t a_t conv_t."""
+    weighted d_t a_t conv_t.
+    """
     j = 0
     n = counts.shape[1]
     n_sev = severity.shape[0]
@@ -825,7 +858,8 @@ def event_losses_engaged(counts: np.ndarray, severity: np.ndarray, cap_event: fl
 def net_and_risk_rows(values: np.ndarray, n_comp: int, risk_rows: np.ndarray) -> None:
     """:func:`net_and_risk_total` with the rows that make the total risk-event loss named:
     row 0 = row 1 - sum of component rows 2 .. 2 + n_comp - 1; the last row = the sum of the
-    component rows ``risk_rows`` (indices counted from the first component row), in order."""
+    component rows ``risk_rows`` (indices counted from the first component row), in order.
+    """
     last = values.shape[0] - 1
     for b in range(0, values.shape[1], _BLOCK):
         net = values[0, b:b + _BLOCK]

@@ -31,15 +31,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from simulator.engine import kernels as K
-from simulator.scenario.compiled import CompiledModel, compile_scenario
 from simulator.defaults import DEFAULT_SEED  # noqa: F401 (re-exported)
-from simulator.results.mcerror import batch_means
-from simulator.results.result import SimulationResult
+from simulator.engine import kernels as K
 from simulator.engine.sampling import SAMPLING, sampling_design, stream, uniforms  # noqa: F401 (re-exported)
-from simulator.scenario.model import Scenario
+from simulator.results.mcerror import batch_means
 from simulator.results.precision import Precision, Targets
-from simulator.results.streaming import N_SCALARS, Histograms, StreamRanges, Streamer, fold_scalars
+from simulator.results.result import SimulationResult
+from simulator.results.streaming import N_SCALARS, Histograms, Streamer, StreamRanges, fold_scalars
+from simulator.scenario.compiled import CompiledModel, compile_scenario
+from simulator.scenario.model import Scenario
 
 CHUNK_SIZE = 65_536
 """Trials per chunk; part of the seed contract (see module docstring)."""
@@ -105,7 +105,8 @@ class Workspace:
         """What a workspace's shapes depend on: models with the same signature can share one
         (a sweep's or a tornado's variants, the same scenario run again). Inputs that get
         uniforms ("drawn") are the random ones and the correlated ones, even when a sensitivity
-        run holds one fixed, so that the others keep their numbers."""
+        run holds one fixed, so that the others keep their numbers.
+        """
         years = int((model.risk_last - model.risk_first).max()) + 1 if len(model.risk_names) else 1
         drawn = np.union1d(model.random_inputs, model.copula_inputs)
         # The engaged path's scratch is shaped by risks, years and raise links: two models
@@ -136,7 +137,8 @@ class Workspace:
     def severities(self, total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scratch for ``total`` events: their severities, the uniforms of all but each
         (year, trial)'s first event, and the quantile kernel's scratch. Grown, never shrunk,
-        so a chunk allocates only when it has more events than any before it."""
+        so a chunk allocates only when it has more events than any before it.
+        """
         if total > self.severity.size:
             size = max(total, 2 * self.severity.size)
             self.severity, self.severity_rest, self.severity_tmp = (
@@ -148,7 +150,8 @@ class WorkspacePool:
     """Workspaces kept between runs of one process, so that a run (or each variant of a sweep)
     does not pay for fresh memory: page faults on new arrays cost about 8 ms a thread a run on
     these machines, a tenth of a 1M-trial run. Holds at most ``limit`` idle workspaces and
-    ``max_bytes`` of their memory."""
+    ``max_bytes`` of their memory.
+    """
 
     def __init__(self, limit: int = 8, max_bytes: int = 256 * 2**20) -> None:
         self.limit = limit
@@ -221,7 +224,8 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
 def draw_inputs(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
                 sampling: str = "mc") -> None:
     """Fill ``ws.inputs`` (I, n) with the chunk's per-trial inputs: the design's uniforms,
-    correlated where declared, through each input's quantile function."""
+    correlated where declared, through each input's quantile function.
+    """
     levels = ws.inputs
     design = ws.design
     sampling_design(model.input_keys[ws.drawn], seed, chunk, sampling, design, ws.tmp)
@@ -262,7 +266,8 @@ def _severities(model: CompiledModel, seed: int, chunk: int, ws: Workspace, r: i
 
 def _fx_path(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> None:
     """Each trial's exchange rates: ws.conv = 1 / X_t and ws.off_factor = the provider bill's
-    mix phi / X_t + (1 - phi) / X_0, per unit of the [fx] currency (docs/model.md)."""
+    mix phi / X_t + (1 - phi) / X_0, per unit of the [fx] currency (docs/model.md).
+    """
     e = model.engagement
     horizon = model.horizon
     z = ws.share  # scratch, filled with the running shares later
@@ -282,7 +287,8 @@ def _fx_path(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> None
 def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> None:
     """The model-0.2 chunk (docs/model.md, "The deal as it unfolds"): counts year by year
     with raises and the engagement's end, then wages, costs and losses weighted by the share
-    of each year the engagement ran."""
+    of each year the engagement ran.
+    """
     e = model.engagement
     levels, horizon = ws.inputs, model.horizon
     n_costs, n_risks = ws.n_costs, len(model.risk_names)
@@ -384,7 +390,8 @@ def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -
 
 def _engagement_sums(ws: Workspace, horizon: int) -> None:
     """The chunk's engagement figures: exits, sum of T_end, sum of a_t by year, and trials
-    still running at the end of each year (T_end >= t)."""
+    still running at the end of each year (T_end >= t).
+    """
     g = ws.engagement
     g[0] = np.count_nonzero(ws.end_idx < horizon)
     g[1] = ws.tend.sum()
@@ -413,7 +420,8 @@ class RunOptions:
     """How each chunk is simulated beyond model, seed and chunk index. Every field is passed to
     :func:`run_chunk` as a keyword argument of the same name and travels with each task to
     cluster workers, so a new run_chunk keyword needs one field here (and its simulate()
-    argument) and nothing else."""
+    argument) and nothing else.
+    """
 
     sampling: str = "mc"  #: design of the per-trial inputs, one of :data:`SAMPLING`
 
@@ -426,7 +434,8 @@ class RunOptions:
 class ChunkJob:
     """All a process needs to compute any chunks' partials of one run: the compiled model
     (plain arrays), seed, trial count, options, and what the pilot chunk fixed (the moment
-    shift and a streamed run's histogram ranges). Never trials: this is what a cluster ships."""
+    shift and a streamed run's histogram ranges). Never trials: this is what a cluster ships.
+    """
 
     model: CompiledModel
     seed: int
@@ -448,7 +457,8 @@ class ChunkJob:
 @dataclass
 class Partials:
     """What chunks ``chunks`` contribute to a run. Integer histograms add in any order; the
-    float parts stay per chunk, for the reducer to fold strictly in chunk order."""
+    float parts stay per chunk, for the reducer to fold strictly in chunk order.
+    """
 
     chunks: range
     moments: np.ndarray  #: (k, 3) per chunk: trials, sum and sum of squares of net - shift
@@ -459,7 +469,7 @@ class Partials:
     engagement: np.ndarray | None = None  #: (k, 2 + 2H) per chunk, models with an exit
 
     @classmethod
-    def empty(cls, job: ChunkJob, chunks: range) -> "Partials":
+    def empty(cls, job: ChunkJob, chunks: range) -> Partials:
         """Fresh arrays for ``chunks`` of ``job`` (as a cluster task returns them)."""
         k = len(chunks)
         n = job.bounds(chunks.stop - 1)[1] - job.bounds(chunks.start)[0]
@@ -524,11 +534,12 @@ def chunk_partials(job: ChunkJob, chunks: range, out: Partials | None = None,
 class Backend(Protocol):
     """Somewhere else to compute chunks, e.g. :class:`simulator.engine.cluster.DaskBackend`."""
 
-    def run(self, runs: Sequence["PlannedRun"],
+    def run(self, runs: Sequence[PlannedRun],
             progress: Callable[[int], None] | None = None) -> None:
         """Compute every run's :meth:`~PlannedRun.tasks` with :func:`chunk_partials` and hand
         each run its partials with :meth:`~PlannedRun.take`, in chunk order, until it is
-        :attr:`~PlannedRun.done`. ``progress`` gets the trials of each finished task."""
+        :attr:`~PlannedRun.done`. ``progress`` gets the trials of each finished task.
+        """
 
 
 class PlannedRun:
@@ -536,10 +547,11 @@ class PlannedRun:
     (which fixes the histogram ranges and the moment shift), the arrays that receive the
     results, and the reduction of partials in chunk order. Its chunks are computed by
     :meth:`run_local` (a thread pool) or by a :class:`Backend`; :meth:`result` builds the
-    :class:`SimulationResult`. See :func:`simulate` for the arguments."""
+    :class:`SimulationResult`. See :func:`simulate` for the arguments.
+    """
 
     def __init__(self, scenario: Scenario, trials: int, seed: int, keep_inputs: bool,
-                 store_trials: bool | None, precision: "Precision | Targets | None",
+                 store_trials: bool | None, precision: Precision | Targets | None,
                  model: CompiledModel | None, options: RunOptions) -> None:
         if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1:
             raise ValueError(f"trials must be a whole number >= 1 (got {trials!r})")
@@ -599,7 +611,8 @@ class PlannedRun:
         """Chunk 0, computed first: its mean is the moment shift of every chunk, and for a
         streamed run its values fix the histogram ranges. A run that keeps its trials and
         runs locally skips this serial step (:meth:`run_local` takes the shift from chunk 0
-        when it is reduced, the same number)."""
+        when it is reduced, the same number).
+        """
         model, seed, trials, options, keep_inputs = self._plan
         ws = WORKSPACES.acquire(model, min(trials, CHUNK_SIZE))
         run_chunk(model, seed, 0, ws, **options.chunk_kwargs())
@@ -630,7 +643,8 @@ class PlannedRun:
     def tasks(self, size: int = CHECK_EVERY) -> list[range]:
         """The chunks after the pilot, cut into ranges of ``size`` chunks (one task each).
         With a precision target the ranges are its batches (CHECK_EVERY chunks), so that the
-        target is checked where a local run checks it and no task overshoots the stop."""
+        target is checked where a local run checks it and no task overshoots the stop.
+        """
         n = self.job.n_chunks
         size = CHECK_EVERY if self.precision is not None else max(1, int(size))
         return [range(max(1, b), min(n, b + size)) for b in range(0, n, size)
@@ -662,7 +676,8 @@ class PlannedRun:
     def _target_met(self, chunks: int) -> bool:
         """Whether the precision target is met after ``chunks`` chunks: the mean's, or with
         targets that need the trials (:class:`simulator.results.precision.Targets`) theirs, from the
-        trials kept so far."""
+        trials kept so far.
+        """
         mean, half = self._mean_half_width(chunks)
         by_trials = getattr(self.precision, "met_by_trials", None)
         if by_trials is None:
@@ -712,7 +727,8 @@ class PlannedRun:
         """:meth:`run_local` for a run that keeps its trials, without the serial pilot: chunk
         0 runs in the pool like the others, and the reduction, in chunk order, takes the
         moment shift from it (the mean of its net savings, as the pilot does) before folding
-        each chunk's moments, so every figure is the same, bit for bit."""
+        each chunk's moments, so every figure is the same, bit for bit.
+        """
         model, seed, trials, options, keep_inputs = self._plan
         kwargs = options.chunk_kwargs()
         local = threading.local()
@@ -766,7 +782,8 @@ class PlannedRun:
         """Run ``work`` on the run's chunks on ``threads`` threads, ``done`` in chunk order;
         with a precision target in whole batches (so where the run stops never depends on
         scheduling), checking the target after each; then gives back the workspaces the
-        threads borrowed."""
+        threads borrowed.
+        """
         pool = thread_pool(threads) if threads > 1 else None
         try:
             if self.precision is None:
@@ -815,7 +832,7 @@ class PlannedRun:
 def simulate(scenario: Scenario, trials: int = 1_000_000,
              seed: int = DEFAULT_SEED, threads: int | None = None, keep_inputs: bool = False,
              store_trials: bool | None = None,
-             precision: "Precision | Targets | None" = None,
+             precision: Precision | Targets | None = None,
              progress: Callable[[int], None] | None = None,
              model: CompiledModel | None = None, sampling: str = "mc",
              backend: Backend | None = None) -> SimulationResult:
@@ -909,7 +926,8 @@ _POOLS_LOCK = threading.Lock()
 def thread_pool(threads: int) -> ThreadPoolExecutor:
     """The process's pool of ``threads`` worker threads, started once and kept: a new pool
     per run cost a few milliseconds of thread start-up, a tenth of a 1M-trial run, and every
-    variant of a sweep or a tornado is a run."""
+    variant of a sweep or a tornado is a run.
+    """
     with _POOLS_LOCK:
         pool = _POOLS.get(threads)
         if pool is None:
@@ -922,7 +940,8 @@ def _in_order(work: Callable[[int], int], chunks: range, pool: ThreadPoolExecuto
               window: int, done: Callable[[int, int], None]) -> None:
     """Run ``work`` on every chunk, at most ``window`` in flight, and call ``done(chunk,
     result)`` in chunk order. No barrier between groups of chunks, so threads stay busy; the
-    window bounds how far a chunk may run ahead of the oldest unfinished one."""
+    window bounds how far a chunk may run ahead of the oldest unfinished one.
+    """
     if pool is None:
         for c in chunks:
             done(c, work(c))
@@ -953,7 +972,8 @@ def _mean_half_width(moments: np.ndarray, shift: float,
                      sampling: str = "mc") -> tuple[float, float]:
     """Mean of net savings and its 95% half-width from per-chunk shifted moments: from the
     trials' variance for plain Monte Carlo, from the spread of chunk means (batch means) for
-    a design whose trials within a chunk are not independent."""
+    a design whose trials within a chunk are not independent.
+    """
     if sampling != "mc" and moments.shape[0] >= 2:
         mean, _, half = batch_means(moments, shift)
         return mean, half

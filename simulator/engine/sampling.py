@@ -14,9 +14,8 @@ import functools
 
 import numpy as np
 
-from simulator.engine import kernels as K
 from simulator.defaults import SAMPLING  # noqa: F401 (re-exported)
-
+from simulator.engine import kernels as K
 
 SOBOL_KEY = 0x50B01
 """Stream key that scrambles a chunk's Sobol points."""
@@ -42,7 +41,8 @@ def _run_entropy(seed: int) -> tuple[int, ...]:
 
 def uniforms(seed: int, chunk: int, key: int, out: np.ndarray) -> np.ndarray:
     """Fill ``out`` with the first ``out.size`` uniforms of :func:`stream`: the same numbers,
-    seeded and drawn by numba kernels (``chunk`` and ``key`` are below 2^32)."""
+    seeded and drawn by numba kernels (``chunk`` and ``key`` are below 2^32).
+    """
     entropy = np.array((*_run_entropy(seed), chunk, int(key)), dtype=np.uint64)
     state = np.empty(4, dtype=np.uint64)
     K.sfc64_seed(entropy, state)
@@ -52,7 +52,8 @@ def uniforms(seed: int, chunk: int, key: int, out: np.ndarray) -> np.ndarray:
 
 def stream_state(seed: int, chunk: int, key: int) -> np.ndarray:
     """The (4,) uint64 SFC64 state that :func:`uniforms` starts drawing from, for kernels that
-    draw as they go."""
+    draw as they go.
+    """
     entropy = np.array((*_run_entropy(seed), chunk, int(key)), dtype=np.uint64)
     state = np.empty(4, dtype=np.uint64)
     K.sfc64_seed(entropy, state)
@@ -67,7 +68,8 @@ def sampling_design(keys: np.ndarray, seed: int, chunk: int, sampling: str, out:
     hypercube column (a random permutation of the n strata of [0, 1), a uniform position in
     each) built from the first 2n numbers of the input's stream. "sobol": the rows are the D
     coordinates of a scrambled Sobol sequence (2^16 points a chunk), scrambled by the chunk's
-    own stream. ``scratch``: at least 2n floats."""
+    own stream. ``scratch``: at least 2n floats.
+    """
     n = out.shape[1]
     if sampling == "mc":
         for r in range(out.shape[0]):
@@ -87,7 +89,8 @@ def sampling_design(keys: np.ndarray, seed: int, chunk: int, sampling: str, out:
 
 def sobol(seed: int, chunk: int, d: int, n: int) -> np.ndarray:
     """The first n of 2^16 points (d, n) of a scrambled Sobol sequence for one chunk, kept
-    inside the open interval (0, 1) so no inverse CDF meets 0 or 1."""
+    inside the open interval (0, 1) so no inverse CDF meets 0 or 1.
+    """
     from scipy.stats import qmc  # only Sobol runs pay for importing scipy.stats
 
     m = max(16, (n - 1).bit_length())

@@ -38,7 +38,8 @@ def _row(section: str, statistic: str, value: Any, unit: str = "", name: str = "
 def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows of ``summary.csv``: run facts, then every net-savings statistic (with its 95%
     interval where there is one), gross wage savings, each component (mean, stderr, P5, P95),
-    each category, and controls, tolerance and precision where present."""
+    each category, and controls, tolerance and precision where present.
+    """
     cur = summary["currency"]
     prov = summary.get("provenance", {})
     rows = [_row("run", k, v) for k, v in (
@@ -109,7 +110,8 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 def neutralise_cell(value: Any) -> Any:
     """A CSV cell that no spreadsheet runs as a formula: text starting with = + - @ tab or
     CR gets a leading apostrophe (OWASP's advice); numbers are left alone, so -1234.5 stays a
-    number. The csv module then quotes what needs quoting."""
+    number. The csv module then quotes what needs quoting.
+    """
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
@@ -127,11 +129,12 @@ def write_csv_rows(path: Path, columns: Iterable[str], rows: Iterable[dict[str, 
 
 def write_summary_csv(summary: dict[str, Any], path: Path) -> None:
     """Write :func:`summary_rows` to ``path`` (UTF-8 with BOM, so Excel reads names right);
-    scenario-supplied text is neutralised against CSV injection (:func:`neutralise_cell`)."""
+    scenario-supplied text is neutralised against CSV injection (:func:`neutralise_cell`).
+    """
     write_csv_rows(path, CSV_COLUMNS, summary_rows(summary))
 
 
-def save_trials(result: "SimulationResult", path: Path) -> None:
+def save_trials(result: SimulationResult, path: Path) -> None:
     """Write every trial of a run that kept its trials to a compressed ``.npz``:
 
     ``net_savings``, ``gross_wage_savings`` (trials,); ``component_totals`` (C, trials) with

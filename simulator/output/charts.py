@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from simulator.results.chartdata import ChartData
 
 
-def _draw(stem: str, d: "ChartData", out_dir: Path, formats: tuple[str, ...],
+def _draw(stem: str, d: ChartData, out_dir: Path, formats: tuple[str, ...],
           dpi: int) -> list[Path]:
     from simulator.present.plots.style import quiet_warnings, save
 
@@ -34,10 +34,11 @@ def _draw(stem: str, d: "ChartData", out_dir: Path, formats: tuple[str, ...],
         return save(plot(d), out_dir, stem, formats, dpi)
 
 
-def chart_jobs(d: "ChartData", out_dir: Path, formats: Iterable[str] = CHART_FORMATS,
+def chart_jobs(d: ChartData, out_dir: Path, formats: Iterable[str] = CHART_FORMATS,
                dpi: int = 150) -> list[tuple[Callable[..., Any], tuple]]:
     """The work of :func:`write_charts` as ``(function, args)`` jobs for :func:`run_jobs`,
-    so other rendering (a report) can share the same worker processes."""
+    so other rendering (a report) can share the same worker processes.
+    """
     return [(_draw, (stem, d, Path(out_dir), tuple(formats), dpi)) for stem in CHART_FUNCTIONS]
 
 
@@ -46,7 +47,8 @@ def _worker_init() -> None:
     removes what it wrote (a worker of its own would print a KeyboardInterrupt traceback),
     and die with the main process however it ends (a killed run must not leave a drawing
     process writing into its temporary folder). The second part is Linux's
-    PR_SET_PDEATHSIG; elsewhere the worker ends when its pool's pipe closes."""
+    PR_SET_PDEATHSIG; elsewhere the worker ends when its pool's pipe closes.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         import ctypes
@@ -62,7 +64,8 @@ def _worker_init() -> None:
 
 def _warm_up() -> None:
     """In the drawing process: :func:`_worker_init`, then load matplotlib, the chart modules
-    and the fonts, so that charts start drawing at once."""
+    and the fonts, so that charts start drawing at once.
+    """
     _worker_init()
     import io
 
@@ -135,11 +138,12 @@ def start_jobs(jobs: list[tuple[Callable[..., Any], tuple]],
 def run_jobs(jobs: list[tuple[Callable[..., Any], tuple]],
              pool: ProcessPoolExecutor | None = None) -> list[Any]:
     """Run each ``function(*args)`` (see :func:`start_jobs`; with several cores, in forked
-    processes) and return the results in job order."""
+    processes) and return the results in job order.
+    """
     return start_jobs(jobs, pool)()
 
 
-def write_charts(d: "ChartData", out_dir: Path, formats: Iterable[str] = CHART_FORMATS,
+def write_charts(d: ChartData, out_dir: Path, formats: Iterable[str] = CHART_FORMATS,
                  dpi: int = 150, pool: ProcessPoolExecutor | None = None
                  ) -> dict[str, list[Path]]:
     """Draw every chart in :data:`CHARTS` and write it to ``out_dir/<stem>.<format>``
@@ -149,4 +153,4 @@ def write_charts(d: "ChartData", out_dir: Path, formats: Iterable[str] = CHART_F
     the GIL, so with several cores the charts are drawn in worker processes (``pool``, or
     ones forked for the purpose).
     """
-    return dict(zip(CHART_FUNCTIONS, run_jobs(chart_jobs(d, out_dir, formats, dpi), pool)))
+    return dict(zip(CHART_FUNCTIONS, run_jobs(chart_jobs(d, out_dir, formats, dpi), pool), strict=False))

@@ -1,5 +1,6 @@
 """A comparison's results folder (``kposim compare``): every option's figures, the
-comparison charts and report, written all or nothing."""
+comparison charts and report, written all or nothing.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ def write_comparison(comparison: Comparison, target: Path, force: bool = False,
 
     summary = comparison.summary()
     okeys = option_keys(comparison.names, keys)
-    for option, key in zip(summary["options"], okeys):
+    for option, key in zip(summary["options"], okeys, strict=False):
         option["key"] = key
     chart_formats = tuple(f for f in formats if f in ("png", "svg")) or ("png",)
     if ("pdf" in formats or "xlsx" in formats) and "png" not in chart_formats:
@@ -39,11 +40,11 @@ def write_comparison(comparison: Comparison, target: Path, force: bool = False,
 
     def fill(tmp: Path) -> None:
         from simulator.output.audit import write_csv_rows
-        from simulator.output.write import write_key_figures_csv
         from simulator.output.folders import CHART_DATA, save_scenario
+        from simulator.output.write import write_key_figures_csv
 
         option_data = []
-        for key, r, full in zip(okeys, comparison.results, comparison.option_summaries()):
+        for key, r, full in zip(okeys, comparison.results, comparison.option_summaries(), strict=False):
             sub = tmp / "options" / key
             sub.mkdir(parents=True)
             save_scenario(r.scenario, sub)
@@ -56,7 +57,7 @@ def write_comparison(comparison: Comparison, target: Path, force: bool = False,
             from simulator.present.plots.compare import difference_stems, write_compare_charts
 
             for pair, stem in zip(summary["pairs"],
-                                  difference_stems(list(comparison.names), okeys)):
+                                  difference_stems(list(comparison.names), okeys), strict=False):
                 pair["chart"] = stem
             write_compare_charts(comparison.chart_data(), tmp, keys=okeys,
                                  formats=chart_formats, option_data=option_data)

@@ -40,7 +40,8 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 def safe_name(text: str, fallback: str = "results") -> str:
     """``text`` made safe as one file or folder name: no path separators, NUL or control
-    characters (each becomes ``_``), not ``.`` or ``..``, not hidden, at most 100 characters."""
+    characters (each becomes ``_``), not ``.`` or ``..``, not hidden, at most 100 characters.
+    """
     name = _UNSAFE.sub("_", str(text)).strip()[:100]
     if not name.strip("."):
         return fallback
@@ -83,7 +84,8 @@ def replace_folder(target: Path, force: bool, fill: Callable[[Path], None]) -> N
     move it into place (replacing ``target`` only when ``force``). Nothing is left behind on
     failure or interrupt; temporary folders of killed runs are removed first. Holds
     :func:`claim` on ``target`` (unless this process already does), so that two processes
-    writing the same folder never mix: the second fails with :class:`OutputBusyError`."""
+    writing the same folder never mix: the second fails with :class:`OutputBusyError`.
+    """
     target = Path(target)
     with claim(target, force):
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -120,7 +122,8 @@ def claim(target: Path, force: bool):
     same folder fails at once with :class:`OutputBusyError` instead of mixing its files in.
     Checks :func:`check_writable` and removes temporary folders left by killed runs. The lock
     goes with the process, however it ends; its file is removed on the way out. Re-entrant
-    within a process."""
+    within a process.
+    """
     import fcntl
 
     target = Path(target).absolute()
@@ -169,7 +172,8 @@ def claim(target: Path, force: bool):
 
 def remove_stale_temporaries(target: Path) -> list[Path]:
     """Remove the temporary folders (or files) of ``target`` left by runs that were killed
-    (their process no longer exists); returns them. Those of live processes are left alone."""
+    (their process no longer exists); returns them. Those of live processes are left alone.
+    """
     removed = []
     for tmp in Path(target).parent.glob(f"{TMP_PREFIX}{Path(target).name}-*"):
         m = re.fullmatch(re.escape(f"{TMP_PREFIX}{Path(target).name}-") + r"(\d+)-.*", tmp.name)
@@ -226,7 +230,8 @@ class ReportError(ValueError):
 
 def load_analyses(folder: Path) -> dict[str, dict[str, Any]]:
     """The sweep (``sweep``) and break-even search (``breakeven``) written into a run's
-    folder, as their JSON dictionaries; absent keys for analyses not run."""
+    folder, as their JSON dictionaries; absent keys for analyses not run.
+    """
     out = {}
     for key, sub in (("sweep", SWEEP_DIR), ("breakeven", BREAKEVEN_DIR)):
         path = Path(folder) / sub / f"{key}.json"
@@ -238,7 +243,8 @@ def load_analyses(folder: Path) -> dict[str, dict[str, Any]]:
 def write_atomic(path: Path, write) -> None:  # noqa: ANN001 - write(tmp_path)
     """``write`` a temporary file beside ``path``, then move it into place. The temporary is
     named as :mod:`simulator.output.write` names them, so one left by a killed process is removed
-    here the next time."""
+    here the next time.
+    """
     from simulator.output.folders import TMP_PREFIX, remove_stale_temporaries
 
     remove_stale_temporaries(path)
@@ -254,7 +260,8 @@ def write_atomic(path: Path, write) -> None:  # noqa: ANN001 - write(tmp_path)
 def save_scenario(scenario: Scenario, folder: Path) -> str:
     """Keep the scenario in the results folder for later reports and reruns: a byte copy of
     its file as ``scenario.toml`` (same SHA-256 as the run recorded), or ``scenario.json``
-    for a scenario built in Python. Returns the file name."""
+    for a scenario built in Python. Returns the file name.
+    """
     import hashlib
 
     src = Path(scenario.source)
@@ -301,7 +308,8 @@ def option_folders(folder: Path, cs: dict[str, Any]) -> list[Path]:
 def load_comparison(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]], list[Scenario],
                                            list[str]]:
     """A comparison folder's ``comparison.json``, each option's summary and scenario, and
-    each scenario copy's path relative to the folder."""
+    each scenario copy's path relative to the folder.
+    """
     from simulator.output.folders import ReportError, load_saved_scenario
 
     folder = Path(folder)

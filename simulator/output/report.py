@@ -31,10 +31,22 @@ from pathlib import Path
 from typing import Any
 
 from simulator.output.audit import TRIALS_FILE
-from simulator.output.folders import (BREAKEVEN_DIR, CHART_DATA, REPORT_HTML, REPORT_PDF,
-                                      SCENARIO_TOML, SENSITIVITY_DIR, SWEEP_DIR, ReportError,
-                                      is_run_folder, load_analyses, load_saved_scenario,
-                                      write_atomic, load_comparison, chart_images)
+from simulator.output.folders import (
+    BREAKEVEN_DIR,
+    CHART_DATA,
+    REPORT_HTML,
+    REPORT_PDF,
+    SCENARIO_TOML,
+    SENSITIVITY_DIR,
+    SWEEP_DIR,
+    ReportError,
+    chart_images,
+    is_run_folder,
+    load_analyses,
+    load_comparison,
+    load_saved_scenario,
+    write_atomic,
+)
 from simulator.present.plots.style import svg_text
 from simulator.present.report.compare import render_compare_html
 from simulator.present.report.decision import load_decision
@@ -46,7 +58,8 @@ from simulator.scenario.model import Scenario
 
 def _chart_images(folder: Path, d: ChartData) -> dict[str, str | bytes]:
     """The standard charts as SVG text or PNG bytes: read from ``folder`` where written (SVG
-    first: it stays sharp at any zoom), else drawn from ``d`` as SVG."""
+    first: it stays sharp at any zoom), else drawn from ``d`` as SVG.
+    """
     from simulator.present.plots import CHART_FUNCTIONS
 
     out: dict[str, str | bytes] = {}
@@ -68,7 +81,9 @@ def _sensitivity(folder: Path) -> tuple[dict[str, Any] | None, dict[str, str]]:
     path = folder / SENSITIVITY_DIR / "sensitivity.json"
     if not path.is_file():
         return None, {}
-    from simulator.present.plots.sensitivity import CHARTS  # loads matplotlib: only when there is one
+    from simulator.present.plots.sensitivity import (
+        CHARTS,  # loads matplotlib: only when there is one
+    )
 
     analysis = json.loads(path.read_text(encoding="utf-8"))
     svgs = {}
@@ -81,7 +96,8 @@ def _sensitivity(folder: Path) -> tuple[dict[str, Any] | None, dict[str, str]]:
 def _analysis_figures(folder: Path, analyses: dict[str, dict[str, Any]]
                       ) -> dict[str, tuple[str, str, str | bytes]]:
     """Stem -> (heading, caption, image) of the sweep and break-even charts: the SVG (or
-    PNG) the command wrote, else drawn from the JSON."""
+    PNG) the command wrote, else drawn from the JSON.
+    """
     from simulator.present.report.content import analysis_text
 
     out = {}
@@ -147,7 +163,8 @@ def write_report(folder: Path, summary: dict[str, Any], chart_data: ChartData,
                  trials_file: str | None = None, scenario_file: str = SCENARIO_TOML,
                  pdf: bool = True) -> dict[str, Path]:
     """Write ``report.html`` and, with ``pdf``, ``report.pdf`` into ``folder``; returns their
-    paths (``{"html": ..., "pdf": ...}``, no ``"pdf"`` without one)."""
+    paths (``{"html": ..., "pdf": ...}``, no ``"pdf"`` without one).
+    """
     paths = {"html": write_html(folder, summary, chart_data, scenario, comparison=comparison,
                                 trials_file=trials_file, scenario_file=scenario_file)}
     if pdf:
@@ -159,7 +176,8 @@ def write_report(folder: Path, summary: dict[str, Any], chart_data: ChartData,
 def refresh_run_report(folder: Path) -> dict[str, Path] | None:
     """After an analysis (sensitivity, sweep, break-even) was written into ``folder/<sub>/``:
     rebuild ``folder``'s report (and its PDF, if it has one) so it shows it, when ``folder``
-    holds a run's results; None when it does not (no run there yet)."""
+    holds a run's results; None when it does not (no run there yet).
+    """
     folder = Path(folder)
     if not is_run_folder(folder):
         return None
@@ -173,7 +191,8 @@ def regenerate(folder: Path, pdf: bool | None = None, xlsx: bool | None = None
     an existing results folder, a run's or a comparison's, from what it holds, without
     re-running the simulation (a workbook's year-by-year cash flows, the first time, run the
     scenario cut to each shorter horizon: :mod:`simulator.output.workbook`). Returns the paths
-    written (``{"html": ..., "pdf": ..., "xlsx": ...}``)."""
+    written (``{"html": ..., "pdf": ..., "xlsx": ...}``).
+    """
     paths = _regenerate(folder, pdf)
     folder = Path(folder)
     if xlsx is None:
@@ -225,7 +244,8 @@ def write_compare_html(folder: Path) -> Path:
 
 def write_compare_pdf(folder: Path) -> Path:
     """Write ``report.pdf`` into a comparison's results folder (the same content as the
-    page, on A4 landscape pages)."""
+    page, on A4 landscape pages).
+    """
     from simulator.output.folders import REPORT_PDF, write_atomic
     from simulator.present.report.pdf import write_compare_pdf as draw
 
@@ -238,7 +258,8 @@ def write_compare_pdf(folder: Path) -> Path:
 
 def regenerate_comparison(folder: Path, pdf: bool | None = None) -> dict[str, Path]:
     """Rebuild a comparison's ``report.html`` (and ``report.pdf``: with ``pdf``, or when
-    ``pdf`` is None and the folder has one) without re-running anything."""
+    ``pdf`` is None and the folder has one) without re-running anything.
+    """
     folder = Path(folder)
     paths = {"html": write_compare_html(folder)}
     if pdf is None:

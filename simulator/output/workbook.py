@@ -50,7 +50,8 @@ class CashFlowsUnavailable(ValueError):
 
 def money_format(currency: str) -> str:
     """Excel number format of a whole amount in ``currency``: ``"$"#,##0`` (negative with a
-    minus sign), or ``#,##0 "CHF"`` for a currency without a symbol here."""
+    minus sign), or ``#,##0 "CHF"`` for a currency without a symbol here.
+    """
     sign = _SYMBOLS.get(currency.upper())
     if sign:
         return f'"{sign}"#,##0;-"{sign}"#,##0'
@@ -66,13 +67,14 @@ def unit_format(unit: str, currency: str) -> str:
 
 # --- cash flows by year ------------------------------------------------------------------------
 
-def truncated(scenario: "Scenario", years: int) -> tuple["Scenario", list[str]]:
+def truncated(scenario: Scenario, years: int) -> tuple[Scenario, list[str]]:
     """``scenario`` cut to its first ``years`` years, and the names of the items left out
     (a one-off cost paid later, a yearly cost or a risk that starts later); later end years
     are brought in to ``years``. Raises :class:`CashFlowsUnavailable` when the cut scenario
-    is not valid (an item left out is referred to elsewhere, as in a correlation)."""
-    from simulator.scenario.variants import document
+    is not valid (an item left out is referred to elsewhere, as in a correlation).
+    """
     from simulator.scenario.model import ScenarioError, scenario_from_dict
+    from simulator.scenario.variants import document
 
     doc = document(scenario)
     doc["scenario"]["horizon_years"] = years
@@ -96,7 +98,7 @@ def truncated(scenario: "Scenario", years: int) -> tuple["Scenario", list[str]]:
             f"other parts of it refer to ({'; '.join(str(p) for p in e.problems)})") from None
 
 
-def yearly_means(scenario: "Scenario", trials: int, seed: int, sampling: str = "mc",
+def yearly_means(scenario: Scenario, trials: int, seed: int, sampling: str = "mc",
                  full: dict[str, Any] | None = None, threads: int | None = None
                  ) -> dict[str, Any]:
     """The mean cash flows of each year: gross wage savings, each cost category and net
@@ -106,7 +108,8 @@ def yearly_means(scenario: "Scenario", trials: int, seed: int, sampling: str = "
 
     Returns {"years": [1..H], "discount_factors": [...], "present_value": {row: [...]},
     "nominal": {row: [...]}, "rows": [...], "method": "..."}; rows are "gross wage
-    savings", each category, and "net savings" (costs positive = money lost)."""
+    savings", each category, and "net savings" (costs positive = money lost).
+    """
     from simulator.engine.run import simulate
 
     info = scenario.scenario
@@ -149,7 +152,7 @@ def yearly_means(scenario: "Scenario", trials: int, seed: int, sampling: str = "
         before = cumulative[t - 1] if t else {}
         for k in rows:
             pv[k].append(c.get(k, 0.0) - before.get(k, 0.0))
-    nominal = {k: [v / f for v, f in zip(vals, factors)] for k, vals in pv.items()}
+    nominal = {k: [v / f for v, f in zip(vals, factors, strict=False)] for k, vals in pv.items()}
     return {"years": list(range(1, horizon + 1)), "discount_factors": factors,
             "present_value": pv, "nominal": nominal, "rows": rows, "trials": trials,
             "seed": seed, "sampling": sampling,
@@ -157,11 +160,12 @@ def yearly_means(scenario: "Scenario", trials: int, seed: int, sampling: str = "
                       "..., H years, on the same trials and seed (exact for the mean)"}
 
 
-def cash_flows_for(folder: Path, scenario: "Scenario", summary: dict[str, Any]
+def cash_flows_for(folder: Path, scenario: Scenario, summary: dict[str, Any]
                    ) -> dict[str, Any]:
     """The year-by-year means of the run in ``folder`` (``cash_flows.json`` there if already
     computed for the same scenario, trials and seed; else computed and kept); a dict with an
-    ``unavailable`` reason when they cannot be computed exactly."""
+    ``unavailable`` reason when they cannot be computed exactly.
+    """
     path = Path(folder) / CASH_FLOWS
     key = {"scenario_sha256": summary.get("provenance", {}).get("scenario_sha256"),
            "trials": summary["trials"], "seed": summary["seed"],
@@ -197,7 +201,7 @@ def _styles():
             "rule": Border(bottom=Side(style="thin", color="D9D9D9"))}
 
 
-def _title(ws: "Worksheet", title: str, subtitle: str = "") -> int:
+def _title(ws: Worksheet, title: str, subtitle: str = "") -> int:
     st = _styles()
     ws["A1"] = title
     ws["A1"].font = st["title"]
@@ -208,7 +212,7 @@ def _title(ws: "Worksheet", title: str, subtitle: str = "") -> int:
     return row + 1
 
 
-def _header(ws: "Worksheet", row: int, names: Sequence[str]) -> int:
+def _header(ws: Worksheet, row: int, names: Sequence[str]) -> int:
     st = _styles()
     for col, name in enumerate(names, start=1):
         cell = ws.cell(row, col, name)
@@ -216,9 +220,10 @@ def _header(ws: "Worksheet", row: int, names: Sequence[str]) -> int:
     return row + 1
 
 
-def _components_table(ws: "Worksheet", row: int, summary: dict[str, Any], money: str) -> int:
+def _components_table(ws: Worksheet, row: int, summary: dict[str, Any], money: str) -> int:
     """Each cost line and risk with its mean cost, 95% error, P5 and P95 from ``row``;
-    returns the row after the table."""
+    returns the row after the table.
+    """
     row = _header(ws, row, ["Cost line or risk", "Category", "Mean cost", "± 95% error",
                             "P5", "P95"])
     for name, comp in summary["components"].items():
@@ -231,7 +236,7 @@ def _components_table(ws: "Worksheet", row: int, summary: dict[str, Any], money:
     return row
 
 
-def _put(ws: "Worksheet", row: int, col: int, value: Any, fmt: str | None = None):
+def _put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None):
     if isinstance(value, float) and not math.isfinite(value):
         value = None
     cell = ws.cell(row, col, value)
@@ -240,7 +245,7 @@ def _put(ws: "Worksheet", row: int, col: int, value: Any, fmt: str | None = None
     return cell
 
 
-def _widths(ws: "Worksheet", widths: Sequence[float]) -> None:
+def _widths(ws: Worksheet, widths: Sequence[float]) -> None:
     from openpyxl.utils import get_column_letter
 
     for i, w in enumerate(widths, start=1):
@@ -251,7 +256,8 @@ def figure_rows(summary: dict[str, Any]) -> list[tuple[str, str, float, float, f
                                                        str, str]]:
     """The key figures as numbers: (key, label, value, 95% half-width, low, high, kind,
     meaning), kind "money", "probability" or "number"; the figures and intervals of the
-    report (:func:`simulator.present.report.content.headline_figures`) from ``summary.json``."""
+    report (:func:`simulator.present.report.content.headline_figures`) from ``summary.json``.
+    """
     from simulator.present.report.content import headline_figures, mean_half_width
 
     ns, gross = summary["net_savings"], summary["gross_wage_savings"]
@@ -281,7 +287,7 @@ def figure_rows(summary: dict[str, Any]) -> list[tuple[str, str, float, float, f
             if f.key in numbers]
 
 
-def _figures_table(ws: "Worksheet", row: int, summary: dict[str, Any]) -> int:
+def _figures_table(ws: Worksheet, row: int, summary: dict[str, Any]) -> int:
     cur = summary["currency"]
     row = _header(ws, row, ["Figure", "Value", "± 95% Monte Carlo error", "95% low",
                             "95% high", "What it means"])
@@ -298,7 +304,7 @@ def _figures_table(ws: "Worksheet", row: int, summary: dict[str, Any]) -> int:
     return row
 
 
-def _summary_sheet(ws: "Worksheet", summary: dict[str, Any]) -> None:
+def _summary_sheet(ws: Worksheet, summary: dict[str, Any]) -> None:
     from simulator.present.report.content import decision_sentence, error_note
 
     ws.title = "Summary"
@@ -312,7 +318,7 @@ def _summary_sheet(ws: "Worksheet", summary: dict[str, Any]) -> None:
     _widths(ws, (34, 16, 22, 16, 16, 48))
 
 
-def _components_sheet(ws: "Worksheet", summary: dict[str, Any]) -> None:
+def _components_sheet(ws: Worksheet, summary: dict[str, Any]) -> None:
     cur = summary["currency"]
     money = money_format(cur)
     row = _title(ws, "Where the money goes", "Present values over the horizon; costs "
@@ -331,7 +337,7 @@ def _components_sheet(ws: "Worksheet", summary: dict[str, Any]) -> None:
     _widths(ws, (44, 26, 16, 16, 16, 16))
 
 
-def _assumptions_sheet(ws: "Worksheet", scenario: "Scenario") -> None:
+def _assumptions_sheet(ws: Worksheet, scenario: Scenario) -> None:
     from simulator.present.report.content import assumptions
 
     cur = scenario.scenario.currency
@@ -345,13 +351,13 @@ def _assumptions_sheet(ws: "Worksheet", scenario: "Scenario") -> None:
         ws.cell(row, 4, a.words)
         fmt = (money_format(scenario.fx.currency) if a.unit == "fxmoney" and scenario.fx
                else unit_format(a.unit, cur))
-        for col, value in zip((5, 6, 7), a.values):
+        for col, value in zip((5, 6, 7), a.values, strict=False):
             _put(ws, row, col, value, fmt)
         row += 1
     _widths(ws, (12, 52, 44, 52, 14, 14, 14))
 
 
-def _tolerance_sheet(ws: "Worksheet", summary: dict[str, Any]) -> None:
+def _tolerance_sheet(ws: Worksheet, summary: dict[str, Any]) -> None:
     tol = summary.get("tolerance")
     row = _title(ws, "Risk tolerance")
     if not tol:
@@ -377,7 +383,7 @@ def _tolerance_sheet(ws: "Worksheet", summary: dict[str, Any]) -> None:
     _widths(ws, (44, 14, 14, 14, 10))
 
 
-def _controls_sheet(ws: "Worksheet", summary: dict[str, Any]) -> None:
+def _controls_sheet(ws: Worksheet, summary: dict[str, Any]) -> None:
     controls = summary.get("controls")
     row = _title(ws, "Controls (mitigations)")
     if not controls:
@@ -398,7 +404,7 @@ def _controls_sheet(ws: "Worksheet", summary: dict[str, Any]) -> None:
     _widths(ws, (44, 16, 16, 18, 20, 22))
 
 
-def _cash_flows_sheet(ws: "Worksheet", flows: dict[str, Any], currency: str) -> None:
+def _cash_flows_sheet(ws: Worksheet, flows: dict[str, Any], currency: str) -> None:
     row = _title(ws, "Cash flows of the mean, year by year",
                  "Mean of each year's cash flows over all trials; costs positive = money lost")
     if "unavailable" in flows:
@@ -430,7 +436,7 @@ def _cash_flows_sheet(ws: "Worksheet", flows: dict[str, Any], currency: str) -> 
     _widths(ws, (34, *([16] * (len(years) + 1))))
 
 
-def _charts_sheet(ws: "Worksheet", images: Sequence[Path]) -> None:
+def _charts_sheet(ws: Worksheet, images: Sequence[Path]) -> None:
     from openpyxl.drawing.image import Image
 
     row = _title(ws, "Charts", "As in the report (PNG)")
@@ -442,7 +448,7 @@ def _charts_sheet(ws: "Worksheet", images: Sequence[Path]) -> None:
         row += int(img.height / 20) + 2
 
 
-def _audit_sheet(ws: "Worksheet", items: Sequence[tuple[str, str]], command: str) -> None:
+def _audit_sheet(ws: Worksheet, items: Sequence[tuple[str, str]], command: str) -> None:
     row = _title(ws, "Audit trail", "summary.csv and summary.json hold every figure at full "
                                     "precision")
     ws.cell(row, 1, "Reproduce with").font = _styles()["bold"]
@@ -461,13 +467,14 @@ RUN_CHARTS = ("net_savings_distribution", "s_curve", "waterfall", "loss_exceedan
               "convergence")
 
 
-def write_run_workbook(folder: Path, scenario: "Scenario | None" = None,
+def write_run_workbook(folder: Path, scenario: Scenario | None = None,
                        summary: dict[str, Any] | None = None) -> Path:
     """Write ``report.xlsx`` into a run's results folder from what it holds (and the run's
-    ``scenario`` and ``summary`` if at hand); returns its path."""
+    ``scenario`` and ``summary`` if at hand); returns its path.
+    """
     from openpyxl import Workbook
 
-    from simulator.output.folders import SENSITIVITY_DIR, write_atomic, load_saved_scenario
+    from simulator.output.folders import SENSITIVITY_DIR, load_saved_scenario, write_atomic
     from simulator.present.report.content import provenance_items, reproduce_command
 
     folder = Path(folder)
@@ -510,11 +517,11 @@ def sheet_name(name: str, taken: set[str]) -> str:
 def write_comparison_workbook(folder: Path) -> Path:
     """Write ``report.xlsx`` into a comparison's results folder: Overview (the decision and
     the key figures side by side), one sheet per option (key figures, where the money goes,
-    tolerance, cash flows by year, assumptions), Differences, Charts and Audit."""
+    tolerance, cash flows by year, assumptions), Differences, Charts and Audit.
+    """
     from openpyxl import Workbook
 
-    from simulator.output.folders import write_atomic
-    from simulator.output.folders import chart_images, load_comparison, option_folders
+    from simulator.output.folders import chart_images, load_comparison, option_folders, write_atomic
     from simulator.present.report.compare import compare_command, compare_sentence
 
     folder = Path(folder)
@@ -545,7 +552,7 @@ def write_comparison_workbook(folder: Path) -> Path:
     _widths(ws, (34, *([18] * (2 * len(names)))))
     taken = {"Overview", "Differences", "Charts", "Audit"}
     for o, summary, scenario, sub in zip(cs["options"], summaries, scenarios,
-                                         option_folders(folder, cs)):
+                                         option_folders(folder, cs), strict=False):
         sheet = wb.create_sheet(sheet_name(o["name"], taken))
         row = _title(sheet, f"{o['name']}: {summary['scenario']}",
                      f"{summary['trials']:,} trials, seed {summary['seed']}, horizon "
@@ -588,7 +595,7 @@ def write_comparison_workbook(folder: Path) -> Path:
             sheet.cell(row, 4, a.words)
             fmt = (money_format(scenario.fx.currency) if a.unit == "fxmoney" and scenario.fx
                    else unit_format(a.unit, cur))
-            for col, value in zip((5, 6, 7), a.values):
+            for col, value in zip((5, 6, 7), a.values, strict=False):
                 _put(sheet, row, col, value, fmt)
             row += 1
         _widths(sheet, (40, 40, 40, 44, 16, 16, 16))
@@ -620,7 +627,7 @@ def write_comparison_workbook(folder: Path) -> Path:
     prov = cs.get("provenance", {})
     items = [("kposim version", str(prov.get("version", ""))), ("Seed", str(cs["seed"])),
              ("Trials per option", f"{cs['trials']:,}"), ("Created", str(prov.get("created")))]
-    items += [(f"{o['name']}", f"{f}") for o, f in zip(cs["options"], files)]
+    items += [(f"{o['name']}", f"{f}") for o, f in zip(cs["options"], files, strict=False)]
     _audit_sheet(wb.create_sheet("Audit"), items, compare_command(cs, files))
     path = folder / WORKBOOK
     write_atomic(path, lambda p: wb.save(p))

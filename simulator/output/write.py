@@ -28,7 +28,8 @@ KEY_FIGURES_CSV = "key_figures.csv"
 def figure_cell(value: Any) -> Any:
     """A figure as shown ("-$456K") for a spreadsheet-bound CSV cell: its leading minus as the
     minus sign U+2212, so the cell reads "−$456K" and is not taken for a formula (other
-    formula-like text is neutralised by :func:`simulator.output.audit.neutralise_cell`)."""
+    formula-like text is neutralised by :func:`simulator.output.audit.neutralise_cell`).
+    """
     if isinstance(value, str) and len(value) > 1 and value[0] == "-" and \
             (value[1].isdigit() or not value[1].isalnum()):
         return "\u2212" + value[1:]
@@ -39,7 +40,8 @@ def write_key_figures_csv(path: Path, summaries: list[dict[str, Any]],
                           names: list[str] | None = None) -> None:
     """The report's key-figures table as CSV, to paste into a deck: one row per figure, the
     value and its 95% Monte Carlo error as the report shows them (three significant figures,
-    errors two); one pair of columns per option when ``names`` are given (a comparison)."""
+    errors two); one pair of columns per option when ``names`` are given (a comparison).
+    """
     from simulator.present.report.content import headline_figures
 
     per = [{f.key: f for f in headline_figures(s)} for s in summaries]
@@ -66,7 +68,8 @@ DEFAULT_FORMATS = ("png",)
 
 def parse_formats(text: str) -> tuple[str, ...]:
     """``"png,svg,pdf"`` -> ``("png", "svg", "pdf")`` (any order, repeats dropped); raises
-    ValueError naming what is allowed."""
+    ValueError naming what is allowed.
+    """
     names = [f.strip().lower() for f in text.split(",") if f.strip()]
     wrong = [f for f in names if f not in FORMATS]
     if wrong or not names:
@@ -74,10 +77,10 @@ def parse_formats(text: str) -> tuple[str, ...]:
     return tuple(f for f in FORMATS if f in names)
 
 
-def write_results(result: "SimulationResult", target: Path, force: bool = False,
+def write_results(result: SimulationResult, target: Path, force: bool = False,
                   charts: bool = True, report: bool = True,
                   save_trials: bool = False, formats: Iterable[str] = DEFAULT_FORMATS,
-                  pool: "ProcessPoolExecutor | None" = None) -> dict[str, Any]:
+                  pool: ProcessPoolExecutor | None = None) -> dict[str, Any]:
     """Write a run's results folder into ``target``; returns the summary.
 
     ``summary.json`` and ``summary.csv`` (the same figures, one row per statistic and
@@ -97,10 +100,10 @@ def write_results(result: "SimulationResult", target: Path, force: bool = False,
 
     from simulator.output.audit import TRIALS_FILE, write_summary_csv
     from simulator.output.audit import save_trials as write_trials
-    from simulator.present.plots import CHART_FORMATS
     from simulator.output.charts import chart_jobs, start_jobs
     from simulator.output.folders import CHART_DATA, save_scenario
     from simulator.output.report import write_html, write_report_pdf
+    from simulator.present.plots import CHART_FORMATS
 
     formats = tuple(formats)
     wrong = [f for f in formats if f not in FORMATS]
@@ -160,7 +163,8 @@ def write_sensitivity(analysis: dict[str, Any], target: Path, force: bool = Fals
                       ) -> dict[str, Path] | None:
     """Write ``sensitivity.json`` and the tornado, drivers and tail-driver charts to ``target``
     (``RESULTS_DIR/sensitivity``). When ``target``'s parent holds a run's results, its report
-    is rebuilt to show them; returns the report's paths then, else None."""
+    is rebuilt to show them; returns the report's paths then, else None.
+    """
     from simulator.present.plots.sensitivity import CHARTS
     from simulator.present.plots.style import save
 
@@ -183,7 +187,8 @@ def write_sweep(result: dict[str, Any], target: Path, force: bool = False
                 ) -> dict[str, Path] | None:
     """Write ``sweep.json``, ``sweep.csv`` (one row per grid point, formula-like text made
     inert) and the sweep chart to ``target`` (``RESULTS_DIR/sweep``); rebuilds the run's
-    report there, as :func:`write_sensitivity` does."""
+    report there, as :func:`write_sensitivity` does.
+    """
     from simulator.output.audit import write_csv_rows
     from simulator.present.plots.style import save
     from simulator.present.plots.sweep import chart_for
@@ -201,7 +206,8 @@ def write_breakeven(result: dict[str, Any], target: Path, force: bool = False
                     ) -> dict[str, Path] | None:
     """Write ``breakeven.json`` (the answer, its interval and every evaluation) and the
     chart of the statistic against the parameter to ``target`` (``RESULTS_DIR/breakeven``);
-    rebuilds the run's report there, as :func:`write_sensitivity` does."""
+    rebuilds the run's report there, as :func:`write_sensitivity` does.
+    """
     from simulator.present.plots.style import save
     from simulator.present.plots.sweep import plot_breakeven
 
@@ -215,7 +221,8 @@ def write_breakeven(result: dict[str, Any], target: Path, force: bool = False
 
 def write_decision(analysis: dict[str, Any], target: Path, name: str, force: bool = False) -> None:
     """Write a decision analysis to ``target``: ``<name>.json`` and its chart (``optimize``:
-    the frontier, also as ``frontier.csv``; ``voi``: the value-of-information bars)."""
+    the frontier, also as ``frontier.csv``; ``voi``: the value-of-information bars).
+    """
     import csv
 
     from simulator.present.plots.style import save

@@ -22,7 +22,8 @@ def _round_half_up(v: float, decimals: int) -> Decimal:
 
 def _significant(v: float, sig: int) -> tuple[Decimal, int]:
     """``v`` (>= 0) rounded half up to ``sig`` significant figures, and the decimals used
-    (never negative: 12,345 to three figures is 12345, the caller scales first)."""
+    (never negative: 12,345 to three figures is 12345, the caller scales first).
+    """
     if v == 0:
         return Decimal(0), 0
     e = math.floor(math.log10(v))
@@ -90,7 +91,8 @@ def format_error(half: float, currency: str) -> str:
 
 def one_in(p: float) -> str:
     """A probability as odds a meeting reads at once: 0.05 -> "1 in 20", 0.0123 -> "1 in 81"
-    (the nearest whole number, two significant figures above 100)."""
+    (the nearest whole number, two significant figures above 100).
+    """
     if not (0 < p <= 1):
         return "never" if p == 0 else "n/a"
     n = 1.0 / p
@@ -101,7 +103,8 @@ def one_in(p: float) -> str:
 def format_percent(p: float, sig: int = SIGNIFICANT) -> str:
     """A probability in [0, 1] as a percentage to three significant figures (the one rounding
     rule): ``1.55%``, ``12.0%``, ``0.0412%``; exactly 0 and 1 are ``0%`` and ``100%``, and a
-    probability below 1 never rounds up to 100% (``99.95%``)."""
+    probability below 1 never rounds up to 100% (``99.95%``).
+    """
     if not math.isfinite(p):
         return "n/a"
     if p <= 0.0 or p >= 1.0:
@@ -116,7 +119,8 @@ def format_percent(p: float, sig: int = SIGNIFICANT) -> str:
 
 def format_signed_percent(x: float) -> str:
     """Any real share as a signed percentage to three significant figures: a tolerance
-    margin ``+8.45%``, ``-0.300%``; a return on a control ``+250%``."""
+    margin ``+8.45%``, ``-0.300%``; a return on a control ``+250%``.
+    """
     if not math.isfinite(x):
         return "n/a"
     if x == 0:
@@ -127,7 +131,8 @@ def format_signed_percent(x: float) -> str:
 
 def format_points(half_points: float) -> str:
     """A probability's 95% half-width in percentage points, to two significant figures:
-    ``± 0.054 points``."""
+    ``± 0.054 points``.
+    """
     if not (math.isfinite(half_points) and half_points > 0):
         return "± 0 points" if half_points == 0 else ""
     r, _ = _significant(abs(half_points), ERROR_SIGNIFICANT)
@@ -145,7 +150,8 @@ def _num(v: float) -> str:
 
 def format_value(v: float, unit: str, currency: str = "USD") -> str:
     """A value in its unit, to three significant figures: "$45.8K", "3.5%", "6.2 months",
-    "43.2 FTE", "0.03 events a year"."""
+    "43.2 FTE", "0.03 events a year".
+    """
     if unit == "money":
         return format_money(v, currency)
     if unit == "percent":

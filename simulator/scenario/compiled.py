@@ -11,9 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.scenario import dependence
 from simulator import codes as K  # the kernels' plain-array contract, without numba
-from simulator.distributions.families import Bernoulli, Constant, DataBuilder, Distribution, NegativeBinomial, uncertain_rate, uncertain_size
+from simulator.distributions.families import (
+    Bernoulli,
+    Constant,
+    DataBuilder,
+    Distribution,
+    NegativeBinomial,
+    uncertain_rate,
+    uncertain_size,
+)
+from simulator.scenario import dependence
 from simulator.scenario.model import REENTRY_KEYS, Control, Risk, Scenario, quote
 
 COST_AMOUNT, COST_SHARE_OFFSHORE, COST_SHARE_ONSHORE, COST_SHARE_GROSS = 0, 1, 2, 3
@@ -26,7 +34,8 @@ _TIMING_OFFSET = {"start": 0.0, "mid": 0.5, "end": 1.0}
 
 def stream_key(name: str) -> int:
     """Stable 32-bit key of an input's name; with the seed and chunk index it picks the input's
-    random stream, so an input with the same name draws the same numbers in any scenario."""
+    random stream, so an input with the same name draws the same numbers in any scenario.
+    """
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "little")
 
 
@@ -34,7 +43,8 @@ def stream_key(name: str) -> int:
 class Engagement:
     """Plain-array form of the model-0.2 terms of a scenario with R risks, C cost lines
     (controls included), L recovery layers and K raise links. Component rows are counted from
-    the first component row (cost lines, then risks, then ``extra_names``)."""
+    the first component row (cost lines, then risks, then ``extra_names``).
+    """
 
     inhouse: np.ndarray  #: (R,) bool: side = "in_house"
     ends: np.ndarray  #: (R,) bool: ends_engagement
@@ -130,7 +140,7 @@ class CompiledModel:
     # Model 0.2 (docs/model.md, "The deal as it unfolds"); all unused when ``engaged`` is
     # False, and the run then takes exactly the kernels of the plain model.
     engaged: bool = False  #: the scenario uses exit, raises, recoveries, sides, secondary or fx
-    engagement: "Engagement | None" = None  #: the arrays of those terms, when engaged
+    engagement: Engagement | None = None  #: the arrays of those terms, when engaged
 
     @property
     def risk_labels(self) -> tuple[str, ...]:
@@ -138,29 +148,32 @@ class CompiledModel:
         if self.engagement is None:
             return self.risk_names
         return tuple(f"avoided: {n}" if h else n
-                     for n, h in zip(self.risk_names, self.engagement.inhouse))
+                     for n, h in zip(self.risk_names, self.engagement.inhouse, strict=False))
 
     @property
     def component_names(self) -> tuple[str, ...]:
         """Cost lines, risks, then the model-0.2 rows (recoveries, re-entry, savings lost to
-        early exit): the rows of a result's component totals."""
+        early exit): the rows of a result's component totals.
+        """
         extra = self.engagement.extra_names if self.engagement is not None else ()
         return self.cost_names + self.risk_labels + extra
 
     @property
     def component_categories(self) -> tuple[str, ...]:
         """Each component's group in results and the waterfall; an in-house risk's saving is
-        grouped as ``in-house_risks_avoided`` whatever the risk's own category."""
+        grouped as ``in-house_risks_avoided`` whatever the risk's own category.
+        """
         if self.engagement is None:
             return self.cost_categories + self.risk_categories
         risks = tuple(IN_HOUSE if h else c
-                      for c, h in zip(self.risk_categories, self.engagement.inhouse))
+                      for c, h in zip(self.risk_categories, self.engagement.inhouse, strict=False))
         return self.cost_categories + risks + self.engagement.extra_categories
 
     @property
     def risk_total_rows(self) -> np.ndarray:
         """Component rows (counted from the first component) that add up to the total
-        risk-event loss: provider-side risks and their recoveries."""
+        risk-event loss: provider-side risks and their recoveries.
+        """
         if self.engagement is not None:
             return self.engagement.risk_total_rows
         n_costs = len(self.cost_names)
@@ -184,7 +197,8 @@ def cap_removed_share(severity: Distribution, cap: float) -> float:
     both as integrals of the quantile function, E[g(S)] = int_0^1 g(F^-1(u)) du: trapezoids
     on 10,000 cells of [0, 0.99] and on 2,000 log-spaced cells of the last 1% down to 1e-15
     (where a heavy tail keeps much of its mean). From the family's closed-form quantile, so
-    compiling a scenario still needs no scipy.stats."""
+    compiling a scenario still needs no scipy.stats.
+    """
     body = np.linspace(0.0, 0.99, 10_001)
     tail = 1.0 - np.logspace(-2, -15, 2_001)
     u = np.concatenate([body, tail[1:]])
@@ -207,7 +221,8 @@ def rate_factor(r: Risk, controls: list[Control]) -> float:
 def controlled_risk(r: Risk, controls: list[Control]) -> tuple[Distribution, float, float]:
     """A risk as its controls leave it: frequency with the rate scaled, severity factor, and
     the per-event cap (inf where none). An uncertain rate is returned unscaled: the engine
-    scales each trial's rate by :func:`rate_factor`."""
+    scales each trial's rate by :func:`rate_factor`.
+    """
     freq_factor, scale = 1.0, 1.0
     cap = np.inf if r.cap_per_event is None else r.cap_per_event
     for c in controls:
@@ -229,7 +244,8 @@ def controlled_risk(r: Risk, controls: list[Control]) -> tuple[Distribution, flo
 
 def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
     """Compile a validated scenario to kernel arrays. ``strict``: refuse correlations that
-    need repair (:class:`~simulator.distributions.families.FieldError`) instead of repairing them."""
+    need repair (:class:`~simulator.distributions.families.FieldError`) instead of repairing them.
+    """
     data = DataBuilder()
     names: list[str] = []
     dists: list[Distribution] = []
@@ -338,7 +354,7 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
         risk["reentry"].append([add_input(f"{base}.{k}", getattr(r, k) or Constant(value=0.0))
                                 if reenters else -1 for k in REENTRY_KEYS])
 
-    warnings = [f"{name}: {w}" for name, d in zip(names, dists) for w in d.warnings()]
+    warnings = [f"{name}: {w}" for name, d in zip(names, dists, strict=False) for w in d.warnings()]
     warnings += risk.get("warn", [])
     dep = dependence.build(s, strict=strict)
     if dep is None:
@@ -416,7 +432,8 @@ def uses_engagement(s: Scenario) -> bool:
 def _engagement(s: Scenario, data: DataBuilder, base_rate: list[float],
                 reentry: list[list[int]], n_costs: int) -> Engagement:
     """The model-0.2 arrays of a scenario (component rows after the risks: each provider
-    risk's recoveries, each ending risk's re-entry, then the savings lost to early exit)."""
+    risk's recoveries, each ending risk's re-entry, then the savings lost to early exit).
+    """
     n_risks = len(s.risks)
     names: list[str] = []
     categories: list[str] = []

@@ -31,7 +31,8 @@ class Dependence:
     ``names`` (D,) are input paths; ``rank`` (D, D) the rank correlations the run uses (the
     declared ones, or their repair); ``factor`` (D, D) a square root of the normal-space
     matrix; ``repaired`` whether ``rank`` differs from what the scenario declared, and
-    ``adjustments`` the changed pairs as (a, b, declared, used)."""
+    ``adjustments`` the changed pairs as (a, b, declared, used).
+    """
 
     names: tuple[str, ...]
     rank: np.ndarray
@@ -52,7 +53,8 @@ class Dependence:
 
 def declared_matrix(scenario: Scenario) -> tuple[tuple[str, ...], np.ndarray]:
     """The input paths that take part in a correlation (in the order they appear in the file)
-    and the declared rank correlation matrix (pairs not declared are 0)."""
+    and the declared rank correlation matrix (pairs not declared are 0).
+    """
     pairs = scenario.correlation_pairs()
     names: list[str] = []
     for a, b in pairs:
@@ -77,7 +79,8 @@ def nearest_correlation(a: np.ndarray, tol: float = 1e-12, max_iter: int = 10_00
                         min_eigenvalue: float = 1e-8) -> np.ndarray:
     """The correlation matrix nearest to symmetric ``a`` in the Frobenius norm (Higham 2002,
     alternating projections with Dykstra's correction), with every eigenvalue at least
-    ``min_eigenvalue`` so that it has a Cholesky factor."""
+    ``min_eigenvalue`` so that it has a Cholesky factor.
+    """
     y = np.array(a, dtype=float)
     ds = np.zeros_like(y)
     for _ in range(max_iter):
@@ -112,7 +115,8 @@ def build(scenario: Scenario, strict: bool = False) -> Dependence | None:
     """The scenario's copula, or None when it declares no correlations.
 
     Raises :class:`FieldError` (path ``correlations``) when the declared matrix is not a valid
-    correlation matrix, or its Gaussian copula cannot reach it, and ``strict`` is set."""
+    correlation matrix, or its Gaussian copula cannot reach it, and ``strict`` is set.
+    """
     if not scenario.correlations:
         return None
     names, declared = declared_matrix(scenario)
@@ -138,7 +142,8 @@ def achievable(declared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     is; an invalid one is repaired (:func:`nearest_correlation`); and where the normal-space
     image 2 sin(pi R / 6) of a valid rank matrix is not itself valid (near-singular cases),
     the normal matrix is repaired and the rank correlations it gives are returned, so that
-    what is reported is what the run achieves."""
+    what is reported is what the run achieves.
+    """
     rank = declared if is_valid_correlation(declared) else nearest_correlation(declared)
     normal = rank_to_normal(rank)
     if not is_valid_correlation(normal, tol=0.0) or np.linalg.eigvalsh(normal).min() < 1e-12:

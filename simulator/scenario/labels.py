@@ -28,7 +28,8 @@ UNITS = ("money", "percent", "months", "fte", "events", "years", "number")
 @dataclass(frozen=True)
 class Label:
     """A parameter path in words: ``group`` (Workforce, Cost lines, Risks, Controls,
-    Scenario, Other), ``text`` (the plain label) and ``unit`` (one of :data:`UNITS`)."""
+    Scenario, Other), ``text`` (the plain label) and ``unit`` (one of :data:`UNITS`).
+    """
 
     group: str
     text: str
@@ -85,7 +86,7 @@ def _workforce(parts: list[str]) -> Label:
     return _with_parameter(Label("Workforce", text, unit), parts[1:])
 
 
-def _cost(s: "Scenario", name: str, parts: list[str]) -> Label:
+def _cost(s: Scenario, name: str, parts: list[str]) -> Label:
     cost = next((c for c in s.costs if c.name == name), None)
     field = parts[0] if parts else ""
     if cost is None:
@@ -102,7 +103,7 @@ def _cost(s: "Scenario", name: str, parts: list[str]) -> Label:
     return _with_parameter(Label("Cost lines", text, unit), parts[1:])
 
 
-def _risk(s: "Scenario", name: str, parts: list[str]) -> Label:
+def _risk(s: Scenario, name: str, parts: list[str]) -> Label:
     field = parts[0] if parts else ""
     rest = parts[1:]
     if field == "frequency":
@@ -123,7 +124,7 @@ def _risk(s: "Scenario", name: str, parts: list[str]) -> Label:
     return _with_parameter(Label("Risks", text, unit), rest)
 
 
-def _control(s: "Scenario", name: str, parts: list[str]) -> Label:
+def _control(s: Scenario, name: str, parts: list[str]) -> Label:
     control = next((c for c in s.controls if c.name == name), None)
     field = parts[0] if parts else ""
     if field == "cost":
@@ -136,12 +137,13 @@ def _control(s: "Scenario", name: str, parts: list[str]) -> Label:
                            parts[1:])
 
 
-def label(s: "Scenario", path: str) -> Label:
+def label(s: Scenario, path: str) -> Label:
     """The plain label of a parameter path of scenario ``s``: a compiled input
     (``workforce.offshore_cost_per_fte``), a risk's ``.frequency`` or ``.severity``, or any
     value a sweep or break-even can set (``risks["Data breach"].frequency.mean``,
     ``workforce.offshore_cost_per_fte.mode``, ``scenario.discount_rate``). A path it does not
-    know is its own label (group "Other")."""
+    know is its own label (group "Other").
+    """
     path = path.strip()
     if path.startswith("workforce."):
         return _workforce(path.split(".")[1:])
@@ -157,9 +159,10 @@ def label(s: "Scenario", path: str) -> Label:
     return {"costs": _cost, "risks": _risk, "controls": _control}[section](s, name, parts)
 
 
-def component_label(s: "Scenario", name: str) -> str:
+def component_label(s: Scenario, name: str) -> str:
     """A cost line's or risk's total over the horizon, in words: "Vendor governance: total
-    cost", "Client data breach at the provider: total loss"."""
+    cost", "Client data breach at the provider: total loss".
+    """
     if any(r.name == name for r in s.risks):
         risk = next(r for r in s.risks if r.name == name)
         return f"{name}: total {'saving' if risk.side == 'in_house' else 'loss'}"
@@ -169,7 +172,8 @@ def component_label(s: "Scenario", name: str) -> str:
 def wrap(text: str, width: int = 34) -> str:
     """``text`` broken between words into lines of about ``width`` characters, as many as it
     takes: a label is never cut short, so two labels that differ only at the end
-    ("...: events per year", "...: loss per event") stay apart."""
+    ("...: events per year", "...: loss per event") stay apart.
+    """
     return "\n".join(textwrap.wrap(text, width, break_long_words=True,
                                     break_on_hyphens=False)) or text
 

@@ -7,9 +7,9 @@ say what is allowed.
 from __future__ import annotations
 
 import difflib
-import re
 import hashlib
 import math
+import re
 import tomllib
 import typing
 from dataclasses import dataclass
@@ -18,10 +18,26 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
+from simulator.distributions.families import (
+    FAMILIES,
+    UNCERTAIN_PARAMETER_HELP,
+    AnyDistribution,
+    Distribution,
+    FieldError,
+    uncertain_rate,
+    uncertain_size,
+)
 from simulator.scenario.paths import apply_option, first_options
-from simulator.distributions.families import FAMILIES, UNCERTAIN_PARAMETER_HELP, AnyDistribution, Distribution, FieldError, uncertain_rate, uncertain_size
 
 
 def _mass_below(d: Distribution, x: float) -> float:
@@ -89,7 +105,8 @@ class Workforce(_Strict):
     """``[workforce]``: the wage-savings side. Levels are drawn once per trial.
 
     FTE counts, costs per FTE and ramp-up months must not be able to go negative, and a
-    growth rate must stay above -1 (truncate a normal with ``min`` where needed)."""
+    growth rate must stay above -1 (truncate a normal with ``min`` where needed).
+    """
 
     onshore_fte: AnyDistribution = Field(description="staff whose work moves (FTE)")
     onshore_cost_per_fte: AnyDistribution = Field(
@@ -113,7 +130,8 @@ class CostLine(_Strict):
     Give either ``amount`` or both ``share_of`` and ``share``. A ``once`` cost takes ``year``
     (not ``start_year``/``end_year``); a ``yearly`` cost takes ``start_year`` and ``end_year``
     (not ``year``). Years lie within the horizon; amounts and shares must not be able to go
-    negative, and ``growth`` must stay above -1."""
+    negative, and ``growth`` must stay above -1.
+    """
 
     name: Name = Field(description="unique across cost lines, risks and controls")
     category: CategoryField = Field(description="what the cost is about; results are "
@@ -150,7 +168,7 @@ class CostLine(_Strict):
         return self.share_of in ("offshore_cost", "gross_savings")
 
     @model_validator(mode="after")
-    def _check(self) -> "CostLine":
+    def _check(self) -> CostLine:
         if self.share_of is None and self.share is None:
             if self.amount is None:
                 raise FieldError("amount", "missing: give amount, or share_of and share")
@@ -180,7 +198,8 @@ class CostLine(_Strict):
 class Recovery(_Strict):
     """A recovery layer on a risk: of the loss x it applies to (each event's, or the year's),
     it recovers min(limit, share * max(0, x - deductible)), booked as income in that year.
-    Layers apply in order, each to what the layers before it left."""
+    Layers apply in order, each to what the layers before it left.
+    """
 
     deductible: float = Field(0.0, ge=0, allow_inf_nan=False,
                               description="the part of each loss not recovered, currency")
@@ -195,7 +214,8 @@ class Recovery(_Strict):
 
 class Secondary(_Strict):
     """A knock-on loss an event may cause (FAIR's secondary loss): with ``probability``, drawn
-    per event, a further loss drawn from ``severity``."""
+    per event, a further loss drawn from ``severity``.
+    """
 
     probability: float = Field(ge=0, le=1, allow_inf_nan=False,
                                description="chance that an event causes the secondary loss")
@@ -218,7 +238,8 @@ class Risk(_Strict):
     A year's loss is min(sum of min(severity, cap_per_event), cap_per_year). ``frequency``
     must be a count distribution (poisson, bernoulli, negative_binomial, or a constant or
     discrete with whole, non-negative numbers); ``severity`` must not be able to go
-    negative."""
+    negative.
+    """
 
     name: Name = Field(description="unique across cost lines, risks and controls")
     category: CategoryField = Field(description="what the risk is about; results are "
@@ -271,7 +292,7 @@ class Risk(_Strict):
     description: str = Field("", description="free text")
 
     @property
-    def layers(self) -> list["Recovery"]:
+    def layers(self) -> list[Recovery]:
         """The recovery layers in the order they apply: per-event ones, then per-year ones."""
         given = ([self.recovery] if self.recovery is not None else []) + list(self.recoveries)
         return ([x for x in given if x.per == "event"] + [x for x in given if x.per == "year"])
@@ -282,7 +303,7 @@ class Risk(_Strict):
         return self.exit_timing or "end"
 
     @model_validator(mode="after")
-    def _check(self) -> "Risk":
+    def _check(self) -> Risk:
         if not self.frequency.integer_valued():
             raise FieldError("frequency", f"must be a count distribution (poisson, bernoulli, "
                              f"negative_binomial, or a constant or discrete with whole "
@@ -317,7 +338,8 @@ class Risk(_Strict):
 
 class Effect(_Strict):
     """What a control does to one risk. A ``frequency_factor`` other than 1 needs a poisson,
-    bernoulli or negative_binomial frequency (and must keep a bernoulli's p at most 1)."""
+    bernoulli or negative_binomial frequency (and must keep a bernoulli's p at most 1).
+    """
 
     risk: Name = Field(description="name of the risk it acts on")
     frequency_factor: float = Field(1.0, ge=0, allow_inf_nan=False,
@@ -335,7 +357,8 @@ class Control(_Strict):
     its return: (expected loss avoided - its cost) / its cost, on common random numbers.
 
     Its cost becomes a cost line in the category ``controls``; it must not be able to go
-    negative."""
+    negative.
+    """
 
     name: Name = Field(description="unique across cost lines, risks and controls")
     cost: AnyDistribution = Field(description="currency, per year if yearly")
@@ -348,7 +371,8 @@ class Control(_Strict):
 
 class TolerancePoint(_Strict):
     """One point of a tolerance curve: losses above ``loss`` may happen with probability at
-    most ``max_probability`` (over the horizon, present value)."""
+    most ``max_probability`` (over the horizon, present value).
+    """
 
     loss: float = Field(gt=0, allow_inf_nan=False, description="currency")
     max_probability: float = Field(ge=0, le=1, allow_inf_nan=False,
@@ -358,7 +382,8 @@ class TolerancePoint(_Strict):
 class Tolerance(_Strict):
     """``[tolerance]``: how much risk the organisation accepts. Results say pass or fail.
 
-    ``loss_exceedance`` points must have increasing, distinct losses."""
+    ``loss_exceedance`` points must have increasing, distinct losses.
+    """
 
     max_prob_loss: float | None = Field(None, ge=0, le=1, allow_inf_nan=False,
                                         description="largest acceptable P(net savings < 0)")
@@ -374,7 +399,8 @@ class Correlation(_Strict):
 
     Each input keeps its own distribution exactly (a Gaussian copula). Inputs are those drawn
     once per trial: workforce levels, cost lines' amount, share and growth, controls' cost,
-    and risks' uncertain rates (``.frequency.mean`` or ``.frequency.p``)."""
+    and risks' uncertain rates (``.frequency.mean`` or ``.frequency.p``).
+    """
 
     inputs: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
         min_length=2, max_length=200, description="parameter paths of the correlated inputs")
@@ -383,7 +409,7 @@ class Correlation(_Strict):
                                             "the diagonal, entries in [-1, 1])")
 
     @model_validator(mode="after")
-    def _check(self) -> "Correlation":
+    def _check(self) -> Correlation:
         k = len(self.inputs)
         if len(set(self.inputs)) != k:
             dup = next(x for x in self.inputs if self.inputs.count(x) > 1)
@@ -422,7 +448,8 @@ class Correlation(_Strict):
 
 class FX(_Strict):
     """``[fx]``: the provider contract's currency. Its exchange rate follows a lognormal path
-    drawn per trial and year; ``workforce.offshore_cost_per_fte`` is then in this currency."""
+    drawn per trial and year; ``workforce.offshore_cost_per_fte`` is then in this currency.
+    """
 
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the provider "
                           "contract")
@@ -439,7 +466,8 @@ class FX(_Strict):
 class Pilot(_Strict):
     """``[pilot]``: a trial period with the provider before deciding. ``kposim voi`` values it:
     the incidents of every risk with an uncertain poisson rate are observed for ``years``, the
-    rates are updated, and then the deal is chosen or not (preposterior analysis)."""
+    rates are updated, and then the deal is chosen or not (preposterior analysis).
+    """
 
     years: float = Field(gt=0, le=10, allow_inf_nan=False,
                          description="length of the pilot, years")
@@ -465,7 +493,8 @@ class Choice(_Strict):
     every combination of options with every portfolio of controls.
 
     Every option must set paths that exist and give a valid scenario; two choices may not set
-    the same path."""
+    the same path.
+    """
 
     name: Name = Field(description="unique across choices")
     options: list[ChoiceOption] = Field(min_length=2, max_length=50,
@@ -504,7 +533,7 @@ class Scenario(_Strict):
     _sha256: str = PrivateAttr("")
 
     @model_validator(mode="after")
-    def _check(self) -> "Scenario":
+    def _check(self) -> Scenario:
         seen: dict[str, str] = {}
         for section in ("costs", "risks"):
             for i, item in enumerate(getattr(self, section)):
@@ -572,7 +601,8 @@ class Scenario(_Strict):
 
     def per_trial_inputs(self) -> dict[str, Distribution]:
         """Parameter path -> distribution of every input drawn once per trial: workforce
-        levels, cost lines, controls' costs, and risks' uncertain rates."""
+        levels, cost lines, controls' costs, and risks' uncertain rates.
+        """
         out: dict[str, Distribution] = {}
         for key in type(self.workforce).model_fields:
             out[f"workforce.{key}"] = getattr(self.workforce, key)
@@ -599,7 +629,8 @@ class Scenario(_Strict):
 
     def _check_engagement(self) -> None:
         """Model 0.2 terms that need the whole scenario: raised risks exist and can be
-        scaled, currencies are known, [fx] goes with its share."""
+        scaled, currencies are known, [fx] goes with its share.
+        """
         risks = {r.name: r for r in self.risks}
         known = {self.scenario.currency} | ({self.fx.currency} if self.fx else set())
         for section in ("costs", "risks"):
@@ -679,7 +710,8 @@ class Scenario(_Strict):
 
     def correlation_pairs(self) -> dict[tuple[str, str], float]:
         """(path a, path b) -> rank correlation of every declared pair, paths canonical (as
-        :meth:`per_trial_inputs` names them)."""
+        :meth:`per_trial_inputs` names them).
+        """
         rates = {f"risks[{quote(r.name)}].frequency": r for r in self.risks}
         out = {}
         for c in self.correlations:
@@ -833,7 +865,8 @@ class Scenario(_Strict):
 
     def _check_magnitudes(self) -> None:
         """Refuse inputs whose most extreme draws could take a trial's totals past
-        MAX_TRIAL_AMOUNT, where statistics (sums of squares) and charts stop being finite."""
+        MAX_TRIAL_AMOUNT, where statistics (sums of squares) and charts stop being finite.
+        """
         terms = self._magnitude_terms()
         total = sum(bound for _, _, bound in terms)
         if total <= MAX_TRIAL_AMOUNT:
@@ -898,7 +931,8 @@ class Scenario(_Strict):
 
     def semantic_warnings(self) -> list[str]:
         """Valid but suspicious inputs, as "field path: message" (a growth above 50% a year
-        is more likely a percentage written as a whole number than meant)."""
+        is more likely a percentage written as a whole number than meant).
+        """
         out = []
         for where, d in self._growth_places():
             if _mass_above(d, GROWTH_WARNING) > NEGLIGIBLE:
@@ -928,7 +962,7 @@ class Scenario(_Strict):
         return self._sha256 or hashlib.sha256(self.model_dump_json(by_alias=True).encode()).hexdigest()
 
 
-def _canonical_input(path: str, rates: dict[str, "Risk"]) -> str:
+def _canonical_input(path: str, rates: dict[str, Risk]) -> str:
     # `risks["X"].frequency` of a risk with an uncertain rate means that rate.
     risk = rates.get(path)
     if risk is not None and uncertain_rate(risk.frequency) is not None:
@@ -936,8 +970,8 @@ def _canonical_input(path: str, rates: dict[str, "Risk"]) -> str:
     return path
 
 
-def _not_correlatable(path: str, inputs: dict[str, Distribution], rates: dict[str, "Risk"],
-                      risks: list["Risk"]) -> str:
+def _not_correlatable(path: str, inputs: dict[str, Distribution], rates: dict[str, Risk],
+                      risks: list[Risk]) -> str:
     """Why ``path`` cannot be correlated, and what can."""
     base = path.removesuffix(".mean").removesuffix(".p")
     if base in rates:
@@ -991,7 +1025,8 @@ def _did_you_mean(d: Distribution) -> str:
 def _expected_count(freq: Distribution) -> float:
     """A frequency's mean from its closed-form quantiles (midpoint rule over 4096 levels; for
     a count with an uncertain rate, over the rate's): close enough for a limit, and without
-    scipy.stats, which validation must not import (0.6 s of every run's start-up)."""
+    scipy.stats, which validation must not import (0.6 s of every run's start-up).
+    """
     levels = (np.arange(4096) + 0.5) / 4096
     if hasattr(freq, "rate_distribution"):
         rate = freq.rate_distribution()
@@ -1002,7 +1037,7 @@ def _expected_count(freq: Distribution) -> float:
         return float(np.mean(freq.quantile(levels)))
 
 
-def _frequency_factor(risk: str, controls: list["Control"]) -> float:
+def _frequency_factor(risk: str, controls: list[Control]) -> float:
     """The product of the controls' frequency factors on a risk."""
     return math.prod(e.frequency_factor for c in controls for e in c.effects if e.risk == risk)
 
@@ -1029,7 +1064,8 @@ def _text_problem(text: str, multiline: bool) -> str | None:
 
 def _skeleton(name: str) -> str:
     """What a name looks like: NFKC-normalised, letters from other scripts that look like
-    Latin ones replaced by them (Unicode confusables, via confusable_homoglyphs)."""
+    Latin ones replaced by them (Unicode confusables, via confusable_homoglyphs).
+    """
     import unicodedata
 
     text = unicodedata.normalize("NFKC", name)
@@ -1054,9 +1090,10 @@ def _unlike(a: str, b: str) -> str:
     return ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, '?')}" for c in diff[:3])
 
 
-def _document_problems(doc: Any, text: str | None) -> list["Problem"]:
+def _document_problems(doc: Any, text: str | None) -> list[Problem]:
     """Numbers a run cannot use (inf, nan, integers beyond int64) and nesting deeper than
-    MAX_NESTING, found by an iterative walk (a recursive one could itself overflow)."""
+    MAX_NESTING, found by an iterative walk (a recursive one could itself overflow).
+    """
     problems = []
     stack: list[tuple[Any, tuple]] = [(doc, ())]
     while stack:
@@ -1082,7 +1119,8 @@ def _document_problems(doc: Any, text: str | None) -> list["Problem"]:
 
 def _key_at_line(text: str, line: int) -> str:
     """The dotted path of the key set on ``line`` (1-based) of TOML text, from the last table
-    header above it: ``scenario.horizon_years``, ``risks[1].severity``; "" if none."""
+    header above it: ``scenario.horizon_years``, ``risks[1].severity``; "" if none.
+    """
     lines = text.splitlines()
     if not 1 <= line <= len(lines):
         return ""
@@ -1106,7 +1144,8 @@ def _key_at_line(text: str, line: int) -> str:
 
 def _deepest_nesting(text: str) -> tuple[int, int]:
     """(deepest nesting of arrays and inline tables, its line) in TOML text, skipping
-    strings and comments: checked before parsing, which recurses once per level."""
+    strings and comments: checked before parsing, which recurses once per level.
+    """
     depth = best = 0
     line = best_line = 1
     i, n = 0, len(text)
@@ -1166,7 +1205,8 @@ class Problem:
 class ScenarioError(ValueError):
     """A scenario (file, dict or distribution) that cannot be used: the one error class of the
     Python API for bad input. ``problems`` lists every issue found; ``path`` (the file, or
-    "<string>", "<dict>", "<distribution>"), ``line`` and ``field`` locate the first."""
+    "<string>", "<dict>", "<distribution>"), ``line`` and ``field`` locate the first.
+    """
 
     def __init__(self, source: str, problems: list[Problem]) -> None:
         self.source = source
@@ -1191,7 +1231,8 @@ class ScenarioError(ValueError):
 
     def one_line(self, most: int = 4) -> str:
         """Every problem (the first ``most``, and how many more) on one line, the ones with a
-        line number first."""
+        line number first.
+        """
         problems = sorted(self.problems, key=lambda p: p.line is None)
         text = "; also ".join(str(p) for p in problems[:most])
         more = len(problems) - most
@@ -1226,7 +1267,8 @@ class InputFileError(OSError):
 def read_regular_file(path: Path, limit: int, what: str) -> bytes:
     """The bytes of ``path``, refusing what is not a regular file (a FIFO or a device would be
     read forever or block: it is opened without blocking and checked before reading) and
-    anything larger than ``limit`` bytes. Raises :class:`InputFileError` saying why."""
+    anything larger than ``limit`` bytes. Raises :class:`InputFileError` saying why.
+    """
     import os
     import stat
 
@@ -1498,7 +1540,8 @@ def _line_of(text: str | None, loc: tuple) -> int | None:
 
 def _top_level_line(lines: list[str], key: str) -> int | None:
     """Line of a top-level key however written: ``key = ...``, ``[key]``, ``[[key]]`` or
-    ``[key.sub]`` (an unknown section, such as a ``[[risk]]`` typo, has no other line)."""
+    ``[key.sub]`` (an unknown section, such as a ``[[risk]]`` typo, has no other line).
+    """
     pattern = re.compile(r"^\s*(\[\[?\s*" + re.escape(key) + r"\s*[\].]|"
                          + re.escape(key) + r"\s*=)")
     for i, line in enumerate(lines):
@@ -1511,7 +1554,8 @@ def parse_distribution(value: Any, source: str = "<distribution>") -> Distributi
     """Validate one distribution given as a dict or a number (for use from Python).
 
     Raises :class:`simulator.ScenarioError` (``source`` names it in the message), as a
-    scenario file with the same distribution would."""
+    scenario file with the same distribution would.
+    """
     problems = _document_problems(value, None)  # inf, nan, beyond int64, too deep
     if problems:
         raise ScenarioError(source, problems)

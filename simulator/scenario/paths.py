@@ -18,7 +18,6 @@ import copy
 import re
 from typing import Any
 
-
 _TOKEN = re.compile(r'\s*(?:\.?\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*"((?:[^"\\]|\\.)*)"\s*\])')
 
 
@@ -88,7 +87,8 @@ def _plain(value: Any) -> Any:
 
 def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
     """Set the value at parameter ``path`` of a TOML-shaped document, in place (a whole input
-    takes a number or a distribution table; a distribution's parameter a number)."""
+    takes a number or a distribution table; a distribution's parameter a number).
+    """
     node, key = _walk(doc, parse(path), path)
     if not isinstance(node, dict) or (key not in node and "dist" not in node):
         keys = ", ".join(node) if isinstance(node, dict) else "none"
@@ -106,7 +106,8 @@ def apply_option(doc: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any
 
 def first_options(doc: dict[str, Any]) -> dict[str, Any]:
     """The raw document with the first option of every choice applied (choices kept). A
-    malformed choices table is left as it is, for validation to report."""
+    malformed choices table is left as it is, for validation to report.
+    """
     choices = doc.get("choices")
     if not isinstance(choices, list) or not choices:
         return doc

@@ -397,8 +397,17 @@ def format_reference() -> str:
 
 def _semantic_checks() -> list[str]:
     """What validation checks across keys (see ``Scenario._check_semantics``), with its limits
-    taken from the code."""
-    from simulator.scenario.model import GROWTH_WARNING, MAX_EVENTS_PER_TRIAL, MAX_FILE_BYTES, MAX_GROWTH, MAX_NESTING, MAX_RATE, MAX_TRIAL_AMOUNT
+    taken from the code.
+    """
+    from simulator.scenario.model import (
+        GROWTH_WARNING,
+        MAX_EVENTS_PER_TRIAL,
+        MAX_FILE_BYTES,
+        MAX_GROWTH,
+        MAX_NESTING,
+        MAX_RATE,
+        MAX_TRIAL_AMOUNT,
+    )
 
     return ["## Checks across keys", "",
             "Besides each key's own type and range, a scenario is refused (exit code 2, one "
@@ -429,7 +438,8 @@ def _semantic_checks() -> list[str]:
 
 def _anchors(defs: dict[str, Any], headings: dict[str, str]) -> dict[str, str]:
     """GitHub anchor of each model's section: a top-level section by its TOML header, a nested
-    table by its heading (lower case, punctuation dropped, spaces to hyphens)."""
+    table by its heading (lower case, punctuation dropped, spaces to hyphens).
+    """
     titles = dict(headings)
     for parent in defs.values():
         for key, node in parent.get("properties", {}).items():

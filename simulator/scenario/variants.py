@@ -43,7 +43,8 @@ def get(scenario: Scenario, path: str) -> Any:
 
 def with_value(scenario: Scenario, path: str, value: float) -> Scenario:
     """A copy of ``scenario`` with the number at ``path`` set to ``value``, re-validated.
-    A path to a whole input replaces it with the constant ``value``."""
+    A path to a whole input replaces it with the constant ``value``.
+    """
     doc = copy.deepcopy(document(scenario))
     node, key = _walk(doc, parse(path), path)
     if not isinstance(node, dict):
@@ -61,7 +62,8 @@ def with_value(scenario: Scenario, path: str, value: float) -> Scenario:
 
 def resolve(scenario: Scenario, picks: dict[str, str]) -> Scenario:
     """The scenario with the named option of each choice (choice name -> option name)
-    applied, every other choice at its first option; validated, without choices."""
+    applied, every other choice at its first option; validated, without choices.
+    """
     doc = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
     for choice in scenario.choices:
         want = picks.get(choice.name, choice.options[0].name)
@@ -77,7 +79,8 @@ def resolve(scenario: Scenario, picks: dict[str, str]) -> Scenario:
 
 def combinations(scenario: Scenario) -> list[dict[str, str]]:
     """Every combination of the choices' options, as choice name -> option name (one empty
-    combination for a scenario without choices)."""
+    combination for a scenario without choices).
+    """
     names = [c.name for c in scenario.choices]
-    return [dict(zip(names, combo)) for combo in
+    return [dict(zip(names, combo, strict=False)) for combo in
             itertools.product(*([o.name for o in c.options] for c in scenario.choices))]

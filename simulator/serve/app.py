@@ -202,7 +202,8 @@ def serve(scenario: Path, host: str = "127.0.0.1", port: int = 8765,
           trials: int = 200_000, seed: int = 20_260_101, out: Path = Path("results"),
           threads: int | None = None) -> None:
     """Run the baseline, then serve the page until interrupted. Prints the page's address
-    (one line, on stdout) once it is ready."""
+    (one line, on stdout) once it is ready.
+    """
     import uvicorn
 
     from simulator.distributions.families import FieldError

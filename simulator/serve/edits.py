@@ -30,11 +30,11 @@ from collections.abc import Iterable, Mapping, MutableMapping, MutableSequence, 
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.scenario import paths, variants
-from simulator.scenario.compiled import CompiledModel, compile_scenario, quote
 from simulator.distributions.families import FieldError
 from simulator.present.report import content
-from simulator.scenario.model import ScenarioError, Scenario, parse_scenario, scenario_from_dict
+from simulator.scenario import paths, variants
+from simulator.scenario.compiled import CompiledModel, compile_scenario, quote
+from simulator.scenario.model import Scenario, ScenarioError, parse_scenario, scenario_from_dict
 
 OPS = ("scale", "shift", "set", "enabled")
 MAX_EDITS = 1000  #: more edits than any page can make at once
@@ -54,7 +54,8 @@ _RATE = {"poisson": "mean", "negative_binomial": "mean", "bernoulli": "p"}
 
 class EditError(ValueError):
     """A request the page could not have made (unknown target, operation or value): a bad
-    request, not a scenario problem."""
+    request, not a scenario problem.
+    """
 
 
 class Unsupported(ValueError):
@@ -71,7 +72,8 @@ class Edit:
 @dataclass(frozen=True)
 class Problem:
     """A scenario problem caused by the edits: the target it belongs beside (None: no edit's)
-    and the one-line message ``kposim validate`` gives."""
+    and the one-line message ``kposim validate`` gives.
+    """
 
     target: str | None
     message: str
@@ -126,7 +128,8 @@ def _is_finite_number(x: Any) -> bool:
 def _tidy(x: float, like: Any) -> Any:
     """``x`` rounded to 12 significant digits (so that 36,000 x 1.1 is 39,600, not
     39,600.000000000004), a whole number where ``like`` was one, in ``like``'s style: a
-    tomlkit number keeps its underscores (``20_000``)."""
+    tomlkit number keeps its underscores (``20_000``).
+    """
     if not math.isfinite(x):
         raise EditError(f"the edit gives {x}, not a finite number")
     v = float(f"{x:.12g}")
@@ -225,7 +228,8 @@ def _shift_key(node: MutableMapping, key: str, delta: float) -> None:
 
 def _find(doc: Any, parts: list, create: bool = False) -> tuple[Any, Any]:
     """The container holding the last part of ``parts``, and the key in it. ``create``: a
-    missing last key is allowed (the caller inserts it)."""
+    missing last key is allowed (the caller inserts it).
+    """
     node = doc
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
@@ -253,7 +257,8 @@ def _find(doc: Any, parts: list, create: bool = False) -> tuple[Any, Any]:
 
 def _index_path(doc: Any, target: str) -> str:
     """``target`` with names turned into list positions, as validation names fields:
-    ``risks["Quality failure"].frequency`` -> ``risks[1].frequency``."""
+    ``risks["Quality failure"].frequency`` -> ``risks[1].frequency``.
+    """
     out, node = "", doc
     for part in paths.parse(target):
         if isinstance(part, tuple):
@@ -269,7 +274,8 @@ def _index_path(doc: Any, target: str) -> str:
 
 def _numeric_leaves(node: Any, prefix: str) -> Iterable[tuple[str, Any]]:
     """(path, number) of every number directly editable in a distribution table (nested
-    tables too; lists are left to the slider)."""
+    tables too; lists are left to the slider).
+    """
     if _is_number(node):
         yield prefix, node
         return
@@ -289,7 +295,8 @@ class Editor:
     """The editable targets of one scenario file and the edits applied to its document.
 
     ``path`` names the file in messages (as ``kposim validate`` does); ``text`` is its TOML;
-    ``scenario`` and ``model`` its validated and compiled forms (the baseline)."""
+    ``scenario`` and ``model`` its validated and compiled forms (the baseline).
+    """
 
     def __init__(self, path: str, text: str, scenario: Scenario,
                  model: CompiledModel | None = None) -> None:
@@ -361,7 +368,8 @@ class Editor:
 
     def spec(self) -> dict[str, Any]:
         """The page's controls: every input (with its sliders and parameters), every control
-        on/off, the horizon."""
+        on/off, the horizon.
+        """
         return {"inputs": [t.spec() for t in self.targets.values()],
                 "controls": [{"target": f"controls[{quote(n)}]", "label": n}
                              for n in self.controls],
@@ -371,7 +379,8 @@ class Editor:
 
     def words(self, scenario: Scenario, targets: Iterable[str]) -> dict[str, str]:
         """The distributions in words, in each input's unit, of the inputs ``targets`` (or
-        their parameters) name."""
+        their parameters) name.
+        """
         units = content._units(scenario.scenario.currency)
         out = {}
         for target in dict.fromkeys(self.row_of.get(x, x) for x in targets):
@@ -385,7 +394,8 @@ class Editor:
 
     def parse_edits(self, raw: Any) -> list[Edit]:
         """The request's edits, checked: known targets, allowed operations, finite numbers
-        (a bool for ``enabled``). Later edits of the same target and operation win."""
+        (a bool for ``enabled``). Later edits of the same target and operation win.
+        """
         if not isinstance(raw, list):
             raise EditError("edits must be a list")
         if len(raw) > MAX_EDITS:
@@ -420,7 +430,8 @@ class Editor:
     def apply(self, doc: Any, edits: list[Edit]) -> list[str]:
         """Apply ``edits`` to ``doc`` (plain or tomlkit, changed in place): parameters first,
         then sliders, then controls switched off. Returns the names of the controls taken
-        out (a tomlkit document keeps them, for :meth:`toml` to comment out)."""
+        out (a tomlkit document keeps them, for :meth:`toml` to comment out).
+        """
         order = {"set": 0, "scale": 1, "shift": 1, "enabled": 2}
         off = []
         for e in sorted(edits, key=lambda e: order[e.op]):
@@ -458,7 +469,8 @@ class Editor:
 
     def toml(self, edits: list[Edit]) -> str:
         """The edited scenario as TOML text: the original file with only the edited values
-        changed, comments and layout kept; a control switched off is commented out."""
+        changed, comments and layout kept; a control switched off is commented out.
+        """
         import tomlkit
 
         doc = tomlkit.parse(self.text)
@@ -469,7 +481,8 @@ class Editor:
 
     def scenario_for(self, edits: list[Edit]) -> Scenario:
         """The edited scenario, validated. Raises :class:`Invalid` with each problem beside
-        the edit it belongs to, worded as ``kposim validate`` words it."""
+        the edit it belongs to, worded as ``kposim validate`` words it.
+        """
         if not edits:
             return self.scenario
         doc = self.document(edits)
@@ -492,7 +505,8 @@ class Editor:
         lines, controls' costs: each compiled on its own, from its distribution alone), the
         baseline's compiled model is reused with just those inputs compiled again, which
         spares tabulating every other distribution (tens of milliseconds each); the result
-        is the model :func:`compile_scenario` builds, up to where tables sit in ``data``."""
+        is the model :func:`compile_scenario` builds, up to where tables sit in ``data``.
+        """
         if scenario is self.scenario:
             return self.model
         patched = self._patched(scenario, edits)
@@ -506,11 +520,12 @@ class Editor:
 
     def _patched(self, scenario: Scenario, edits: list[Edit]) -> CompiledModel | None:
         """The baseline model with the edited inputs recompiled, or None where the edits
-        reach beyond inputs (risks, controls switched off, the horizon)."""
+        reach beyond inputs (risks, controls switched off, the horizon).
+        """
         import dataclasses
 
-        from simulator.engine import kernels as K
         from simulator.distributions.families import DataBuilder
+        from simulator.engine import kernels as K
 
         model = self.model
         names = set()
@@ -541,7 +556,8 @@ class Editor:
 
     def owner(self, doc: Any, field_path: str, edits: list[Edit]) -> str | None:
         """The target of the edit a problem at ``field_path`` belongs to: the edit whose
-        field contains it (most specific first), else None."""
+        field contains it (most specific first), else None.
+        """
         doc = doc if doc is not None else self.doc
         best, depth = None, -1
         for e in edits:
@@ -573,7 +589,8 @@ def _distribution_at(scenario: Scenario, path: str) -> Any:
 
 def _default_value(value: Any, parent: Any) -> Any:
     """A default to insert into ``parent``: a constant as a bare number, a table inline in a
-    tomlkit document (as a file would write it)."""
+    tomlkit document (as a file would write it).
+    """
     if isinstance(value, Mapping) and value.get("dist") == "constant":
         return value["value"]
     if isinstance(value, Mapping) and hasattr(parent, "as_string"):
@@ -596,7 +613,8 @@ def _unit(s: Scenario, path: str) -> str:
 
 def _drop_correlations(doc: Any, controls: list[str]) -> None:
     """Remove from ``doc``'s correlations every input of the named controls (an entry left
-    with fewer than two inputs goes)."""
+    with fewer than two inputs goes).
+    """
     corr = doc.get("correlations")
     if not corr:
         return
@@ -630,7 +648,8 @@ def _drop_correlations(doc: Any, controls: list[str]) -> None:
 def _comment_out_tables(text: str, section: str, positions: list[int]) -> str:
     """Comment out the ``[[section]]`` tables at ``positions`` (0-based among them): the
     header and every line up to the last key line before the next table (comments that
-    introduce the next table stay as they are). No line is added or removed."""
+    introduce the next table stay as they are). No line is added or removed.
+    """
     lines = text.splitlines(keepends=True)
     headers = [i for i, line in enumerate(lines) if line.strip().startswith(f"[[{section}]]")]
     for p in positions:

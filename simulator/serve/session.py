@@ -39,10 +39,15 @@ import numpy as np
 
 from simulator.engine import run as engine
 from simulator.present.formatting import format_money, format_percent
-from simulator.present.report.content import Z95, decision_sentence, headline_figures, money_to_error
+from simulator.present.report.content import (
+    Z95,
+    decision_sentence,
+    headline_figures,
+    money_to_error,
+)
 from simulator.results.result import SimulationResult
-from simulator.scenario.model import Scenario, load_scenario
 from simulator.results.stats import category_means, engagement_summary
+from simulator.scenario.model import Scenario, load_scenario
 from simulator.serve.edits import Edit, Editor, Invalid, Problem
 
 #: Levels of the S-curve sent to the page: P(net savings >= x) = 1 - level.
@@ -73,7 +78,7 @@ class RunStats:
     quantiles: dict[str, tuple[float, float]] = field(default_factory=dict)  #: key -> (q, f)
 
     @classmethod
-    def of(cls, result: SimulationResult) -> "RunStats":
+    def of(cls, result: SimulationResult) -> RunStats:
         src = result.statistics  # the same code as summary.json: same figures
         info = result.scenario.scenario
         gross = result.gross_wage_savings
@@ -113,7 +118,8 @@ class RunStats:
 def sorted_quantiles(ordered: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """Quantiles of increasing values at ``levels``, interpolated linearly between order
     statistics as numpy's default method does, read off the sorted array directly (numpy
-    would partition it again for each call)."""
+    would partition it again for each call).
+    """
     pos = np.asarray(levels, dtype=np.float64) * (ordered.size - 1)
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, ordered.size - 1)
@@ -122,7 +128,8 @@ def sorted_quantiles(ordered: np.ndarray, levels: np.ndarray) -> np.ndarray:
 
 def _density(ordered: np.ndarray, p: float) -> float:
     """Density of the values at their p-quantile: Siddiqui's difference quotient of the
-    quantile function with Hall and Sheather's bandwidth (inf at an atom)."""
+    quantile function with Hall and Sheather's bandwidth (inf at an atom).
+    """
     from scipy.special import ndtri
 
     n = ordered.size
@@ -144,7 +151,8 @@ def _paired(d: np.ndarray) -> tuple[float, float]:
 def paired_differences(base: RunStats, new: RunStats) -> dict[str, dict[str, float | None]]:
     """Each key figure of ``new`` minus ``base`` (same seed and trials), with the standard
     error of the difference from the paired per-trial terms (None where the run keeps no
-    per-trial figure to pair)."""
+    per-trial figure to pair).
+    """
     if base.net.size != new.net.size or base.result.seed != new.result.seed:
         raise ValueError("paired differences need two runs with the same seed and trials")
     out: dict[str, dict[str, float | None]] = {}
@@ -193,7 +201,8 @@ def _diff_text(key: str, d: dict[str, float | None], currency: str) -> str:
 
 def page_view(stats: RunStats, base: RunStats, diffs: dict[str, Any] | None) -> dict[str, Any]:
     """What the page draws for a run: the decision sentence, the key figures with their
-    Monte Carlo errors and differences from the baseline, the S-curve and the waterfall."""
+    Monte Carlo errors and differences from the baseline, the S-curve and the waterfall.
+    """
     from simulator.present.plots.waterfall import bridge
 
     s = stats.summary
@@ -243,7 +252,8 @@ def _json_safe(x: Any) -> Any:
 
 class Session:
     """A scenario file explored from the page: the baseline, edited runs, saving and writing
-    reports into ``out`` (and nowhere else)."""
+    reports into ``out`` (and nowhere else).
+    """
 
     def __init__(self, path: Path, trials: int, seed: int, out: Path,
                  threads: int | None = None) -> None:
@@ -277,7 +287,8 @@ class Session:
     def run(self, edits: list[Edit], changed: str | None = None,
             stale: Callable[[], bool] = lambda: False) -> dict[str, Any]:
         """Validate, compile and simulate the edited scenario; compare it with the baseline.
-        Raises :class:`Invalid` (each problem beside its field) or :class:`Superseded`."""
+        Raises :class:`Invalid` (each problem beside its field) or :class:`Superseded`.
+        """
         clock = [time.perf_counter()]
 
         def lap() -> float:
@@ -329,7 +340,8 @@ class Session:
 
     def save(self, edits: list[Edit], name: Any, replace: bool = False) -> Path:
         """Write the edited scenario to ``OUT/name.toml`` (the original's comments kept).
-        Raises :class:`Invalid` for an edited scenario that is not valid."""
+        Raises :class:`Invalid` for an edited scenario that is not valid.
+        """
         self.editor.scenario_for(edits)
         target = self._target(name, ".toml")
         text = self.editor.toml(edits)
@@ -344,7 +356,8 @@ class Session:
     def write_report(self, edits: list[Edit], name: Any, replace: bool = False) -> Path:
         """Save the edited scenario as ``OUT/name.toml`` and write the normal results folder
         for it, ``OUT/name/`` (summary, charts, report.html), from a run with this session's
-        trials and seed (the numbers the page shows)."""
+        trials and seed (the numbers the page shows).
+        """
         from dataclasses import replace as with_field
 
         from simulator.analysis.controls import control_returns
@@ -379,7 +392,8 @@ class Runner:
     a new one replaces a waiting one (which then returns :data:`SUPERSEDED` without running),
     and makes a running one stale (its ``stale()`` turns true; its result, if it still
     finishes, is replaced by :data:`SUPERSEDED`). ``queued`` jobs (saving, reports) run in
-    turn and are never superseded."""
+    turn and are never superseded.
+    """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()

@@ -18,8 +18,8 @@ from matplotlib.ticker import MultipleLocator
 from simulator.present.plots import style as s
 
 if TYPE_CHECKING:
-    from simulator.results.chartdata import ChartData
     from simulator.analysis.compare import CompareChartData, OptionCurve
+    from simulator.results.chartdata import ChartData
 
 BOX_WHISKERS = (5, 95)  #: percentiles the box plot's whiskers reach
 
@@ -32,26 +32,28 @@ def _colour(i: int) -> str:
     return s.SERIES[i % len(s.SERIES)]
 
 
-def _horizon(cd: "CompareChartData") -> str:
+def _horizon(cd: CompareChartData) -> str:
     h = set(cd.horizon_years)
     return f"over {s.years(h.pop())}" if len(h) == 1 else "over each option's horizon"
 
 
-def _context(cd: "CompareChartData") -> str:
+def _context(cd: CompareChartData) -> str:
     return (f"{len(cd.options)} options · {cd.trials:,} trials each, on common random numbers "
             f"· present values in {cd.currency}")
 
 
-def _dominates(a: "OptionCurve", b: "OptionCurve") -> bool:
+def _dominates(a: OptionCurve, b: OptionCurve) -> bool:
     """Whether ``a``'s quantiles are at least ``b``'s at every level (a's S-curve is never
-    left of b's): first-order stochastic dominance, as far as the grids show."""
+    left of b's): first-order stochastic dominance, as far as the grids show.
+    """
     return bool(np.all(a.quantile_values >= b.quantile_values))
 
 
-def plot_compare_scurves(cd: "CompareChartData") -> Figure:
+def plot_compare_scurves(cd: CompareChartData) -> Figure:
     """P(net savings >= x) in % against x (currency units), one line per option, with the loss
     side shaded; the title names the option with the highest mean and whether it is ahead at
-    every level of confidence."""
+    every level of confidence.
+    """
     fig, ax = s.figure()
     s.style_axes(ax, "y")
     lo, hi = 0.0, 0.0
@@ -95,7 +97,7 @@ def plot_compare_scurves(cd: "CompareChartData") -> Figure:
     versus = f"{m} vs {m2}" + (f" for {_short(rest[0].name)}" if len(rest) > 1 else "")
     verdicts = {(h.a, h.b): h.dominance for h in cd.pairs}
 
-    def dominates(a: "OptionCurve", b: "OptionCurve") -> bool:
+    def dominates(a: OptionCurve, b: OptionCurve) -> bool:
         verdict = verdicts.get((a.name, b.name)) or {"a": "b", "b": "a"}.get(
             verdicts.get((b.name, a.name), ""), "")
         return verdict == "a" if verdict else _dominates(a, b)
@@ -110,18 +112,20 @@ def plot_compare_scurves(cd: "CompareChartData") -> Figure:
     return fig
 
 
-def box_stats(o: "OptionCurve") -> dict:
+def box_stats(o: OptionCurve) -> dict:
     """``Axes.bxp`` statistics of one option from its percentiles: box P25-P75, median line,
-    whiskers at :data:`BOX_WHISKERS`, the mean, no outliers."""
+    whiskers at :data:`BOX_WHISKERS`, the mean, no outliers.
+    """
     levels = np.array(BOX_WHISKERS) / 100.0
     lo, hi = np.interp(levels, o.quantile_levels, o.quantile_values)
     return {"label": _short(o.name, 34), "med": o.p50, "q1": o.p25, "q3": o.p75,
             "whislo": float(lo), "whishi": float(hi), "mean": o.mean, "fliers": []}
 
 
-def plot_compare_boxes(cd: "CompareChartData") -> Figure:
+def plot_compare_boxes(cd: CompareChartData) -> Figure:
     """One horizontal box per option (first option on top): P25-P75 box, median line,
-    P5-P95 whiskers, mean diamond; currency units on x, zero marked."""
+    P5-P95 whiskers, mean diamond; currency units on x, zero marked.
+    """
     fig, ax = s.figure()
     s.style_axes(ax, "x")
     k = len(cd.options)
@@ -134,7 +138,7 @@ def plot_compare_boxes(cd: "CompareChartData") -> Figure:
                      capprops={"color": s.MUTED, "linewidth": 1.4},
                      meanprops={"marker": "D", "markerfacecolor": "white",
                                 "markeredgecolor": s.TEXT, "markersize": 7})
-    for box, i in zip(artists["boxes"], range(k - 1, -1, -1)):
+    for box, i in zip(artists["boxes"], range(k - 1, -1, -1), strict=False):
         box.set(facecolor=_colour(i), alpha=0.85, edgecolor=s.TEXT, linewidth=0.8)
     ax.axvline(0.0, color=s.TEXT, linewidth=1.2, zorder=1)
     lo = min(0.0, *(st["whislo"] for st in stats))
@@ -142,7 +146,7 @@ def plot_compare_boxes(cd: "CompareChartData") -> Figure:
     span = hi - lo or 1.0
     ax.set_xlim(lo - 0.16 * span, hi + 0.16 * span)
     ax.set_ylim(0.4, k + 0.6)
-    for p, st in zip(pos, stats):  # the figures a reader wants, beside each box
+    for p, st in zip(pos, stats, strict=False):  # the figures a reader wants, beside each box
         for x, ha, dx in ((st["whislo"], "right", -6), (st["whishi"], "left", 6)):
             ax.annotate(s.format_money(x, cd.currency), (x, p), xytext=(dx, 0),
                         textcoords="offset points", ha=ha, va="center",
@@ -174,7 +178,8 @@ def plot_compare_boxes(cd: "CompareChartData") -> Figure:
 
 def _split_at_zero(edges: np.ndarray, share: np.ndarray):
     """The histogram's parts left and right of zero, as (values, edges) for ``Axes.stairs``;
-    a bin that straddles zero is split at zero (None for an empty side)."""
+    a bin that straddles zero is split at zero (None for an empty side).
+    """
     left = right = None
     n = int(np.count_nonzero(edges[:-1] < 0))  # bins that start below zero
     if n:
@@ -185,10 +190,11 @@ def _split_at_zero(edges: np.ndarray, share: np.ndarray):
     return left, right
 
 
-def plot_difference(cd: "CompareChartData", pair: int = 0) -> Figure:
+def plot_difference(cd: CompareChartData, pair: int = 0) -> Figure:
     """Histogram of option A's net savings minus option B's, trial by trial (currency units),
     with the side where A is ahead in A's colour and where B is ahead in B's; zero line,
-    mean difference marked, P(A beats B) in the title."""
+    mean difference marked, P(A beats B) in the title.
+    """
     h = cd.pairs[pair]
     names = [o.name for o in cd.options]
     ca, cb = _colour(names.index(h.a)), _colour(names.index(h.b))
@@ -250,10 +256,11 @@ def plot_difference(cd: "CompareChartData", pair: int = 0) -> Figure:
     return fig
 
 
-def plot_compare_waterfalls(names: Sequence[str], data: Sequence["ChartData"]) -> Figure:
+def plot_compare_waterfalls(names: Sequence[str], data: Sequence[ChartData]) -> Figure:
     """One waterfall per option, side by side on one money axis (so bar heights compare):
     mean gross wage savings, each cost category, mean net savings; every option shows the
-    same categories in the same order (a category an option lacks is a zero step)."""
+    same categories in the same order (a category an option lacks is a zero step).
+    """
     from simulator.present.plots.waterfall import bridge
 
     k = len(data)
@@ -266,7 +273,7 @@ def plot_compare_waterfalls(names: Sequence[str], data: Sequence["ChartData"]) -
     categories = [c for c in dict.fromkeys(c for d in data for c in d.category_costs)]
     levels = []
     colours = {"total": s.SAVING, "cost": s.LOSS, "credit": s.GAIN}
-    for i, (name, d) in enumerate(zip(names, data)):
+    for i, (name, d) in enumerate(zip(names, data, strict=False)):
         ax = axes[i]
         s.style_axes(ax, "y")
         full = replace_costs(d, {c: d.category_costs.get(c, 0.0) for c in categories})
@@ -305,16 +312,17 @@ def plot_compare_waterfalls(names: Sequence[str], data: Sequence["ChartData"]) -
     return fig
 
 
-def replace_costs(d: "ChartData", costs: dict[str, float]) -> "ChartData":
+def replace_costs(d: ChartData, costs: dict[str, float]) -> ChartData:
     """``d`` with its category costs replaced (the same categories for every option)."""
     from dataclasses import replace
 
     return replace(d, category_costs=costs)
 
 
-def plot_compare_exceedance(names: Sequence[str], data: Sequence["ChartData"]) -> Figure:
+def plot_compare_exceedance(names: Sequence[str], data: Sequence[ChartData]) -> Figure:
     """The loss exceedance of all risk events of each option, overlaid on log-log axes (the
-    chance that the risk events cost more than x over the horizon)."""
+    chance that the risk events cost more than x over the horizon).
+    """
     from matplotlib.ticker import LogLocator, NullFormatter
 
     from simulator.present.plots.exceedance import ALL_RISKS, _positive, _threshold_at
@@ -322,7 +330,7 @@ def plot_compare_exceedance(names: Sequence[str], data: Sequence["ChartData"]) -
     fig, ax = s.figure()
     s.style_axes(ax, "y")
     drawn, lows, highs, floors = [], [], [], []
-    for i, (name, d) in enumerate(zip(names, data)):
+    for i, (name, d) in enumerate(zip(names, data, strict=False)):
         if ALL_RISKS not in d.exceedance:
             continue
         t, p = _positive(*d.exceedance[ALL_RISKS])
@@ -363,7 +371,7 @@ def plot_compare_exceedance(names: Sequence[str], data: Sequence["ChartData"]) -
     return fig
 
 
-def _context_names(data: Sequence["ChartData"]) -> str:
+def _context_names(data: Sequence[ChartData]) -> str:
     return (f"{len(data)} options · {data[0].trials:,} trials each, on common random numbers "
             f"· present values in {data[0].currency}")
 
@@ -375,7 +383,8 @@ def _slug(text: str) -> str:
 def difference_stems(names: Sequence[str], keys: Sequence[str] | None = None) -> list[str]:
     """File stems of the pairs' difference charts, in pair order (i < j):
     ``difference_<a>_vs_<b>`` from each option's key (default its slugged name), with a
-    suffix where two pairs would share one."""
+    suffix where two pairs would share one.
+    """
     import itertools
 
     keys = [_slug(k) for k in (keys or names)]
@@ -386,17 +395,18 @@ def difference_stems(names: Sequence[str], keys: Sequence[str] | None = None) ->
     return out
 
 
-def write_compare_charts(cd: "CompareChartData", out_dir: Path,
+def write_compare_charts(cd: CompareChartData, out_dir: Path,
                          keys: Sequence[str] | None = None,
                          formats: Iterable[str] = ("png", "svg"),
                          dpi: int = 150,
-                         option_data: Sequence["ChartData"] | None = None
+                         option_data: Sequence[ChartData] | None = None
                          ) -> dict[str, list[Path]]:
     """Write ``s_curves``, ``box_plot`` and one ``difference_<a>_vs_<b>`` chart per pair to
     ``out_dir`` (``keys``: a short file-name key per option, default their slugged names),
     and with each option's :class:`~simulator.results.chartdata.ChartData` (``option_data``) the
     side-by-side ``waterfalls`` and the overlaid ``loss_exceedance``; returns
-    ``{stem: [paths]}``."""
+    ``{stem: [paths]}``.
+    """
     formats = tuple(formats)
     names = [o.name for o in cd.options]
     out = {"s_curves": s.save(plot_compare_scurves(cd), out_dir, "s_curves", formats, dpi),

@@ -5,13 +5,14 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullFormatter
 
-from simulator.results.chartdata import ChartData
 from simulator.present.plots import style as s
+from simulator.results.chartdata import ChartData
 
 
 def plot_convergence(d: ChartData) -> Figure:
     """Running mean (currency units, present value) after each chunk of trials, with its 95%
-    confidence band, on a log trial axis; from ``d.convergence``."""
+    confidence band, on a log trial axis; from ``d.convergence``.
+    """
     fig, ax = s.figure()
     s.style_axes(ax, "y")
     if d.convergence is None or len(d.convergence[0]) == 0:

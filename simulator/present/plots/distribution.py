@@ -6,8 +6,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from simulator.results.chartdata import ChartData
 from simulator.present.plots import style as s
+from simulator.results.chartdata import ChartData
 
 LOSS_GID = "loss-region"  #: gid of the shaded loss area, for tests and SVG post-processing
 _ROW = 0.085  #: height of one row of marker labels, axes fraction
@@ -15,7 +15,8 @@ _ROW = 0.085  #: height of one row of marker labels, axes fraction
 
 def loss_region(edges: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """The part of a histogram below zero: ``(values, edges)`` of every bin that starts below
-    zero, the edge of a bin that straddles zero clipped to 0; None if no bin starts below zero."""
+    zero, the edge of a bin that straddles zero clipped to 0; None if no bin starts below zero.
+    """
     n = int(np.count_nonzero(edges[:-1] < 0))
     if n == 0:
         return None
@@ -24,10 +25,11 @@ def loss_region(edges: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.n
 
 def _label_rows(xs: list[float], widths: list[float]) -> list[int]:
     """Rows for labels centred at axes fractions ``xs`` with ``widths``, placed in the given
-    (priority) order each in the first row where it overlaps no label; returns rows (0 = top)."""
+    (priority) order each in the first row where it overlaps no label; returns rows (0 = top).
+    """
     placed: list[list[tuple[float, float]]] = []  # per row, (left, right) of its labels
     rows = []
-    for x, w in zip(xs, widths):
+    for x, w in zip(xs, widths, strict=False):
         left, right = x - w / 2, x + w / 2
         row = next((r for r, spans in enumerate(placed)
                     if all(right < a or left > b for a, b in spans)), len(placed))
@@ -40,7 +42,8 @@ def _label_rows(xs: list[float], widths: list[float]) -> list[int]:
 
 def _mark_lines(ax: Axes, d: ChartData, xlim: tuple[float, float]) -> int:
     """Vertical lines for mean, P5, P50, P95 with money labels stacked in rows at the top of
-    the axes; returns the number of rows used."""
+    the axes; returns the number of rows used.
+    """
     marks = [  # label, x, line style, bold; in order of priority for the top row
         ("Mean", d.mean, "-", True), ("P50", d.p50, "--", False),
         ("P5", d.p5, ":", False), ("P95", d.p95, ":", False),
@@ -49,10 +52,10 @@ def _mark_lines(ax: Axes, d: ChartData, xlim: tuple[float, float]) -> int:
     axes_width_in = s.FIGSIZE[0] - 1.4  # figure width less y axis and margins, roughly
     texts = [f"{name} {s.format_money(x, d.currency)}" for name, x, _, _ in marks]
     widths = [(len(t) * (0.62 if bold else 0.56) * s.NOTE_SIZE / 72 + 0.12) / axes_width_in
-              for t, (_, _, _, bold) in zip(texts, marks)]
+              for t, (_, _, _, bold) in zip(texts, marks, strict=False)]
     xs = [(x - xlim[0]) / span for _, x, _, _ in marks]
     rows = _label_rows(xs, widths)
-    for (name, x, ls, bold), text, frac, w, row in zip(marks, texts, xs, widths, rows):
+    for (name, x, ls, bold), text, frac, w, row in zip(marks, texts, xs, widths, rows, strict=False):
         ax.axvline(x, color=s.TEXT if bold else s.MUTED, linestyle=ls,
                    linewidth=2.2 if bold else 1.4, zorder=3)
         frac = min(max(frac, w / 2), 1 - w / 2)  # keep the label inside the axes
@@ -65,7 +68,8 @@ def _mark_lines(ax: Axes, d: ChartData, xlim: tuple[float, float]) -> int:
 
 def plot_distribution(d: ChartData) -> Figure:
     """Histogram of net savings (currency units, present value) with the loss area shaded,
-    a zero line, and mean / P5 / P50 / P95 marked; y is the share of all trials per bin (%)."""
+    a zero line, and mean / P5 / P50 / P95 marked; y is the share of all trials per bin (%).
+    """
     fig, ax = s.figure()
     s.style_axes(ax, "y")
     edges = np.asarray(d.hist_edges, dtype=np.float64)

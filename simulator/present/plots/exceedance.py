@@ -8,8 +8,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullFormatter
 
-from simulator.results.chartdata import ChartData
 from simulator.present.plots import style as s
+from simulator.results.chartdata import ChartData
 
 ALL_RISKS = "All risk events"
 _SPAN = 1e-4  #: smallest loss shown, as a share of the largest
@@ -37,7 +37,8 @@ def plot_loss_exceedance(d: ChartData) -> Figure:
     """One line per risk (and the total, emphasised): probability that the present-value loss
     over the horizon exceeds x, against x in currency units, both axes logarithmic, so a
     1-in-100 or 1-in-1,000 loss is as readable as a common one. Each risk keeps its colour
-    and line style in every chart and report (:func:`~simulator.present.plots.style.risk_styles`)."""
+    and line style in every chart and report (:func:`~simulator.present.plots.style.risk_styles`).
+    """
     fig, ax = s.figure()
     curves = {k: _positive(*v) for k, v in d.exceedance.items()}
     curves = {k: v for k, v in curves.items() if v[0].size}
@@ -98,7 +99,8 @@ def plot_loss_exceedance(d: ChartData) -> Figure:
 
 def _draw_tolerance(ax: Axes, d: ChartData, total: tuple[np.ndarray, np.ndarray] | None) -> bool:
     """Draw the tolerance curve (a step through its points) and ring each point the total
-    curve exceeds; returns whether any is exceeded."""
+    curve exceeds; returns whether any is exceeded.
+    """
     if not d.tolerance:
         return False
     loss = np.array([x for x, _ in d.tolerance])
@@ -123,7 +125,8 @@ def _draw_tolerance(ax: Axes, d: ChartData, total: tuple[np.ndarray, np.ndarray]
 def _finding(d: ChartData, curves: dict[str, tuple[np.ndarray, np.ndarray]],
              horizon: str) -> str:
     """Title about the risk events (not about net savings): how often they cost anything
-    when that is not nearly always, and the losses exceeded 1 time in 20 and 1 in 100."""
+    when that is not nearly always, and the losses exceeded 1 time in 20 and 1 in 100.
+    """
     if ALL_RISKS not in curves:
         return f"Loss exceedance of risk events over {horizon}"
     t, p = curves[ALL_RISKS]

@@ -1,5 +1,6 @@
 """The fit chart of ``kposim fit``: the sample's histogram with the fitted densities (or, for
-counts, observed shares with the fitted probabilities), and a Q-Q plot of the best fit."""
+counts, observed shares with the fitted probabilities), and a Q-Q plot of the best fit.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -18,7 +19,8 @@ def _bins(n: int) -> int:
 
 def plot_fit(report: FitReport, label: str = "value") -> Figure:
     """Left: histogram of the sample (density, or share per count) with the ``SHOWN`` best
-    fits; right: sample quantiles against the best fit's quantiles at (i - 0.5) / n."""
+    fits; right: sample quantiles against the best fit's quantiles at (i - 0.5) / n.
+    """
     fig = Figure(figsize=s.FIGSIZE, layout="constrained", facecolor="white")
     fig.get_layout_engine().set(w_pad=0.12, h_pad=0.1)
     left, right = fig.subplots(1, 2, width_ratios=[1.6, 1.0])
@@ -31,7 +33,7 @@ def plot_fit(report: FitReport, label: str = "value") -> Figure:
         ks = np.arange(int(x.max()) + 1)
         share = np.bincount(x.astype(np.int64), minlength=ks.size) / x.size
         left.bar(ks, share, width=0.8, color=s.MUTED, alpha=0.45, label="observed", zorder=2)
-        for f, colour in zip(fits, s.SERIES):
+        for f, colour in zip(fits, s.SERIES, strict=False):
             left.plot(ks, f.frozen.pmf(ks), "o-", color=colour, linewidth=1.6, markersize=4,
                       label=f.family, zorder=3)
         s.axis_labels(left, label, "share of periods")
@@ -40,7 +42,7 @@ def plot_fit(report: FitReport, label: str = "value") -> Figure:
                   label="observed", zorder=2)
         lo, hi = float(x.min()), float(x.max())
         grid = np.linspace(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo), 400)
-        for f, colour in zip(fits, s.SERIES):
+        for f, colour in zip(fits, s.SERIES, strict=False):
             left.plot(grid, f.frozen.pdf(grid), color=colour, linewidth=2.0, label=f.family,
                       zorder=3)
         s.axis_labels(left, label, "density")

@@ -26,7 +26,8 @@ def _label(row: dict[str, Any]) -> str:
 def plot_frontier(o: dict[str, Any]) -> Figure:
     """Each efficient portfolio at its expected control cost (x, present value) and its
     objective (y) with a 95% paired interval of its difference from the chosen one; the
-    budget as a vertical line, the chosen portfolio ringed."""
+    budget as a vertical line, the chosen portfolio ringed.
+    """
     cur, objective = o["currency"], o["objective"]
     rows = o["frontier"]
     fig, ax = s.figure()

@@ -6,8 +6,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MultipleLocator
 
-from simulator.results.chartdata import ChartData
 from simulator.present.plots import style as s
+from simulator.results.chartdata import ChartData
 
 _CORNERS = {  # offset (points), ha, va of a label beside its point
     "upper right": ((10, 6), "left", "bottom"),
@@ -28,7 +28,8 @@ def _corner(y: float, room_left: float, room_right: float, width: float) -> str:
     """Where a label ``width`` wide goes for a point at ``y`` % with ``room_left`` and
     ``room_right`` (axes fractions) beside it. The curve falls, so the upper-right and
     lower-left quadrants of a point on it are empty: below-left near the top (no headroom
-    needed), else above-right, else below-left, else above-left (only low on a flat tail)."""
+    needed), else above-right, else below-left, else above-left (only low on a flat tail).
+    """
     if y > 80.0 and room_left > width:
         return "lower left"
     if room_right > width:
@@ -48,7 +49,8 @@ def _point(ax: Axes, x: float, y: float, text: str, corner: str, bold: bool = Fa
 
 def plot_scurve(d: ChartData) -> Figure:
     """P(net savings >= x) in % against x (currency units, present value), i.e. one minus the
-    CDF read from ``d.quantile_levels``/``d.quantile_values``, with zero and P(loss) marked."""
+    CDF read from ``d.quantile_levels``/``d.quantile_values``, with zero and P(loss) marked.
+    """
     fig, ax = s.figure()
     s.style_axes(ax, "y")
     levels = np.asarray(d.quantile_levels, dtype=np.float64)

@@ -13,10 +13,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from simulator.scenario.labels import wrap
-
 from simulator.present.formatting import format_value
 from simulator.present.plots import style as s
+from simulator.scenario.labels import wrap
 
 TOP = 12  #: bars shown at most; the rest are listed in sensitivity.json
 LABEL_WIDTH = 40  #: characters per line of a bar's label
@@ -33,7 +32,8 @@ def _subtitle(a: dict[str, Any], trials: int) -> str:
 
 def _bar_figure(labels: list[str]) -> tuple[Figure, Any]:
     """A figure tall enough for every wrapped bar label (at least the house size): bars are
-    evenly spaced, so each slot must hold the longest label."""
+    evenly spaced, so each slot must hold the longest label.
+    """
     most = max((label.count("\n") + 1 for label in labels), default=1)
     slot = max(0.4, most * _LINE_IN + 0.12)
     fig, ax = s.figure()
@@ -43,7 +43,8 @@ def _bar_figure(labels: list[str]) -> tuple[Figure, Any]:
 
 def plot_tornado(a: dict[str, Any]) -> Figure:
     """Mean net savings with each input at its P10 and P90 (currency units), largest swing on
-    top, around the base mean."""
+    top, around the base mean.
+    """
     t = a["tornado"]
     rows = t["rows"][:TOP][::-1]  # barh draws bottom-up
     labels = [wrap(_label(r), LABEL_WIDTH) for r in rows]
@@ -98,7 +99,8 @@ def _ranked_bars(a: dict[str, Any], key: str, xlabel: str, title: str, fmt,
 
 def plot_drivers(a: dict[str, Any]) -> Figure:
     """Contribution to variance of net savings (squared rank correlations normalised to 100%,
-    signed), inputs and component totals, largest first."""
+    signed), inputs and component totals, largest first.
+    """
     rows = a["drivers"]["rows"]
     if rows:
         top = max(rows, key=lambda r: abs(r["contribution_to_variance"]))
@@ -115,7 +117,8 @@ def plot_drivers(a: dict[str, Any]) -> Figure:
 def tail_words(row: dict[str, Any], currency: str, alpha: float) -> str:
     """What the worst trials have in common, in the input's own unit: "in the worst 5% of
     trials, Client data breach at the provider: total loss averages $1.20M, against $108K
-    over all trials"."""
+    over all trials".
+    """
     unit = row.get("unit", "number")
     return (f"in the worst {alpha:.0%} of trials, {_row_label(row)} averages "
             f"{format_value(row['tail_mean'], unit, currency)}, against "
@@ -124,7 +127,8 @@ def tail_words(row: dict[str, Any], currency: str, alpha: float) -> str:
 
 def plot_tail_drivers(a: dict[str, Any]) -> Figure:
     """How far each input and component sits from its usual value in the worst trials, in
-    standard deviations; the title says it for the first in the input's own unit."""
+    standard deviations; the title says it for the first in the input's own unit.
+    """
     d = a["drivers"]
     rows = d["rows"]
     pct = f"{d['alpha']:.0%}"

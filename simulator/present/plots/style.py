@@ -7,15 +7,24 @@ matplotlib itself is imported only by the functions that draw, so the text helpe
 """
 from __future__ import annotations
 
-import sys
-
 import io
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.present.formatting import (  # noqa: F401 (the house style's text helpers)
-    CURRENCY_SYMBOLS, ERROR_SIGNIFICANT, SIGNIFICANT, format_error, format_money, format_percent, format_points, format_signed_percent, one_in, years)
+    CURRENCY_SYMBOLS,
+    ERROR_SIGNIFICANT,
+    SIGNIFICANT,
+    format_error,
+    format_money,
+    format_percent,
+    format_points,
+    format_signed_percent,
+    one_in,
+    years,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -49,7 +58,8 @@ def risk_styles(names: Iterable[str]) -> dict[str, tuple[str, str]]:
     """One (colour, line style) per risk, the same for a risk in every chart and report: each
     name takes the slot its CRC-32 picks among :data:`RISK_STYLES`, or the next free one when
     an earlier name (in the given order, the scenario's) has it. So a risk keeps its colour
-    whichever other risks a chart shows, unless two names collide in one chart."""
+    whichever other risks a chart shows, unless two names collide in one chart.
+    """
     import zlib
 
     out: dict[str, tuple[str, str]] = {}
@@ -87,7 +97,8 @@ def money_formatter(currency: str, decimals: int = 2) -> FuncFormatter:
 
 def percent_formatter() -> FuncFormatter:
     """Tick formatter for an axis already in percent: ``0%``, ``0.5%``, ``12%`` (no more
-    decimals than the tick needs, so 0.5-point steps never print as duplicates)."""
+    decimals than the tick needs, so 0.5-point steps never print as duplicates).
+    """
     from matplotlib.ticker import FuncFormatter
 
     return FuncFormatter(lambda v, pos=None: f"{v:.2f}".rstrip("0").rstrip(".") + "%")
@@ -95,7 +106,8 @@ def percent_formatter() -> FuncFormatter:
 
 def log_percent_formatter() -> FuncFormatter:
     """Tick formatter for a log axis in percent: "10%", "1% (1 in 100)", "0.01% (1 in
-    10,000)": the odds beside every tick below 10%."""
+    10,000)": the odds beside every tick below 10%.
+    """
     from matplotlib.ticker import FuncFormatter
 
     def fmt(v: float, _pos: int | None = None) -> str:
@@ -121,7 +133,7 @@ def count_formatter() -> FuncFormatter:
     return FuncFormatter(fmt)
 
 
-def context_line(d: "ChartData") -> str:
+def context_line(d: ChartData) -> str:
     """Subtitle naming the scenario (cut to 60 characters), the trial count and the money basis."""
     name = d.scenario_name if len(d.scenario_name) <= 60 else d.scenario_name[:59] + "…"
     return f"{name} · {d.trials:,} trials · present values in {d.currency}"
@@ -129,7 +141,8 @@ def context_line(d: "ChartData") -> str:
 
 def figure() -> tuple[Figure, Axes]:
     """A white 10 x 5.6 in figure with constrained layout and one axes (not registered with
-    pyplot, so it needs no backend and is garbage-collected like any object)."""
+    pyplot, so it needs no backend and is garbage-collected like any object).
+    """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=FIGSIZE, layout="constrained", facecolor="white")
@@ -153,7 +166,8 @@ def style_axes(ax: Axes, value_axis: str = "y") -> None:
 def _title_room(ax: Axes) -> float:
     """Inches a left-aligned title over ``ax`` has before the figure's edge, estimated before
     drawing: the figure width less the widest y tick label already set (a bar chart's
-    labels), the y-axis label and the margins."""
+    labels), the y-axis label and the margins.
+    """
     labels = [t for t in ax.get_yticklabels() if t.get_text()]
     ticks = max((_text_width_in(t.get_text(), t.get_fontsize()) for t in labels), default=0.6)
     label = 0.35 if ax.get_ylabel() else 0.0
@@ -162,7 +176,8 @@ def _title_room(ax: Axes) -> float:
 
 def _may_overflow(ax: Axes, title: str) -> bool:
     """Whether ``title`` is wider than the room :func:`_title_room` estimates, by the font's
-    own advance widths: such a title is wrapped before drawing."""
+    own advance widths: such a title is wrapped before drawing.
+    """
     return _text_width_in(title, TITLE_SIZE, "bold") > _title_room(ax)
 
 
@@ -179,7 +194,8 @@ def _text_width_in(text: str, size: float, weight: str = "normal") -> float:
 
 def wrap_to_width(text: str, width_in: float, size: float, weight: str = "normal") -> str:
     """``text`` broken between words into lines no wider than ``width_in`` inches (measured
-    with the font's advance widths, not guessed from a character count)."""
+    with the font's advance widths, not guessed from a character count).
+    """
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
@@ -198,7 +214,8 @@ def titles(ax: Axes, title: str, subtitle: str = "") -> None:
     """Left-aligned bold ``title`` stating the finding, and an optional grey ``subtitle`` under
     it (read back with ``ax.get_title(loc="left")``). A title or subtitle too wide for the
     figure is wrapped between words here; :func:`fit_titles` wraps any that still runs past
-    the edge once the layout is known."""
+    the edge once the layout is known.
+    """
     room = _title_room(ax)
     if _text_width_in(title, TITLE_SIZE, "bold") > room:
         title = wrap_to_width(title, room, TITLE_SIZE, "bold")
@@ -225,7 +242,8 @@ def fit_titles(fig: Figure) -> bool:
     """After a draw: wrap every title, subtitle and figure title that runs past the figure's
     right edge (long labels push the axes right, so a title that fits the figure can still
     overflow once laid out). Returns whether any changed; the figure must then be drawn
-    again for the new layout."""
+    again for the new layout.
+    """
     from matplotlib.text import Text
 
     renderer = fig._get_renderer()
@@ -255,7 +273,8 @@ def fit_titles(fig: Figure) -> bool:
 
 def plain_text(fig: Figure) -> None:
     """Every text of ``fig`` as plain text, never mathtext: a label holding two amounts
-    ("$79.7K (95%: $79.4K to $79.9K)") would otherwise be set as a formula between them."""
+    ("$79.7K (95%: $79.4K to $79.9K)") would otherwise be set as a formula between them.
+    """
     from matplotlib.text import Text
 
     for text in fig.findobj(Text):
@@ -265,7 +284,8 @@ def plain_text(fig: Figure) -> None:
 def draw_fitted(fig: Figure, write) -> None:  # noqa: ANN001 - write() draws the figure
     """``write()`` (which draws ``fig``: a savefig), then, if a title ran past the figure's
     edge, wrap it (:func:`fit_titles`) and ``write()`` again. Texts are set plain
-    (:func:`plain_text`) first."""
+    (:func:`plain_text`) first.
+    """
     plain_text(fig)
     write()
     if fit_titles(fig):
@@ -283,7 +303,8 @@ def ignore_drawing_warnings() -> None:
     glyph missing from the font, as for a name in a script DejaVu Sans lacks; constrained
     layout giving up on a crowded figure; identical axis limits), attributed to matplotlib or
     to the kposim module that called it, and numpy's floating-point RuntimeWarnings there.
-    They concern looks, never results. For use inside ``warnings.catch_warnings()``."""
+    They concern looks, never results. For use inside ``warnings.catch_warnings()``.
+    """
     import warnings
 
     for module in (r"matplotlib(\.|$)", r"simulator\.(plots|report)(\.|$)"):
@@ -312,7 +333,8 @@ def save(fig: Figure, out_dir: Path, stem: str, formats: Iterable[str] = ("png",
     formats), then close the figure; returns the paths. SVG output is byte-reproducible. A
     title that the layout pushed past the figure's edge is wrapped (:func:`fit_titles`) and
     the figure written again, so no title is ever cut off. Rendering warnings are silenced
-    (:func:`ignore_drawing_warnings`)."""
+    (:func:`ignore_drawing_warnings`).
+    """
     import matplotlib as mpl
 
     out_dir = Path(out_dir)
@@ -321,7 +343,7 @@ def save(fig: Figure, out_dir: Path, stem: str, formats: Iterable[str] = ("png",
     paths = [out_dir / f"{stem}.{fmt}" for fmt in formats]
 
     with quiet_warnings(), mpl.rc_context({"svg.hashsalt": "kposim"}):  # restored on exit
-        for k, (fmt, path) in enumerate(zip(formats, paths)):
+        for k, (fmt, path) in enumerate(zip(formats, paths, strict=False)):
             metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
 
             def write(fmt: str = fmt, path: Path = path, metadata=metadata) -> None:  # noqa: ANN001
@@ -339,7 +361,8 @@ def save(fig: Figure, out_dir: Path, stem: str, formats: Iterable[str] = ("png",
 
 def svg_text(fig: Any) -> str:
     """A figure as SVG text (same settings as :func:`simulator.present.plots.style.save`: titles
-    fitted to the figure, rendering warnings silenced)."""
+    fitted to the figure, rendering warnings silenced).
+    """
     import matplotlib as mpl
 
     from simulator.present.plots.style import draw_fitted, quiet_warnings

@@ -13,11 +13,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from simulator.scenario.labels import wrap
-
 from simulator.present.formatting import format_value
-from simulator.results.stats import Z95
 from simulator.present.plots import style as s
+from simulator.results.stats import Z95
+from simulator.scenario.labels import wrap
 
 BREAKEVEN_GID = "breakeven-contour"  #: gid of the mean = 0 contour of a heatmap
 
@@ -40,7 +39,8 @@ def _axis_formatter(unit: str, currency: str) -> FuncFormatter:
 
 def _half(rows: list[dict[str, Any]]) -> np.ndarray:
     """95% half-width of each point's mean: its ``summary.json`` interval where recorded
-    (batch means for Latin hypercube and Sobol), else 1.96 standard errors."""
+    (batch means for Latin hypercube and Sobol), else 1.96 standard errors.
+    """
     return np.array([(row["ci95_high"] - row["ci95_low"]) / 2 if "ci95_high" in row
                      else Z95 * row["stderr"] for row in rows])
 
@@ -56,7 +56,8 @@ def _frame() -> tuple[Figure, Any, Any]:
 
 def plot_sweep_line(r: dict[str, Any]) -> Figure:
     """Mean net savings (with its 95% band and the P5-P95 range) and P(net loss) against one
-    swept parameter, the break-even (mean = 0) marked where the sweep crosses it."""
+    swept parameter, the break-even (mean = 0) marked where the sweep crosses it.
+    """
     path = r["parameters"][0]
     name, unit, cur = _label(r, path), _unit(r, path), r["currency"]
     x = np.array([row[path] for row in r["rows"]])
@@ -105,7 +106,8 @@ def plot_sweep_line(r: dict[str, Any]) -> Figure:
 
 def zero_crossing(x: np.ndarray, y: np.ndarray) -> float | None:
     """Where ``y`` first crosses zero, interpolated linearly between grid points (None if it
-    never does)."""
+    never does).
+    """
     for i in range(len(y) - 1):
         if y[i] == 0:
             return float(x[i])
@@ -134,7 +136,8 @@ def grid(r: dict[str, Any]) -> tuple[list[float], list[float], np.ndarray, np.nd
 
 def plot_sweep_heatmap(r: dict[str, Any]) -> Figure:
     """Mean net savings and P(net loss) over a two-parameter grid, with the break-even
-    contour (mean net savings = 0, interpolated between grid points) on both panels."""
+    contour (mean net savings = 0, interpolated between grid points) on both panels.
+    """
     px, py = r["parameters"]
     cur = r["currency"]
     xs, ys, mean, ploss = grid(r)
@@ -185,7 +188,8 @@ def plot_sweep_heatmap(r: dict[str, Any]) -> Figure:
 def plot_breakeven(b: dict[str, Any]) -> Figure:
     """The break-even search: the statistic (mean net savings, or the chance of a net loss)
     at every value evaluated, with its 95% interval, the target line, and the break-even
-    value with its 95% interval as a band."""
+    value with its 95% interval as a band.
+    """
     cur, unit, name = b.get("currency", "USD"), b.get("unit", "number"), b.get("label",
                                                                               b["parameter"])
     curve = b["curve"]
@@ -243,7 +247,8 @@ def _tick(v: float) -> str:
 
 def chart_for(key: str, analysis: dict[str, Any]) -> Figure:
     """The chart of a saved analysis: ``sweep`` (line for one parameter, heatmap for two)
-    or ``breakeven``."""
+    or ``breakeven``.
+    """
     if key == "breakeven":
         return plot_breakeven(analysis)
     if len(analysis["parameters"]) == 1:

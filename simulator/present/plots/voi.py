@@ -11,15 +11,16 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from simulator.scenario.labels import wrap
 from simulator.present.plots import style as s
+from simulator.scenario.labels import wrap
 
 TOP = 12  #: bars shown at most; the rest are in voi.json
 
 
 def plot_voi(v: dict[str, Any]) -> Figure:
     """EVPPI of each input (currency, present value) with its 95% interval, largest on top;
-    the EVPI as a dashed line, and a pilot's value where one was analysed."""
+    the EVPI as a dashed line, and a pilot's value where one was analysed.
+    """
     cur = v["currency"]
     worth = [r for r in v["inputs"] if r["value"] > 1e-3 * v["evpi"]["value"]]
     rows = (worth or v["inputs"])[:TOP][::-1]

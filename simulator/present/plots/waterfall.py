@@ -6,8 +6,8 @@ from typing import NamedTuple
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from simulator.results.chartdata import ChartData
 from simulator.present.plots import style as s
+from simulator.results.chartdata import ChartData
 
 _RESIDUAL_SHARE = 0.005  #: show a "Not itemised" step if the bridge misses by more than this
 
@@ -29,7 +29,8 @@ class Step(NamedTuple):
 def bridge(d: ChartData) -> list[Step]:
     """Bars from ``d.gross_mean`` down (or up, for a negative cost) through ``d.category_costs``
     in order, to ``d.mean``. If the categories do not account for the whole difference (by more
-    than 0.5% of the largest amount), a "Not itemised" step closes the bridge."""
+    than 0.5% of the largest amount), a "Not itemised" step closes the bridge.
+    """
     costs = dict(d.category_costs)
     residual = d.gross_mean - sum(costs.values()) - d.mean
     scale = max(abs(d.gross_mean), abs(d.mean), *(abs(c) for c in costs.values()), 1e-12)
@@ -62,7 +63,8 @@ def _category_labels(ax: Axes, labels: list[str]) -> None:
 
 def plot_waterfall(d: ChartData) -> Figure:
     """Waterfall of mean present values (currency units): gross wage savings, one floating bar
-    per cost category, net savings; each bar labelled with its amount. Bars may cross zero."""
+    per cost category, net savings; each bar labelled with its amount. Bars may cross zero.
+    """
     fig, ax = s.figure()
     s.style_axes(ax, "y")
     steps = bridge(d)

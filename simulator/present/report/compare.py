@@ -17,10 +17,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from simulator.present.formatting import format_error, format_money, format_percent, format_points, years
-from simulator.scenario.model import Scenario
+from simulator.present.formatting import (
+    format_error,
+    format_money,
+    format_percent,
+    format_points,
+    years,
+)
 from simulator.present.report import content as c
-from simulator.present.report.html import CSS, PAGE, _e, _figure, _table, _verdict, assumptions_table
+from simulator.present.report.html import (
+    CSS,
+    PAGE,
+    _e,
+    _figure,
+    _table,
+    _verdict,
+    assumptions_table,
+)
+from simulator.scenario.model import Scenario
 
 OPTIONS_DIR = "options"
 Z95 = 1.959963984540054
@@ -61,7 +75,8 @@ def _pair_for(cs: dict[str, Any], a: str, b: str) -> tuple[dict[str, Any], bool]
 
 def oriented(p: dict[str, Any], flip: bool) -> dict[str, Any]:
     """A pair's headline figures as "first minus second", swapped when ``flip``: mean
-    difference and its error, chance the first is ahead and its error, dominance verdict."""
+    difference and its error, chance the first is ahead and its error, dominance verdict.
+    """
     d = p["dominance"]
     verdict = {"a": "b", "b": "a"}.get(d["verdict"], d["verdict"]) if flip else d["verdict"]
     win = p["prob_a_beats_b"]
@@ -82,7 +97,8 @@ def oriented(p: dict[str, Any], flip: bool) -> dict[str, Any]:
 
 def dominance_sentence(p: dict[str, Any], currency: str, flip: bool = False) -> str:
     """The first-order stochastic dominance verdict of a pair in words, with the largest CDF
-    gap and its Monte Carlo error (in percentage points)."""
+    gap and its Monte Carlo error (in percentage points).
+    """
     o = oriented(p, flip)
     first, second = o["first"], o["second"]
     if o["verdict"] == "identical":
@@ -113,7 +129,8 @@ def compare_sentence(cs: dict[str, Any]) -> str:
     net savings against the runner-up, "Kraków saves $0.9M more than Bangalore on average
     (± $12K); it is ahead in 71.0% of futures; its chance of a net loss is 1.20% against
     3.40%, and its worst 5% of trials average -$300K against -$1.10M; it first-order
-    stochastically dominates Bangalore."; with more options, the ranking follows."""
+    stochastically dominates Bangalore."; with more options, the ranking follows.
+    """
     cur = cs["currency"]
     ranked = sorted(cs["options"], key=lambda o: -o["net_savings"]["mean"])
     best, second = ranked[0], ranked[1]
@@ -145,7 +162,8 @@ def compare_sentence(cs: dict[str, Any]) -> str:
 def side_by_side(summaries: Sequence[dict[str, Any]]) -> list[tuple[str, list[tuple[str, str]]]]:
     """Rows of the key-figures table: (figure, [(value, ± error) per option]), the figures
     of :func:`~simulator.present.report.content.headline_figures`, each option's own intervals. A
-    figure an option lacks (no early exit) is blank."""
+    figure an option lacks (no early exit) is blank.
+    """
     per = [{f.key: f for f in c.headline_figures(s)} for s in summaries]
     keys = list(dict.fromkeys(k for figures in per for k in figures))
     rows = []
@@ -157,14 +175,16 @@ def side_by_side(summaries: Sequence[dict[str, Any]]) -> list[tuple[str, list[tu
 
 def category_rows(cs: dict[str, Any]) -> tuple[list[str], list[list[float]]]:
     """Categories in the order of the first option that has them, and each option's mean
-    cost in each (0 where it has none)."""
+    cost in each (0 where it has none).
+    """
     names = list(dict.fromkeys(k for o in cs["options"] for k in o.get("categories", {})))
     return names, [[o.get("categories", {}).get(k, 0.0) for o in cs["options"]] for k in names]
 
 
 def option_summary(cs: dict[str, Any], option: dict[str, Any]) -> dict[str, Any]:
     """One option of ``comparison.json`` shaped as a run summary, enough for
-    :func:`~simulator.present.report.content.headline_figures`."""
+    :func:`~simulator.present.report.content.headline_figures`.
+    """
     return {**option, "currency": cs["currency"], "trials": cs["trials"]}
 
 
@@ -172,7 +192,8 @@ def terminal_tables(cs: dict[str, Any]) -> tuple[list[tuple[str, list[str]]],
                                                   list[tuple[str, list[str]]]]:
     """The terminal's two tables of a comparison: (figure, a cell per option) with each
     figure and its 95% error, and (figure, a cell per pair) of the paired differences; as
-    the report shows them (one rounding rule)."""
+    the report shows them (one rounding rule).
+    """
     cur = cs["currency"]
     options = [(label, [f"{v}\n{e}".strip() if v else "" for v, e in cells])
                for label, cells in side_by_side([option_summary(cs, o)
@@ -326,7 +347,7 @@ def _costs_section(cs: dict[str, Any]) -> str:
             + ([(_e(format_money(cs["options"][0]["gross_wage_savings"]["mean"]
                                  - cs["options"][1]["gross_wage_savings"]["mean"], cur)),
                  "num")] if two else [])]
-    for cat, vals in zip(cats, values):
+    for cat, vals in zip(cats, values, strict=False):
         row = [(_e(cat.replace("_", " ").capitalize()), "")]
         row += [(_e(format_money(-v, cur)), "num") for v in vals]
         if two:
@@ -345,7 +366,7 @@ def _costs_section(cs: dict[str, Any]) -> str:
 
 def _tolerance_section(cs: dict[str, Any], summaries: Sequence[dict[str, Any]]) -> str:
     rows = []
-    for o, s in zip(cs["options"], summaries):
+    for o, s in zip(cs["options"], summaries, strict=False):
         for test, value, limit, margin, ok in c.tolerance_rows(s):
             rows.append([(_e(o["name"]), ""), (_e(test), ""), (_e(value), "num"),
                          (_e(limit), "num"), (_e(margin), "num"), _verdict(ok)])
@@ -367,7 +388,7 @@ def _assumptions_section(cs: dict[str, Any], scenarios: Sequence[Scenario]) -> s
              '<p class="note">Every input of each option\'s scenario with its distribution in '
              "words and its P5, P50 and P95. Inputs with the same parameter path draw the same "
              "random numbers in every option.</p>"]
-    for o, s in zip(cs["options"], scenarios):
+    for o, s in zip(cs["options"], scenarios, strict=False):
         rows = c.assumptions(s)
         parts.append(f"<h3>{_e(o['name'])}: {_e(s.name)}</h3>\n" + assumptions_table(rows))
     parts.append("</section>")
@@ -384,7 +405,7 @@ def _provenance_section(cs: dict[str, Any], files: Sequence[str]) -> str:
              ("Common random numbers", str(prov.get("common_random_numbers", ""))),
              ("Run date (UTC)", str(prov.get("created", ""))),
              ("Software", f"numpy {prov.get('numpy', '?')}, numba {prov.get('numba', '?')}")]
-    for o, f, sc in zip(cs["options"], files, prov.get("scenarios", [{}] * len(files))):
+    for o, f, sc in zip(cs["options"], files, prov.get("scenarios", [{}] * len(files)), strict=False):
         items.append((f"{o['name']}", f"{f} (from {o.get('source', '')}; SHA-256 "
                                       f"{sc.get('scenario_sha256', '')})"))
     dl = "\n".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items)

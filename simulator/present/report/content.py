@@ -11,11 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.scenario.compiled import CompiledModel, compile_scenario, quote
 from simulator.distributions.families import Distribution
+from simulator.present.formatting import (
+    format_error,
+    format_money,
+    format_percent,
+    format_points,
+    format_signed_percent,
+    format_value,
+    years,
+)
+from simulator.scenario.compiled import CompiledModel, compile_scenario, quote
 from simulator.scenario.labels import label
-from simulator.present.formatting import format_value
-from simulator.present.formatting import format_error, format_money, format_percent, format_points, format_signed_percent, years
 from simulator.scenario.model import Scenario
 
 Z95 = 1.959963984540054
@@ -27,7 +34,8 @@ def decision_sentence(summary: dict[str, Any]) -> str:
     """The finding in one sentence, from the numbers: expected net savings, the chance of a
     loss and the mean of the worst 5% of trials, e.g. "Financial research team to Manila: the
     move saves $1.9M over 3 years on average; in 12% of trials it loses money; in the worst 5%
-    of trials it loses $0.6M on average." Amounts are present values."""
+    of trials it loses $0.6M on average." Amounts are present values.
+    """
     ns, cur = summary["net_savings"], summary["currency"]
     horizon = years(summary["horizon_years"])
     mean, p_loss, cvar = ns["mean"], ns["prob_loss"], ns["cvar_5"]
@@ -57,7 +65,8 @@ def decision_sentence(summary: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class Headline:
     """One headline figure: label, formatted value, its 95% Monte Carlo error (formatted, or
-    "" when not estimated) and what it means in plain words."""
+    "" when not estimated) and what it means in plain words.
+    """
 
     key: str
     label: str
@@ -70,20 +79,23 @@ def money_to_error(x: float, half: float, currency: str) -> str:
     """``x`` as every figure is shown (:func:`~simulator.present.plots.style.format_money`, three
     significant figures). Kept for callers that passed the 95% half-width ``half``, which
     once set the digits; one rounding rule now holds everywhere, and the error is shown
-    beside the figure (:func:`~simulator.present.plots.style.format_error`)."""
+    beside the figure (:func:`~simulator.present.plots.style.format_error`).
+    """
     return format_money(x, currency)
 
 
 def percent_to_error(p: float, half_points: float) -> str:
     """``p`` as every probability is shown (:func:`~simulator.present.plots.style.format_percent`);
-    see :func:`money_to_error`."""
+    see :func:`money_to_error`.
+    """
     return format_percent(p)
 
 
 def mean_half_width(figures: dict[str, Any]) -> float:
     """Half-width of a mean's 95% interval as ``summary.json`` records it (``ci95``: batch
     means with Student's t for Latin hypercube and Sobol designs, 1.96 standard errors of
-    independent trials otherwise); 1.96 standard errors where no interval is recorded."""
+    independent trials otherwise); 1.96 standard errors where no interval is recorded.
+    """
     ci = figures.get("ci95")
     if ci is not None and len(ci) == 2 and all(math.isfinite(v) for v in ci):
         return (ci[1] - ci[0]) / 2
@@ -92,7 +104,8 @@ def mean_half_width(figures: dict[str, Any]) -> float:
 
 def probability_half_width(figures: dict[str, Any], key: str = "prob_loss") -> float:
     """Half-width in percentage points of a probability's 95% interval: 1.96 standard errors
-    (``summary.json`` records each probability with its standard error)."""
+    (``summary.json`` records each probability with its standard error).
+    """
     return Z95 * figures.get(f"{key}_stderr", math.nan) * 100
 
 
@@ -100,7 +113,8 @@ def headline_figures(summary: dict[str, Any]) -> list[Headline]:
     """Mean, chance of a loss, P5/P50/P95, mean of the worst 5% and gross wage savings, each
     with the half-width of its 95% interval, exactly the intervals of ``summary.json`` (so a
     Latin hypercube or Sobol run shows its batch-means interval). One rounding rule: values to
-    three significant figures, half-widths to two (:mod:`simulator.present.plots.style`)."""
+    three significant figures, half-widths to two (:mod:`simulator.present.plots.style`).
+    """
     ns, cur = summary["net_savings"], summary["currency"]
     ci = ns.get("percentile_ci95", {})
 
@@ -134,7 +148,8 @@ def headline_figures(summary: dict[str, Any]) -> list[Headline]:
 
 def _engagement_figures(summary: dict[str, Any]) -> list[Headline]:
     """The chance that an exit ends the engagement early and the years it runs, for a
-    scenario with a risk that ends it (docs/model.md)."""
+    scenario with a risk that ends it (docs/model.md).
+    """
     g = summary.get("engagement")
     if not g:
         return []
@@ -152,7 +167,8 @@ def _engagement_figures(summary: dict[str, Any]) -> list[Headline]:
 def terminal_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
     """The terminal's summary table: (figure, value, ± 95% error) of each key figure, as the
     report shows it (the intervals of summary.json, one rounding rule), then the mean cost of
-    each category (negative = money lost)."""
+    each category (negative = money lost).
+    """
     cur = summary["currency"]
     rows = [(f.label, f.value, f.error) for f in headline_figures(summary)]
     engagement = [r for r in rows if r[0].startswith(("Chance the engagement", "Years the"))]
@@ -165,7 +181,8 @@ def terminal_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def control_lines(summary: dict[str, Any]) -> list[str]:
     """One line per control: its cost, the losses it avoids, its return, and net savings with
-    and without it."""
+    and without it.
+    """
     cur = summary["currency"]
     out = []
     for name, k in (summary.get("controls") or {}).items():
@@ -190,7 +207,8 @@ def error_note(summary: dict[str, Any]) -> str:
 
 def tolerance_rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:
     """(test, value, limit, margin, pass) of each risk-tolerance test, formatted by the one
-    rounding rule; empty without a ``[tolerance]``."""
+    rounding rule; empty without a ``[tolerance]``.
+    """
     tol = summary.get("tolerance")
     if not tol:
         return []
@@ -219,7 +237,8 @@ class ComponentRow:
 
 def component_rows(summary: dict[str, Any]) -> list[ComponentRow]:
     """Each cost line and risk: mean cost with its 95% error, P5 and P95 (positive = money
-    lost), in the order of the scenario file."""
+    lost), in the order of the scenario file.
+    """
     cur = summary["currency"]
     return [ComponentRow(name, c["category"], format_money(c["mean"], cur),
                          format_error(Z95 * c["stderr"], cur), format_money(c["p5"], cur),
@@ -233,7 +252,8 @@ def component_rows(summary: dict[str, Any]) -> list[ComponentRow]:
 class Assumption:
     """One input of the scenario: its parameter path, a readable label, the distribution in
     words, and its P5 / P50 / P95 formatted in the input's unit (``unit``; ``values``: the
-    three as numbers, for a workbook)."""
+    three as numbers, for a workbook).
+    """
 
     path: str
     group: str
@@ -255,7 +275,8 @@ def _num(v: float) -> str:
 
 def _units(cur: str) -> dict[str, Fmt]:
     """Formatters of a distribution's parameters in words, by unit: values as typed, so
-    money drops trailing zeros ("$30K", not "$30.0K")."""
+    money drops trailing zeros ("$30K", not "$30.0K").
+    """
     return {**_figure_units(cur), "money": lambda v: format_money(v, cur, trim=True)}
 
 
@@ -342,14 +363,16 @@ def _rate_words(d: Any, f: Fmt) -> str:
 
 def in_words(d: Distribution, fmt: Fmt = _num) -> str:
     """A distribution in words, its values formatted with ``fmt`` (the input's unit):
-    "PERT, $20K to $60K, most likely $35K". Unknown families fall back to ``describe()``."""
+    "PERT, $20K to $60K, most likely $35K". Unknown families fall back to ``describe()``.
+    """
     words = WORDS.get(getattr(d, "dist", ""))
     return words(d, fmt) if words is not None else d.describe()
 
 
 def _input_label(s: Scenario, path: str) -> tuple[str, str, str]:
     """(group, label, unit) of a compiled input's parameter path (:func:`simulator.scenario.labels.
-    label`, the one labelling source)."""
+    label`, the one labelling source).
+    """
     lab = label(s, path)
     return lab.group, lab.text, lab.unit
 
@@ -366,7 +389,8 @@ class DealTerm:
 def deal_terms(s: Scenario) -> list[DealTerm]:
     """The terms that shape how the deal unfolds (docs/model.md): which risks end the
     engagement and how, recovery layers, in-house risks, secondary losses, raises and the
-    provider currency, in words, for the report. Empty for a scenario without them."""
+    provider currency, in words, for the report. Empty for a scenario without them.
+    """
     cur = s.scenario.currency
     out: list[DealTerm] = []
     if s.fx is not None:
@@ -425,7 +449,8 @@ def deal_terms(s: Scenario) -> list[DealTerm]:
 
 def _in_provider_currency(s: Scenario, path: str) -> bool:
     """Whether the money input at ``path`` is in the [fx] currency: the provider charge per
-    FTE, and the amounts of cost lines and risks declared in that currency."""
+    FTE, and the amounts of cost lines and risks declared in that currency.
+    """
     if s.fx is None:
         return False
     if path == "workforce.offshore_cost_per_fte":
@@ -438,14 +463,15 @@ def assumptions(s: Scenario, model: CompiledModel | None = None) -> list[Assumpt
     """Every input of the scenario: the compiled model's inputs (workforce, cost lines,
     controls) in their order, then each risk's frequency (events a year) and severity (loss
     per event), each with its distribution in words and its P5, P50 and P95. ``model`` is
-    the scenario compiled (the run's; compiled here if not given)."""
+    the scenario compiled (the run's; compiled here if not given).
+    """
     units, figures = _units(s.scenario.currency), _figure_units(s.scenario.currency)
     if s.fx is not None:  # amounts in the provider contract's currency
         units["fxmoney"] = lambda v: format_money(v, s.fx.currency, trim=True)
         figures["fxmoney"] = lambda v: format_money(v, s.fx.currency)
     model = model if model is not None else compile_scenario(s)
     items: list[tuple[str, str, str, str, Distribution]] = []
-    for path, dist in zip(model.input_names, model.input_dists):
+    for path, dist in zip(model.input_names, model.input_dists, strict=False):
         group, text, unit = _input_label(s, path)
         if unit == "money" and _in_provider_currency(s, path):
             unit = "fxmoney"
@@ -473,7 +499,8 @@ def assumptions(s: Scenario, model: CompiledModel | None = None) -> list[Assumpt
 
 def breakeven_sentence(b: dict[str, Any]) -> str:
     """A break-even search in one sentence: "Mean net savings reach $0 at Offshore cost per
-    FTE, per year = $79.7K (95% interval $79.4K to $79.9K)"."""
+    FTE, per year = $79.7K (95% interval $79.4K to $79.9K)".
+    """
     cur, unit = b.get("currency", "USD"), b.get("unit", "number")
     name = b.get("label", b["parameter"])
     lo, hi = b["ci95"]
@@ -511,7 +538,8 @@ def analysis_text(key: str, a: dict[str, Any]) -> tuple[str, str]:
 
 def reproduce_command(summary: dict[str, Any], scenario_file: str = "scenario.toml") -> str:
     """The command that reruns this exact run (same trials, seed and statistics); for a
-    scenario built in Python (kept as JSON), the Python call."""
+    scenario built in Python (kept as JSON), the Python call.
+    """
     prov = summary.get("provenance", {})
     precision = summary.get("precision")
     trials = precision["max_trials"] if precision else summary["trials"]
@@ -538,7 +566,8 @@ SAMPLING_WORDS = {"mc": "plain Monte Carlo",
 
 def correlation_rows(summary: dict[str, Any]) -> list[tuple[str, str, float]]:
     """(input, input, rank correlation) of every correlated pair the run used, strongest
-    first; empty when the scenario declares no correlations."""
+    first; empty when the scenario declares no correlations.
+    """
     used = summary.get("correlations")
     if not used:
         return []

@@ -1,7 +1,8 @@
 """Report hook: the decision analyses, shown only when they have been run into the results
 folder: the efficient frontier of control portfolios (``RESULTS_DIR/optimize/optimize.json``
 from ``kposim optimize``) and what is worth finding out before deciding
-(``RESULTS_DIR/voi/voi.json`` from ``kposim voi``)."""
+(``RESULTS_DIR/voi/voi.json`` from ``kposim voi``).
+"""
 from __future__ import annotations
 
 import json
@@ -24,7 +25,8 @@ DECISION_TEXT = {
 
 def load_decision(folder: Path) -> tuple[dict[str, Any], dict[str, str]]:
     """The decision analyses in ``folder`` (stem -> their dict) and their charts (stem ->
-    SVG text, drawn from the dict where no SVG was written); both empty if none was run."""
+    SVG text, drawn from the dict where no SVG was written); both empty if none was run.
+    """
     analyses: dict[str, Any] = {}
     svgs: dict[str, str] = {}
     for stem, (sub, name, _, _) in DECISION_TEXT.items():

@@ -15,13 +15,13 @@ from html import escape
 from string import Template
 from typing import Any
 
+from simulator.present.formatting import format_money, format_percent, format_signed_percent, years
+from simulator.present.plots.style import LOSS, MUTED, SAVING, TEXT
+from simulator.present.report import content as c
 from simulator.results.chartdata import ChartData
 from simulator.scenario.compiled import CompiledModel
 from simulator.scenario.labels import label
-from simulator.present.plots.style import LOSS, MUTED, SAVING, TEXT
-from simulator.present.formatting import format_money, format_percent, format_signed_percent, years
 from simulator.scenario.model import Scenario
-from simulator.present.report import content as c
 
 #: Standard charts in reading order (the convergence chart closes the chart section, after any
 #: sensitivity and comparison charts): stem -> (heading, how to read it).
@@ -71,7 +71,8 @@ _SVG_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 
 def svg_data_uri(svg: str) -> str:
     """A chart's SVG as a ``data:`` URI, without the XML prolog, DOCTYPE (which names a DTD
-    URL) and matplotlib's RDF metadata block (namespace URLs and a link to matplotlib.org)."""
+    URL) and matplotlib's RDF metadata block (namespace URLs and a link to matplotlib.org).
+    """
     svg = _SVG_METADATA.sub("", _SVG_PROLOG.sub("", svg, count=1), count=1)
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
@@ -320,7 +321,8 @@ def _comparison_block(comparison: dict[str, Any] | None) -> str:
 
 def _analyses_figures(analyses: Mapping[str, tuple[str, str, str | bytes]]) -> str:
     """Hook: the sweep and break-even charts, only when those analyses were written into the
-    run's folder."""
+    run's folder.
+    """
     return "\n".join(_figure(image, heading, caption, stem)
                      for stem, (heading, caption, image) in analyses.items())
 
@@ -406,7 +408,8 @@ def _deal_terms_section(terms: list[c.DealTerm]) -> str:
 
 def assumptions_table(rows: list[c.Assumption]) -> str:
     """Every input: its plain label (the parameter path in small print), its distribution in
-    words and its P5 / P50 / P95, grouped by section."""
+    words and its P5 / P50 / P95, grouped by section.
+    """
     body, group = [], None
     for a in rows:
         if a.group != group:

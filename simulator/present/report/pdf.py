@@ -22,11 +22,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from simulator.results.chartdata import ChartData
 from simulator.present.plots import CHARTS
 from simulator.present.plots import style as s
-from simulator.scenario.model import Scenario
 from simulator.present.report import content as c
+from simulator.results.chartdata import ChartData
+from simulator.scenario.model import Scenario
 
 PAGE_SIZE = (11.69, 8.27)  #: A4 landscape, inches
 MARGIN = 0.6  #: inches
@@ -89,7 +89,8 @@ class _Page:
               size: float = 9.5, lines: int = 1) -> None:
         """``columns``: (header, width in inches, "left"/"right"); each row a list of cells.
         Every row is ``lines`` lines high: a cell is wrapped to fit its column, or, if it
-        holds line breaks, each of its lines is cut to fit; text beyond that ends in "…"."""
+        holds line breaks, each of its lines is cut to fit; text beyond that ends in "…".
+        """
         w, h = PAGE_SIZE
         x = MARGIN
         for head, width, align in columns:
@@ -103,7 +104,7 @@ class _Page:
         self.y += 0.07
         for row in rows:
             x = MARGIN
-            for (_, width, align), cell in zip(columns, row):
+            for (_, width, align), cell in zip(columns, row, strict=False):
                 chars = max(int((width - 0.12) * 72 / (0.56 * size)), 4)
                 self.text(x + (width - 0.08 if align == "right" else 0.0),
                           _fit(cell, chars, lines), size=size, ha=align)
@@ -190,7 +191,8 @@ def _summary_page(summary: dict[str, Any]) -> Figure:
 
 def _chart_page(fig: Figure) -> Figure:
     """A chart figure enlarged to the page, with margins and room for the footer; a legend
-    below the axes (a figure legend) moves up between the axes and the footer."""
+    below the axes (a figure legend) moves up between the axes and the footer.
+    """
     w, h = PAGE_SIZE
     fig.set_size_inches(w, h)
     bottom = 1.05 if fig.legends else 0.75  # inches
@@ -273,7 +275,8 @@ def plan(summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
          decision: dict[str, Any] | None = None) -> list[Callable[[], Figure]]:
     """The report's pages, as functions that each draw one page (``analyses``: the sweep
     and break-even searches written into the run's folder; ``decision``: stem -> dict of the
-    control frontier and value-of-information analyses, where run)."""
+    control frontier and value-of-information analyses, where run).
+    """
     from simulator.present.plots.sensitivity import CHARTS as SENSITIVITY_CHARTS
 
     pages: list[Callable[[], Figure]] = [lambda: _summary_page(summary)]
@@ -321,7 +324,8 @@ def plan(summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
 def core_fonts_suffice(summary: dict[str, Any], sensitivity: dict[str, Any] | None = None,
                        scenario: Scenario | None = None) -> bool:
     """Whether every name the report prints (scenario, cost lines, risks, controls, inputs,
-    currency) is in the Windows-1252 character set of the PDF standard fonts."""
+    currency) is in the Windows-1252 character set of the PDF standard fonts.
+    """
     texts = [json.dumps(summary, ensure_ascii=False),
              json.dumps(sensitivity or {}, ensure_ascii=False),
              s.format_money(1.0, summary["currency"])]
@@ -358,7 +362,8 @@ def _write_pages(path: Path, pages: list[Callable[[], Figure]], metadata: dict[s
                  footer: dict[str, Any], core_fonts: bool) -> int:
     """Draw each page, give it the footer (from a summary-like ``footer``) and write the
     PDF; ``core_fonts``: set text in the PDF standard fonts, embedding none. Returns the
-    number of pages."""
+    number of pages.
+    """
     rc: dict[str, Any] = {"pdf.compression": 6}
     if core_fonts:
         rc.update({"pdf.use14corefonts": True, "axes.unicode_minus": False})
@@ -398,8 +403,17 @@ def compare_plan(folder: Path, cs: dict[str, Any], summaries: list[dict[str, Any
                  scenarios: list[Scenario], files: list[str]) -> list[Callable[[], Figure]]:
     """The comparison report's pages: decision and key figures side by side, the paired
     differences with their dominance verdicts, each chart, where the money goes, risk
-    tolerance, each option's assumptions, the audit trail."""
-    from simulator.present.report.compare import COMPARE_CHART_TEXT, DIFFERENCE_TEXT, category_rows, compare_command, compare_sentence, dominance_sentence, side_by_side
+    tolerance, each option's assumptions, the audit trail.
+    """
+    from simulator.present.report.compare import (
+        COMPARE_CHART_TEXT,
+        DIFFERENCE_TEXT,
+        category_rows,
+        compare_command,
+        compare_sentence,
+        dominance_sentence,
+        side_by_side,
+    )
 
     cur = cs["currency"]
     names = [o["name"] for o in cs["options"]]
@@ -447,19 +461,19 @@ def compare_plan(folder: Path, cs: dict[str, Any], summaries: list[dict[str, Any
     rows = [["Gross wage savings"] + [s.format_money(o["gross_wage_savings"]["mean"], cur)
                                       for o in cs["options"]]]
     rows += [[cat.replace("_", " ").capitalize()] + [s.format_money(-v, cur) for v in vals]
-             for cat, vals in zip(cats, values)]
+             for cat, vals in zip(cats, values, strict=False)]
     rows.append(["Net savings"] + [s.format_money(o["net_savings"]["mean"], cur)
                                    for o in cs["options"]])
     pages += _table_pages("Where the money goes", "Mean present values per category (costs "
                           "negative).", [("Category", 3.4, "left")]
                           + [(n, width, "right") for n in names], rows)
     tol = [[o["name"], *row[:4], "Pass" if row[4] else "Fail"]
-           for o, summ in zip(cs["options"], summaries) for row in c.tolerance_rows(summ)]
+           for o, summ in zip(cs["options"], summaries, strict=False) for row in c.tolerance_rows(summ)]
     if tol:
         pages += _table_pages("Risk tolerance, option by option", "", [
             ("Option", 2.0, "left"), ("Test", 3.6, "left"), ("Value", 1.1, "right"),
             ("Limit", 1.1, "right"), ("Margin", 1.1, "right"), ("Result", 1.0, "left")], tol)
-    for o, scenario in zip(cs["options"], scenarios):
+    for o, scenario in zip(cs["options"], scenarios, strict=False):
         rows = _assumption_rows(scenario)
         pages += _table_pages(
             f"Assumptions: {o['name']}", f"{scenario.name}: every input with its distribution "
@@ -501,7 +515,7 @@ def write_compare_pdf(path: Path, folder: Path, cs: dict[str, Any],
     footer = {"scenario": names, "seed": cs["seed"], "trials": cs["trials"],
               "provenance": {"version": cs.get("provenance", {}).get("version", ""),
                              "created": cs.get("provenance", {}).get("created", "")}}
-    core = all(core_fonts_suffice(summ, None, sc) for summ, sc in zip(summaries, scenarios))
+    core = all(core_fonts_suffice(summ, None, sc) for summ, sc in zip(summaries, scenarios, strict=False))
     return _write_pages(path, pages, metadata, footer, core)
 
 
