@@ -13,7 +13,7 @@ In a scenario file a distribution is an inline table with a ``dist`` key, or a b
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import numpy as np
 from pydantic import (
@@ -297,7 +297,8 @@ def _rate(number: Any) -> Any:
     """An uncertain-capable parameter (a rate, a severity's scale): a number (with the constraints in ``number``) or a distribution of
     it, drawn once per trial (two levels of uncertainty).
     """
-    return Annotated[Annotated[number, Tag("rate_number")] | Annotated["RateDistribution", Tag("rate_distribution")],
+    return Annotated[Union[Annotated[number, Tag("rate_number")],  # noqa: UP007
+                           Annotated["RateDistribution", Tag("rate_distribution")]],
                      Discriminator(_rate_kind)]
 
 
@@ -1410,11 +1411,11 @@ def uncertain_size(d: Distribution) -> Distribution | None:
 
 RATE_FAMILIES = tuple(c for c in FAMILIES.values() if not issubclass(c, _Count))
 """Families an uncertain rate may have (any but the counts)."""
-RateDistribution = Annotated[RATE_FAMILIES,  # type: ignore[valid-type]
+RateDistribution = Annotated[Union[RATE_FAMILIES],  # type: ignore[valid-type]  # noqa: UP007
                              Field(discriminator="dist")]
 MIXTURE_COMPONENT_FAMILIES = (Uniform, Triangular, Pert, Normal, Lognormal, Beta, Gamma)
 """Families a mixture may mix: the continuous ones (its table interpolates between knots)."""
-MixtureComponent = Annotated[MIXTURE_COMPONENT_FAMILIES,  # type: ignore[valid-type]
+MixtureComponent = Annotated[Union[MIXTURE_COMPONENT_FAMILIES],  # type: ignore[valid-type]  # noqa: UP007
                              Field(discriminator="dist")]
 for _cls in (Lognormal, Gamma, Poisson, Bernoulli, NegativeBinomial, Mixture):
     _cls.model_rebuild()
@@ -1428,7 +1429,7 @@ def _bare_number(v: Any) -> Any:
 
 
 AnyDistribution = Annotated[
-    tuple(FAMILIES.values()),  # type: ignore[valid-type]
+    Union[tuple(FAMILIES.values())],  # type: ignore[valid-type]  # noqa: UP007
     Field(discriminator="dist"),
     BeforeValidator(_bare_number),
 ]
