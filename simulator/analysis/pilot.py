@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
+from simulator import codes
 from simulator.analysis.voi import BOOTSTRAP, BOOTSTRAP_SEED, Estimate, _as_options, _weights, evpi
-from simulator.engine import kernels as K
 from simulator.engine.run import CHUNK_SIZE, DEFAULT_SEED, Backend, simulate
 from simulator.engine.sampling import uniforms
 from simulator.scenario.compiled import stream_key
@@ -111,7 +111,7 @@ def analyze(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
         j = int(model.risk_rate_input[r])
         if j < 0:
             continue
-        if int(model.risk_rate_family[r]) != K.RATE_POISSON:
+        if int(model.risk_rate_family[r]) != codes.RATE_POISSON:
             skipped.append(name)
             continue
         observed.append(name)

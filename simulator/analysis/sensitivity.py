@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from simulator.engine import kernels as K
 from simulator.engine.run import DEFAULT_SEED, Backend, simulate, simulate_many
 from simulator.scenario.compiled import CompiledModel, compile_scenario, controlled_risk, quote
 from simulator.scenario.labels import component_label, label
@@ -83,7 +82,7 @@ class Uncertain:
         """A copy of ``model`` in which this input is the constant ``value``."""
         def const(codes: np.ndarray, params: np.ndarray, i: int) -> dict[str, np.ndarray]:
             codes, params = codes.copy(), params.copy()
-            codes[i] = K.CONSTANT
+            codes[i] = codes.CONSTANT
             params[i] = 0.0
             params[i, 0] = value
             return {"codes": codes, "params": params}

@@ -525,7 +525,6 @@ class Editor:
         import dataclasses
 
         from simulator.distributions.families import DataBuilder
-        from simulator.engine import kernels as K
 
         model = self.model
         names = set()
@@ -545,7 +544,7 @@ class Editor:
                 return None
             i = model.input_names.index(name)
             code, p = dist.compile(builder)
-            if (code == K.CONSTANT) != (codes[i] == K.CONSTANT):
+            if (code == codes.CONSTANT) != (codes[i] == codes.CONSTANT):
                 return None  # a constant became uncertain or back: the draws change shape
             codes[i], params[i], dists[i] = code, p, dist
             warnings = [w for w in warnings if not w.startswith(f"{name}: ")]
