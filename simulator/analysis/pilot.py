@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from simulator import codes
+from simulator import codes as C
 from simulator.analysis.voi import BOOTSTRAP, BOOTSTRAP_SEED, Estimate, _as_options, _weights, evpi
 from simulator.engine.run import CHUNK_SIZE, DEFAULT_SEED, Backend, simulate
 from simulator.engine.sampling import uniforms
@@ -111,7 +111,7 @@ def analyze(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
         j = int(model.risk_rate_input[r])
         if j < 0:
             continue
-        if int(model.risk_rate_family[r]) != codes.RATE_POISSON:
+        if int(model.risk_rate_family[r]) != C.RATE_POISSON:
             skipped.append(name)
             continue
         observed.append(name)

@@ -82,7 +82,7 @@ class Uncertain:
         """A copy of ``model`` in which this input is the constant ``value``."""
         def const(codes: np.ndarray, params: np.ndarray, i: int) -> dict[str, np.ndarray]:
             codes, params = codes.copy(), params.copy()
-            codes[i] = codes.CONSTANT
+            codes[i] = C.CONSTANT
             params[i] = 0.0
             params[i, 0] = value
             return {"codes": codes, "params": params}

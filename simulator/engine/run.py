@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from simulator import codes
+from simulator import codes as C
 from simulator.defaults import DEFAULT_SEED  # noqa: F401 (re-exported)
 from simulator.engine import kernels as K
 from simulator.engine.sampling import SAMPLING, sampling_design, stream, uniforms  # noqa: F401 (re-exported)
@@ -237,7 +237,7 @@ def draw_inputs(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
     refill = ws.constants_of is not model  # constant rows stay put from chunk to chunk
     for j in range(levels.shape[0]):
         code = int(model.input_codes[j])
-        if code != codes.CONSTANT:
+        if code != C.CONSTANT:
             K.fill_ppf(design[ws.row_of[j]], code, model.input_params[j], model.data, levels[j],
                        ws.tmp)
         elif refill:
@@ -339,7 +339,7 @@ def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -
                                 ws.until[k])
 
     # 2. When each engagement ends, and the share of each year it ran.
-    for r in np.flatnonzero(e.ends & (e.timing == codes.TIMING_UNIFORM)):
+    for r in np.flatnonzero(e.ends & (e.timing == C.TIMING_UNIFORM)):
         uniforms(seed, chunk, e.exit_keys[r], ws.exit_u[r])
     K.engagement_end(ws.end_idx, ws.exit_risk, e.timing, ws.exit_u, horizon, ws.tend)
     K.running_shares(ws.tend, ws.share)

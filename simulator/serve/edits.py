@@ -544,7 +544,7 @@ class Editor:
                 return None
             i = model.input_names.index(name)
             code, p = dist.compile(builder)
-            if (code == codes.CONSTANT) != (codes[i] == codes.CONSTANT):
+            if (code == C.CONSTANT) != (codes[i] == C.CONSTANT):
                 return None  # a constant became uncertain or back: the draws change shape
             codes[i], params[i], dists[i] = code, p, dist
             warnings = [w for w in warnings if not w.startswith(f"{name}: ")]
