@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, MutableMapping, MutableSequence, 
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator import codes as C
 from simulator.distributions.families import FieldError
 from simulator.present.report import content
 from simulator.scenario import paths, variants
