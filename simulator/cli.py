@@ -62,7 +62,7 @@ class BadInput(click.ClickException):
 _BAD_INPUT_CLASSES = {
     "simulator.scenario.model": ("ScenarioError",), "simulator.distributions.families": ("FieldError",),
     "simulator.scenario.paths": ("PathError",), "simulator.engine.run": ("NonFiniteError",),
-    "simulator.output.write": ("OutputExistsError",), "simulator.present.report": ("ReportError",),
+    "simulator.output.folders": ("OutputExistsError", "ReportError"),
     "simulator.analysis.fit": ("DataError", "FitError"), "simulator.analysis.elicit": ("ElicitError",),
     "simulator.engine.cluster": ("ClusterError",),
 }

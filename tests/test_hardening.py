@@ -269,7 +269,7 @@ COMMANDS = {
                             1000, "-o", t / "out"], "simulator.analysis.sweep.sweep"),
     "breakeven": (lambda t, s: ["breakeven", s, "--param", "workforce.offshore_fte",
                                 "--target", "mean=0", "-n", 1000], "simulator.analysis.sweep.breakeven"),
-    "report": (lambda t, s: ["report", _results(t, s)], "simulator.present.report.render_html"),
+    "report": (lambda t, s: ["report", _results(t, s)], "simulator.output.report.render_html"),
     "fit": (lambda t, s: ["fit", _fit_data(t), "-b", 0, "-o", t / "out"],
             "simulator.analysis.fit.fit_sample"),
     "elicit": (lambda t, s: ["elicit", "--low", 1, "--high", 10], "simulator.analysis.elicit.elicit"),
@@ -369,7 +369,7 @@ def test_a_sweep_point_with_a_non_finite_statistic_exits_2_naming_it(scenario, t
 
 @pytest.mark.parametrize("where", ["simulator.output.charts.start_jobs",  # chart drawing
                                    "simulator.output.audit.write_summary_csv",  # writing
-                                   "simulator.present.report.write_html"])  # the report, last
+                                   "simulator.output.report.write_html"])  # the report, last
 def test_ctrl_c_while_drawing_or_writing_leaves_no_results_or_temporary_folder(
         where, scenario, tmp_path, monkeypatch):
     _inject(monkeypatch, where, KeyboardInterrupt())
@@ -478,7 +478,7 @@ def test_a_live_runs_temporary_folder_is_left_alone(scenario, tmp_path):
 HOLD = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from simulator.output.write import claim
+    from simulator.output.folders import claim
     with claim(Path(sys.argv[1]), False):
         print("holding", flush=True)
         sys.stdin.read()  # until the test closes our stdin

@@ -335,7 +335,7 @@ def test_jobs_run_in_the_drawing_process_give_their_results_in_order():
     import subprocess
     import sys
 
-    code = ("from simulator.present.plots import run_jobs, start_workers\n"
+    code = ("from simulator.output.charts import run_jobs, start_workers\n"
             "pool = start_workers()\n"
             "assert pool is not None\n"
             "assert run_jobs([(pow, (2, k)) for k in range(7)], pool) == [2**k for k in range(7)]\n"

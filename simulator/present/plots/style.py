@@ -307,7 +307,7 @@ def ignore_drawing_warnings() -> None:
     """
     import warnings
 
-    for module in (r"matplotlib(\.|$)", r"simulator\.(plots|report)(\.|$)"):
+    for module in (r"matplotlib(\.|$)", r"simulator\.(present|output)(\.|$)"):
         warnings.filterwarnings("ignore", category=UserWarning, module=module)
         warnings.filterwarnings("ignore", category=RuntimeWarning, module=module,
                                 message=r".*encountered")
