@@ -30,7 +30,7 @@ TITLE = "kposim scenario"
 DESCRIPTION = ("A kposim scenario file (TOML): an offshoring decision's wage bills, cost lines, "
                "risks, controls and risk tolerance. Check a file with `kposim validate`; this "
                "schema does not check rules that compare values, such as min < max.")
-REFERENCE_PATH = Path(__file__).resolve().parent.parent / "docs" / "scenario-format.md"
+REFERENCE_PATH = Path(__file__).resolve().parents[2] / "docs" / "scenario-format.md"
 DIST_REF = "#/$defs/Distribution"
 TABLE_REF = "#/$defs/DistributionTable"
 _FAMILY_DEFS = {cls.__name__: name for name, cls in FAMILIES.items()}  # def name -> dist
