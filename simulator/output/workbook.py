@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from simulator.results.mcerror import Z95
+
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
 
 WORKBOOK = "report.xlsx"
 CASH_FLOWS = "cash_flows.json"
-Z95 = 1.959963984540054
 PERCENT = "0.00%"
 PERCENT_ERROR = "0.000%"
 NUMBER = "#,##0.00"
