@@ -139,7 +139,7 @@ def yearly_means(scenario: Scenario, trials: int, seed: int, sampling: str = "mc
                 if not names <= base_inputs:
                     raise CashFlowsUnavailable(f"the first {t} years have inputs the full "
                                                "scenario does not")
-            summ = r.summary()
+            summ = dict(r.summary())
         row = {"gross wage savings": summ["gross_wage_savings"]["mean"],
                **{k: v for k, v in summ["categories"].items()},
                "net savings": summ["net_savings"]["mean"]}
