@@ -30,7 +30,19 @@ from simulator.results.stats import expected_shortfall_stderr, order_statistic_c
 @dataclass(frozen=True)
 class Precision:
     """Stop a run once the 95% confidence half-width of mean net savings is at most
-    ``relative`` x |mean| or ``absolute`` (currency); checked every :data:`CHECK_EVERY` chunks.
+    ``relative`` x |mean| or ``absolute``; checked every 8 chunks (524,288 trials).
+
+    Parameters
+    ----------
+    relative : float or None
+        Target half-width as a share of |mean| (0.005 = 0.5%), in (0, 1).
+    absolute : float or None
+        Target half-width in the scenario's currency (present value), > 0.
+
+    Examples
+    --------
+    >>> Precision.parse("0.5%")
+    Precision(relative=0.005, absolute=None)
     """
 
     relative: float | None = None
@@ -96,6 +108,17 @@ def half_width(net: np.ndarray, statistic: str) -> float:
 class Targets:
     """Half-widths of 95% intervals to reach, one per statistic (see the module docstring).
     Used as :func:`simulator.simulate`'s ``precision``; needs a run that keeps its trials.
+
+    Parameters
+    ----------
+    goals : tuple of (str, float)
+        (statistic, half-width) pairs, statistics distinct, from :data:`STATISTICS`: "mean",
+        "p5", "p95" and "cvar5" in currency, "prob_loss" as a probability.
+
+    Examples
+    --------
+    >>> Targets.parse("p95=20000,prob_loss=0.002").goals
+    (('p95', 20000.0), ('prob_loss', 0.002))
     """
 
     goals: tuple[tuple[str, float], ...]  #: (statistic, half-width), statistics distinct
