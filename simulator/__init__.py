@@ -15,12 +15,16 @@ import importlib
 from typing import Any
 
 _WHERE = {"CHUNK_SIZE": "engine.run", "DEFAULT_SEED": "defaults", "simulate": "engine.run",
-          "SimulationResult": "results.result", "Scenario": "scenario.model",
-          "ScenarioError": "scenario.model", "load_scenario": "scenario.model",
-          "parse_scenario": "scenario.model", "scenario_from_dict": "scenario.model"}
+          "simulate_many": "engine.run", "SimulationResult": "results.result",
+          "Summary": "results.summary", "Sampling": "defaults",
+          "KposimWarning": "diagnostics", "ModelWarning": "diagnostics",
+          "Scenario": "scenario.model", "ScenarioError": "scenario.model",
+          "load_scenario": "scenario.model", "parse_scenario": "scenario.model",
+          "scenario_from_dict": "scenario.model"}
 
-__all__ = ["CHUNK_SIZE", "DEFAULT_SEED", "Scenario", "ScenarioError", "SimulationResult",
-           "load_scenario", "parse_scenario", "scenario_from_dict", "simulate"]
+__all__ = ["CHUNK_SIZE", "DEFAULT_SEED", "KposimWarning", "ModelWarning", "Sampling", "Scenario",
+           "ScenarioError", "SimulationResult", "Summary", "load_scenario", "parse_scenario",
+           "scenario_from_dict", "simulate", "simulate_many"]
 
 
 def __getattr__(name: str) -> Any:

@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from simulator.defaults import DEFAULT_SEED, SAMPLING
+from simulator.diagnostics import KposimWarning
 from simulator.scenario.model import ScenarioError, load_scenario
 
 
@@ -103,6 +104,8 @@ def _filter_library_warnings() -> None:
     warnings.filterwarnings("ignore", category=RuntimeWarning,
                             message=r".*(overflow|underflow|divide by zero|invalid value) "
                                     r"encountered")
+    # The API's ModelWarnings: the commands print the same texts from the summary.
+    warnings.filterwarnings("ignore", category=KposimWarning)
     from simulator.present.plots.style import ignore_drawing_warnings
 
     ignore_drawing_warnings()  # chart drawing's, in this process and the forked drawers
@@ -1093,7 +1096,9 @@ def _print_optimize(o: dict, target: Path, elapsed: float) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    cur, obj, z = o["currency"], o["objective"], 1.959963984540054
+    from simulator.results.mcerror import Z95
+
+    cur, obj, z = o["currency"], o["objective"], Z95
 
     def fmt(v: float) -> str:
         return f"{v:.2%}" if obj == "prob_loss" else money(v, cur)
@@ -1176,7 +1181,9 @@ def _print_voi(v: dict, target: Path, elapsed: float) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    cur, z = v["currency"], 1.959963984540054
+    from simulator.results.mcerror import Z95
+
+    cur, z = v["currency"], Z95
     console = Console()
     console.print(f"decide now: {v['decision_now']} ("
                   + ", ".join(f"{o['name']} {money(o['mean'], cur)}" for o in v["options"])

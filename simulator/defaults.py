@@ -4,8 +4,38 @@ its options without loading numba (``kposim validate`` and ``schema`` never simu
 """
 from __future__ import annotations
 
+from enum import StrEnum
+
 DEFAULT_SEED = 20_260_101
-"""Seed used when none is given, so two runs of the same file agree by default."""
-SAMPLING = ("mc", "lhs", "sobol")
-"""Sampling designs of the per-trial inputs: plain Monte Carlo, Latin hypercube, scrambled
-Sobol. Event counts and severities always use plain Monte Carlo."""
+"""Seed used when none is given (``seed=None`` in the Python API, no ``--seed`` on the command
+line), so two runs of the same file agree by default. Never fresh entropy."""
+
+
+class Sampling(StrEnum):
+    """Design of the per-trial inputs. A ``str`` enum: the API takes a member or its value
+    (``sampling="lhs"`` and ``sampling=Sampling.LHS`` are the same), and a member is equal to,
+    and formats as, its value. Event counts and severities always use plain Monte Carlo.
+    """
+
+    MC = "mc"  #: plain Monte Carlo
+    LHS = "lhs"  #: Latin hypercube, one replicate per chunk
+    SOBOL = "sobol"  #: scrambled Sobol, one replicate per chunk
+
+    @classmethod
+    def of(cls, value: Sampling | str) -> Sampling:
+        """The member for ``value`` (a member or its string value).
+
+        Raises
+        ------
+        ValueError
+            If ``value`` names no design; the message lists the designs.
+        """
+        try:
+            return cls(value)
+        except ValueError:
+            raise ValueError(f"sampling must be one of {', '.join(SAMPLING)} (got "
+                             f"{value!r})") from None
+
+
+SAMPLING: tuple[str, ...] = tuple(s.value for s in Sampling)
+"""The designs' string values, in order: ``("mc", "lhs", "sobol")``."""

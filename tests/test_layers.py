@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "simulator"
 
 #: Bottom to top. A module may import its own layer and the ones below it, never one above.
 LAYERS = (
-    ("foundation", ("simulator.codes", "simulator.defaults")),
+    ("foundation", ("simulator.codes", "simulator.defaults", "simulator.diagnostics")),
     ("distributions", ("simulator.distributions",)),
     ("scenario", ("simulator.scenario",)),
     ("results", ("simulator.results",)),

@@ -360,7 +360,7 @@ class Comparison:
         options = []
         for name, r, full in zip(self.names, self.results, self.option_summaries(), strict=False):
             info = r.scenario.scenario
-            stats = describe(r.net_savings)
+            stats: dict[str, Any] = dict(describe(r.net_savings))
             stats["percentile_ci95"] = percentile_ci(r.net_savings)
             for key in ("stderr", "ci95", "stderr_method"):  # the run's own interval
                 if key in full["net_savings"]:
@@ -381,7 +381,7 @@ class Comparison:
                           **pair_stats(self.net(i), self.net(j)),
                           "dominance": self.dominance(i, j),
                           "shared_random_inputs": sorted(shared)})
-        provenance = self.results[0].provenance()  # version, chunking, generator, libraries
+        provenance: dict[str, Any] = dict(self.results[0].provenance())  # version, chunking, generator, libraries
         provenance.pop("scenario_sha256")
         provenance.update({
             "seed": self.seed, "trials": self.trials, "created": self.created,
@@ -490,7 +490,7 @@ def compare(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
     results = tuple(simulate_many(list(zip(scenarios, models, strict=False)), backend=backend,
                                   progress=progress, trials=int(trials), seed=seed,
                                   threads=threads, keep_inputs=keep_inputs, store_trials=True,
-                                  sampling=sampling))
+                                  sampling=sampling, controls=False))
     return Comparison(names=tuple(names), results=results, trials=int(trials), seed=int(seed))
 
 

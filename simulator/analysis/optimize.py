@@ -160,7 +160,7 @@ class Evaluator:
         self.runs += 1
         s = with_controls(self.scenario, [self.names[k] for k in subset])
         return simulate(s, trials=self.trials_n, seed=self.seed, threads=self.threads,
-                        store_trials=True, backend=self.backend)
+                        store_trials=True, backend=self.backend, controls=False)
 
     def _part(self, subset: frozenset[int]) -> Trials:
         """The trials of a run with exactly ``subset`` active (within one component)."""

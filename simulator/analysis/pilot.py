@@ -104,7 +104,7 @@ def analyze(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
     if scenario.pilot is None:
         raise ValueError("the scenario has no [pilot] table")
     result = simulate(scenario, trials=trials, seed=seed, threads=threads, keep_inputs=True,
-                      store_trials=True, backend=backend)
+                      store_trials=True, backend=backend, controls=False)
     model = result.model
     observed, skipped, rows, factors = [], [], [], []
     for r, name in enumerate(model.risk_names):

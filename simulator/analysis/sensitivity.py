@@ -163,7 +163,7 @@ def drivers(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
     """
     n = min(trials, MAX_DRIVER_TRIALS)
     r = simulate(scenario, trials=n, seed=seed, threads=threads, keep_inputs=True,
-                 backend=backend, sampling=sampling)
+                 backend=backend, sampling=sampling, controls=False)
     model = r.model
     rows_x = [r.inputs[j] for j in model.random_inputs]
     names = [model.input_names[j] for j in model.random_inputs]

@@ -16,13 +16,13 @@ import numpy as np
 from scipy import optimize
 
 from simulator.engine.run import DEFAULT_SEED, Backend, simulate, simulate_many
+from simulator.results.mcerror import Z95
 from simulator.scenario.labels import label
 from simulator.scenario.model import Scenario
 from simulator.scenario.paths import PathError
 from simulator.scenario.variants import get, with_value
 
 TARGETS = ("mean", "prob_loss")
-Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)

@@ -225,7 +225,7 @@ def analyze(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
         raise ValueError("give at least one scenario")
     names = list(names) if names is not None else [s.name for s in scenarios]
     runs = [simulate(s, trials=trials, seed=seed, threads=threads, keep_inputs=True,
-                     store_trials=True, backend=backend) for s in scenarios]
+                     store_trials=True, backend=backend, controls=False) for s in scenarios]
     values = np.vstack([r.net_savings for r in runs] + [np.zeros(trials)])
     rows: dict[str, np.ndarray] = {}
     for r in runs:

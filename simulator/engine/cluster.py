@@ -214,11 +214,30 @@ class DaskBackend:
 
 
 def connect(spec: str | ClusterSpec, timeout: float | None = None) -> DaskBackend:
-    """A backend on the cluster ``spec`` asks for (see :meth:`ClusterSpec.parse`): a new local
-    cluster of worker processes with one thread each, or a running scheduler. Raises
-    :class:`ClusterError` if Dask is missing, the scheduler cannot be reached in ``timeout``
-    seconds, it has no workers, or its workers run other versions of kposim, numpy or numba
-    (their results would differ).
+    """A backend on the cluster ``spec`` asks for: a new local cluster of worker processes
+    with one thread each, or a running scheduler.
+
+    Parameters
+    ----------
+    spec : str or ClusterSpec
+        ``"local"`` (one worker process per core), ``"local:N"`` (N processes) or a scheduler
+        address such as ``"tcp://host:8786"`` (see :meth:`ClusterSpec.parse`).
+    timeout : float or None, default None
+        Seconds to wait for the scheduler and its first worker; None reads
+        ``KPOSIM_DASK_TIMEOUT``, else :data:`CONNECT_TIMEOUT` (10 s).
+
+    Returns
+    -------
+    DaskBackend
+        Pass it as ``backend=`` to :func:`simulator.simulate` (or the analyses); close it, or
+        use it as a context manager, to shut down a local cluster it started.
+
+    Raises
+    ------
+    ClusterError
+        If Dask is missing, the scheduler cannot be reached in ``timeout`` seconds, it has no
+        workers, or its workers run other versions of kposim, numpy or numba (their results
+        would differ).
     """
     spec = ClusterSpec.parse(spec) if isinstance(spec, str) else spec
     if timeout is None:

@@ -1,8 +1,9 @@
 """numba kernels: inverse-CDF sampling and the per-trial model arithmetic.
 
 Every kernel takes plain arrays; which distribution family, which parameters and which model
-structure apply is decided before a kernel runs (see :mod:`simulator.scenario.compiled`), so one set of
-compiled kernels serves every scenario and the numba cache makes later processes start quickly.
+structure apply is decided before a kernel runs (see :mod:`simulator.scenario.compiled`), so one
+set of compiled kernels serves every scenario and the numba cache makes later processes start
+quickly.
 
 Sampling is inverse-CDF throughout: a kernel maps uniforms ``u`` in [0, 1) to draws
 ``x = F^-1(u)``. The uniforms come from per-input streams drawn outside the kernels, which is what
@@ -12,6 +13,7 @@ touching the kernels.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -36,11 +38,16 @@ from simulator.distributions.ppf import (  # noqa: F401 (re-exported)
     ppf,
 )
 
+# numba's options as a plain ``dict[str, Any]``: its stubs type each keyword of njit, which a
+# dict of mixed values cannot match; numba checks the values itself when it compiles.
+_JIT: dict[str, Any] = dict(_jit)  #: scalar kernels: nogil, cached
+_VEC: dict[str, Any] = dict(_vec)  #: array kernels, as ppf's
+
 _MASK32 = np.uint64(0xFFFFFFFF)
 _S16 = np.uint64(16)
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def _hashmix(value: np.uint64, hash_const: np.ndarray) -> np.uint64:
     value = (value ^ hash_const[0]) & _MASK32
     hash_const[0] = (hash_const[0] * np.uint64(0x931E8875)) & _MASK32
@@ -48,13 +55,13 @@ def _hashmix(value: np.uint64, hash_const: np.ndarray) -> np.uint64:
     return value ^ (value >> _S16)
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def _mix(x: np.uint64, y: np.uint64) -> np.uint64:
     r = ((np.uint64(0xCA01F9DD) * x) - (np.uint64(0x4973F715) * y)) & _MASK32
     return r ^ (r >> _S16)
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def sfc64_seed(entropy: np.ndarray, state: np.ndarray) -> None:
     """Write into ``state`` (4,) uint64 the SFC64 state that ``numpy.random.SFC64(ss)`` starts
     from, for the SeedSequence whose assembled entropy (32-bit words, run entropy padded to
@@ -89,7 +96,7 @@ def sfc64_seed(entropy: np.ndarray, state: np.ndarray) -> None:
     sfc64_uniforms(state, scratch)  # SFC64's seeding discards its first 12 outputs
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def sfc64_uniforms(state: np.ndarray, out: np.ndarray) -> None:
     """Fill ``out`` (n,) with uniforms in [0, 1) from an SFC64 ``state`` (a, b, c, counter as
     numpy seeds it), advancing the state: the same numbers, bit for bit, as numpy's
@@ -111,7 +118,7 @@ def sfc64_uniforms(state: np.ndarray, out: np.ndarray) -> None:
 
 
 
-@nb.njit(**_vec)
+@nb.njit(**_VEC)
 def wage_and_costs(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
                    cost_kind: np.ndarray, cost_input: np.ndarray, cost_growth: np.ndarray,
                    cost_first: np.ndarray, cost_last: np.ndarray,
@@ -184,7 +191,7 @@ def wage_and_costs(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
                         cost[k] += d * (x[k] * (g if g > 0.0 else 0.0))
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def event_counts(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray,
                  counts: np.ndarray, tmp: np.ndarray) -> int:
     """Events per (year, trial) from uniforms u of shape (years, n) into counts (years, n);
@@ -219,7 +226,7 @@ def event_counts(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray,
 _FIXED = 8  # events per trial and year that the branch-free paths below handle
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def _event_cells(counts: np.ndarray) -> np.ndarray:
     """Flat indices t * n + i of the (year, trial) cells with at least one event, in order.
     Collected without a branch: for a rare risk, a loop that skips empty cells one by one
@@ -234,7 +241,7 @@ def _event_cells(counts: np.ndarray) -> np.ndarray:
     return cells[:m]
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def severity_uniforms(counts: np.ndarray, first: np.ndarray, rest: np.ndarray,
                       out: np.ndarray) -> None:
     """Uniforms for every event, in event order (year by year, trial by trial): a trial's
@@ -268,7 +275,7 @@ def severity_uniforms(counts: np.ndarray, first: np.ndarray, rest: np.ndarray,
                 j += 1
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def event_losses(counts: np.ndarray, severity: np.ndarray, cap_event: float, cap_year: float,
                  disc: np.ndarray, out: np.ndarray) -> None:
     """Present value of one risk's losses per trial.
@@ -307,7 +314,7 @@ def event_losses(counts: np.ndarray, severity: np.ndarray, cap_event: float, cap
         out[i] += disc[t] * year
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def shifted_sums(x: np.ndarray, shift: float) -> tuple[float, float]:
     """Sum of (x - shift) and of its squares, without allocating."""
     s = 0.0
@@ -319,7 +326,7 @@ def shifted_sums(x: np.ndarray, shift: float) -> tuple[float, float]:
     return s, ss
 
 
-@nb.njit(**_vec)
+@nb.njit(**_VEC)
 def net_and_risk_total(values: np.ndarray, n_costs: int) -> None:
     """Finish a chunk's value matrix (V, n) in one pass: row 0 (net) = row 1 (gross) minus the
     sum of the component rows 2 .. 2 + C + R - 1, and, when there are risks (R > 0), the last
@@ -360,7 +367,7 @@ def net_and_risk_total(values: np.ndarray, n_costs: int) -> None:
 _SEQUENTIAL_MAX_MEAN = 30.0  # below this, search up from 0; above, from the mode
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def _pmf_up(k: int, mean: float, r: float, family: int) -> float:
     """p(k + 1) / p(k): the recurrences of the Poisson and negative binomial pmfs."""
     if family == RATE_POISSON:
@@ -368,7 +375,7 @@ def _pmf_up(k: int, mean: float, r: float, family: int) -> float:
     return (k + r) / (k + 1) * (mean / (mean + r))
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def _stirlerr(k: float) -> float:
     """log(k!) - (k + 1/2) log k + k - log(sqrt(2 pi)), for k >= 15 (Loader 2000)."""
     k2 = k * k
@@ -376,7 +383,7 @@ def _stirlerr(k: float) -> float:
                         / k2) / k2) / k
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def _log_pmf(k: int, mean: float, r: float, family: int) -> float:
     if family == RATE_POISSON:
         # Loader's saddle-point form: accurate to a few ulps where k is near the mean, where
@@ -389,7 +396,7 @@ def _log_pmf(k: int, mean: float, r: float, family: int) -> float:
             + r * math.log1p(-q) + k * math.log(q))
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def count_ppf(u: float, mean: float, r: float, family: int) -> int:
     """Smallest k with P(count <= k) >= u for a Poisson (``family`` RATE_POISSON) or negative
     binomial with dispersion ``r`` (RATE_NEGBIN) of the given mean: exact inversion.
@@ -443,7 +450,7 @@ def count_ppf(u: float, mean: float, r: float, family: int) -> int:
     return k
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def event_counts_at_rates(u: np.ndarray, family: int, rate: np.ndarray, factor: float,
                           r: float, counts: np.ndarray) -> int:
     """Events per (year, trial) from uniforms u (years, n) into counts (years, n) when trial
@@ -463,7 +470,7 @@ def event_counts_at_rates(u: np.ndarray, family: int, rate: np.ndarray, factor: 
     return total
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def gaussian_copula(u: np.ndarray, factor: np.ndarray, z: np.ndarray) -> None:
     """Correlate the rows of uniforms u (D, n) in place: z = Phi^-1(u), u = Phi(factor @ z).
 
@@ -485,7 +492,7 @@ def gaussian_copula(u: np.ndarray, factor: np.ndarray, z: np.ndarray) -> None:
             u[j, i] = min(max(v, 2.0 ** -60), 1.0 - 2.0 ** -53)
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def latin_hypercube(u: np.ndarray, out: np.ndarray) -> None:
     """One Latin hypercube column of n = out.size points from 2n uniforms u: out[i] lies in
     stratum perm[i] of [0, 1) cut into n equal strata, at a uniform position within it, where
@@ -502,7 +509,7 @@ def latin_hypercube(u: np.ndarray, out: np.ndarray) -> None:
         out[i] = (perm[i] + u[n + i]) / n
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def scale_events(counts: np.ndarray, values: np.ndarray, log_scale: bool,
                  severity: np.ndarray) -> None:
     """Multiply every event's severity by its trial's factor: ``values[i]`` for trial i, or
@@ -528,7 +535,7 @@ def scale_events(counts: np.ndarray, values: np.ndarray, log_scale: bool,
 # deal as it unfolds", writes out what they compute.
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def counts_year(u: np.ndarray, t: int, code: int, p: np.ndarray, data: np.ndarray,
                 rate: np.ndarray, use_rate: bool, factor: float, family: int, r: float,
                 base: float, mult: np.ndarray, use_mult: bool, end_idx: np.ndarray,
@@ -576,7 +583,7 @@ def counts_year(u: np.ndarray, t: int, code: int, p: np.ndarray, data: np.ndarra
     return total
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def exit_update(t: int, r: int, counts: np.ndarray, end_idx: np.ndarray,
                 exit_risk: np.ndarray, horizon: int) -> None:
     """Ending risk ``r``'s events of year ``t`` (counts (n,), changed in place): the first
@@ -595,7 +602,7 @@ def exit_update(t: int, r: int, counts: np.ndarray, end_idx: np.ndarray,
             counts[i] = 0
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def record_raises(t: int, counts: np.ndarray, years: int, until: np.ndarray) -> None:
     """A raising risk's events of year ``t``: its target's rate is raised up to year
     ``t + years`` in the trials where it had an event.
@@ -605,7 +612,7 @@ def record_raises(t: int, counts: np.ndarray, years: int, until: np.ndarray) -> 
             until[i] = t + years
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def raise_multipliers(t: int, factor: float, until: np.ndarray, mult: np.ndarray) -> None:
     """Multiply a target's year-``t`` rate multipliers by ``factor`` where the link is live."""
     for i in range(mult.shape[0]):
@@ -613,7 +620,7 @@ def raise_multipliers(t: int, factor: float, until: np.ndarray, mult: np.ndarray
             mult[i] *= factor
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def engagement_end(end_idx: np.ndarray, exit_risk: np.ndarray, timing: np.ndarray,
                    v: np.ndarray, horizon: int, tend: np.ndarray) -> None:
     """When each trial's engagement ends, in years from the start (``horizon`` if it runs to
@@ -634,7 +641,7 @@ def engagement_end(end_idx: np.ndarray, exit_risk: np.ndarray, timing: np.ndarra
             tend[i] = e + v[exit_risk[i], i]
 
 
-@nb.njit(**_vec)
+@nb.njit(**_VEC)
 def running_shares(tend: np.ndarray, a: np.ndarray) -> None:
     """A (H, n): share of year t (0-based) under the engagement, clamp(T_end - t, 0, 1)."""
     for t in range(a.shape[0]):
@@ -643,7 +650,7 @@ def running_shares(tend: np.ndarray, a: np.ndarray) -> None:
             a[t, i] = 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
 
 
-@nb.njit(**_vec)
+@nb.njit(**_VEC)
 def wage_and_costs_engaged(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
                            cost_kind: np.ndarray, cost_input: np.ndarray,
                            cost_growth: np.ndarray, cost_first: np.ndarray,
@@ -747,7 +754,7 @@ def wage_and_costs_engaged(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray,
                         cost[k] += d * (x[k] * (g if g > 0.0 else 0.0))
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def reentry_costs(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray, r: int,
                   cost_in: int, months_in: int, overrun_in: int, end_idx: np.ndarray,
                   exit_risk: np.ndarray, tend: np.ndarray, out: np.ndarray) -> None:
@@ -777,7 +784,7 @@ def reentry_costs(levels: np.ndarray, wf: np.ndarray, disc: np.ndarray, r: int,
         out[k] = total
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def secondary_losses(severity: np.ndarray, occurs: np.ndarray, probability: float,
                      extra: np.ndarray, scale: float) -> None:
     """Add each event's secondary loss where its uniform ``occurs`` falls below the
@@ -788,7 +795,7 @@ def secondary_losses(severity: np.ndarray, occurs: np.ndarray, probability: floa
             severity[j] += scale * extra[j]
 
 
-@nb.njit(**_jit)
+@nb.njit(**_JIT)
 def event_losses_engaged(counts: np.ndarray, severity: np.ndarray, cap_event: float,
                          cap_year: float, disc: np.ndarray, share: np.ndarray,
                          conv: np.ndarray, rec_per: np.ndarray, rec_ded: np.ndarray,
@@ -854,7 +861,7 @@ def event_losses_engaged(counts: np.ndarray, severity: np.ndarray, cap_event: fl
         rec_out[i] += w * (year - x)
 
 
-@nb.njit(**_vec)
+@nb.njit(**_VEC)
 def net_and_risk_rows(values: np.ndarray, n_comp: int, risk_rows: np.ndarray) -> None:
     """:func:`net_and_risk_total` with the rows that make the total risk-event loss named:
     row 0 = row 1 - sum of component rows 2 .. 2 + n_comp - 1; the last row = the sum of the

@@ -23,6 +23,7 @@ import itertools
 import math
 import os
 import threading
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,15 +33,26 @@ from typing import Any, Protocol
 import numpy as np
 
 from simulator import codes as C
-from simulator.defaults import DEFAULT_SEED  # noqa: F401 (re-exported)
+from simulator.defaults import DEFAULT_SEED as DEFAULT_SEED  # re-exported
+from simulator.defaults import Sampling
+from simulator.diagnostics import ModelWarning
 from simulator.engine import kernels as K
-from simulator.engine.sampling import SAMPLING, sampling_design, stream, uniforms  # noqa: F401 (re-exported)
-from simulator.results.mcerror import batch_means
+from simulator.engine.controls import control_return, without
+from simulator.engine.sampling import SAMPLING as SAMPLING  # re-exported
+from simulator.engine.sampling import engine_seed, sampling_design, uniforms
+from simulator.engine.sampling import stream as stream  # re-exported
+from simulator.results.mcerror import Z95, batch_means
 from simulator.results.precision import Precision, Targets
 from simulator.results.result import SimulationResult
+from simulator.results.rows import FIRST_COMPONENT, GROSS, NET, Rows
 from simulator.results.streaming import N_SCALARS, Histograms, Streamer, StreamRanges, fold_scalars
-from simulator.scenario.compiled import CompiledModel, compile_scenario
+from simulator.results.summary import ControlReturn
+from simulator.scenario.compiled import CompiledModel, Engagement, compile_scenario
 from simulator.scenario.model import Scenario
+
+Seed = int | np.integer | np.random.SeedSequence | None
+"""What ``seed=`` takes: an integer >= 0, a SeedSequence, or None for the default
+(:func:`~simulator.engine.sampling.engine_seed`)."""
 
 CHUNK_SIZE = 65_536
 """Trials per chunk; part of the seed contract (see module docstring)."""
@@ -81,12 +93,14 @@ class Workspace:
         self.severity_rest = np.empty(4 * n)
         self.severity_tmp = np.empty(4 * n)
         self.constants_of: CompiledModel | None = None  # the model whose constants are filled
+        self.engagement: np.ndarray | None = None
         if model.engaged:
+            e = _engagement(model)
             n_risks, horizon = len(model.risk_names), model.horizon
             self.u_all = np.empty((n_risks, horizon, n))  #: each risk's count uniforms
             self.counts_all = np.zeros((n_risks, horizon, n), dtype=np.int64)
             self.mult = np.ones((n_risks, n))  #: this year's raise multiplier of each risk
-            self.until = np.empty((model.engagement.raise_source.size, n), dtype=np.int64)
+            self.until = np.empty((e.raise_source.size, n), dtype=np.int64)
             self.end_idx = np.empty(n, dtype=np.int64)  #: exit year (0-based), H if none
             self.exit_risk = np.empty(n, dtype=np.int64)
             self.tend = np.empty(n)  #: the engagement's end, years from the start
@@ -98,8 +112,6 @@ class Workspace:
             self.loss_scratch = np.empty((2, n))
             #: per chunk: exits, sum of T_end, sum of a_t by year, trials running at year ends
             self.engagement = np.zeros(2 + 2 * horizon)
-        else:
-            self.engagement = None
 
     @staticmethod
     def signature_of(model: CompiledModel, n: int) -> tuple:
@@ -112,7 +124,7 @@ class Workspace:
         drawn = np.union1d(model.random_inputs, model.copula_inputs)
         # The engaged path's scratch is shaped by risks, years and raise links: two models
         # with the same value rows can differ in them (a recovery row in place of a risk).
-        engaged = ((model.horizon, len(model.risk_names), model.engagement.raise_source.size)
+        engaged = ((model.horizon, len(model.risk_names), _engagement(model).raise_source.size)
                    if model.engaged else None)
         return (n, value_rows(model), len(model.input_names), len(model.cost_names),
                 len(model.component_names), tuple(drawn.tolist()),
@@ -125,15 +137,18 @@ class Workspace:
 
     @property
     def net(self) -> np.ndarray:
-        return self.values[0]
+        """(n,) net savings of the chunk's trials."""
+        return self.values[NET]
 
     @property
     def gross(self) -> np.ndarray:
-        return self.values[1]
+        """(n,) gross wage savings."""
+        return self.values[GROSS]
 
     @property
     def components(self) -> np.ndarray:
-        return self.values[2:2 + self.n_components]
+        """(C, n) each component's cost."""
+        return self.values[FIRST_COMPONENT:FIRST_COMPONENT + self.n_components]
 
     def severities(self, total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scratch for ``total`` events: their severities, the uniforms of all but each
@@ -184,7 +199,20 @@ WORKSPACES = WorkspacePool()
 
 def value_rows(model: CompiledModel) -> int:
     """Rows of a chunk's value matrix: net, gross, each component, and total risk loss."""
-    return 2 + len(model.component_names) + (1 if len(model.risk_names) else 0)
+    return Rows.of(model).total
+
+
+def _engagement(model: CompiledModel) -> Engagement:
+    """The engaged model's engagement arrays (model 0.2).
+
+    Raises
+    ------
+    ValueError
+        If the model has none (a chunk of it takes the plain path).
+    """
+    if model.engagement is None:
+        raise ValueError("this compiled model has no engagement (model.engaged is False)")
+    return model.engagement
 
 
 def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
@@ -269,10 +297,10 @@ def _fx_path(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> None
     """Each trial's exchange rates: ws.conv = 1 / X_t and ws.off_factor = the provider bill's
     mix phi / X_t + (1 - phi) / X_0, per unit of the [fx] currency (docs/model.md).
     """
-    e = model.engagement
+    e = _engagement(model)
     horizon = model.horizon
     z = ws.share  # scratch, filled with the running shares later
-    uniforms(seed, chunk, np.uint32(e.fx_key), z)
+    uniforms(seed, chunk, int(np.uint32(e.fx_key)), z)
     flat = z.reshape(-1)
     K.norm_ppf_into(flat.copy(), flat)
     sigma, mu, x0 = e.fx_volatility, e.fx_drift, e.fx_rate
@@ -290,7 +318,7 @@ def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -
     with raises and the engagement's end, then wages, costs and losses weighted by the share
     of each year the engagement ran.
     """
-    e = model.engagement
+    e = _engagement(model)
     levels, horizon = ws.inputs, model.horizon
     n_costs, n_risks = ws.n_costs, len(model.risk_names)
     if e.fx_rate > 0:
@@ -308,7 +336,7 @@ def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -
     stops = ~e.inhouse
     totals = np.zeros(n_risks, dtype=np.int64)
     for t in range(horizon):
-        for r in np.flatnonzero(raised):
+        for r in np.flatnonzero(raised).tolist():
             ws.mult[r] = 1.0
         for k in range(e.raise_source.size):
             K.raise_multipliers(t, float(e.raise_factor[k]), ws.until[k],
@@ -324,7 +352,7 @@ def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -
                 float(model.risk_rate_factor[r]), int(model.risk_rate_family[r]),
                 float(model.risk_rate_dispersion[r]), float(e.base_rate[r]), ws.mult[r],
                 bool(raised[r]), ws.end_idx, bool(stops[r]), ws.counts_all[r, t - first])
-        for r in np.flatnonzero(e.ends):
+        for r in np.flatnonzero(e.ends).tolist():
             first, last = int(model.risk_first[r]), int(model.risk_last[r])
             if first <= t <= last:
                 row = ws.counts_all[r, t - first]
@@ -339,7 +367,7 @@ def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -
                                 ws.until[k])
 
     # 2. When each engagement ends, and the share of each year it ran.
-    for r in np.flatnonzero(e.ends & (e.timing == C.TIMING_UNIFORM)):
+    for r in np.flatnonzero(e.ends & (e.timing == C.TIMING_UNIFORM)).tolist():
         uniforms(seed, chunk, e.exit_keys[r], ws.exit_u[r])
     K.engagement_end(ws.end_idx, ws.exit_risk, e.timing, ws.exit_u, horizon, ws.tend)
     K.running_shares(ws.tend, ws.share)
@@ -350,7 +378,7 @@ def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -
                              model.cost_input, model.cost_growth, model.cost_first,
                              model.cost_last, e.cost_stops, e.cost_fx, ws.share, ws.off_factor,
                              ws.conv, ws.gross, lost, ws.components[:n_costs])
-    for r in np.flatnonzero(e.reentry_row >= 0):
+    for r in np.flatnonzero(e.reentry_row >= 0).tolist():
         cost_in, months_in, overrun_in = (int(x) for x in e.reentry[r])
         K.reentry_costs(levels, model.workforce, model.discount, int(r), cost_in, months_in,
                         overrun_in, ws.end_idx, ws.exit_risk, ws.tend,
@@ -394,6 +422,8 @@ def _engagement_sums(ws: Workspace, horizon: int) -> None:
     still running at the end of each year (T_end >= t).
     """
     g = ws.engagement
+    if g is None:
+        raise ValueError("the workspace was made for a model without an engagement")
     g[0] = np.count_nonzero(ws.end_idx < horizon)
     g[1] = ws.tend.sum()
     g[2:2 + horizon] = ws.share.sum(axis=1)
@@ -402,7 +432,7 @@ def _engagement_sums(ws: Workspace, horizon: int) -> None:
 
 def bytes_per_trial(model: CompiledModel, keep_inputs: bool) -> int:
     """Memory that keeping every trial costs per trial, bytes."""
-    rows = 2 + len(model.component_names) + (len(model.input_names) if keep_inputs else 0)
+    rows = Rows.of(model).stored + (len(model.input_names) if keep_inputs else 0)
     return 8 * rows
 
 
@@ -411,7 +441,6 @@ CHECK_EVERY = 8
 stops depends only on the seed, never on the thread count. Also the most chunks in flight."""
 EXACT_LIMIT_BYTES = 2 * 2**30
 """Runs whose trials fit in this are kept in memory (exact statistics) unless told otherwise."""
-Z95 = 1.959963984540054
 MAX_TRIALS = 10**11
 """Most trials one run may ask for: per-chunk moments (24 bytes a chunk) are kept."""
 
@@ -424,7 +453,11 @@ class RunOptions:
     argument) and nothing else.
     """
 
-    sampling: str = "mc"  #: design of the per-trial inputs, one of :data:`SAMPLING`
+    sampling: str = "mc"  #: design of the per-trial inputs, a :class:`Sampling` value
+
+    def __post_init__(self) -> None:
+        # A Sampling member or its value; kept as the plain string (it travels to workers).
+        object.__setattr__(self, "sampling", Sampling.of(self.sampling).value)
 
     def chunk_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of :func:`run_chunk`."""
@@ -448,6 +481,7 @@ class ChunkJob:
 
     @property
     def n_chunks(self) -> int:
+        """Chunks of the run (the last may be short)."""
         return -(-self.trials // CHUNK_SIZE)
 
     def bounds(self, chunk: int) -> tuple[int, int]:
@@ -465,7 +499,7 @@ class Partials:
     moments: np.ndarray  #: (k, 3) per chunk: trials, sum and sum of squares of net - shift
     scalars: np.ndarray | None  #: (k, V, N_SCALARS) per chunk, streamed runs
     hist: Histograms | None  #: the chunks' histograms, summed, streamed runs
-    values: np.ndarray | None  #: (2 + C, n) their trials (net, gross, components), kept runs
+    values: np.ndarray | None  #: (Rows.stored, n) their trials (net, gross, components), kept
     inputs: np.ndarray | None  #: (I, n) their drawn inputs, if kept
     engagement: np.ndarray | None = None  #: (k, 2 + 2H) per chunk, models with an exit
 
@@ -475,23 +509,28 @@ class Partials:
         k = len(chunks)
         n = job.bounds(chunks.stop - 1)[1] - job.bounds(chunks.start)[0]
         m = job.model
-        streamed = job.ranges is not None
-        return cls(chunks, np.zeros((k, 3)),
-                   np.zeros((k, job.ranges.lo.size, N_SCALARS)) if streamed else None,
-                   job.ranges.histograms() if streamed else None,
-                   None if streamed else np.empty((2 + len(m.component_names), n)),
-                   np.empty((len(m.input_names), n)) if job.keep_inputs and not streamed
-                   else None,
-                   np.zeros((k, 2 + 2 * m.horizon)) if m.engaged else None)
+        engagement = np.zeros((k, 2 + 2 * m.horizon)) if m.engaged else None
+        if job.ranges is not None:  # streamed
+            return cls(chunks, np.zeros((k, 3)),
+                       np.zeros((k, job.ranges.lo.size, N_SCALARS)),
+                       job.ranges.histograms(), None, None, engagement)
+        return cls(chunks, np.zeros((k, 3)), None, None,
+                   np.empty((Rows.of(m).stored, n)),
+                   np.empty((len(m.input_names), n)) if job.keep_inputs else None, engagement)
 
     @property
     def trials(self) -> int:
+        """Trials of these chunks."""
         return int(self.moments[:, 0].sum())
+
+
+Pilot = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
+"""Chunk 0 computed by the planner: its values, inputs (if kept) and engagement sums."""
 
 
 def chunk_partials(job: ChunkJob, chunks: range, out: Partials | None = None,
                    scratch: dict[int, Workspace] | None = None,
-                   pilot: tuple[np.ndarray, np.ndarray | None] | None = None) -> Partials:
+                   pilot: Pilot | None = None) -> Partials:
     """Simulate ``chunks`` of a run and compute their partials: the one chunk loop, shared by
     the local thread pool (a chunk at a time, writing through ``out`` straight into the run's
     arrays) and cluster workers (a range of chunks into fresh arrays, returned).
@@ -507,6 +546,9 @@ def chunk_partials(job: ChunkJob, chunks: range, out: Partials | None = None,
     first = job.bounds(chunks.start)[0]
     for i, c in enumerate(chunks):
         lo, hi = job.bounds(c)
+        values: np.ndarray
+        inputs: np.ndarray | None
+        engagement: np.ndarray | None
         if c == 0 and pilot is not None:
             values, inputs, engagement = pilot
         else:
@@ -525,7 +567,7 @@ def chunk_partials(job: ChunkJob, chunks: range, out: Partials | None = None,
         if not math.isfinite(ss):
             raise NonFiniteError(_non_finite_message(model, values, c))
         out.moments[i] = hi - lo, s, ss
-        if out.hist is not None:
+        if out.hist is not None and out.scalars is not None and job.ranges is not None:
             job.ranges.add(values, out.hist, out.scalars[i])
     if own:
         WORKSPACES.release(scratch.values())
@@ -548,27 +590,40 @@ class PlannedRun:
     (which fixes the histogram ranges and the moment shift), the arrays that receive the
     results, and the reduction of partials in chunk order. Its chunks are computed by
     :meth:`run_local` (a thread pool) or by a :class:`Backend`; :meth:`result` builds the
-    :class:`SimulationResult`. See :func:`simulate` for the arguments.
+    :class:`SimulationResult`.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    trials, seed, keep_inputs, store_trials, precision, model
+        As :func:`simulate` takes them (keywords only).
+    options : RunOptions
+        How each chunk is simulated (the sampling design).
+
+    Examples
+    --------
+    >>> run = PlannedRun(scenario, trials=200_000, seed=1)  # doctest: +SKIP
+    >>> backend.warm_up(run)  # doctest: +SKIP
     """
 
-    def __init__(self, scenario: Scenario, trials: int, seed: int, keep_inputs: bool,
-                 store_trials: bool | None, precision: Precision | Targets | None,
-                 model: CompiledModel | None, options: RunOptions) -> None:
+    def __init__(self, scenario: Scenario, *, trials: int = 1_000_000, seed: Seed = None,
+                 keep_inputs: bool = False, store_trials: bool | None = None,
+                 precision: Precision | Targets | None = None,
+                 model: CompiledModel | None = None,
+                 options: RunOptions | None = None) -> None:
         if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1:
             raise ValueError(f"trials must be a whole number >= 1 (got {trials!r})")
         if trials > MAX_TRIALS:
             raise ValueError(f"trials must be at most {MAX_TRIALS:.0e} on one machine (got "
                              f"{trials:.3g})")
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-            raise ValueError(f"seed must be a whole number >= 0 (got {seed!r})")
-        if options.sampling not in SAMPLING:
-            raise ValueError(f"sampling must be one of {', '.join(SAMPLING)} (got "
-                             f"{options.sampling!r})")
+        seed = engine_seed(seed)
+        options = options if options is not None else RunOptions()
         model = model if model is not None else compile_scenario(scenario)
         need = trials * bytes_per_trial(model, keep_inputs)
         if store_trials is None:
             store_trials = keep_inputs or need <= EXACT_LIMIT_BYTES
-        if getattr(precision, "needs_trials", False):  # simulator.results.precision.Targets
+        if isinstance(precision, Targets):  # order statistics: the targets need the trials
             if store_trials is False:
                 raise ValueError(f"precision targets {precision.describe()} need the trials "
                                  "(order statistics); a streamed run takes only a target on "
@@ -580,19 +635,18 @@ class PlannedRun:
             raise ValueError(f"{trials:,} trials would need {need / 2**30:.1f} GiB to keep every "
                              f"trial (limit {MAX_MEMORY_BYTES / 2**30:.0f} GiB); use fewer trials "
                              "or stream the statistics")
-        trials, seed = int(trials), int(seed)
-        self.scenario, self.precision = scenario, precision
+        trials = int(trials)
+        self.scenario, self.precision, self.model = scenario, precision, model
         n_chunks = -(-trials // CHUNK_SIZE)
-        n_comp = len(model.component_names)
-        self.stored = np.empty((2 + n_comp, trials)) if store_trials else None
+        self.stored = np.empty((Rows.of(model).stored, trials)) if store_trials else None
         self.inputs = (np.empty((len(model.input_names), trials)) if keep_inputs
                        else None)
         # Per chunk: n, sum and sum of squares of net - shift.
         self.moments = np.zeros((n_chunks, 3))
 
         self.engagement = np.zeros((n_chunks, 2 + 2 * model.horizon)) if model.engaged else None
-        self.streamer = None
-        self.pilot: tuple | None = None
+        self.streamer: Streamer | None = None
+        self.pilot: Pilot | None = None
         self._plan = (model, seed, trials, options, keep_inputs)
         self.n_chunks = n_chunks
         self._job: ChunkJob | None = None
@@ -605,10 +659,10 @@ class PlannedRun:
     def job(self) -> ChunkJob:
         """What every chunk of the run needs (computes the pilot chunk on first use)."""
         if self._job is None:
-            self._run_pilot()
+            return self._run_pilot()
         return self._job
 
-    def _run_pilot(self) -> None:
+    def _run_pilot(self) -> ChunkJob:
         """Chunk 0, computed first: its mean is the moment shift of every chunk, and for a
         streamed run its values fix the histogram ranges. A run that keeps its trials and
         runs locally skips this serial step (:meth:`run_local` takes the shift from chunk 0
@@ -618,19 +672,21 @@ class PlannedRun:
         ws = WORKSPACES.acquire(model, min(trials, CHUNK_SIZE))
         run_chunk(model, seed, 0, ws, **options.chunk_kwargs())
         # Copies: the workspace goes back to the pool for later chunks.
-        self.pilot = (ws.values.copy(), ws.inputs.copy() if keep_inputs else None,
+        values = ws.values.copy()
+        self.pilot = (values, ws.inputs.copy() if keep_inputs else None,
                       ws.engagement.copy() if ws.engagement is not None else None)
         WORKSPACES.release([ws])
-        if not np.isfinite(self.pilot[0][0]).all():
-            raise NonFiniteError(_non_finite_message(model, self.pilot[0], 0))
+        if not np.isfinite(values[NET]).all():
+            raise NonFiniteError(_non_finite_message(model, values, 0))
         if self.stored is None:
-            n_rows = value_rows(model)
-            log_rows = np.arange(2 + len(model.cost_names), n_rows) if len(model.risk_names) else []
-            linear = 2 + len(model.component_names)  # the risk total needs only its curve
-            self.streamer = Streamer.from_pilot(self.pilot[0][:linear], log_rows, CHECK_EVERY)
-        self._job = ChunkJob(model, seed, trials, options, float(self.pilot[0][0].mean()),
+            rows = Rows.of(model)
+            log_rows = np.array(rows.loss_rows, dtype=np.int64)
+            # The risk total (the row after the stored ones) needs only its loss curve.
+            self.streamer = Streamer.from_pilot(values[:rows.stored], log_rows, CHECK_EVERY)
+        self._job = ChunkJob(model, seed, trials, options, float(values[NET].mean()),
                              self.streamer.ranges if self.streamer is not None else None,
                              keep_inputs)
+        return self._job
 
     @property
     def done(self) -> bool:
@@ -665,6 +721,8 @@ class PlannedRun:
             if self.inputs is not None:
                 self.inputs[:, lo:hi] = p.inputs
         if self.streamer is not None:
+            if p.hist is None or p.scalars is None:
+                raise ValueError(f"the partials of chunk {c0} are a kept run's; this run streams")
             self.streamer.merge(p.hist)
             fold_scalars(self.streamer.totals, p.scalars)
         self.next_chunk = c1
@@ -680,11 +738,24 @@ class PlannedRun:
         trials kept so far.
         """
         mean, half = self._mean_half_width(chunks)
-        by_trials = getattr(self.precision, "met_by_trials", None)
-        if by_trials is None:
-            return self.precision.met(mean, half)
-        used = min(self.job.trials, chunks * CHUNK_SIZE)
-        return bool(by_trials(self.stored[0, :used], half))
+        if isinstance(self.precision, Targets):
+            used = min(self.job.trials, chunks * CHUNK_SIZE)
+            return bool(self.precision.met_by_trials(self._kept()[NET, :used], half))
+        if self.precision is None:
+            return False
+        return bool(self.precision.met(mean, half))
+
+    def _kept(self) -> np.ndarray:
+        """(Rows.stored, trials) the run's kept trials.
+
+        Raises
+        ------
+        ValueError
+            If the run streams its statistics.
+        """
+        if self.stored is None:
+            raise ValueError("this run streams its statistics and keeps no trials")
+        return self.stored
 
     def _out(self, chunk: int) -> Partials:
         """Views into this run's own arrays for one chunk computed locally: no copies."""
@@ -732,6 +803,7 @@ class PlannedRun:
         """
         model, seed, trials, options, keep_inputs = self._plan
         kwargs = options.chunk_kwargs()
+        stored = self._kept()
         local = threading.local()
         borrowed: list[dict[int, Workspace]] = []
         shift: list[float] = []
@@ -749,7 +821,7 @@ class PlannedRun:
             if ws is None:  # one workspace per size: full chunks and the last, short one
                 ws = scratch[hi - lo] = WORKSPACES.acquire(model, hi - lo)
             run_chunk(model, seed, chunk, ws, **kwargs)
-            self.stored[:, lo:hi] = ws.values[:self.stored.shape[0]]
+            stored[:, lo:hi] = ws.values[:stored.shape[0]]
             if self.inputs is not None:
                 self.inputs[:, lo:hi] = ws.inputs
             if self.engagement is not None:
@@ -758,14 +830,14 @@ class PlannedRun:
 
         def done(chunk: int, k: int) -> None:
             lo, hi = bounds(chunk)
-            net = self.stored[0, lo:hi]
+            net = stored[NET, lo:hi]
             if chunk == 0:
                 if not np.isfinite(net).all():
-                    raise NonFiniteError(_non_finite_message(model, self.stored[:, lo:hi], 0))
+                    raise NonFiniteError(_non_finite_message(model, stored[:, lo:hi], 0))
                 shift.append(float(net.copy().mean()))  # a fresh row, as the pilot's copy
             s, ss = K.shifted_sums(net, shift[0])
             if not math.isfinite(ss):
-                raise NonFiniteError(_non_finite_message(model, self.stored[:, lo:hi], chunk))
+                raise NonFiniteError(_non_finite_message(model, stored[:, lo:hi], chunk))
             self.moments[chunk] = hi - lo, s, ss
             if progress:
                 progress(k)
@@ -807,21 +879,21 @@ class PlannedRun:
         job, done_chunks = self.job, self.next_chunk
         used = min(job.trials, done_chunks * CHUNK_SIZE)
         mean, half = self._mean_half_width(done_chunks)
-        stop = None
+        stop: dict[str, Any] | None = None
         if self.precision is not None:
             stop = {"target": self.precision.describe(), "half_width": half,
                     "relative_half_width": half / abs(mean) if mean else float("inf"),
                     "met": None, "trials_used": used, "max_trials": job.trials}
-            if hasattr(self.precision, "report"):  # targets beyond the mean
-                stop.update(self.precision.report(self.stored[0, :used], half))
+            if isinstance(self.precision, Targets):  # targets beyond the mean
+                stop.update(self.precision.report(self._kept()[NET, :used], half))
             else:
                 stop["met"] = bool(self.precision.met(mean, half))
         stored, inputs = self.stored, self.inputs
         return SimulationResult(
             scenario=self.scenario, model=job.model, trials=used, seed=job.seed,
-            net_savings=stored[0, :used] if stored is not None else None,
-            gross_wage_savings=stored[1, :used] if stored is not None else None,
-            component_totals=stored[2:, :used] if stored is not None else None,
+            net_savings=stored[NET, :used] if stored is not None else None,
+            gross_wage_savings=stored[GROSS, :used] if stored is not None else None,
+            component_totals=stored[FIRST_COMPONENT:, :used] if stored is not None else None,
             inputs=inputs[:, :used] if inputs is not None else None,
             stream=self.streamer.finish() if self.streamer is not None else None,
             chunk_moments=self.moments[:done_chunks], moment_shift=job.shift, precision=stop,
@@ -830,42 +902,96 @@ class PlannedRun:
                              else None))
 
 
-def simulate(scenario: Scenario, trials: int = 1_000_000,
-             seed: int = DEFAULT_SEED, threads: int | None = None, keep_inputs: bool = False,
+def simulate(scenario: Scenario, *, trials: int = 1_000_000, seed: Seed = None,
+             threads: int | None = None, keep_inputs: bool = False,
              store_trials: bool | None = None,
              precision: Precision | Targets | None = None,
              progress: Callable[[int], None] | None = None,
-             model: CompiledModel | None = None, sampling: str = "mc",
-             backend: Backend | None = None) -> SimulationResult:
+             model: CompiledModel | None = None, sampling: Sampling | str = Sampling.MC,
+             backend: Backend | None = None, controls: bool | None = None) -> SimulationResult:
     """Run up to ``trials`` Monte Carlo trials of a scenario.
+
+    Everything after the scenario is a keyword. The scenario's model warnings (a repaired
+    correlation matrix, an extreme tail, ...) are issued as
+    :class:`~simulator.diagnostics.ModelWarning` before the run; they are also in
+    ``summary()["warnings"]``.
 
     Parameters
     ----------
-    scenario : a validated :class:`Scenario` (from :func:`load_scenario`).
-    trials : number of trials (>= 1); with ``precision``, the most to run.
-    seed : non-negative integer; the same scenario and seed give bit-identical results.
-    threads : worker threads (default: all cores). Does not change the results.
-    keep_inputs : also keep every per-trial input value (``result.inputs``, shape (I, trials)).
-    store_trials : keep every trial (exact statistics; memory grows with trials) or stream
-        statistics in fixed memory. Default: keep them when they fit in 2 GiB.
-    precision : stop early once the mean's 95% half-width meets this target, or once the
-        targets of a :class:`simulator.results.precision.Targets` (P5, P95, CVaR, P(loss)) are met
-        (those keep the trials).
-    progress : called with the number of trials just finished, after each chunk (each task
-        with a backend).
-    model : the scenario's compiled form, if already built (or deliberately altered, as the
+    scenario : Scenario
+        A validated scenario (from :func:`simulator.load_scenario`).
+    trials : int, default 1_000_000
+        Number of trials (>= 1); with ``precision``, the most to run.
+    seed : int, numpy.random.SeedSequence or None, default None
+        An integer >= 0; ``None`` is :data:`~simulator.defaults.DEFAULT_SEED` (the same every
+        time, never fresh entropy); a SeedSequence is reduced to an integer seed
+        deterministically (:func:`~simulator.engine.sampling.engine_seed`). The same
+        scenario, seed and trials give bit-identical results; ``result.seed`` is the integer.
+    threads : int or None, default None
+        Worker threads (None: all cores). Never changes the results.
+    keep_inputs : bool, default False
+        Also keep every per-trial input value: ``result.inputs``, shape (I, trials), rows
+        named by ``result.model.input_names``.
+    store_trials : bool or None, default None
+        True keeps every trial (exact statistics; 8 bytes a trial per row); False streams
+        the statistics in fixed memory (histograms); None keeps them when they fit in 2 GiB.
+    precision : Precision, Targets or None, default None
+        Stop early once the mean's 95% half-width meets a
+        :class:`~simulator.results.precision.Precision` target, or once the targets of a
+        :class:`~simulator.results.precision.Targets` (P5, P95, CVaR, P(loss); these keep
+        the trials) are met. Checked after every 8 chunks (524,288 trials).
+    progress : callable or None, default None
+        Called with the number of trials just finished, after each chunk (each task with a
+        backend).
+    model : CompiledModel or None, default None
+        The scenario's compiled form, if already built (or deliberately altered, as the
         sensitivity analysis does to hold one input fixed).
-    sampling : design of the per-trial inputs, one of :data:`SAMPLING`: "mc" (plain Monte
-        Carlo), "lhs" (Latin hypercube) or "sobol" (scrambled Sobol), each chunk its own
-        replicate. Event counts and severities are always plain Monte Carlo.
-    backend : compute the chunks elsewhere, e.g. on a Dask cluster
-        (:func:`simulator.engine.cluster.connect`); ``threads`` is then unused. Does not change the
-        results: they are bit-identical to a local run.
+    sampling : Sampling or str, default Sampling.MC
+        Design of the per-trial inputs: ``"mc"`` (plain Monte Carlo), ``"lhs"`` (Latin
+        hypercube) or ``"sobol"`` (scrambled Sobol), each chunk its own replicate; a
+        :class:`~simulator.defaults.Sampling` member or its value. Event counts and
+        severities always use plain Monte Carlo.
+    backend : Backend or None, default None
+        Compute the chunks elsewhere, e.g. on a Dask cluster
+        (:func:`simulator.engine.cluster.connect`); ``threads`` is then unused. The results
+        are bit-identical to a local run.
+    controls : bool or None, default None
+        Evaluate each control's return (:func:`control_returns`: one more run per control,
+        same seed and trials) into ``result.controls`` and ``summary()["controls"]``. None
+        does so when the scenario has controls and the run keeps its trials, as ``kposim run``
+        does; False never; True always (it needs the trials).
 
-    Returns a :class:`SimulationResult`. Money is present value in the scenario's currency.
+    Returns
+    -------
+    SimulationResult
+        Per-trial arrays of shape (trials,) (or streamed statistics), with ``summary()`` and
+        ``chart_data()``. Money is present value over the horizon, in the scenario's currency.
+
+    Raises
+    ------
+    ValueError
+        For a bad trial count, seed or sampling design, or options that contradict each other.
+    NonFiniteError
+        If a trial overflowed (a tail too heavy for double precision).
     """
-    run = PlannedRun(scenario, trials, seed, keep_inputs, store_trials, precision, model,
-                     RunOptions(sampling=sampling))
+    run = _plan(scenario, trials=trials, seed=seed, keep_inputs=keep_inputs,
+                store_trials=store_trials, precision=precision, model=model,
+                sampling=sampling)
+    _warn(run, stacklevel=3)
+    return _finish(_execute(run, threads, progress, backend), controls, threads, backend)
+
+
+def _plan(scenario: Scenario, *, trials: int, seed: Seed, keep_inputs: bool,
+          store_trials: bool | None, precision: Precision | Targets | None,
+          model: CompiledModel | None, sampling: Sampling | str) -> PlannedRun:
+    return PlannedRun(scenario, trials=trials, seed=seed, keep_inputs=keep_inputs,
+                      store_trials=store_trials, precision=precision, model=model,
+                      options=RunOptions(sampling=sampling))
+
+
+def _execute(run: PlannedRun, threads: int | None, progress: Callable[[int], None] | None,
+             backend: Backend | None) -> SimulationResult:
+    """Compute a planned run here or on ``backend``: the run without its controls."""
     if backend is None:
         run.run_local(max(1, threads or os.cpu_count() or 1), progress)
     else:
@@ -873,35 +999,128 @@ def simulate(scenario: Scenario, trials: int = 1_000_000,
     return run.result()
 
 
-def simulate_many(variants: Sequence[tuple[Scenario, CompiledModel | None]],
+def _warn(run: PlannedRun, stacklevel: int) -> None:
+    """Issue the scenario's and its model's warnings as :class:`ModelWarning` (``stacklevel``
+    counted from this function: 3 points at the caller of the public function).
+    """
+    for text in [*run.scenario.semantic_warnings(), *run.model.warnings]:
+        warnings.warn(f"{run.scenario.name}: {text}", ModelWarning, stacklevel=stacklevel)
+
+
+def _finish(result: SimulationResult, controls: bool | None, threads: int | None,
+            backend: Backend | None) -> SimulationResult:
+    """``result`` with its controls' returns, if asked for (see :func:`simulate`)."""
+    if controls is None:
+        controls = bool(result.scenario.controls) and result.stored
+    if not controls or not result.scenario.controls:
+        return result
+    return dataclasses.replace(result, controls=control_returns(result, threads, backend))
+
+
+def control_returns(result: SimulationResult, threads: int | None = None,
+                    backend: Backend | None = None) -> dict[str, ControlReturn]:
+    """Each control's cost, loss avoided and return, and net savings with and without it.
+
+    For each control the scenario is run again without it (:func:`~simulator.engine.controls.
+    without`), same seed, trials and design, so the two runs share their random numbers trial
+    by trial (see :mod:`simulator.engine.controls`).
+
+    Parameters
+    ----------
+    result : SimulationResult
+        A run of the full scenario that kept its trials.
+    threads : int or None
+        Worker threads of the reruns (None: all cores).
+    backend : Backend or None
+        Compute the reruns on a cluster (:mod:`simulator.engine.cluster`); same results.
+
+    Returns
+    -------
+    dict of str to ControlReturn
+        Control name -> its figures (:class:`~simulator.results.summary.ControlReturn`): money
+        is present value over the horizon; standard errors from the paired differences.
+
+    Raises
+    ------
+    ValueError
+        If ``result`` did not keep its trials.
+    """
+    scenario = result.scenario
+    if not result.stored:
+        raise ValueError("control returns need a run that kept its trials")
+    out = {}
+    for control in scenario.controls:
+        rerun = _plan(without(scenario, control.name), trials=result.trials, seed=result.seed,
+                      keep_inputs=False, store_trials=True, precision=None, model=None,
+                      sampling=result.sampling)
+        out[control.name] = control_return(result, _execute(rerun, threads, None, backend),
+                                           control.name)
+    return out
+
+
+def simulate_many(variants: Sequence[tuple[Scenario, CompiledModel | None]], *,
                   backend: Backend | None = None,
                   progress: Callable[[int], None] | None = None,
                   each: Callable[[SimulationResult], Any] | None = None,
                   **options: Any) -> list[Any]:
-    """Simulate several variants (scenario and, optionally, its compiled model) with the same
-    options (:func:`simulate`'s keywords); a backend gets every variant's tasks at once, so a
-    cluster stays busy. Each result is bit-identical to its own :func:`simulate` call.
+    """Simulate several variants with the same options; a backend gets every variant's tasks
+    at once, so a cluster stays busy. Each result is bit-identical to its own
+    :func:`simulate` call (controls and warnings included).
 
-    each : applied to every result as soon as it is done (locally: before the next variant
+    Parameters
+    ----------
+    variants : sequence of (Scenario, CompiledModel or None)
+        Each scenario and, optionally, its compiled model (as :func:`simulate`'s ``model``).
+    backend : Backend or None, default None
+        Compute on a cluster; None runs the variants one after the other here.
+    progress : callable or None, default None
+        Called with the number of trials just finished, variant after variant.
+    each : callable or None, default None
+        Applied to every result as soon as it is done (locally: before the next variant
         runs), and its value returned instead, so that a long sweep keeps only what it needs.
+    **options
+        :func:`simulate`'s keywords: ``trials``, ``seed``, ``threads``, ``keep_inputs``,
+        ``store_trials``, ``precision``, ``sampling``, ``controls``.
+
+    Returns
+    -------
+    list
+        One result (or ``each``'s value) per variant, in order.
+
+    Raises
+    ------
+    TypeError
+        For an option :func:`simulate` does not take.
     """
-    each = each if each is not None else (lambda r: r)
-    if backend is None:
-        return [each(simulate(s, model=m, progress=progress, **options)) for s, m in variants]
-    options.pop("threads", None)
-    per_chunk = {f.name for f in dataclasses.fields(RunOptions)}
-    run_options = RunOptions(**{k: options.pop(k) for k in list(options) if k in per_chunk})
-    args = dict(trials=1_000_000, seed=DEFAULT_SEED, keep_inputs=False, store_trials=None,
-                precision=None)
-    unknown = set(options) - set(args)
+    known = {"trials", "seed", "threads", "keep_inputs", "store_trials", "precision",
+             "sampling", "controls"}
+    unknown = set(options) - known
     if unknown:
         raise TypeError(f"simulate_many got unexpected options: {', '.join(sorted(unknown))}")
-    args.update(options)
-    runs = [PlannedRun(s, args["trials"], args["seed"], args["keep_inputs"],
-                       args["store_trials"], args["precision"], m, run_options)
-            for s, m in variants]
+    apply = each if each is not None else (lambda r: r)
+    threads = options.pop("threads", None)
+    controls = options.pop("controls", None)
+    if backend is None:
+        out = []
+        for s, m in variants:
+            run = _plan(s, model=m, **_plan_options(options))
+            _warn(run, stacklevel=3)
+            out.append(apply(_finish(_execute(run, threads, progress, None), controls,
+                                     threads, None)))
+        return out
+    runs = [_plan(s, model=m, **_plan_options(options)) for s, m in variants]
+    for run in runs:
+        _warn(run, stacklevel=3)
     backend.run(runs, progress)
-    return [each(run.result()) for run in runs]
+    return [apply(_finish(run.result(), controls, threads, backend)) for run in runs]
+
+
+def _plan_options(options: dict[str, Any]) -> dict[str, Any]:
+    """:func:`_plan`'s keywords from :func:`simulate_many`'s options, with simulate's
+    defaults.
+    """
+    return {"trials": 1_000_000, "seed": None, "keep_inputs": False, "store_trials": None,
+            "precision": None, "sampling": Sampling.MC, **options}
 
 
 class NonFiniteError(ArithmeticError):

@@ -14,11 +14,48 @@ import functools
 
 import numpy as np
 
-from simulator.defaults import SAMPLING  # noqa: F401 (re-exported)
+from simulator.defaults import DEFAULT_SEED, SAMPLING
 from simulator.engine import kernels as K
 
 SOBOL_KEY = 0x50B01
 """Stream key that scrambles a chunk's Sobol points."""
+SEED_BITS = 53
+"""Bits of the integer seed a :class:`numpy.random.SeedSequence` is reduced to: exact in JSON,
+JavaScript and spreadsheets, which store numbers as doubles."""
+
+
+def engine_seed(seed: int | np.integer | np.random.SeedSequence | None) -> int:
+    """The engine's integer seed for what a caller gave.
+
+    Parameters
+    ----------
+    seed : int, numpy.random.SeedSequence or None
+        ``None``: :data:`~simulator.defaults.DEFAULT_SEED` (always the same, never fresh
+        entropy). An integer >= 0: itself. A SeedSequence: reduced deterministically to the
+        top :data:`SEED_BITS` bits of its first 64-bit state word,
+        ``int(seed.generate_state(1, numpy.uint64)[0]) >> 11``, so the same SeedSequence
+        (entropy and spawn key) always gives the same results, and its children from
+        ``spawn()`` give different ones. The integer is what the run records as its seed
+        (``result.seed``): passing it back reproduces the run.
+
+    Returns
+    -------
+    int
+        A seed >= 0.
+
+    Raises
+    ------
+    ValueError
+        For a negative number, a bool or anything else that is not one of the above.
+    """
+    if seed is None:
+        return DEFAULT_SEED
+    if isinstance(seed, np.random.SeedSequence):
+        return int(seed.generate_state(1, np.uint64)[0]) >> (64 - SEED_BITS)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, a numpy.random.SeedSequence or "
+                         f"None for the default (got {seed!r})")
+    return int(seed)
 
 
 def stream(seed: int, chunk: int, key: int) -> np.random.Generator:

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simulator.results.mcerror import Z95
+
 if TYPE_CHECKING:
     from simulator.results.result import SimulationResult
 
-Z95 = 1.959963984540054
 CSV_COLUMNS = ("section", "name", "category", "statistic", "value", "ci95_low", "ci95_high",
                "unit")
 TRIALS_FILE = "trials.npz"

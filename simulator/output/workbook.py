@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from simulator.results.mcerror import Z95
+
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
 
 WORKBOOK = "report.xlsx"
 CASH_FLOWS = "cash_flows.json"
-Z95 = 1.959963984540054
 PERCENT = "0.00%"
 PERCENT_ERROR = "0.000%"
 NUMBER = "#,##0.00"
@@ -138,7 +139,7 @@ def yearly_means(scenario: Scenario, trials: int, seed: int, sampling: str = "mc
                 if not names <= base_inputs:
                     raise CashFlowsUnavailable(f"the first {t} years have inputs the full "
                                                "scenario does not")
-            summ = r.summary()
+            summ = dict(r.summary())
         row = {"gross wage savings": summ["gross_wage_savings"]["mean"],
                **{k: v for k, v in summ["categories"].items()},
                "net savings": summ["net_savings"]["mean"]}

@@ -115,7 +115,8 @@ def write_results(result: SimulationResult, target: Path, force: bool = False,
     chart_data = result.chart_data() if charts else None
     pdf = report and "pdf" in formats
     # The PDF needs the summary before it can start; the charts only need the chart data.
-    summary = result.summary() if pdf or chart_data is None else None
+    # A plain dict of the typed summary (simulator.results.summary.Summary) for the writers.
+    summary: dict[str, Any] | None = dict(result.summary()) if pdf or chart_data is None else None
 
     def fill(tmp: Path) -> None:
         nonlocal summary
@@ -132,7 +133,7 @@ def write_results(result: SimulationResult, target: Path, force: bool = False,
             wait = start_jobs(jobs, pool)
         try:
             if summary is None:
-                summary = result.summary()
+                summary = dict(result.summary())
             write_json(tmp / "summary.json", summary)
             write_summary_csv(summary, tmp / "summary.csv")
             write_key_figures_csv(tmp / KEY_FIGURES_CSV, [summary])

@@ -1,6 +1,7 @@
 """Precomputed figures that every chart is drawn from.
 
-Charts never see per-trial arrays: :func:`simulator.results.stats.chart_data` reduces a result to this
+Charts never see per-trial arrays: :func:`simulator.results.stats.chart_data` reduces a result to
+this
 small container (histograms and quantile grids), so drawing costs the same for a thousand trials
 or a billion.
 """
@@ -52,7 +53,8 @@ class ChartData:
 
     def save(self, path: Path) -> None:
         """Write to ``path`` as a compressed ``.npz`` (plain arrays and one JSON string, no
-        pickles), so a report can be redrawn later without re-running the simulation."""
+        pickles), so a report can be redrawn later without re-running the simulation.
+        """
         meta = {k: getattr(self, k) for k in _SCALARS}
         meta.update(category_costs=self.category_costs, exceedance=list(self.exceedance),
                     tolerance=[list(p) for p in self.tolerance],
@@ -61,13 +63,14 @@ class ChartData:
         for i, (t, p) in enumerate(self.exceedance.values()):
             arrays[f"exceedance_{i}_t"], arrays[f"exceedance_{i}_p"] = t, p
         if self.convergence is not None:
-            for name, a in zip(("n", "mean", "half"), self.convergence):
+            for name, a in zip(("n", "mean", "half"), self.convergence, strict=True):
                 arrays[f"convergence_{name}"] = a
         with open(path, "wb") as f:
-            np.savez_compressed(f, meta=np.array(json.dumps(meta)), **arrays)
+            # numpy's stub types the allow_pickle keyword, which **arrays could fill in theory
+            np.savez_compressed(f, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
 
     @classmethod
-    def load(cls, path: Path) -> "ChartData":
+    def load(cls, path: Path) -> ChartData:
         """Read what :meth:`save` wrote."""
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))

@@ -8,13 +8,18 @@ import math
 
 import numpy as np
 
+Z95 = 1.959963984540054
+"""The standard normal's 97.5% quantile: a 95% interval is the estimate +- Z95 standard errors.
+Defined here once; every module that needs it imports it."""
+
 
 def batch_means(moments: np.ndarray, shift: float) -> tuple[float, float, float]:
     """Mean of net savings, its standard error and 95% half-width from the spread of chunk
     means (batch means), for designs whose trials are not independent within a chunk (Latin
     hypercube, Sobol) but whose chunks are independent replicates. ``moments``: (k, 3) per
     chunk n, sum and sum of squares of (x - shift); needs k >= 2. The half-width uses
-    Student's t with k - 1 degrees of freedom."""
+    Student's t with k - 1 degrees of freedom.
+    """
     from scipy.special import stdtrit
 
     n = moments[:, 0]
@@ -33,7 +38,8 @@ def running_batch_half_widths(moments: np.ndarray) -> np.ndarray:
     """:func:`batch_means`' 95% half-width after each of the k chunks, shape (k,) (nan after
     the first), in one pass of running sums rather than k calls (a 1B-trial run has 15,000
     chunks). Chunk means are taken relative to the overall mean, so the sums keep their
-    precision."""
+    precision.
+    """
     from scipy.special import stdtrit
 
     n = moments[:, 0]

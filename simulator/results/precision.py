@@ -23,18 +23,33 @@ from typing import Any
 
 import numpy as np
 
-from simulator.results.stats import Z95, expected_shortfall_stderr, order_statistic_ci
+from simulator.results.mcerror import Z95
+from simulator.results.stats import expected_shortfall_stderr, order_statistic_ci
+
 
 @dataclass(frozen=True)
 class Precision:
     """Stop a run once the 95% confidence half-width of mean net savings is at most
-    ``relative`` x |mean| or ``absolute`` (currency); checked every :data:`CHECK_EVERY` chunks."""
+    ``relative`` x |mean| or ``absolute``; checked every 8 chunks (524,288 trials).
+
+    Parameters
+    ----------
+    relative : float or None
+        Target half-width as a share of |mean| (0.005 = 0.5%), in (0, 1).
+    absolute : float or None
+        Target half-width in the scenario's currency (present value), > 0.
+
+    Examples
+    --------
+    >>> Precision.parse("0.5%")
+    Precision(relative=0.005, absolute=None)
+    """
 
     relative: float | None = None
     absolute: float | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "Precision":
+    def parse(cls, text: str) -> Precision:
         """``"0.5%"`` (relative) or ``"10000"`` (absolute, currency)."""
         t = text.strip()
         try:
@@ -52,11 +67,17 @@ class Precision:
                              f"like 10000 (got {text!r})") from None
 
     def met(self, mean: float, half_width: float) -> bool:
+        """Whether a 95% half-width ``half_width`` of the mean ``mean`` meets the target
+        (both currency).
+        """
         if self.relative is not None:
             return half_width <= self.relative * abs(mean)
+        if self.absolute is None:
+            raise ValueError("a Precision needs a relative or an absolute target")
         return half_width <= self.absolute
 
     def describe(self) -> str:
+        """The target in words, as ``summary.json``'s ``precision.target`` records it."""
         if self.relative is not None:
             return f"{self.relative * 100:g}% of the mean"
         return f"{self.absolute:g}"
@@ -68,7 +89,8 @@ _QUANTILE = {"p5": 0.05, "p95": 0.95}
 
 def half_width(net: np.ndarray, statistic: str) -> float:
     """The 95% half-width of ``statistic`` ("p5", "p95", "cvar5" or "prob_loss") of the trials
-    ``net`` (n,): currency for the first three, a probability for prob_loss."""
+    ``net`` (n,): currency for the first three, a probability for prob_loss.
+    """
     n = net.size
     if statistic in _QUANTILE:
         lo, hi = order_statistic_ci(n, _QUANTILE[statistic])
@@ -85,14 +107,26 @@ def half_width(net: np.ndarray, statistic: str) -> float:
 @dataclass(frozen=True)
 class Targets:
     """Half-widths of 95% intervals to reach, one per statistic (see the module docstring).
-    Used as :func:`simulator.simulate`'s ``precision``; needs a run that keeps its trials."""
+    Used as :func:`simulator.simulate`'s ``precision``; needs a run that keeps its trials.
+
+    Parameters
+    ----------
+    goals : tuple of (str, float)
+        (statistic, half-width) pairs, statistics distinct, from :data:`STATISTICS`: "mean",
+        "p5", "p95" and "cvar5" in currency, "prob_loss" as a probability.
+
+    Examples
+    --------
+    >>> Targets.parse("p95=20000,prob_loss=0.002").goals
+    (('p95', 20000.0), ('prob_loss', 0.002))
+    """
 
     goals: tuple[tuple[str, float], ...]  #: (statistic, half-width), statistics distinct
 
     needs_trials = True  #: the engine refuses these targets on a streamed run
 
     @classmethod
-    def parse(cls, text: str) -> "Targets":
+    def parse(cls, text: str) -> Targets:
         """``"p95=20000"`` or several, comma-separated: ``"p5=50000,prob_loss=0.002"``."""
         goals: dict[str, float] = {}
         for part in text.split(","):
@@ -134,9 +168,17 @@ class Targets:
                 "met": all(now[stat] <= goal for stat, goal in self.goals)}
 
     def met(self, mean: float, half_width: float) -> bool:  # noqa: ARG002 - engine protocol
+        """Not available: these targets need the trials (see :meth:`met_by_trials`).
+
+        Raises
+        ------
+        TypeError
+            Always.
+        """
         raise TypeError("these targets need the trials: the engine calls met_by_trials")
 
     def describe(self) -> str:
+        """The targets in words, as ``summary.json``'s ``precision.target`` records them."""
         return ", ".join(f"{stat} ± {goal:g}" for stat, goal in self.goals)
 
     def spec(self) -> str:
@@ -146,5 +188,6 @@ class Targets:
 
 def parse(text: str) -> Precision | Targets:
     """A ``--precision`` value: ``0.5%`` or an amount (the mean, :class:`Precision`, as
-    before), or ``STATISTIC=HALF_WIDTH[,...]`` (:class:`Targets`)."""
+    before), or ``STATISTIC=HALF_WIDTH[,...]`` (:class:`Targets`).
+    """
     return Targets.parse(text) if "=" in text else Precision.parse(text)

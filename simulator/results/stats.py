@@ -8,19 +8,29 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from simulator.results.chartdata import ChartData
-from simulator.results.mcerror import batch_means, running_batch_half_widths
+from simulator.results.mcerror import Z95, batch_means, running_batch_half_widths
+from simulator.results.rows import GROSS, NET, Rows
 from simulator.results.streaming import OVER_SUM, UNDER_SUM
+from simulator.results.summary import (
+    Band,
+    ComponentBand,
+    EngagementSummary,
+    Headline,
+    NetSavings,
+    Summary,
+)
 
 if TYPE_CHECKING:
     from simulator.results.run import RunRecord
+    from simulator.results.streaming import StreamSummary
 
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
-Z95 = 1.959963984540054
+"""The percentiles of net savings the summary reports (the keys of :class:`NetSavings`)."""
 CATEGORY_ORDER = ("transition", "governance", "communication", "quality", "breach",
                   "attrition", "regulatory", "ip", "exit", "other", "controls",
                   "savings_lost_to_early_exit", "recoveries", "in-house_risks_avoided")
@@ -73,12 +83,13 @@ def prob_below(x: np.ndarray, threshold: float = 0.0) -> float:
     return float(np.count_nonzero(np.asarray(x) < threshold)) / np.asarray(x).size
 
 
-def describe(x: np.ndarray, ordered: np.ndarray | None = None) -> dict[str, float]:
+def describe(x: np.ndarray, ordered: np.ndarray | None = None) -> Headline:
     """Headline statistics of net savings: mean, std, stderr (of the mean), percentiles
     p5..p95, min, max, prob_loss (P(x < 0)) with its stderr, and cvar_5.
 
     ``ordered``, if given, is ``np.sort(x)``: the order statistics are then read off it (same
-    values, no partitioning), while sums still run over ``x`` in trial order."""
+    values, no partitioning), while sums still run over ``x`` in trial order.
+    """
     x = np.asarray(x, dtype=np.float64)
     n = x.size
     mean = float(x.mean())
@@ -88,26 +99,32 @@ def describe(x: np.ndarray, ordered: np.ndarray | None = None) -> dict[str, floa
     pcts = np.percentile(xs, PERCENTILES)
     p_loss = (float(np.searchsorted(xs, 0.0, side="left")) / n if ordered is not None
               else prob_below(x, 0.0))
-    out = {"mean": mean, "std": std, "stderr": stderr}
-    out.update({f"p{p}": float(v) for p, v in zip(PERCENTILES, pcts)})
-    out.update({
-        "min": float(xs[0] if ordered is not None else x.min()),
-        "max": float(xs[-1] if ordered is not None else x.max()),
-        "prob_loss": p_loss,
-        "prob_loss_stderr": math.sqrt(p_loss * (1 - p_loss) / n),
-        "cvar_5": expected_shortfall(xs, 0.05, presorted=ordered is not None),
-        "cvar_5_stderr": expected_shortfall_stderr(xs, 0.05, presorted=ordered is not None),
-        "ci95": [mean - Z95 * stderr, mean + Z95 * stderr],
-    })
-    return out
+    return headline(mean, std, stderr, n, pcts,
+                    float(xs[0] if ordered is not None else x.min()),
+                    float(xs[-1] if ordered is not None else x.max()), p_loss,
+                    expected_shortfall(xs, 0.05, presorted=ordered is not None),
+                    expected_shortfall_stderr(xs, 0.05, presorted=ordered is not None))
 
 
-def mean_and_band(x: np.ndarray) -> dict[str, float]:
+def headline(mean: float, std: float, stderr: float, n: int, pcts: np.ndarray, lo: float,
+             hi: float, p_loss: float, cvar: float, cvar_stderr: float) -> Headline:
+    """The :class:`~simulator.results.summary.Headline` figures from their parts (``pcts``:
+    the values at :data:`PERCENTILES`; ``n`` trials), keys in ``summary.json``'s order.
+    """
+    p = [float(v) for v in pcts]
+    return Headline(mean=mean, std=std, stderr=stderr, p5=p[0], p10=p[1], p25=p[2], p50=p[3],
+                    p75=p[4], p90=p[5], p95=p[6], min=lo, max=hi, prob_loss=p_loss,
+                    prob_loss_stderr=math.sqrt(p_loss * (1 - p_loss) / n), cvar_5=cvar,
+                    cvar_5_stderr=cvar_stderr,
+                    ci95=[mean - Z95 * stderr, mean + Z95 * stderr])
+
+
+def mean_and_band(x: np.ndarray) -> Band:
     """Mean with stderr, and the 5th and 95th percentiles."""
     x = np.asarray(x, dtype=np.float64)
     p5, p95 = np.percentile(x, (5, 95))
     stderr = float(x.std(ddof=1)) / math.sqrt(x.size) if x.size > 1 else 0.0
-    return {"mean": float(x.mean()), "stderr": stderr, "p5": float(p5), "p95": float(p95)}
+    return Band(mean=float(x.mean()), stderr=stderr, p5=float(p5), p95=float(p95))
 
 
 def exceedance_curve(losses: np.ndarray, points: int = 200) -> tuple[np.ndarray, np.ndarray]:
@@ -132,7 +149,8 @@ def exceedance_curve(losses: np.ndarray, points: int = 200) -> tuple[np.ndarray,
 def _thresholds_below(t: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``np.searchsorted(t, x, side="left")`` for log-spaced thresholds ``t``, in a third of
     the time: the count is read off log(x) and then corrected by one exact comparison on
-    each side (rounding moves it by at most one), and checked."""
+    each side (rounding moves it by at most one), and checked.
+    """
     m = t.size
     if m < 3:
         return np.searchsorted(t, x, side="left")
@@ -148,7 +166,8 @@ def _thresholds_below(t: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def order_statistic_ci(n: int, q: float) -> tuple[int, int]:
     """0-based ranks (lo, hi) of a distribution-free 95% interval for the q-quantile of n
-    trials: the number of trials below the true quantile is Binomial(n, q)."""
+    trials: the number of trials below the true quantile is Binomial(n, q).
+    """
     half = Z95 * math.sqrt(n * q * (1 - q))
     return max(int(math.floor(n * q - half)), 0), min(int(math.ceil(n * q + half)), n - 1)
 
@@ -156,7 +175,8 @@ def order_statistic_ci(n: int, q: float) -> tuple[int, int]:
 def percentile_ci(x: np.ndarray, percentiles=PERCENTILES,
                   presorted: bool = False) -> dict[str, list[float]]:
     """Order-statistic 95% interval of each percentile of the values x (``presorted``: x is
-    increasing)."""
+    increasing).
+    """
     n = x.size
     ranks = {p: order_statistic_ci(n, p / 100) for p in percentiles}
     kth = sorted({k for pair in ranks.values() for k in pair})
@@ -174,38 +194,40 @@ class _Exact:
     sorted (that would double the memory of a run that stores its trials).
     """
 
-    def __init__(self, result: "RunRecord") -> None:
+    def __init__(self, result: RunRecord) -> None:
         self.r = result
+        self.kept = result.kept
+        self.rows = Rows.of(result.model)
         self._sorted_net: np.ndarray | None = None
-        self._full: dict[int, dict[str, Any]] = {}
+        self._full: dict[int, NetSavings] = {}
 
     def row(self, v: int) -> np.ndarray:
-        r = self.r
-        if v == 0:
-            return r.net_savings
-        if v == 1:
-            return r.gross_wage_savings
-        if v - 2 < r.component_totals.shape[0]:
-            return r.component_totals[v - 2]
-        return r.risk_losses
+        """Row ``v`` of the value layout (:class:`~simulator.results.rows.Rows`), per trial."""
+        if v == NET:
+            return self.kept.net_savings
+        if v == GROSS:
+            return self.kept.gross_wage_savings
+        if v < self.rows.stored:
+            return self.kept.component_totals[v - Rows.component(0)]
+        return self.r.risk_losses
 
     def ordered(self, v: int) -> np.ndarray:
         """Row ``v`` in increasing order (net savings: sorted once and kept)."""
         if v != 0:
             return np.sort(self.row(v))
         if self._sorted_net is None:
-            self._sorted_net = np.sort(self.r.net_savings)
+            self._sorted_net = np.sort(self.kept.net_savings)
         return self._sorted_net
 
-    def full(self, v: int) -> dict[str, Any]:
+    def full(self, v: int) -> NetSavings:
+        """Every headline figure of row ``v`` with its percentiles' intervals (a fresh copy)."""
         if v not in self._full:
             x, xs = self.row(v), self.ordered(v)
-            d = describe(x, xs)
-            d["percentile_ci95"] = percentile_ci(xs, presorted=True)
-            self._full[v] = d
+            self._full[v] = NetSavings(**describe(x, xs),
+                                       percentile_ci95=percentile_ci(xs, presorted=True))
         return copy.deepcopy(self._full[v])
 
-    def band(self, v: int) -> dict[str, float]:
+    def band(self, v: int) -> Band:
         return mean_and_band(self.row(v))
 
     def mean(self, v: int) -> float:
@@ -224,35 +246,31 @@ class _Exact:
 class _Streamed:
     """Statistics of a run that streamed: computed from its histograms and chunk sums."""
 
-    def __init__(self, result: "RunRecord") -> None:
+    def __init__(self, result: RunRecord) -> None:
         self.r = result
-        self.s = result.stream
+        self.s: StreamSummary = result.streamed
 
-    def full(self, v: int) -> dict[str, Any]:
+    def full(self, v: int) -> NetSavings:
+        """Every headline figure of row ``v`` with its percentiles' intervals."""
         s, n = self.s, self.s.n(v)
         mean, std = s.mean_std(v)
         stderr = std / math.sqrt(n)
         pcts = s.quantiles(v, np.array(PERCENTILES) / 100)
-        p_loss = s.prob_negative(v)
         mn, mx = s.min_max(v)
-        out = {"mean": mean, "std": std, "stderr": stderr}
-        out.update({f"p{p}": float(x) for p, x in zip(PERCENTILES, pcts)})
         cvar = s.lower_tail_mean(v, 0.05)
-        out.update({"min": mn, "max": mx, "prob_loss": p_loss,
-                    "prob_loss_stderr": math.sqrt(p_loss * (1 - p_loss) / n),
-                    "cvar_5": cvar, "cvar_5_stderr": self.tail_mean_stderr(v, 0.05, cvar),
-                    "ci95": [mean - Z95 * stderr, mean + Z95 * stderr]})
         ci = {}
         for p in PERCENTILES:
             lo, hi = order_statistic_ci(n, p / 100)
             ci[f"p{p}"] = [float(x) for x in s._order_stat(v, np.array([lo, hi]))]
-        out["percentile_ci95"] = ci
-        return out
+        return NetSavings(**headline(mean, std, stderr, n, pcts, mn, mx, s.prob_negative(v),
+                                     cvar, self.tail_mean_stderr(v, 0.05, cvar)),
+                          percentile_ci95=ci)
 
     def tail_mean_stderr(self, v: int, alpha: float, es: float) -> float:
         """:func:`expected_shortfall_stderr` from the histogram: each bin's values spread
         evenly over the bin (variance width^2 / 12 about its midpoint), under/overflow bins
-        at their exact means (so a tail reaching below the histogram is slightly understated)."""
+        at their exact means (so a tail reaching below the histogram is slightly understated).
+        """
         s, n = self.s, self.s.n(v)
         m = alpha * n
         if n < 2 or m < 2:
@@ -273,11 +291,11 @@ class _Streamed:
         q = float(s.quantiles(v, np.array([alpha]))[0])
         return math.sqrt((var_tail + (1.0 - alpha) * (q - es) ** 2) / m)
 
-    def band(self, v: int) -> dict[str, float]:
+    def band(self, v: int) -> Band:
         mean, std = self.s.mean_std(v)
         p5, p95 = self.s.quantiles(v, np.array([0.05, 0.95]))
-        return {"mean": mean, "stderr": std / math.sqrt(self.s.n(v)), "p5": float(p5),
-                "p95": float(p95)}
+        return Band(mean=mean, stderr=std / math.sqrt(self.s.n(v)), p5=float(p5),
+                    p95=float(p95))
 
     def mean(self, v: int) -> float:
         return self.s.mean_std(v)[0]
@@ -298,32 +316,34 @@ class _Streamed:
         return self.s.exceedance(row, self.s.n(0))
 
 
-def statistics_source(result: "RunRecord") -> "_Exact | _Streamed":
+def statistics_source(result: RunRecord) -> _Exact | _Streamed:
     """A new reader of ``result``'s statistics: from its trials, or from its streamed
-    histograms. Use ``result.statistics``, which keeps one per result."""
+    histograms. Use ``result.statistics``, which keeps one per result.
+    """
     return _Exact(result) if result.stored else _Streamed(result)
 
 
-def _source(result: "RunRecord") -> "_Exact | _Streamed":
+def _source(result: RunRecord) -> _Exact | _Streamed:
     """``result``'s statistics reader, made once per record (the trials are sorted once)."""
     if "statistics" not in result.cache:
         result.cache["statistics"] = statistics_source(result)
     return result.cache["statistics"]
 
 
-def category_means(result: "RunRecord") -> dict[str, float]:
+def category_means(result: RunRecord) -> dict[str, float]:
     """Mean cost per category (positive = money lost), in :data:`CATEGORY_ORDER`."""
     src = _source(result)
     means: dict[str, float] = {}
     for i, cat in enumerate(result.model.component_categories):
-        means[cat] = means.get(cat, 0.0) + src.mean(2 + i)
+        means[cat] = means.get(cat, 0.0) + src.mean(Rows.component(i))
     return {c: means[c] for c in CATEGORY_ORDER if c in means}
 
 
-def convergence(result: "RunRecord") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def convergence(result: RunRecord) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Running mean of net savings after each chunk, with its 95% half-width: three arrays
-    (trials so far, mean, half-width)."""
-    m = result.chunk_moments
+    (trials so far, mean, half-width).
+    """
+    m = result.moments
     n = np.cumsum(m[:, 0])
     s = np.cumsum(m[:, 1])
     ss = np.cumsum(m[:, 2])
@@ -336,11 +356,12 @@ def convergence(result: "RunRecord") -> tuple[np.ndarray, np.ndarray, np.ndarray
     return n, mean, half
 
 
-def _design_stderr(result: "RunRecord", figures: dict[str, Any]) -> dict[str, Any]:
+def _design_stderr(result: RunRecord, figures: NetSavings) -> NetSavings:
     """For a Latin hypercube or Sobol run, the mean's standard error and 95% interval from the
     spread of chunk means (chunks are independent replicates; trials within one are not). The
     other intervals keep their independent-trials formulas, which such designs make
-    conservative."""
+    conservative.
+    """
     m = result.chunk_moments
     if result.sampling == "mc" or m is None:
         return figures
@@ -349,20 +370,34 @@ def _design_stderr(result: "RunRecord", figures: dict[str, Any]) -> dict[str, An
                                     "means; conservative for this design)")
         return figures
     mean, stderr, half = batch_means(m, result.moment_shift)
-    figures.update(stderr=stderr, ci95=[figures["mean"] - half, figures["mean"] + half],
-                   stderr_method=f"batch means over {m.shape[0]} chunks ({result.sampling})")
+    figures["stderr"] = stderr
+    figures["ci95"] = [figures["mean"] - half, figures["mean"] + half]
+    figures["stderr_method"] = f"batch means over {m.shape[0]} chunks ({result.sampling})"
     return figures
 
 
-def summarize(result: "RunRecord") -> dict[str, Any]:
-    """The dictionary written to ``summary.json``. Money: present value over the horizon."""
+def summarize(result: RunRecord) -> Summary:
+    """The dictionary written to ``summary.json`` (keys: :class:`~simulator.results.summary.
+    Summary`). Money: present value over the horizon, in the scenario's currency.
+
+    Parameters
+    ----------
+    result : RunRecord
+        A finished run, kept or streamed.
+
+    Returns
+    -------
+    Summary
+        The figures, JSON-ready (plain floats, ints, strings and lists).
+    """
     info = result.scenario.scenario
     src = _source(result)
     components = {}
     for i, (name, cat) in enumerate(zip(result.model.component_names,
-                                        result.model.component_categories)):
-        components[name] = {"category": cat, **src.band(2 + i)}
-    out = {
+                                        result.model.component_categories, strict=True)):
+        components[name] = ComponentBand(category=cat, **src.band(Rows.component(i)))
+    # Built in summary.json's key order: the fixed keys, the optional ones, warnings last.
+    head: dict[str, Any] = {
         "scenario": info.name,
         "currency": info.currency,
         "trials": result.trials,
@@ -370,35 +405,39 @@ def summarize(result: "RunRecord") -> dict[str, Any]:
         "horizon_years": info.horizon_years,
         "discount_rate": info.discount_rate,
         "cash_flow_timing": info.cash_flow_timing,
-        "net_savings": _design_stderr(result, src.full(0)),
-        "gross_wage_savings": src.band(1),
+        "net_savings": _design_stderr(result, src.full(NET)),
+        "gross_wage_savings": src.band(GROSS),
         "components": components,
         "categories": category_means(result),
         "provenance": result.provenance(),
     }
+    extra: dict[str, Any] = {}
     if result.precision is not None:
-        out["precision"] = result.precision
+        extra["precision"] = result.precision
     model = result.model
     if len(model.copula_inputs):
         # The rank correlations the run used (the declared ones, or their nearest valid repair).
-        out["correlations"] = {"inputs": [model.input_names[j] for j in model.copula_inputs],
-                               "rank": model.copula_rank.round(6).tolist()}
+        extra["correlations"] = {"inputs": [model.input_names[j] for j in model.copula_inputs],
+                                 "rank": model.copula_rank.round(6).tolist()}
     engagement = engagement_summary(result)
     if engagement is not None:
-        out["engagement"] = engagement
+        extra["engagement"] = engagement
     if result.controls is not None:
-        out["controls"] = result.controls
+        extra["controls"] = result.controls
     if result.scenario.tolerance is not None:
-        out["tolerance"] = tolerance_check(result, src)
-    out["warnings"] = [*result.scenario.semantic_warnings(), *result.model.warnings]
+        extra["tolerance"] = tolerance_check(result, src)
+    warnings = [*result.scenario.semantic_warnings(), *result.model.warnings]
+    # mypy cannot follow a TypedDict through ** of plain dicts; the keys are the ones above.
+    out = cast(Summary, {**head, **extra, "warnings": warnings})
     return out
 
 
-def engagement_summary(result: "RunRecord") -> dict[str, Any] | None:
+def engagement_summary(result: RunRecord) -> EngagementSummary | None:
     """How long the engagement ran, for a scenario with a risk that ends it: the share of
     trials with an exit (and its standard error), the mean years run, and by year the share
     of trials still running at the year's end and the mean share of the year run. None for a
-    scenario that cannot end early."""
+    scenario that cannot end early.
+    """
     e = result.model.engagement
     g = result.engagement_sums
     if e is None or not e.has_exit or g is None:
@@ -406,7 +445,7 @@ def engagement_summary(result: "RunRecord") -> dict[str, Any] | None:
     n = result.trials
     h = result.model.horizon
     exits = float(g[:, 0].sum()) / n
-    return {
+    return {  # an EngagementSummary
         "exit_share": exits,
         "exit_share_stderr": math.sqrt(exits * (1 - exits) / n),
         "mean_years_run": math.fsum(g[:, 1]) / n,
@@ -415,23 +454,26 @@ def engagement_summary(result: "RunRecord") -> dict[str, Any] | None:
     }
 
 
-def tolerance_check(result: "RunRecord", src: "_Exact | _Streamed") -> dict[str, Any]:
+def tolerance_check(result: RunRecord, src: _Exact | _Streamed) -> dict[str, Any]:
     """Pass or fail against the scenario's risk tolerance, each test with its margin (limit
-    minus value: negative when it fails)."""
+    minus value: negative when it fails).
+    """
     tol = result.scenario.tolerance
+    if tol is None:
+        raise ValueError("the scenario sets no [tolerance]")
     out: dict[str, Any] = {}
     ok = True
     if tol.max_prob_loss is not None:
-        p = src.full(0)["prob_loss"] if isinstance(src, _Streamed) else prob_below(
-            result.net_savings, 0.0)
+        p = src.full(NET)["prob_loss"] if isinstance(src, _Streamed) else prob_below(
+            result.kept.net_savings, 0.0)
         out["prob_loss"] = {"limit": tol.max_prob_loss, "value": p,
                             "margin": tol.max_prob_loss - p, "pass": p <= tol.max_prob_loss}
         ok &= p <= tol.max_prob_loss
     points = []
     if tol.loss_exceedance:
-        n_rows = 2 + len(result.model.component_names)
-        t, q = src.exceedance(n_rows) if len(result.model.risk_names) else (np.empty(0),
-                                                                            np.empty(0))
+        rows = Rows.of(result.model)
+        t, q = src.exceedance(rows.risk_total) if rows.has_risks else (np.empty(0),
+                                                                       np.empty(0))
         for point in tol.loss_exceedance:
             p = _exceedance_at(result, src, t, q, point.loss)
             points.append({"loss": point.loss, "max_probability": point.max_probability,
@@ -443,10 +485,11 @@ def tolerance_check(result: "RunRecord", src: "_Exact | _Streamed") -> dict[str,
     return out
 
 
-def _exceedance_at(result: "RunRecord", src: "_Exact | _Streamed", t: np.ndarray,
+def _exceedance_at(result: RunRecord, src: _Exact | _Streamed, t: np.ndarray,
                    q: np.ndarray, loss: float) -> float:
     """P(total risk loss > loss): exact from the trials, or read off the streamed curve
-    (log-linear between its bin edges)."""
+    (log-linear between its bin edges).
+    """
     if not len(result.model.risk_names):
         return 0.0
     if isinstance(src, _Exact):
@@ -458,31 +501,30 @@ def _exceedance_at(result: "RunRecord", src: "_Exact | _Streamed", t: np.ndarray
     return float(np.interp(np.log(loss), np.log(t), q))
 
 
-def chart_data(result: "RunRecord", bins: int = 120, quantiles: int = 1001) -> ChartData:
+def chart_data(result: RunRecord, bins: int = 120, quantiles: int = 1001) -> ChartData:
     """Reduce a result to the small :class:`ChartData` every chart is drawn from."""
     info = result.scenario.scenario
     src = _source(result)
-    d = src.full(0)
+    d = src.full(NET)
     levels = np.linspace(0.0, 1.0, quantiles)
-    qv = src.quantiles(0, levels)
+    qv = src.quantiles(NET, levels)
     # Bin the central 99% so a long tail of rare disasters cannot flatten the histogram.
-    lo, hi = src.quantiles(0, np.array([0.005, 0.995]))
+    lo, hi = src.quantiles(NET, np.array([0.005, 0.995]))
     if hi <= lo:
         lo, hi = lo - 0.5, hi + 0.5
-    counts = src.histogram(0, bins, float(lo), float(hi))
+    counts = src.histogram(NET, bins, float(lo), float(hi))
     exceedance = {}
-    if len(result.model.risk_names):
-        n_rows = 2 + len(result.model.component_names)
-        exceedance["All risk events"] = src.exceedance(n_rows)
-        first = 2 + len(result.model.cost_names)
+    rows = Rows.of(result.model)
+    if rows.has_risks:
+        exceedance["All risk events"] = src.exceedance(rows.risk_total)
         for i in result.model.provider_risks:  # an in-house risk's row is a saving
-            exceedance[result.model.risk_names[i]] = src.exceedance(first + i)
+            exceedance[result.model.risk_names[i]] = src.exceedance(rows.first_risk + i)
     return ChartData(
         scenario_name=info.name, currency=info.currency, horizon_years=info.horizon_years,
         trials=result.trials, hist_edges=np.linspace(lo, hi, bins + 1), hist_counts=counts,
         mean=d["mean"], p5=d["p5"], p50=d["p50"], p95=d["p95"], prob_loss=d["prob_loss"],
         cvar_5=d["cvar_5"], quantile_levels=levels, quantile_values=qv,
-        gross_mean=src.mean(1), category_costs=category_means(result), exceedance=exceedance,
+        gross_mean=src.mean(GROSS), category_costs=category_means(result), exceedance=exceedance,
         convergence=convergence(result),
         tolerance=[(p.loss, p.max_probability) for p in result.scenario.tolerance.loss_exceedance]
         if result.scenario.tolerance is not None else [])

@@ -16,15 +16,17 @@ not grow with trials.
 
 Accuracy: a quantile is located in its bin exactly and interpolated within it, so it is within
 one bin width (1.5 x the pilot's central 99.98% range / number of bins) of the exact quantile of
-the same trials, and in practice within a tenth of that; tail means use bin midpoints, within half a bin
-width. Loss variables also get a log-like histogram (16 bins a doubling) for loss exceedance
+the same trials, and in practice within a tenth of that; tail means use bin midpoints, within half
+a bin width. Loss variables also get a log-like histogram (16 bins a doubling) for loss exceedance
 curves, exact at its bin edges.
 """
 from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -42,14 +44,15 @@ LOG_BINS = 50 * LOG_SUB  # 1 .. 2^50 (about 1e15) currency units
 N, SUM, SUMSQ, MIN, MAX, NEG, UNDER_SUM, OVER_SUM = range(8)
 N_SCALARS = 8
 
-_jit = dict(nogil=True, cache=True)
+_jit: dict[str, Any] = dict(nogil=True, cache=True)  # numba checks the option values
 
 
 @nb.njit(**_jit)
 def accumulate(values: np.ndarray, lo: np.ndarray, inv_width: np.ndarray, shift: np.ndarray,
                counts: np.ndarray, scalars: np.ndarray) -> None:
     """Add a chunk's values (V, n) to histograms counts (V, B + 2) and write the chunk's
-    scalars (V, N_SCALARS). Bin 0 is underflow, bin B + 1 overflow."""
+    scalars (V, N_SCALARS). Bin 0 is underflow, bin B + 1 overflow.
+    """
     bins = counts.shape[1] - 2
     for v in range(values.shape[0]):
         s = 0.0
@@ -92,7 +95,8 @@ def accumulate_log(values: np.ndarray, counts: np.ndarray) -> None:
     """Log-spaced histogram of losses: counts (V, LOG_BINS + 1). Bin 0 holds values <= 0; bin
     j = 16 e + m + 1 holds [2^e (1 + m/16), 2^e (1 + (m+1)/16)), read straight from the
     float's exponent e and top four mantissa bits m (no logarithm). Values below 1 go to bin 1,
-    values beyond the top to the last."""
+    values beyond the top to the last.
+    """
     top = counts.shape[1] - 1
     for v in range(values.shape[0]):
         bits = values[v].view(np.int64)
@@ -101,26 +105,28 @@ def accumulate_log(values: np.ndarray, counts: np.ndarray) -> None:
                 counts[v, 0] += 1
                 continue
             b = bits[i]
-            j = (((b >> 52) & 0x7FF) - 1023) * LOG_SUB + ((b >> (52 - LOG_SUB_BITS)) & (LOG_SUB - 1)) + 1
+            j = (((b >> 52) & 0x7FF) - 1023) * LOG_SUB + ((b >> (52 - LOG_SUB_BITS)) & (LOG_SUB - 1)) + 1  # noqa: E501 - a kernel, kept as written
             counts[v, max(1, min(j, top))] += 1
 
 
 @dataclass
 class Histograms:
     """Integer histograms of one or more chunks: summing two gives the histograms of both, in
-    any order, so threads and cluster workers each keep their own and the totals are merged."""
+    any order, so threads and cluster workers each keep their own and the totals are merged.
+    """
 
     net: np.ndarray  #: (1, BINS + 2) int64, net savings
     rest: np.ndarray  #: (V - 1, BINS_OTHER + 2) int64, every other variable
     logs: np.ndarray  #: (len(log_rows), LOG_BINS + 1) int64, log-spaced, loss rows
 
     @classmethod
-    def zeros(cls, n_vars: int, n_log: int) -> "Histograms":
+    def zeros(cls, n_vars: int, n_log: int) -> Histograms:
+        """Empty histograms for ``n_vars`` linear rows and ``n_log`` loss rows."""
         return cls(np.zeros((1, BINS + 2), dtype=np.int64),
                    np.zeros((n_vars - 1, BINS_OTHER + 2), dtype=np.int64),
                    np.zeros((n_log, LOG_BINS + 1), dtype=np.int64))
 
-    def __iadd__(self, other: "Histograms") -> "Histograms":
+    def __iadd__(self, other: Histograms) -> Histograms:
         self.net += other.net
         self.rest += other.rest
         self.logs += other.logs
@@ -130,7 +136,8 @@ class Histograms:
 @dataclass(frozen=True)
 class StreamRanges:
     """The fixed histogram ranges and moment shifts of a streamed run, set by its pilot chunk:
-    all a thread or a cluster worker needs to turn a chunk's values into mergeable partials."""
+    all a thread or a cluster worker needs to turn a chunk's values into mergeable partials.
+    """
 
     lo: np.ndarray  #: (V,) histogram lower edge
     width: np.ndarray  #: (V,) bin width
@@ -143,7 +150,8 @@ class StreamRanges:
 
     def add(self, values: np.ndarray, hist: Histograms, scalars: np.ndarray) -> None:
         """Add one chunk's values (V', n) (V' >= V: rows past V, e.g. total risk loss, only
-        reach the log histograms) to ``hist`` and write its scalars (V, N_SCALARS)."""
+        reach the log histograms) to ``hist`` and write its scalars (V, N_SCALARS).
+        """
         inv = 1.0 / self.width
         v = self.lo.size
         accumulate(values[:1], self.lo[:1], inv[:1], self.shift[:1], hist.net, scalars[:1])
@@ -153,10 +161,11 @@ class StreamRanges:
             accumulate_log(values[self.log_rows[0]:self.log_rows[-1] + 1], hist.logs)
 
 
-def fold_scalars(totals: np.ndarray, scalars: np.ndarray) -> None:
-    """Add per-chunk scalars (k, V, N_SCALARS) to running ``totals`` (V, N_SCALARS), strictly
+def fold_scalars(totals: np.ndarray, scalars: Iterable[np.ndarray]) -> None:
+    """Add per-chunk scalars (k of (V, N_SCALARS)) to running ``totals`` (V, N_SCALARS), strictly
     in chunk order: float sums depend on their order, so every process that reduces the same
-    chunks this way gets the same bits."""
+    chunks this way gets the same bits.
+    """
     for p in scalars:
         for k in (N, SUM, SUMSQ, NEG, UNDER_SUM, OVER_SUM):
             totals[:, k] += p[:, k]
@@ -195,9 +204,10 @@ class Streamer:
         self.totals[:, MAX] = -np.inf
 
     @classmethod
-    def from_pilot(cls, pilot: np.ndarray, log_rows: np.ndarray, batch: int) -> "Streamer":
+    def from_pilot(cls, pilot: np.ndarray, log_rows: np.ndarray, batch: int) -> Streamer:
         """Fix the histogram ranges from a pilot chunk's values (V, n): the rows that get linear
-        histograms and scalars. Later chunks may carry more rows, for ``log_rows`` only."""
+        histograms and scalars. Later chunks may carry more rows, for ``log_rows`` only.
+        """
         # The central 99.98% of the pilot, widened by a quarter of its span each side: rare
         # extremes fall in the under/overflow bins, whose exact sums and counts are kept.
         mn, mx = np.quantile(pilot, [1e-4, 1 - 1e-4], axis=1)
@@ -220,7 +230,7 @@ class Streamer:
         return StreamRanges(self.lo, self.width, self.shift, self.log_rows)
 
     def histograms(self) -> Histograms:
-        """This thread's histograms (one set per thread; merged, integer sums, at the end)."""
+        """The calling thread's histograms (one set per thread, merged at the end)."""
         hist = getattr(self._local, "hist", None)
         if hist is None:
             hist = self._local.hist = Histograms.zeros(self.lo.size, self.log_rows.size)
@@ -234,7 +244,8 @@ class Streamer:
 
     def merge(self, hist: Histograms) -> None:
         """Add histograms computed elsewhere (integer sums: any order) into one running total,
-        so memory stays flat however many tasks report."""
+        so memory stays flat however many tasks report.
+        """
         with self._lock:
             if self._merged is None:
                 self._merged = Histograms.zeros(self.lo.size, self.log_rows.size)
@@ -245,7 +256,8 @@ class Streamer:
         """Add the scalars of ``chunks`` (a whole batch, all added) in chunk order."""
         fold_scalars(self.totals, (self.pending[c % self.batch] for c in chunks))
 
-    def finish(self) -> "StreamSummary":
+    def finish(self) -> StreamSummary:
+        """The run's reduced statistics, once every chunk is added and folded."""
         net = sum(h.net for h in self._all)
         rest = sum(h.rest for h in self._all)
         counts = [net[0], *rest]
@@ -267,6 +279,7 @@ class StreamSummary:
     totals: np.ndarray  #: (V, N_SCALARS)
 
     def n(self, v: int) -> int:
+        """Trials counted for variable ``v``."""
         return int(self.totals[v, N])
 
     def mean_std(self, v: int) -> tuple[float, float]:
@@ -277,9 +290,11 @@ class StreamSummary:
         return float(mean), math.sqrt(var)
 
     def min_max(self, v: int) -> tuple[float, float]:
+        """Smallest and largest value of variable ``v``."""
         return float(self.totals[v, MIN]), float(self.totals[v, MAX])
 
     def prob_negative(self, v: int) -> float:
+        """Share of trials with variable ``v`` below 0."""
         return float(self.totals[v, NEG] / self.totals[v, N])
 
     def _order_stat(self, v: int, k: np.ndarray) -> np.ndarray:
@@ -310,7 +325,8 @@ class StreamSummary:
 
     def lower_tail_mean(self, v: int, alpha: float) -> float:
         """Mean of the lowest alpha share (expected shortfall), boundary bin weighted; each
-        bin's values are taken at its midpoint, under/overflow at their exact means."""
+        bin's values are taken at its midpoint, under/overflow at their exact means.
+        """
         m = alpha * self.n(v)
         c = self.counts[v].astype(np.float64)
         bins = c.size - 2
@@ -326,7 +342,10 @@ class StreamSummary:
 
     def exceedance(self, row: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Loss exceedance of log row ``row``: thresholds (the log bins' lower edges) and
-        P(loss >= threshold), exact at those thresholds for losses of 1 or more."""
+        P(loss >= threshold), exact at those thresholds for losses of 1 or more.
+        """
+        if self.log_counts is None:
+            raise ValueError("this run streamed no loss rows (the scenario has no risks)")
         counts = self.log_counts[row]
         at_or_above = counts[::-1].cumsum()[::-1]  # trials in bin j and higher
         k = np.arange(counts.size - 1)  # bin k + 1

@@ -275,7 +275,8 @@ class Session:
 
         return engine.simulate(scenario, trials=self.trials, seed=self.seed,
                                threads=self.threads, store_trials=True, model=model,
-                               progress=progress if stale is not None else None)
+                               progress=progress if stale is not None else None,
+                               controls=False)
 
     def state(self) -> dict[str, Any]:
         """Everything the page needs to start: the controls and the baseline."""

@@ -16,6 +16,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MultipleLocator
 
 from simulator.present.plots import style as s
+from simulator.results.mcerror import Z95
 
 if TYPE_CHECKING:
     from simulator.analysis.compare import CompareChartData, OptionCurve
@@ -227,7 +228,7 @@ def plot_difference(cd: CompareChartData, pair: int = 0) -> Figure:
         span = edges[-1] - edges[0]
         right_side = (h.mean - edges[0]) / span < 0.7
         ax.annotate(f"Mean difference {s.format_money(h.mean, cd.currency)}\n"
-                    f"{s.format_error(1.96 * h.stderr, cd.currency)} (95%)",
+                    f"{s.format_error(Z95 * h.stderr, cd.currency)} (95%)",
                     (h.mean, 1.0), xycoords=("data", "axes fraction"),
                     xytext=(8 if right_side else -8, -6), textcoords="offset points",
                     ha="left" if right_side else "right", va="top", fontsize=s.NOTE_SIZE,

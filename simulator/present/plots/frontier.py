@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from simulator.present.plots import style as s
+from simulator.results.mcerror import Z95
 
 _LABEL = {"mean": "Mean net savings", "cvar5": "Mean of the worst 5% of net savings (CVaR)",
           "prob_loss": "Chance of a net loss"}
@@ -34,7 +35,7 @@ def plot_frontier(o: dict[str, Any]) -> Figure:
     s.style_axes(ax, "y")
     x = np.array([r["cost"] for r in rows])
     y = np.array([r[objective] for r in rows])
-    err = 1.959963984540054 * np.array([r["difference_stderr"] for r in rows])
+    err = Z95 * np.array([r["difference_stderr"] for r in rows])
     ax.step(x, y, where="post", color=s.MUTED, linewidth=1.0, zorder=1)
     ax.errorbar(x, y, yerr=err, fmt="o", color=s.SAVING, ecolor=s.SAVING, capsize=3,
                 markersize=6, zorder=2, label="Efficient portfolio (95% paired interval)")

@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from simulator.present.plots import style as s
+from simulator.results.mcerror import Z95
 from simulator.scenario.labels import wrap
 
 TOP = 12  #: bars shown at most; the rest are in voi.json
@@ -29,7 +30,7 @@ def plot_voi(v: dict[str, Any]) -> Figure:
     s.style_axes(ax, "x")
     y = np.arange(len(rows))
     values = np.array([r["value"] for r in rows])
-    err = 1.959963984540054 * np.array([r["stderr"] for r in rows])
+    err = Z95 * np.array([r["stderr"] for r in rows])
     ax.barh(y, values, xerr=err, color=s.SERIES[1], height=0.6, capsize=3,
             error_kw={"ecolor": s.MUTED})
     ax.set_yticks(y, [wrap(r.get("label") or r["input"], 40) for r in rows],

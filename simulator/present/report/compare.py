@@ -34,10 +34,10 @@ from simulator.present.report.html import (
     _verdict,
     assumptions_table,
 )
+from simulator.results.mcerror import Z95
 from simulator.scenario.model import Scenario
 
 OPTIONS_DIR = "options"
-Z95 = 1.959963984540054
 #: Comparison charts in reading order: stem -> (heading, how to read it). Difference charts
 #: (one per pair) are added after the waterfalls.
 COMPARE_CHART_TEXT = {

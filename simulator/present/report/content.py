@@ -21,12 +21,10 @@ from simulator.present.formatting import (
     format_value,
     years,
 )
+from simulator.results.mcerror import Z95
 from simulator.scenario.compiled import CompiledModel, compile_scenario, quote
 from simulator.scenario.labels import label
 from simulator.scenario.model import Scenario
-
-Z95 = 1.959963984540054
-
 
 # --- the decision in one sentence ------------------------------------------------------------
 

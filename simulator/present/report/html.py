@@ -19,6 +19,7 @@ from simulator.present.formatting import format_money, format_percent, format_si
 from simulator.present.plots.style import LOSS, MUTED, SAVING, TEXT
 from simulator.present.report import content as c
 from simulator.results.chartdata import ChartData
+from simulator.results.mcerror import Z95
 from simulator.scenario.compiled import CompiledModel
 from simulator.scenario.labels import label
 from simulator.scenario.model import Scenario
@@ -289,7 +290,7 @@ def _decision_figures(svgs: Mapping[str, str | bytes],
                          or "no controls"), ""), (_e(format_money(r["cost"], cur)), "num"),
                      (_e(fmt(r[obj])), "num"),
                      (_e(f"{fmt(r['difference_from_chosen'])} ± "
-                         f"{fmt(1.959963984540054 * r['difference_stderr'])}"), "num")]
+                         f"{fmt(Z95 * r['difference_stderr'])}"), "num")]
                     for r in a["frontier"]]
             parts.append(_table([("Portfolio", ""), ("Expected cost", "num"),
                                  (_e(obj.replace("_", " ")), "num"),

@@ -26,6 +26,7 @@ from simulator.present.plots import CHARTS
 from simulator.present.plots import style as s
 from simulator.present.report import content as c
 from simulator.results.chartdata import ChartData
+from simulator.results.mcerror import Z95
 from simulator.scenario.model import Scenario
 
 PAGE_SIZE = (11.69, 8.27)  #: A4 landscape, inches
@@ -441,7 +442,7 @@ def compare_plan(folder: Path, cs: dict[str, Any], summaries: list[dict[str, Any
         for pair in cs["pairs"]:
             p.para(f"{pair['a']} minus {pair['b']}: mean difference "
                    f"{s.format_money(pair['mean_difference'], cur)} "
-                   f"{s.format_error(1.959963984540054 * pair['stderr'], cur)}; {pair['a']} "
+                   f"{s.format_error(Z95 * pair['stderr'], cur)}; {pair['a']} "
                    f"ahead in {s.format_percent(pair['prob_a_beats_b'])} of trials; P5 to P95 "
                    f"of the difference {s.format_money(pair['p5'], cur)} to "
                    f"{s.format_money(pair['p95'], cur)}.", size=10.5, weight="bold", gap=0.05)
