@@ -359,19 +359,15 @@ class Session:
         for it, ``OUT/name/`` (summary, charts, report.html), from a run with this session's
         trials and seed (the numbers the page shows).
         """
-        from dataclasses import replace as with_field
-
-        from simulator.analysis.controls import control_returns
         from simulator.output.folders import OutputExistsError
         from simulator.output.write import write_results
 
         toml = self.save(edits, name, replace)
         folder = self._target(name, "")
         scenario = load_scenario(toml)
+        # simulate() evaluates the controls' returns, as for `kposim run`
         result = engine.simulate(scenario, trials=self.trials, seed=self.seed,
                                  threads=self.threads, store_trials=True)
-        if scenario.controls:
-            result = with_field(result, controls=control_returns(result, self.threads))
         try:
             write_results(result, folder, force=replace)
         except OutputExistsError:
