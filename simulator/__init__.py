@@ -20,11 +20,11 @@ _WHERE = {"CHUNK_SIZE": "engine.run", "DEFAULT_SEED": "defaults", "simulate": "e
           "KposimWarning": "diagnostics", "ModelWarning": "diagnostics",
           "Scenario": "scenario.model", "ScenarioError": "scenario.model",
           "load_scenario": "scenario.model", "parse_scenario": "scenario.model",
-          "scenario_from_dict": "scenario.model"}
+          "scenario_from_dict": "scenario.model", "parse_distribution": "scenario.model"}
 
 __all__ = ["CHUNK_SIZE", "DEFAULT_SEED", "KposimWarning", "ModelWarning", "Sampling", "Scenario",
-           "ScenarioError", "SimulationResult", "Summary", "load_scenario", "parse_scenario",
-           "scenario_from_dict", "simulate", "simulate_many"]
+           "ScenarioError", "SimulationResult", "Summary", "load_scenario", "parse_distribution",
+           "parse_scenario", "scenario_from_dict", "simulate", "simulate_many"]
 
 
 def __getattr__(name: str) -> Any:
