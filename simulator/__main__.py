@@ -10,6 +10,7 @@ import sys
 
 
 def main() -> None:
+    """Run ``kposim`` with the process's arguments; Ctrl-C while importing is exit 130."""
     try:
         from simulator.cli import main as cli
     except KeyboardInterrupt:

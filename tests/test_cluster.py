@@ -270,7 +270,7 @@ def test_correlated_uncertain_rates_with_sobol_are_bit_identical_on_the_cluster(
 def test_control_returns_on_the_cluster_match_the_local_ones(backend):
     from pathlib import Path
 
-    from simulator.analysis.controls import control_returns
+    from simulator.engine.run import control_returns
 
     s = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "template.toml")
     r = simulate(s, trials=CHUNK_SIZE + 1000, seed=3, store_trials=True)

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from simulator import ScenarioError, scenario_from_dict, simulate
-from simulator.analysis.controls import control_returns, without
+from simulator.engine.run import control_returns
+from simulator.engine.controls import without
 
 
 def doc(controls=(), tolerance=None, severity=100_000.0):

@@ -242,8 +242,9 @@ def test_fit_command_refuses_bad_data_with_exit_code_2(tmp_path, content, args, 
 
 
 def test_cli_offers_exactly_the_fitted_families_and_default_bootstrap():
-    from simulator import cli
     from simulator.analysis import fit
+    from simulator.cli.inputs import fit_command
 
-    assert cli._FIT_FAMILIES == fit.FAMILY_NAMES
-    assert cli._FIT_BOOTSTRAP == fit.DEFAULT_BOOTSTRAP
+    options = {p.name: p for p in fit_command.params}
+    assert tuple(options["dists"].type.choices) == (*fit.FAMILY_NAMES, "auto")
+    assert options["bootstrap"].default == fit.DEFAULT_BOOTSTRAP

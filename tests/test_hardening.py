@@ -12,7 +12,6 @@ import csv
 import errno
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -31,13 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 INVALID = Path(__file__).parent / "invalid"
 TMP = ".kposim-tmp-"
-
-
-@pytest.fixture
-def scenario(tmp_path) -> Path:
-    path = tmp_path / "manila.toml"
-    shutil.copy(DATA / "minimal.toml", path)
-    return path
 
 
 def invoke(*args, env=None):
@@ -260,7 +252,7 @@ def _fit_data(tmp_path: Path) -> Path:
 COMMANDS = {
     "run": (lambda t, s: ["run", s, "-n", 1000, "-o", t / "out", "-q"],
             "simulator.engine.run.simulate"),
-    "validate": (lambda t, s: ["validate", s], "simulator.cli.load_scenario"),
+    "validate": (lambda t, s: ["validate", s], "simulator.cli.inputs.load_scenario"),
     "compare": (lambda t, s: ["compare", s, DATA / "minimal.toml", "-n", 1000, "-o",
                               t / "out", "-q"], "simulator.analysis.compare.compare"),
     "sensitivity": (lambda t, s: ["sensitivity", s, "-n", 1000, "-o", t / "out", "-q"],
@@ -326,7 +318,7 @@ def test_ctrl_c_exits_130_with_one_line_and_leaves_nothing(command, scenario, tm
 
 
 def test_kposim_debug_re_raises_an_internal_error(scenario, monkeypatch):
-    _inject(monkeypatch, "simulator.cli.load_scenario", RuntimeError("boom"))
+    _inject(monkeypatch, "simulator.cli.inputs.load_scenario", RuntimeError("boom"))
     res = invoke("validate", scenario, env={"KPOSIM_DEBUG": "1"})
     assert res.exit_code == 1 and isinstance(res.exception, RuntimeError)
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from simulator import load_scenario, simulate
-from simulator.analysis.controls import control_returns
+from simulator.engine.run import control_returns
 from simulator.cli import main
 from simulator.output.audit import load_trials
 from simulator.present.formatting import format_error, format_money

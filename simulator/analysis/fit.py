@@ -29,15 +29,16 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special, stats
 
-AMOUNT_FAMILIES = ("lognormal", "gamma", "normal", "pert", "triangular", "uniform", "beta")
+from simulator.defaults import FIT_AMOUNT_FAMILIES, FIT_BOOTSTRAP, FIT_COUNT_FAMILIES
+
+AMOUNT_FAMILIES = FIT_AMOUNT_FAMILIES
 """Continuous families tried on amounts (``--dist auto``), in kposim's names."""
-COUNT_FAMILIES = ("poisson", "negative_binomial", "bernoulli")
+COUNT_FAMILIES = FIT_COUNT_FAMILIES
 """Count families tried on whole-number counts."""
 FAMILY_NAMES = AMOUNT_FAMILIES + COUNT_FAMILIES
 DEFAULT_SEED = 20260101
-DEFAULT_BOOTSTRAP = 199
-"""Bootstrap refits per p-value: resolution 1/200, Monte Carlo standard error about 0.015
-at p = 0.05; enough to tell a rejected fit from an acceptable one."""
+DEFAULT_BOOTSTRAP = FIT_BOOTSTRAP
+"""Bootstrap refits per p-value (see :data:`simulator.defaults.FIT_BOOTSTRAP`)."""
 MIN_VALUES = 10
 SNIPPET_DIGITS = 6
 """Significant digits of the parameters in a snippet (fitted parameters are uncertain in
@@ -300,6 +301,19 @@ def outside_support(x: np.ndarray, family: str) -> tuple[int, str] | None:
     allowed, ok = _ALLOWED[family]
     bad = np.flatnonzero(~ok(np.asarray(x, dtype=float)))
     return (int(bad[0]), allowed) if bad.size else None
+
+
+def check_support(x: np.ndarray, lines: Sequence[int], families: Sequence[str],
+                  source: Path | str) -> None:
+    """Raise DataError naming the first value of ``x`` (read from ``source``, ``lines`` the
+    line of each) that one of ``families`` cannot take, before any fitting starts.
+    """
+    for family in families:
+        bad = outside_support(x, family)
+        if bad is not None:
+            i, allowed = bad
+            raise DataError(f"{source}:{lines[i]}: {x[i]:g} cannot be fitted by {family} (it "
+                            f"takes {allowed}); drop --dist {family} or fix the value")
 
 
 # --------------------------------------------------------------------------- results

@@ -1127,6 +1127,29 @@ class NonFiniteError(ArithmeticError):
     """A trial produced inf or nan (an overflowing heavy tail); names the responsible line."""
 
 
+def check_finite(result: Any, source: object) -> None:
+    """Raise :class:`NonFiniteError` if a number anywhere in ``result`` (an analysis's
+    JSON-like dict of lists, dicts and floats) is inf or nan, naming where (e.g.
+    ``result.rows[1].mean``) and ``source`` (the scenario file). An analysis's statistics
+    come from runs whose trials :func:`simulate` checked; this checks what was made of them.
+    """
+    def walk(x: Any, where: str) -> str | None:
+        if isinstance(x, float) and not math.isfinite(x):
+            return where
+        items = (x.items() if isinstance(x, dict) else enumerate(x)
+                 if isinstance(x, list | tuple) else ())
+        for k, v in items:
+            found = walk(v, f"{where}.{k}" if isinstance(k, str) else f"{where}[{k}]")
+            if found:
+                return found
+        return None
+
+    where = walk(result, "result")
+    if where:
+        raise NonFiniteError(f"{source}: the results are not finite ({where}): an input's range "
+                             "is too wide for double precision; narrow it or cap the loss")
+
+
 def _non_finite_message(model: CompiledModel, values: np.ndarray, chunk: int) -> str:
     rows = ["gross wage savings", *(f"{'costs' if i < len(model.cost_names) else 'risks'}"
                                     f"[{name!r}]" for i, name in

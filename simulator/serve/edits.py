@@ -11,7 +11,7 @@ do with it:
 * ``set``: one parameter of a distribution (``workforce.offshore_cost_per_fte.mode``), a bare
   number, or the horizon (``scenario.horizon_years``) takes ``value``;
 * ``enabled``: ``false`` takes a control (``controls["name"]``) out, with its cost and
-  effects, as :func:`simulator.analysis.controls.without` does.
+  effects, as :func:`simulator.engine.controls.without` does.
 
 Only the targets :class:`Editor` offers can be edited, so a request can produce nothing the
 page does not show. The same edits apply to a plain document (what :mod:`tomllib` returns),
