@@ -60,7 +60,7 @@ class BadInput(click.ClickException):
 
 #: Error classes that are bad input, by module (looked up only if the module was imported).
 _BAD_INPUT_CLASSES = {
-    "simulator.scenario.model": ("ScenarioError",), "simulator.distributions.families": ("FieldError",),
+    "simulator.scenario.model": ("ScenarioError",), "simulator.distributions.base": ("FieldError",),
     "simulator.scenario.paths": ("PathError",), "simulator.engine.run": ("NonFiniteError",),
     "simulator.output.write": ("OutputExistsError",), "simulator.present.report": ("ReportError",),
     "simulator.analysis.fit": ("DataError", "FitError"), "simulator.analysis.elicit": ("ElicitError",),
@@ -254,7 +254,7 @@ def _backend(spec: str | None):
 
 def _compile(s, source: Path, strict: bool):
     """The compiled scenario; with ``strict``, a correlation matrix needing repair is an error."""
-    from simulator.distributions.families import FieldError
+    from simulator.distributions.base import FieldError
     from simulator.scenario.compiled import compile_scenario
 
     try:

@@ -30,7 +30,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from simulator.analysis.fit import inline_table
-from simulator.distributions.families import Distribution
+from simulator.distributions.base import Distribution
 from simulator.scenario.model import parse_distribution as parse
 
 FAMILIES = ("lognormal", "pert")
