@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from simulator import scenario_from_dict, simulate
-from simulator.distributions.families import FieldError
+from simulator.distributions.base import FieldError
 from simulator.scenario.compiled import compile_scenario
 from simulator.scenario.dependence import (
     achievable,

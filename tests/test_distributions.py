@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from simulator import ScenarioError
-from simulator.distributions.families import TABLE_CELLS
+from simulator.distributions.base import TABLE_CELLS
 from simulator.scenario.model import parse_distribution as parse
 
 N = 400_000
@@ -131,7 +131,7 @@ def test_tabulated_quantile_error_is_within_one_cell():
     # The documented bound: the sampled CDF is within 1/TABLE_CELLS of the exact CDF.
     d = parse({"dist": "beta", "a": 2, "b": 18})
     u = np.random.default_rng(0).random(200_000)
-    from simulator.distributions.families import DataBuilder
+    from simulator.distributions.base import DataBuilder
     from simulator.engine import kernels as K
 
     data = DataBuilder()
@@ -143,7 +143,7 @@ def test_tabulated_quantile_error_is_within_one_cell():
 
 def test_gamma_table_reaches_far_into_the_tail():
     d = parse({"dist": "gamma", "shape": 2, "scale": 1})
-    from simulator.distributions.families import DataBuilder
+    from simulator.distributions.base import DataBuilder
     from simulator.engine import kernels as K
 
     data = DataBuilder()
@@ -294,15 +294,15 @@ FAST_CASES = [
 @pytest.mark.parametrize("spec", FAST_CASES, ids=lambda s: str(s))
 def test_special_function_closed_forms_match_scipy_stats(spec):
     d = parse(spec)
-    exact, fast = d.scipy(), d.fast()
+    exact, closed = d.scipy(), d.closed_form()
     q = np.concatenate([np.linspace(0.001, 0.999, 199), [1e-9, 0.5, 1 - 1e-9]])
-    np.testing.assert_allclose(fast.ppf(q), exact.ppf(q), rtol=1e-9)
+    np.testing.assert_allclose(closed.ppf(q), exact.ppf(q), rtol=1e-9)
     x = np.unique(exact.ppf(np.linspace(0.01, 0.99, 99)))
     x = np.concatenate([x, x - 0.5, x + 0.5])
-    np.testing.assert_allclose(fast.cdf(x), exact.cdf(x), rtol=1e-9, atol=1e-15)
-    assert tuple(map(float, fast.support())) == tuple(map(float, exact.support()))
+    np.testing.assert_allclose(closed.cdf(x), exact.cdf(x), rtol=1e-9, atol=1e-15)
+    assert tuple(map(float, closed.support())) == tuple(map(float, exact.support()))
     if spec["dist"] in ("poisson", "negative_binomial"):
-        assert fast.isf(1e-15) == exact.isf(1e-15)  # where a count table is cut
+        assert closed.isf(1e-15) == exact.isf(1e-15)  # where a count table is cut
 
 
 def test_loading_and_compiling_the_examples_does_not_import_scipy_stats():

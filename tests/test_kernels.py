@@ -4,7 +4,7 @@ import pytest
 from scipy import special, stats
 
 from simulator import codes
-from simulator.distributions.families import DataBuilder
+from simulator.distributions.base import DataBuilder
 from simulator.engine import kernels as K
 from simulator.scenario.model import parse_distribution as parse
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import main
-from simulator.distributions.families import FAMILIES
+from simulator.distributions.registry import FAMILIES
 from simulator.scenario.model import Scenario, ScenarioError, scenario_from_dict
 from simulator.scenario.model import parse_distribution as parse
 from simulator.scenario.schema import REFERENCE_PATH, format_reference, json_schema
@@ -43,7 +43,7 @@ def test_reference_is_current():
     committed = REFERENCE_PATH.read_text(encoding="utf-8") if REFERENCE_PATH.exists() else ""
     assert committed == format_reference(), (
         "docs/scenario-format.md is out of date with simulator/scenario/model.py and "
-        "simulator/distributions/families.py; regenerate it with: python -m simulator.scenario.schema --write")
+        "simulator/distributions/; regenerate it with: python -m simulator.scenario.schema --write")
 
 
 def test_schema_is_draft7_with_title(schema, validator):

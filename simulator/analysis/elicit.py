@@ -30,13 +30,14 @@ import numpy as np
 from scipy import optimize, stats
 
 from simulator.analysis.fit import inline_table
-from simulator.distributions.families import Distribution
+from simulator.distributions.base import Distribution
+from simulator.distributions.continuous import PERT_LAMBDA, Pert
+from simulator.distributions.scaled import Lognormal
 from simulator.scenario.model import parse_distribution as parse
 
 FAMILIES = ("lognormal", "pert")
 DEFAULT_CONFIDENCE = 0.9
 DEFAULT_CELLS = 200
-PERT_LAMBDA = 4.0
 
 
 class ElicitError(ValueError):
@@ -98,13 +99,16 @@ class Elicited:
 
     @property
     def mean(self) -> float:
+        """The distribution's mean, in the unit of the expert's values."""
         return self.distribution.mean()
 
     def quantiles(self) -> dict[float, float]:
+        """The distribution's quantiles at the stated levels and at 0.5, by level."""
         lo, hi = self.expert.levels()
         return {round(q, 12): float(self.distribution.quantile(q)) for q in (lo, 0.5, hi)}
 
     def snippet(self, key: str = "value") -> str:
+        """``key = { dist = "...", ... }``, ready to paste into a scenario file."""
         return f"{key} = {inline_table(self.table)}"
 
 
@@ -125,10 +129,11 @@ def lognormal(e: Expert) -> Elicited:
     if e.low <= 0:
         raise ElicitError(f"low: a lognormal needs a range above 0 (got low={e.low:g}); use a "
                           "pert for a figure that can be zero or negative")
-    table = {"dist": "lognormal", "low": e.low, "high": e.high, "confidence": e.confidence}
+    table: dict[str, Any] = {"dist": "lognormal", "low": e.low, "high": e.high,
+                             "confidence": e.confidence}
     dist = parse(table)
     warnings = _mean_warning(e, dist.mean(), "lognormal") + dist.warnings()
-    if e.likely is not None:
+    if e.likely is not None and isinstance(dist, Lognormal):
         mu, sigma = dist.log_params()
         mode = math.exp(mu - sigma**2)
         if not math.isclose(mode, e.likely, rel_tol=0.1):
@@ -138,9 +143,9 @@ def lognormal(e: Expert) -> Elicited:
     return Elicited(e, "lognormal", table, dist, warnings)
 
 
-def _pert_frozen(lo: float, mode: float, hi: float, lam: float) -> Any:
-    w = hi - lo
-    return stats.beta(1 + lam * (mode - lo) / w, 1 + lam * (hi - mode) / w, loc=lo, scale=w)
+def _pert(lo: float, mode: float, hi: float, lam: float) -> Pert:
+    return Pert.model_validate({"dist": "pert", "min": lo, "mode": mode, "max": hi,
+                                "lambda": lam})
 
 
 def pert_bounds(low: float, likely: float, high: float, confidence: float,
@@ -150,6 +155,8 @@ def pert_bounds(low: float, likely: float, high: float, confidence: float,
     quantile conditions, with min = low - r e^u and max = high + r e^v (r = high - low) so
     the bounds always lie outside the range. Raises ElicitError if no PERT fits.
     """
+    if not lam > 0:
+        raise ElicitError(f"lambda: must be greater than 0 (got {lam:g})")
     r = high - low
     p_lo, p_hi = (1 - confidence) / 2, (1 + confidence) / 2
 
@@ -160,7 +167,7 @@ def pert_bounds(low: float, likely: float, high: float, confidence: float,
         if np.any(np.abs(t) > 40):
             return np.array([1.0, 1.0])
         a, b = unpack(t)
-        f = _pert_frozen(a, likely, b, lam)
+        f = _pert(a, likely, b, lam).scipy()
         return np.array([f.cdf(low) - p_lo, f.cdf(high) - p_hi])
 
     z = stats.norm.ppf(p_hi)
@@ -186,13 +193,12 @@ def pert(e: Expert, lam: float = PERT_LAMBDA) -> Elicited:
         raise ElicitError("likely: a PERT needs the most likely value")
     lo, hi = pert_bounds(e.low, e.likely, e.high, e.confidence, lam)
     # Ten significant digits keep the stated quantiles to about 1e-10 in the snippet too.
-    table = {"dist": "pert", "min": float(f"{lo:.10g}"), "mode": e.likely,
-             "max": float(f"{hi:.10g}")}
+    lo, hi = float(f"{lo:.10g}"), float(f"{hi:.10g}")
+    table: dict[str, Any] = {"dist": "pert", "min": lo, "mode": e.likely, "max": hi}
     if lam != PERT_LAMBDA:
         table["lambda"] = lam
     dist = parse(table)
     warnings = _mean_warning(e, dist.mean(), "pert") + dist.warnings()
-    lo = table["min"]
     if lo < 0 <= e.low:
         warnings.append(f"the PERT's min is {lo:.4g}, below zero: it can draw negative values, "
                         "which kposim refuses for an amount; use a lognormal, or raise low")
@@ -213,17 +219,18 @@ def elicit(e: Expert, family: str | None = None, lam: float = PERT_LAMBDA) -> El
 
 def _partial_mean(dist: Distribution, x: np.ndarray) -> np.ndarray:
     """E[X; X <= x] for a lognormal or PERT (closed forms), shape of ``x``."""
-    f = dist.scipy()
     x = np.asarray(x, dtype=float)
-    if dist.dist == "lognormal":
+    if isinstance(dist, Lognormal):
         mu, sigma = dist.log_params()
         with np.errstate(divide="ignore"):
             z = (np.log(np.maximum(x, 0.0)) - mu - sigma**2) / sigma
         return dist.mean() * stats.norm.cdf(z)
-    a, b = f.args
-    lo, w = f.kwds["loc"], f.kwds["scale"]
+    if not isinstance(dist, Pert):
+        raise TypeError(f"no closed-form partial mean for {dist.describe()}")
+    a, b = dist.beta_shapes()
+    lo, w = dist.min, dist.max - dist.min
     zz = np.clip((x - lo) / w, 0.0, 1.0)
-    return lo * f.cdf(x) + w * a / (a + b) * stats.beta.cdf(zz, a + 1, b)
+    return lo * dist.scipy().cdf(x) + w * a / (a + b) * stats.beta.cdf(zz, a + 1, b)
 
 
 @dataclass(frozen=True)
@@ -240,10 +247,12 @@ class Pool:
         self._frozen.extend(m.distribution.scipy() for m in self.members)
 
     def cdf(self, x: Any) -> Any:
+        """The pooled cdf: the weighted sum of the experts' cdfs."""
         return sum(w * f.cdf(x) for w, f in zip(self.weights, self._frozen, strict=False))
 
     @property
     def mean(self) -> float:
+        """The pooled mean: the weighted mean of the experts' means."""
         return float(sum(w * m.mean for w, m in zip(self.weights, self.members, strict=False)))
 
     def quantile(self, q: float) -> float:
@@ -252,8 +261,8 @@ class Pool:
         """
         if not 0 < q < 1:
             raise ValueError(f"q must lie in (0, 1) (got {q})")
-        qs = [float(m.distribution.quantile(q)) for w, m in zip(self.weights, self.members, strict=False)
-              if w > 0]
+        qs = [float(m.distribution.quantile(q))
+              for w, m in zip(self.weights, self.members, strict=False) if w > 0]
         a, b = min(qs), max(qs)
         if a == b:
             return a
@@ -287,13 +296,16 @@ class Pool:
                 "weights": [float(f"{self.weights[i]:.12g}") for i in keep]}
 
     def distribution(self) -> Distribution:
+        """The pool as a kposim distribution (the parsed :attr:`table`)."""
         return parse(self.table)
 
     def snippet(self, key: str = "value") -> str:
+        """``key = { dist = "mixture", ... }``, ready to paste into a scenario file."""
         return f"{key} = {inline_table(self.table)}"
 
     @property
     def warnings(self) -> list[str]:
+        """A warning when the pooled mean lies above every expert's high."""
         highs = [m.expert.high for m, w in zip(self.members, self.weights, strict=False) if w > 0]
         if self.mean > max(highs):
             return [f"the pooled mean {self.mean:.4g} is above every expert's high (largest "

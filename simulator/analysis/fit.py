@@ -30,6 +30,9 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from simulator.defaults import FIT_AMOUNT_FAMILIES, FIT_BOOTSTRAP, FIT_COUNT_FAMILIES
+from simulator.distributions.base import Distribution
+from simulator.distributions.continuous import PERT_LAMBDA, pert_beta
+from simulator.distributions.registry import FAMILIES
 
 AMOUNT_FAMILIES = FIT_AMOUNT_FAMILIES
 """Continuous families tried on amounts (``--dist auto``), in kposim's names."""
@@ -66,12 +69,29 @@ class RoundTripError(RuntimeError):
 
 @dataclass(frozen=True)
 class _Family:
+    """How to fit one of kposim's families (:data:`FAMILIES` says what it is)."""
+
     kind: str  # "amounts" or "counts"
     names: tuple[str, ...]  # kposim parameter names, in snippet order
-    fit: Callable[[np.ndarray], dict[str, float]]  # MLE in kposim's parameters
-    frozen: Callable[[dict[str, float]], Any]  # the equivalent scipy.stats distribution
+    fit: Callable[..., dict[str, float]]  # MLE in kposim's parameters (x, optional start)
     stderr: Callable[[dict[str, float], int], dict[str, float]] | None  # asymptotic SEs
     unfit: Callable[[np.ndarray], str | None] = lambda x: None  # why it does not apply
+
+
+def distribution(family: str, params: dict[str, float]) -> Distribution:
+    """The kposim ``family`` with the fitted ``params`` (kposim's names); a negative binomial
+    with infinite dispersion is its limit, the poisson.
+    """
+    if family == "negative_binomial" and math.isinf(params["dispersion"]):
+        family, params = "poisson", {"mean": params["mean"]}
+    return FAMILIES[family].model_validate({"dist": family, **params})
+
+
+def frozen_fit(family: str, params: dict[str, float]) -> Any:
+    """The fitted distribution as ``scipy.stats`` freezes it: the family's own
+    :meth:`~simulator.distributions.base.Distribution.scipy`.
+    """
+    return distribution(family, params).scipy()
 
 
 def _fit_lognormal(x: np.ndarray) -> dict[str, float]:
@@ -99,22 +119,11 @@ def _fit_beta(x: np.ndarray) -> dict[str, float]:
     return {"a": float(a), "b": float(b), "min": 0.0, "max": 1.0}
 
 
-def _pert_frozen(p: dict[str, float]) -> Any:
-    w = p["max"] - p["min"]
-    return stats.beta(1 + 4 * (p["mode"] - p["min"]) / w, 1 + 4 * (p["max"] - p["mode"]) / w,
-                      loc=p["min"], scale=w)
-
-
-def _triangular_frozen(p: dict[str, float]) -> Any:
-    w = p["max"] - p["min"]
-    return stats.triang((p["mode"] - p["min"]) / w, loc=p["min"], scale=w)
-
-
 def _pert_logpdf(x: np.ndarray, lo: float, mode: float, hi: float) -> float:
     # The PERT's beta log-density summed over x, written out: scipy's per-call overhead
     # would dominate the thousands of evaluations of a fit and its bootstrap.
     w = hi - lo
-    a, b = 1 + 4 * (mode - lo) / w, 1 + 4 * (hi - mode) / w
+    a, b = pert_beta(lo, mode, hi, PERT_LAMBDA)
     z = (x - lo) / w
     return float(np.sum(special.xlogy(a - 1, z) + special.xlog1py(b - 1, -z))
                  - x.size * (special.betaln(a, b) + math.log(w)))
@@ -145,7 +154,9 @@ def _three_point_fitter(logpdf: Callable[[np.ndarray, float, float, float], floa
 
         def unpack(t: np.ndarray) -> dict[str, float]:
             a, b = lo - r * math.exp(t[0]), hi + r * math.exp(t[1])
-            return {"min": a, "mode": a + (b - a) * float(special.expit(t[2])), "max": b}
+            # min() only where a share that rounds to 1 would put the mode an ulp above max
+            return {"min": a, "mode": min(a + (b - a) * float(special.expit(t[2])), b),
+                    "max": b}
 
         def nll(t: np.ndarray) -> float:
             if np.any(np.abs(t[:2]) > 30):
@@ -202,13 +213,6 @@ def _fit_negative_binomial(x: np.ndarray) -> dict[str, float]:
     return {"mean": m, "dispersion": math.exp(optimize.brentq(score, -25.0, hi, xtol=1e-12))}
 
 
-def _nbinom_frozen(p: dict[str, float]) -> Any:
-    r = p["dispersion"]
-    if math.isinf(r):
-        return stats.poisson(p["mean"])
-    return stats.nbinom(r, r / (r + p["mean"]))
-
-
 def _se_log_normal(loc: str, scale: str) -> Callable[[dict[str, float], int], dict[str, float]]:
     # Normal and lognormal (on log x): Fisher information diag(n / s^2, 2 n / s^2).
     return lambda p, n: {loc: p[scale] / math.sqrt(n), scale: p[scale] / math.sqrt(2 * n)}
@@ -225,7 +229,7 @@ def _se_negative_binomial(p: dict[str, float], n: int) -> dict[str, float]:
     # Mean and r are orthogonal; I_rr per observation = sum_j P(Y > j) / (r + j)^2
     # - m / (r (r + m)) (Lawless 1987).
     m, r = p["mean"], p["dispersion"]
-    f = _nbinom_frozen(p)
+    f = frozen_fit("negative_binomial", p)
     j = np.arange(int(f.isf(1e-15)) + 1)
     i_rr = float(np.sum(f.sf(j) / (r + j) ** 2)) - m / (r * (r + m))
     return {"mean": math.sqrt((m + m * m / r) / n),
@@ -254,30 +258,25 @@ def _zero_one(x: np.ndarray) -> str | None:
 
 _FAMILIES: dict[str, _Family] = {
     "lognormal": _Family("amounts", ("mu", "sigma"), _fit_lognormal,
-                         lambda p: stats.lognorm(p["sigma"], scale=math.exp(p["mu"])),
                          _se_log_normal("mu", "sigma"), _positive),
-    "gamma": _Family("amounts", ("shape", "scale"), _fit_gamma,
-                     lambda p: stats.gamma(p["shape"], scale=p["scale"]), _se_gamma, _positive),
-    "normal": _Family("amounts", ("mean", "sd"), _fit_normal,
-                      lambda p: stats.norm(p["mean"], p["sd"]), _se_log_normal("mean", "sd")),
+    "gamma": _Family("amounts", ("shape", "scale"), _fit_gamma, _se_gamma, _positive),
+    "normal": _Family("amounts", ("mean", "sd"), _fit_normal, _se_log_normal("mean", "sd")),
     "pert": _Family("amounts", ("min", "mode", "max"),
                     _three_point_fitter(_pert_logpdf, lambda m, a, b: (6 * m - a - b) / 4),
-                    _pert_frozen, None),
+                    None),
     "triangular": _Family("amounts", ("min", "mode", "max"),
                           _three_point_fitter(_triangular_logpdf, lambda m, a, b: 3 * m - a - b),
-                          _triangular_frozen, None),
-    "uniform": _Family("amounts", ("min", "max"), _fit_uniform,
-                       lambda p: stats.uniform(p["min"], p["max"] - p["min"]), None),
-    "beta": _Family("amounts", ("a", "b", "min", "max"), _fit_beta,
-                    lambda p: stats.beta(p["a"], p["b"]),
-                    None, _share),
-    "poisson": _Family("counts", ("mean",), _fit_poisson, lambda p: stats.poisson(p["mean"]),
+                          None),
+    "uniform": _Family("amounts", ("min", "max"), _fit_uniform, None),
+    "beta": _Family("amounts", ("a", "b", "min", "max"), _fit_beta, None, _share),
+    "poisson": _Family("counts", ("mean",), _fit_poisson,
                        lambda p, n: {"mean": math.sqrt(p["mean"] / n)}),
     "negative_binomial": _Family("counts", ("mean", "dispersion"), _fit_negative_binomial,
-                                 _nbinom_frozen, _se_negative_binomial),
-    "bernoulli": _Family("counts", ("p",), _fit_bernoulli, lambda p: stats.bernoulli(p["p"]),
+                                 _se_negative_binomial),
+    "bernoulli": _Family("counts", ("p",), _fit_bernoulli,
                          lambda p, n: {"p": math.sqrt(p["p"] * (1 - p["p"]) / n)}, _zero_one),
 }
+"""How to fit each family, by kposim's name; what each family is comes from :data:`FAMILIES`."""
 _FREE_PARAMS = {"beta": 2}  # beta's min and max are fixed at 0 and 1, not fitted
 _WARM_START = ("pert", "triangular")  # numerical fits; closed forms need no start
 
@@ -344,13 +343,15 @@ class Fit:
 
     @property
     def aic(self) -> float:
+        """Akaike's information criterion, 2 k - 2 log L."""
         return 2 * self.k - 2 * self.loglik
 
     @property
     def bic(self) -> float:
+        """The Bayesian information criterion, k log n - 2 log L."""
         return self.k * math.log(self.n) - 2 * self.loglik
 
-    def table(self) -> dict[str, float]:
+    def table(self) -> dict[str, str | float]:
         """The inline table of the scenario file, as a dict (``dist`` first)."""
         return {"dist": self.family, **{k: _round(v) for k, v in self.params.items()
                                         if not (self.family == "beta" and k in ("min", "max"))}}
@@ -382,9 +383,11 @@ class FitReport:
 
     @property
     def best(self) -> Fit:
+        """The fit with the lowest AIC."""
         return self.fits[0]
 
     def delta_aic(self, f: Fit) -> float:
+        """How far ``f``'s AIC lies above the best one's."""
         return f.aic - self.best.aic
 
     def aic_weight(self, f: Fit) -> float:
@@ -483,11 +486,11 @@ def _bootstrap_p(fam: _Family, name: str, params: dict[str, float], d: float, n:
                  b: int, seed: int) -> float:
     rng = _stream(seed, name)
     discrete = fam.kind == "counts"
-    samples = np.sort(fam.frozen(params).rvs(size=(b, n), random_state=rng), axis=1)
+    samples = np.sort(frozen_fit(name, params).rvs(size=(b, n), random_state=rng), axis=1)
     exceed = 0
     for y in samples:
         refit = fam.fit(y, params) if name in _WARM_START else fam.fit(y)
-        exceed += ks_distance(y, fam.frozen(refit), discrete) >= d
+        exceed += ks_distance(y, frozen_fit(name, refit), discrete) >= d
     return (exceed + 1) / (b + 1)
 
 
@@ -511,7 +514,7 @@ def fit_family(x: Sequence[float] | np.ndarray, family: str, bootstrap: int = DE
                        f"{x.var():.4g}) is not measurably over-dispersed: the maximum "
                        f"likelihood dispersion is above {NB_MAX_DISPERSION:g} (the poisson "
                        "limit); use poisson")
-    frozen = fam.frozen(params)
+    frozen = frozen_fit(family, params)
     discrete = fam.kind == "counts"
     loglik = float(np.sum(frozen.logpmf(x) if discrete else frozen.logpdf(x)))
     if not math.isfinite(loglik):

@@ -14,7 +14,7 @@ import click
 
 from simulator.cli import lazy
 from simulator.cli.errors import BadInput
-from simulator.distributions.families import FieldError
+from simulator.distributions.base import FieldError
 from simulator.scenario.model import Scenario, load_scenario
 
 if TYPE_CHECKING:

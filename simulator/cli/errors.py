@@ -44,7 +44,7 @@ class BadInput(click.ClickException):
 #: that the error path never loads the engine (or scipy) itself.
 BAD_INPUT_CLASSES = {
     "simulator.scenario.model": ("ScenarioError",),
-    "simulator.distributions.families": ("FieldError",),
+    "simulator.distributions.base": ("FieldError",),
     "simulator.scenario.paths": ("PathError",),
     "simulator.engine.run": ("NonFiniteError",),
     "simulator.output.folders": ("OutputExistsError", "ReportError"),

@@ -7,6 +7,7 @@ the family and its parameters are compiled (:meth:`Distribution.compile`) before
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -22,11 +23,11 @@ from simulator.codes import (
     UNIFORM,
 )
 
-_jit = dict(nogil=True, cache=True)
+_jit: dict[str, Any] = dict(nogil=True, cache=True)
 # Kernels whose loops should vectorise: numba's default ("python") error model checks every
 # float division for a zero divisor, which stops LLVM vectorising the loop (measured 4-6x).
 # No division in these kernels can meet a zero divisor, and none relies on the exception.
-_vec = dict(nogil=True, cache=True, error_model="numpy")
+_vec: dict[str, Any] = dict(nogil=True, cache=True, error_model="numpy")
 
 
 @nb.njit(**_vec)

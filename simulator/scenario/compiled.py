@@ -12,15 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator import codes as K  # the kernels' plain-array contract, without numba
-from simulator.distributions.families import (
-    Bernoulli,
-    Constant,
-    DataBuilder,
-    Distribution,
-    NegativeBinomial,
-    uncertain_rate,
-    uncertain_size,
-)
+from simulator.distributions.base import DataBuilder, Distribution
+from simulator.distributions.continuous import Constant
+from simulator.distributions.counts import Bernoulli, NegativeBinomial
+from simulator.distributions.registry import uncertain_rate, uncertain_size
 from simulator.scenario import dependence
 from simulator.scenario.model import REENTRY_KEYS, Control, Risk, Scenario, quote
 
@@ -244,7 +239,7 @@ def controlled_risk(r: Risk, controls: list[Control]) -> tuple[Distribution, flo
 
 def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
     """Compile a validated scenario to kernel arrays. ``strict``: refuse correlations that
-    need repair (:class:`~simulator.distributions.families.FieldError`) instead of repairing them.
+    need repair (:class:`~simulator.distributions.base.FieldError`) instead of repairing them.
     """
     data = DataBuilder()
     names: list[str] = []

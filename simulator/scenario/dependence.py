@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.distributions.families import FieldError
+from simulator.distributions.base import FieldError
 from simulator.scenario.model import Scenario
 
 PSD_TOLERANCE = 1e-10

@@ -28,12 +28,10 @@ from pydantic import (
     model_validator,
 )
 
-from simulator.distributions.families import (
+from simulator.distributions.base import UNCERTAIN_PARAMETER_HELP, Distribution, FieldError
+from simulator.distributions.registry import (
     FAMILIES,
-    UNCERTAIN_PARAMETER_HELP,
     AnyDistribution,
-    Distribution,
-    FieldError,
     uncertain_rate,
     uncertain_size,
 )

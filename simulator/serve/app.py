@@ -206,7 +206,7 @@ def serve(scenario: Path, host: str = "127.0.0.1", port: int = 8765,
     """
     import uvicorn
 
-    from simulator.distributions.families import FieldError
+    from simulator.distributions.base import FieldError
 
     sock = bind(host, port)
     try:

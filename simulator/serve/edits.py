@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator import codes as C
-from simulator.distributions.families import FieldError
+from simulator.distributions.base import FieldError
 from simulator.present.report import content
 from simulator.scenario import paths, variants
 from simulator.scenario.compiled import CompiledModel, compile_scenario, quote
@@ -525,7 +525,7 @@ class Editor:
         """
         import dataclasses
 
-        from simulator.distributions.families import DataBuilder
+        from simulator.distributions.base import DataBuilder
 
         model = self.model
         names = set()

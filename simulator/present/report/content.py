@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.distributions.families import Distribution
+from simulator.distributions.base import Distribution
 from simulator.present.formatting import (
     format_error,
     format_money,
