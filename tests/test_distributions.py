@@ -348,3 +348,13 @@ def test_uncertain_mu_closed_forms_are_the_mixture():
 def test_bad_uncertain_sizes_are_refused(value, fragment):
     with pytest.raises(ValueError, match=fragment):
         parse(value)
+
+
+@pytest.mark.parametrize("lo, hi", [(0.0, 1.0), (-3.5, 12.25), (1e-3, 7e8), (30_000.0, 36_000.5)])
+def test_uniform_mean_is_scipys_to_the_bit_without_scipy(lo, hi):
+    from scipy import stats
+
+    from simulator.distributions.continuous import Uniform
+
+    u = Uniform(dist="uniform", min=lo, max=hi)
+    assert u.mean() == float(stats.uniform(loc=lo, scale=hi - lo).mean())
