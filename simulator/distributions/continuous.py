@@ -122,7 +122,8 @@ class Uniform(Distribution):
 
     def mean(self) -> float:
         """The mean, (min + max) / 2: scipy's own arithmetic (0.5 * scale + loc), without
-        importing scipy.stats (half a second of a run's start, for the assumptions table)."""
+        importing scipy.stats (half a second of a run's start, for the assumptions table).
+        """
         return 0.5 * (self.max - self.min) + self.min
 
     def closed_form(self) -> ClosedForm:
