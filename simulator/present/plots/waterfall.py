@@ -23,6 +23,7 @@ class Step(NamedTuple):
 
     @property
     def end(self) -> float:
+        """Where the bar ends: ``bottom + height``."""
         return self.bottom + self.height
 
 

@@ -1,8 +1,9 @@
 """What the decision report says, as plain strings and rows, shared by the HTML and PDF forms.
 
 Everything here is computed from the run's summary dictionary (``summary.json``), its
-:class:`~simulator.results.chartdata.ChartData` and the :class:`~simulator.scenario.model.Scenario`; never from
-trial arrays, so a report costs the same for a thousand trials or a billion.
+:class:`~simulator.results.chartdata.ChartData` and the
+:class:`~simulator.scenario.model.Scenario`; never from trial arrays, so a report costs the same
+for a thousand trials or a billion.
 """
 from __future__ import annotations
 
@@ -227,6 +228,8 @@ def tolerance_rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str, bo
 
 @dataclass(frozen=True)
 class ComponentRow:
+    """One cost line or risk in the components table, its figures already formatted."""
+
     name: str
     category: str
     mean: str
@@ -467,8 +470,9 @@ def assumptions(s: Scenario, model: CompiledModel | None = None) -> list[Assumpt
     """
     units, figures = _units(s.scenario.currency), _figure_units(s.scenario.currency)
     if s.fx is not None:  # amounts in the provider contract's currency
-        units["fxmoney"] = lambda v: format_money(v, s.fx.currency, trim=True)
-        figures["fxmoney"] = lambda v: format_money(v, s.fx.currency)
+        fx_currency = s.fx.currency
+        units["fxmoney"] = lambda v: format_money(v, fx_currency, trim=True)
+        figures["fxmoney"] = lambda v: format_money(v, fx_currency)
     model = model if model is not None else compile_scenario(s)
     items: list[tuple[str, str, str, str, Distribution]] = []
     for path, dist in zip(model.input_names, model.input_dists, strict=False):
@@ -490,7 +494,8 @@ def assumptions(s: Scenario, model: CompiledModel | None = None) -> list[Assumpt
         f = figures.get(unit, _num)
         # Parameters as typed (exact: "$30K"); quantiles as figures (three significant).
         words = in_words(dist, units.get(unit, _num))
-        q = tuple(float(v) for v in dist.quantile([0.05, 0.5, 0.95]))
+        p5, p50, p95 = (float(v) for v in dist.quantile([0.05, 0.5, 0.95]))
+        q = (p5, p50, p95)
         rows.append(Assumption(path, group, text, words, f(q[0]), f(q[1]), f(q[2]), unit, q))
     return rows
 
