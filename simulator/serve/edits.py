@@ -382,7 +382,7 @@ class Editor:
         """The distributions in words, in each input's unit, of the inputs ``targets`` (or
         their parameters) name.
         """
-        units = content._units(scenario.scenario.currency)
+        units = content.units(scenario.scenario.currency)
         out = {}
         for target in dict.fromkeys(self.row_of.get(x, x) for x in targets):
             t = self.targets.get(target)
@@ -608,7 +608,7 @@ def _unit(s: Scenario, path: str) -> str:
         return "events"
     if path.endswith(".severity"):
         return "money"
-    return content._input_label(s, path)[2]
+    return content.input_label(s, path)[2]
 
 
 def _drop_correlations(doc: Any, controls: list[str]) -> None:

@@ -276,7 +276,7 @@ def _num(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
-def _units(cur: str) -> dict[str, Fmt]:
+def units(cur: str) -> dict[str, Fmt]:
     """Formatters of a distribution's parameters in words, by unit: values as typed, so
     money drops trailing zeros ("$30K", not "$30.0K").
     """
@@ -372,7 +372,7 @@ def in_words(d: Distribution, fmt: Fmt = _num) -> str:
     return words(d, fmt) if words is not None else d.describe()
 
 
-def _input_label(s: Scenario, path: str) -> tuple[str, str, str]:
+def input_label(s: Scenario, path: str) -> tuple[str, str, str]:
     """(group, label, unit) of a compiled input's parameter path (:func:`simulator.scenario.labels.
     label`, the one labelling source).
     """
@@ -468,15 +468,15 @@ def assumptions(s: Scenario, model: CompiledModel | None = None) -> list[Assumpt
     per event), each with its distribution in words and its P5, P50 and P95. ``model`` is
     the scenario compiled (the run's; compiled here if not given).
     """
-    units, figures = _units(s.scenario.currency), _figure_units(s.scenario.currency)
+    typed, figures = units(s.scenario.currency), _figure_units(s.scenario.currency)
     if s.fx is not None:  # amounts in the provider contract's currency
         fx_currency = s.fx.currency
-        units["fxmoney"] = lambda v: format_money(v, fx_currency, trim=True)
+        typed["fxmoney"] = lambda v: format_money(v, fx_currency, trim=True)
         figures["fxmoney"] = lambda v: format_money(v, fx_currency)
     model = model if model is not None else compile_scenario(s)
     items: list[tuple[str, str, str, str, Distribution]] = []
     for path, dist in zip(model.input_names, model.input_dists, strict=False):
-        group, text, unit = _input_label(s, path)
+        group, text, unit = input_label(s, path)
         if unit == "money" and _in_provider_currency(s, path):
             unit = "fxmoney"
         items.append((path, group, text, unit, dist))
@@ -493,7 +493,7 @@ def assumptions(s: Scenario, model: CompiledModel | None = None) -> list[Assumpt
     for path, group, text, unit, dist in items:
         f = figures.get(unit, _num)
         # Parameters as typed (exact: "$30K"); quantiles as figures (three significant).
-        words = in_words(dist, units.get(unit, _num))
+        words = in_words(dist, typed.get(unit, _num))
         p5, p50, p95 = (float(v) for v in dist.quantile([0.05, 0.5, 0.95]))
         q = (p5, p50, p95)
         rows.append(Assumption(path, group, text, words, f(q[0]), f(q[1]), f(q[2]), unit, q))
