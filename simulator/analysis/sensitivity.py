@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from simulator import codes as C  # the kernels' family codes, beside local arrays named codes
 from simulator.engine.run import DEFAULT_SEED, Backend, simulate, simulate_many
 from simulator.scenario.compiled import CompiledModel, compile_scenario, controlled_risk, quote
 from simulator.scenario.labels import component_label, label
