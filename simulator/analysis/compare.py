@@ -272,6 +272,12 @@ def _difference_histogram(d: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndar
 # Running a comparison
 
 
+def _net(r: SimulationResult) -> np.ndarray:
+    """(trials,) net savings of a comparison's run (compared runs keep their trials)."""
+    assert r.net_savings is not None, "a compared run keeps its trials"
+    return r.net_savings
+
+
 @dataclass(frozen=True)
 class Comparison:
     """Options simulated on common random numbers. ``results[i]`` is option ``names[i]``'s
@@ -287,6 +293,7 @@ class Comparison:
 
     @property
     def currency(self) -> str:
+        """The options' currency (the first scenario's; all must share it)."""
         return self.results[0].scenario.scenario.currency
 
     @property
@@ -296,7 +303,7 @@ class Comparison:
 
     def net(self, i: int) -> np.ndarray:
         """(trials,) net savings of option ``i``."""
-        return self.results[i].net_savings
+        return _net(self.results[i])
 
     def difference(self, i: int, j: int) -> np.ndarray:
         """(trials,) net savings of option i minus option j, trial by trial."""
@@ -360,8 +367,8 @@ class Comparison:
         options = []
         for name, r, full in zip(self.names, self.results, self.option_summaries(), strict=False):
             info = r.scenario.scenario
-            stats: dict[str, Any] = dict(describe(r.net_savings))
-            stats["percentile_ci95"] = percentile_ci(r.net_savings)
+            stats: dict[str, Any] = dict(describe(_net(r)))
+            stats["percentile_ci95"] = percentile_ci(_net(r))
             for key in ("stderr", "ci95", "stderr_method"):  # the run's own interval
                 if key in full["net_savings"]:
                     stats[key] = full["net_savings"][key]
@@ -381,7 +388,8 @@ class Comparison:
                           **pair_stats(self.net(i), self.net(j)),
                           "dominance": self.dominance(i, j),
                           "shared_random_inputs": sorted(shared)})
-        provenance: dict[str, Any] = dict(self.results[0].provenance())  # version, chunking, generator, libraries
+        # version, chunking, generator, libraries
+        provenance: dict[str, Any] = dict(self.results[0].provenance())
         provenance.pop("scenario_sha256")
         provenance.update({
             "seed": self.seed, "trials": self.trials, "created": self.created,
@@ -406,7 +414,7 @@ class Comparison:
         levels = np.linspace(0.0, 1.0, quantiles)
         curves = []
         for name, r in zip(self.names, self.results, strict=False):
-            x = r.net_savings
+            x = _net(r)
             qv = np.quantile(x, levels)
             p5, p25, p50, p75, p95 = np.interp((0.05, 0.25, 0.5, 0.75, 0.95), levels, qv)
             curves.append(OptionCurve(

@@ -111,11 +111,11 @@ def components(scenario: Scenario) -> tuple[list[list[int]], bool]:
         for h in holders:
             merged += groups.pop(h)
         groups[key] = sorted(merged)
-        for r, g in list(owner.items()):
+        for root, g in list(owner.items()):
             if g in holders:
-                owner[r] = key
-        for r in roots:
-            owner[r] = key
+                owner[root] = key
+        for root in roots:
+            owner[root] = key
     return sorted(groups.values()), False
 
 
@@ -125,6 +125,12 @@ class Trials:
 
     net: np.ndarray  #: (n,) net savings
     loss: np.ndarray  #: (n,) total risk-event loss (what [tolerance] loss points are about)
+
+
+def _net(r: SimulationResult) -> np.ndarray:
+    """(trials,) net savings of a run made with store_trials."""
+    assert r.net_savings is not None, "the evaluator's runs keep their trials"
+    return r.net_savings
 
 
 def _loss(r: SimulationResult) -> np.ndarray:
@@ -152,9 +158,9 @@ class Evaluator:
             full = self._run(everything)
             self.cost = np.array([float(full.components[n].mean()) for n in self.names])
             if len(self.groups) == 1:  # the run of every control is one of the parts
-                self._cache[everything] = Trials(full.net_savings, _loss(full))
+                self._cache[everything] = Trials(_net(full), _loss(full))
         base = self._run(frozenset())
-        self.base = Trials(base.net_savings, _loss(base))
+        self.base = Trials(_net(base), _loss(base))
 
     def _run(self, subset: frozenset[int]) -> SimulationResult:
         self.runs += 1
@@ -170,7 +176,7 @@ class Evaluator:
         if hit is not None:
             return hit
         r = self._run(subset)
-        t = Trials(r.net_savings, _loss(r))
+        t = Trials(_net(r), _loss(r))
         if len(self.groups[self.group_of[next(iter(subset))]]) <= CACHE_LIMIT:
             self._cache[subset] = t
         return t
@@ -247,10 +253,12 @@ class Point:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def value(self, objective: str) -> float:
+        """The point's figure named ``objective`` (e.g. "mean", "prob_loss")."""
         return getattr(self, objective)
 
     @property
     def passes(self) -> bool:
+        """Whether the point meets the risk tolerance (True where none is set)."""
         return self.tolerance is None or bool(self.tolerance["pass"])
 
 
@@ -314,7 +322,7 @@ def _search(evaluator: Evaluator, objective: str, feasible: Callable[[Point], bo
     def score(p: Point) -> float:
         return sign * p.value(objective) if feasible(p) else -math.inf
 
-    current = frozenset()
+    current: frozenset[int] = frozenset()
     moves = 0
     while True:
         options = [current | {i} for i in range(k) if i not in current]
@@ -417,7 +425,8 @@ def optimize(scenario: Scenario, budget: float | None = None, objective: str = "
                             if scenario.choices else ""),
            "components": [[ev.names[k] for k in g] for g in ev.groups],
            "components_joined_by_exit": ev.joined,
-           "controls": [{"name": n, "cost": float(c)} for n, c in zip(ev.names, ev.cost, strict=False)],
+           "controls": [{"name": n, "cost": float(c)}
+                        for n, c in zip(ev.names, ev.cost, strict=False)],
            "choices": [{"name": c.name, "options": [o.name for o in c.options]}
                        for c in scenario.choices],
            "frontier": [row(p) for p in frontier(eligible, objective)],

@@ -105,6 +105,8 @@ def analyze(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
         raise ValueError("the scenario has no [pilot] table")
     result = simulate(scenario, trials=trials, seed=seed, threads=threads, keep_inputs=True,
                       store_trials=True, backend=backend, controls=False)
+    inputs, net = result.inputs, result.net_savings
+    assert inputs is not None and net is not None  # kept: keep_inputs and store_trials
     model = result.model
     observed, skipped, rows, factors = [], [], [], []
     for r, name in enumerate(model.risk_names):
@@ -118,12 +120,11 @@ def analyze(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
         rows.append(j)
         factors.append(float(model.risk_rate_factor[r]))
     paths = [model.input_names[j] for j in rows]
-    rates = result.inputs[rows] * np.asarray(factors)[:, None]
+    rates = inputs[rows] * np.asarray(factors)[:, None]
     keys = np.array([stream_key(f"pilot.{p}") for p in paths], dtype=np.uint32)
     years = scenario.pilot.years
     counts = pilot_counts(rates, years, seed, keys)
     groups = outcome_groups(counts)
-    net = result.net_savings
     gross = value_of_observation(groups, net, replicates)
     cost = scenario.pilot.cost
     mean = float(net.mean())

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from simulator import codes as C
+from simulator import codes as C  # the kernels' family codes, beside local arrays named codes
 from simulator.engine.run import DEFAULT_SEED, Backend, simulate, simulate_many
 from simulator.scenario.compiled import CompiledModel, compile_scenario, controlled_risk, quote
 from simulator.scenario.labels import component_label, label
@@ -164,18 +164,20 @@ def drivers(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
     n = min(trials, MAX_DRIVER_TRIALS)
     r = simulate(scenario, trials=n, seed=seed, threads=threads, keep_inputs=True,
                  backend=backend, sampling=sampling, controls=False)
+    inputs, net, components = r.inputs, r.net_savings, r.component_totals
+    assert inputs is not None and net is not None and components is not None  # kept inputs
     model = r.model
-    rows_x = [r.inputs[j] for j in model.random_inputs]
+    rows_x = [inputs[j] for j in model.random_inputs]
     names = [model.input_names[j] for j in model.random_inputs]
     kinds = ["input"] * len(names)
-    for name, row in zip(model.component_names, r.component_totals, strict=False):
+    for name, row in zip(model.component_names, components, strict=False):
         rows_x.append(row)
         names.append(name)
         kinds.append("component")
     x = np.array(rows_x) if rows_x else np.empty((0, n))
-    rho = rank_correlations(x, r.net_savings)
+    rho = rank_correlations(x, net)
     share = contribution_to_variance(rho)
-    tail_mean, shift = tail_shift(x, r.net_savings, alpha)
+    tail_mean, shift = tail_shift(x, net, alpha)
 
     def words(name: str, kind: str) -> tuple[str, str]:
         if kind == "component":
@@ -186,7 +188,8 @@ def drivers(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
     table = [{"name": nm, "kind": kd, "label": words(nm, kd)[0], "unit": words(nm, kd)[1],
               "rank_correlation": float(rh), "contribution_to_variance": float(sh),
               "mean": float(row.mean()), "tail_mean": float(tm), "tail_shift_sd": float(sf)}
-             for nm, kd, rh, sh, row, tm, sf in zip(names, kinds, rho, share, x, tail_mean, shift, strict=False)]
+             for nm, kd, rh, sh, row, tm, sf in zip(names, kinds, rho, share, x, tail_mean, shift,
+                                                    strict=False)]
     return {"trials_used": n, "subsampled": n < trials, "alpha": alpha, "rows": table}
 
 

@@ -53,6 +53,7 @@ class Axis:
 
     @property
     def values(self) -> np.ndarray:
+        """The swept values: ``steps`` evenly spaced from ``start`` to ``stop``."""
         return np.linspace(self.start, self.stop, self.steps)
 
 

@@ -13,8 +13,9 @@ keeping the work), or several outsourcing options compared on common random numb
   of each option's value on X (Strong, Oakley and Brennan 2014, with a single input the GAM is
   one-dimensional): the trials are cut into quantile bins of X, and a penalised cubic
   regression spline (a P-spline, as a GAM's smooth term) with its penalty chosen by
-  generalised cross-validation is fitted through the bins' means, weighted by their counts. An input with few distinct values
-  (a discrete prior) is not smoothed: g is its exact group means.
+  generalised cross-validation is fitted through the bins' means, weighted by their counts. An
+  input with few distinct values (a discrete prior) is not smoothed: g is its exact group
+  means.
 
 Standard errors come from a bootstrap over trials with a fixed seed (the bins are kept, the
 trials reweighted), so the same arrays give the same figures. All money is present value in
@@ -49,6 +50,7 @@ class Estimate:
     stderr: float
 
     def to_dict(self) -> dict[str, float]:
+        """``{"value", "stderr"}``, for JSON."""
         return {"value": self.value, "stderr": self.stderr}
 
 
@@ -114,7 +116,7 @@ def _smooth(centers: np.ndarray, means: np.ndarray, counts: np.ndarray) -> np.nd
     penalty = diff.T @ diff
     xtw = basis.T * (w / w.mean())
     gram, rhs = xtw @ basis, xtw @ y
-    best = None
+    best: tuple[float, np.ndarray] | None = None
     for lam in LAMBDAS:
         a = gram + lam * penalty
         coef = np.linalg.solve(a, rhs)
@@ -124,6 +126,7 @@ def _smooth(centers: np.ndarray, means: np.ndarray, counts: np.ndarray) -> np.nd
         gcv = x.size * rss / max(x.size - edf, 1e-9) ** 2
         if best is None or gcv < best[0]:
             best = (gcv, fit)
+    assert best is not None  # LAMBDAS is not empty
     out[keep] = best[1]
     return out
 
@@ -200,14 +203,21 @@ def voi_table(inputs: np.ndarray, names: Sequence[str], values: np.ndarray,
     Returns ``{"evpi": {...}, "inputs": [{"input", "value", "stderr"}, ...]}``, inputs sorted
     by EVPPI, largest first. Inputs that do not vary are left out.
     """
-    out = {"evpi": evpi(values, replicates, seed).to_dict(), "inputs": []}
+    rows: list[dict[str, Any]] = []
+    out = {"evpi": evpi(values, replicates, seed).to_dict(), "inputs": rows}
     for name, x in zip(names, np.asarray(inputs), strict=False):
         if np.ptp(x) == 0:
             continue
         e = evppi(x, values, bins, replicates, seed)
-        out["inputs"].append({"input": name, **e.to_dict()})
-    out["inputs"].sort(key=lambda r: r["value"], reverse=True)
+        rows.append({"input": name, **e.to_dict()})
+    rows.sort(key=lambda r: r["value"], reverse=True)
     return out
+
+
+def _kept(trials: np.ndarray | None) -> np.ndarray:
+    """A run's per-trial array, kept because the run asked for it (store_trials, keep_inputs)."""
+    assert trials is not None, "the run keeps its trials and inputs"
+    return trials
 
 
 def analyze(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
@@ -226,16 +236,16 @@ def analyze(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
     names = list(names) if names is not None else [s.name for s in scenarios]
     runs = [simulate(s, trials=trials, seed=seed, threads=threads, keep_inputs=True,
                      store_trials=True, backend=backend, controls=False) for s in scenarios]
-    values = np.vstack([r.net_savings for r in runs] + [np.zeros(trials)])
+    values = np.vstack([_kept(r.net_savings) for r in runs] + [np.zeros(trials)])
     rows: dict[str, np.ndarray] = {}
     for r in runs:
         for j in r.model.random_inputs:
-            rows.setdefault(r.model.input_names[j], r.inputs[j])
+            rows.setdefault(r.model.input_names[j], _kept(r.inputs)[j])
     table = voi_table(np.array(list(rows.values())).reshape(len(rows), trials), list(rows),
                       values, bins, replicates)
     from simulator.scenario.labels import label
 
-    owner = {}  # each input's first scenario: its plain label comes from there
+    owner: dict[str, Scenario] = {}  # each input's first scenario: its label comes from there
     for s, r in zip(scenarios, runs, strict=False):
         for j in r.model.random_inputs:
             owner.setdefault(r.model.input_names[j], s)
@@ -247,12 +257,14 @@ def analyze(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
     s0 = scenarios[0].scenario
     return {"scenario": scenarios[0].name, "currency": s0.currency,
             "horizon_years": s0.horizon_years, "trials": trials, "seed": seed,
-            "options": [{"name": o, "mean": float(m)} for o, m in zip(options, means, strict=False)],
+            "options": [{"name": o, "mean": float(m)}
+                        for o, m in zip(options, means, strict=False)],
             "decision_now": options[int(np.argmax(means))],
             "method": (f"regression of each option's value on one input at a time: penalised "
-                       f"cubic regression spline (P-spline, GCV) through {bins} quantile-bin means, exact group "
-                       f"means for inputs with at most {MAX_GROUPS} values; standard errors "
-                       f"from {replicates} bootstrap replicates (seed {BOOTSTRAP_SEED})"),
+                       f"cubic regression spline (P-spline, GCV) through {bins} quantile-bin "
+                       f"means, exact group means for inputs with at most {MAX_GROUPS} values; "
+                       f"standard errors from {replicates} bootstrap replicates "
+                       f"(seed {BOOTSTRAP_SEED})"),
             **table}
 
 

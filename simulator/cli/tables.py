@@ -238,7 +238,8 @@ def print_fit(report: FitReport, data: Path, column: str | None, named: bool,
             table.add_column(col, justify="left" if col.startswith("family") else "right",
                              no_wrap=not col.startswith("family"))
         for rank, f in enumerate(report.fits, 1):
-            params = ", ".join(f"{k} {number(v)}" for k, v in f.table().items() if k != "dist")
+            params = ", ".join(f"{k} {number(float(v))}" for k, v in f.table().items()
+                               if k != "dist")  # every entry but dist is a number
             table.add_row(f"{rank}. {f.family}\n{params}", f"{f.aic:,.1f}",
                           f"{report.delta_aic(f):,.1f}", f"{f.bic:,.1f}", f"{f.ks:.3f}",
                           "" if f.p_value is None else f"{f.p_value:.3f}", number(f.mean),

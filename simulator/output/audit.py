@@ -136,20 +136,23 @@ def write_summary_csv(summary: dict[str, Any], path: Path) -> None:
 
 
 def save_trials(result: SimulationResult, path: Path) -> None:
-    """Write every trial of a run that kept its trials to a compressed ``.npz``:
+    """Write every trial of a run that kept its trials to a compressed ``.npz``.
 
-    ``net_savings``, ``gross_wage_savings`` (trials,); ``component_totals`` (C, trials) with
-    ``component_names`` and ``component_categories`` (C,); ``inputs`` (I, trials) with
-    ``input_names`` (I,) when the run kept its inputs; and ``seed``, ``trials``,
+    The arrays: ``net_savings``, ``gross_wage_savings`` (trials,); ``component_totals``
+    (C, trials) with ``component_names`` and ``component_categories`` (C,); ``inputs``
+    (I, trials) with ``input_names`` (I,) when the run kept its inputs; and ``seed``, ``trials``,
     ``scenario_sha256``. Money is present value in the scenario's currency; components are
     costs (positive = money lost), so net = gross - sum of components, trial by trial.
     """
     result._require_trials()
+    net, gross = result.net_savings, result.gross_wage_savings
+    components = result.component_totals
+    assert net is not None and gross is not None and components is not None  # kept, checked
     model = result.model
     arrays = {
-        "net_savings": result.net_savings,
-        "gross_wage_savings": result.gross_wage_savings,
-        "component_totals": result.component_totals,
+        "net_savings": net,
+        "gross_wage_savings": gross,
+        "component_totals": components,
         "component_names": np.array(model.component_names, dtype=str),
         "component_categories": np.array(model.component_categories, dtype=str),
         "seed": np.array(result.seed), "trials": np.array(result.trials),
@@ -159,7 +162,8 @@ def save_trials(result: SimulationResult, path: Path) -> None:
         arrays["inputs"] = result.inputs
         arrays["input_names"] = np.array(model.input_names, dtype=str)
     with open(path, "wb") as f:
-        np.savez_compressed(f, **arrays)
+        # numpy's stubs match **arrays against allow_pickle: bool as well as the arrays
+        np.savez_compressed(f, **arrays)  # type: ignore[arg-type]
 
 
 def load_trials(path: Path) -> dict[str, Any]:

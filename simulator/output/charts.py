@@ -153,4 +153,5 @@ def write_charts(d: ChartData, out_dir: Path, formats: Iterable[str] = CHART_FOR
     the GIL, so with several cores the charts are drawn in worker processes (``pool``, or
     ones forked for the purpose).
     """
-    return dict(zip(CHART_FUNCTIONS, run_jobs(chart_jobs(d, out_dir, formats, dpi), pool), strict=False))
+    return dict(zip(CHART_FUNCTIONS, run_jobs(chart_jobs(d, out_dir, formats, dpi), pool),
+                    strict=False))

@@ -44,7 +44,8 @@ def write_comparison(comparison: Comparison, target: Path, force: bool = False,
         from simulator.output.write import write_key_figures_csv
 
         option_data = []
-        for key, r, full in zip(okeys, comparison.results, comparison.option_summaries(), strict=False):
+        for key, r, full in zip(okeys, comparison.results, comparison.option_summaries(),
+                                strict=False):
             sub = tmp / "options" / key
             sub.mkdir(parents=True)
             save_scenario(r.scenario, sub)

@@ -68,6 +68,9 @@ def check_writable(target: Path, force: bool) -> None:
 
 
 def write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` to ``path`` as indented JSON (NaN and infinities refused), with a final
+    newline.
+    """
     with open(path, "w", encoding="utf-8") as f:
         json.dump(obj, f, indent=2, allow_nan=False)
         f.write("\n")

@@ -1,8 +1,8 @@
 """The decision-meeting report: ``report.html`` (one self-contained file) and ``report.pdf``.
 
 The report is built from what a run has already computed, never from trial arrays: the
-summary dictionary (``summary.json``), the :class:`~simulator.results.chartdata.ChartData` the charts
-are drawn from (kept as ``chartdata.npz``), the chart images already in the results folder
+summary dictionary (``summary.json``), the :class:`~simulator.results.chartdata.ChartData` the
+charts are drawn from (kept as ``chartdata.npz``), the chart images already in the results folder
 (SVG where written, else PNG), and
 the scenario (kept as ``scenario.toml``) for the assumptions table. So a report takes the same
 time for a thousand trials or a billion, and ``kposim report RESULTS_DIR`` can rebuild it
@@ -124,9 +124,10 @@ def write_html(folder: Path, summary: dict[str, Any], chart_data: ChartData,
     """Write ``report.html`` into ``folder`` (replaced atomically) and return its path
     (``model``: the scenario as the run compiled it, if at hand).
 
-    The standard charts are read from ``folder`` (where :func:`~simulator.output.charts.write_charts`
-    put them: SVG, else PNG), drawn from ``chart_data`` only if missing; a sensitivity
-    analysis in ``folder/sensitivity/`` adds its charts.
+    The standard charts are read from ``folder`` (where
+    :func:`~simulator.output.charts.write_charts` put them: SVG, else PNG), drawn from
+    ``chart_data`` only if missing; a sensitivity analysis in ``folder/sensitivity/`` adds its
+    charts.
     """
     folder = Path(folder)
     _, sens_svgs = _sensitivity(folder)

@@ -148,7 +148,7 @@ def yearly_means(scenario: Scenario, trials: int, seed: int, sampling: str = "mc
     rows += [k for k in dict.fromkeys(k for c in cumulative for k in c)
              if k not in ("gross wage savings", "net savings")]
     rows.append("net savings")
-    pv = {k: [] for k in rows}
+    pv: dict[str, list[float]] = {k: [] for k in rows}
     for t, c in enumerate(cumulative):
         before = cumulative[t - 1] if t else {}
         for k in rows:
@@ -505,7 +505,7 @@ def write_run_workbook(folder: Path, scenario: Scenario | None = None,
 
 
 def sheet_name(name: str, taken: set[str]) -> str:
-    """A valid, distinct worksheet name (at most 31 characters, none of []:*?/\\)."""
+    r"""A valid, distinct worksheet name (at most 31 characters, none of []:*?/\)."""
     base = re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:31] or "Option"
     out, n = base, 2
     while out.lower() in {t.lower() for t in taken}:

@@ -7,7 +7,7 @@ results folder is replaced only when the caller asked for it (``force``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -120,15 +120,15 @@ def write_results(result: SimulationResult, target: Path, force: bool = False,
 
     def fill(tmp: Path) -> None:
         nonlocal summary
-        wait = None
+        wait: Callable[[], list[Any]] | None = None
         scenario_file = save_scenario(result.scenario, tmp)
-        where = dict(trials_file=TRIALS_FILE if save_trials else None,
-                     scenario_file=scenario_file)
+        trials_file = TRIALS_FILE if save_trials else None
         if chart_data is not None:
             # Start the drawing first, so it overlaps the statistics and writing below.
             jobs = chart_jobs(chart_data, tmp, chart_formats)
             if pdf:  # the longest job first
-                jobs.insert(0, (partial(write_report_pdf, **where),
+                jobs.insert(0, (partial(write_report_pdf, trials_file=trials_file,
+                                        scenario_file=scenario_file),
                                 (tmp, summary, chart_data, result.scenario)))
             wait = start_jobs(jobs, pool)
         try:
@@ -148,15 +148,18 @@ def write_results(result: SimulationResult, target: Path, force: bool = False,
             raise
         if chart_data is None:
             return
+        assert wait is not None  # started above, with the chart data
         wait()
         if report:  # the page inlines the charts just drawn
-            write_html(tmp, summary, chart_data, result.scenario, model=result.model, **where)
+            write_html(tmp, summary, chart_data, result.scenario, model=result.model,
+                       trials_file=trials_file, scenario_file=scenario_file)
         if "xlsx" in formats:  # embeds the PNG charts just drawn
             from simulator.output.workbook import write_run_workbook
 
             write_run_workbook(tmp, result.scenario, summary)
 
     replace_folder(target, force, fill)
+    assert summary is not None  # fill computed it
     return summary
 
 

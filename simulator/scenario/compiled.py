@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -18,6 +19,10 @@ from simulator.distributions.counts import Bernoulli, NegativeBinomial
 from simulator.distributions.registry import uncertain_rate, uncertain_size
 from simulator.scenario import dependence
 from simulator.scenario.model import REENTRY_KEYS, Control, Risk, Scenario, quote
+
+if TYPE_CHECKING:
+    from simulator.distributions.counts import Poisson
+    from simulator.distributions.scaled import Gamma, Lognormal
 
 COST_AMOUNT, COST_SHARE_OFFSHORE, COST_SHARE_ONSHORE, COST_SHARE_GROSS = 0, 1, 2, 3
 _SHARE_KIND = {"offshore_cost": COST_SHARE_OFFSHORE, "onshore_cost": COST_SHARE_ONSHORE,
@@ -78,6 +83,7 @@ class Engagement:
 
     @property
     def has_exit(self) -> bool:
+        """Whether any risk can end the engagement."""
         return bool(self.ends.any())
 
 
@@ -231,9 +237,12 @@ def controlled_risk(r: Risk, controls: list[Control]) -> tuple[Distribution, flo
     if freq_factor != 1.0 and uncertain_rate(frequency) is None:
         # Validation has checked the family can be scaled (poisson, bernoulli, neg. binomial).
         if frequency.dist == "bernoulli":
+            assert not isinstance(frequency.p, Distribution)  # no rate drawn: a number
             frequency = frequency.model_copy(update={"p": frequency.p * freq_factor})
         else:
-            frequency = frequency.model_copy(update={"mean_": frequency.mean_ * freq_factor})
+            scalable = cast("Poisson | NegativeBinomial", frequency)  # validation: the rest
+            mean = cast(float, scalable.mean_)  # a fixed rate (a prior makes it uncertain)
+            frequency = scalable.model_copy(update={"mean_": mean * freq_factor})
     return frequency, scale, cap
 
 
@@ -270,6 +279,8 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
             cost_kind.append(COST_AMOUNT)
             cost_input.append(add_input(f"{base}.amount", c.amount))
         else:
+            # validation: a cost line without an amount has a share and what it is of
+            assert c.share is not None and c.share_of is not None
             cost_kind.append(_SHARE_KIND[c.share_of])
             cost_input.append(add_input(f"{base}.share", c.share))
         cost_growth.append(add_input(f"{base}.growth", c.growth))
@@ -280,38 +291,41 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
         cost_first.append(first)
         cost_last.append(last)
 
-    for c in s.controls:
+    for ctl in s.controls:
         # A control's cost is one more cost line, in the "controls" category.
-        base = f"controls[{quote(c.name)}]"
+        base = f"controls[{quote(ctl.name)}]"
         cost_kind.append(COST_AMOUNT)
-        cost_input.append(add_input(f"{base}.cost", c.cost))
+        cost_input.append(add_input(f"{base}.cost", ctl.cost))
         cost_growth.append(add_input(f"{base}.growth", Constant(value=0.0)))
         cost_first.append(0)
-        cost_last.append(0 if c.timing == "once" else horizon - 1)
+        cost_last.append(0 if ctl.timing == "once" else horizon - 1)
 
-    risk = {k: [] for k in ("fc", "fp", "sc", "sp", "ce", "cy", "first", "last", "fk", "sk",
-                            "sk1", "scale", "ri", "rf", "rx", "rr", "si", "sl", "base",
-                            "reentry")}
+    risk: dict[str, list[Any]] = {
+        k: [] for k in ("fc", "fp", "sc", "sp", "ce", "cy", "first", "last", "fk", "sk", "sk1",
+                        "scale", "ri", "rf", "rx", "rr", "si", "sl", "base", "reentry")}
     for r in s.risks:
         base = f"risks[{quote(r.name)}]"
         frequency, scale, cap = controlled_risk(r, s.controls)
         rate = uncertain_rate(frequency)
-        severity = r.severity
+        severity: Distribution = r.severity
         size = uncertain_size(severity)
         if size is None:
             risk["si"].append(-1)
+            risk["sl"].append(False)
         else:
             # The size parameter is one more per-trial input; the events scale with it.
-            risk["si"].append(add_input(f"{base}.severity.{severity.SCALE_FIELD}", size))
-            severity = severity.base()
-        risk["sl"].append(size is not None and severity.LOG_SCALE)
+            scaled = cast("Lognormal | Gamma", severity)  # the families with an uncertain size
+            risk["si"].append(add_input(f"{base}.severity.{scaled.SCALE_FIELD}", size))
+            severity = scaled.base()
+            risk["sl"].append(scaled.LOG_SCALE)
         if rate is None:
             fc, fp = frequency.compile(data)
             risk["ri"].append(-1)
         else:
             # The rate is one more per-trial input; the counts are drawn at each trial's rate.
             fc, fp = K.CONSTANT, np.zeros(K.N_PARAMS)
-            risk["ri"].append(add_input(f"{base}.frequency.{frequency.rate_key()}", rate))
+            counts = cast("Poisson | Bernoulli | NegativeBinomial", frequency)  # uncertain rate
+            risk["ri"].append(add_input(f"{base}.frequency.{counts.rate_key()}", rate))
         risk["rf"].append(K.RATE_BERNOULLI if isinstance(frequency, Bernoulli) else
                           K.RATE_NEGBIN if isinstance(frequency, NegativeBinomial) else
                           K.RATE_POISSON)
@@ -357,8 +371,9 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
     else:
         copula_inputs = [names.index(x) for x in dep.names]
         factor, rank = dep.factor, dep.rank
-        if dep.warning():
-            warnings.append(dep.warning())
+        repaired = dep.warning()
+        if repaired:
+            warnings.append(repaired)
 
     def ints(x: list) -> np.ndarray:
         return np.asarray(x, dtype=np.int64)

@@ -90,7 +90,7 @@ def nearest_correlation(a: np.ndarray, tol: float = 1e-12, max_iter: int = 10_00
         ds = x - r
         y_new = x.copy()
         np.fill_diagonal(y_new, 1.0)
-        if np.linalg.norm(y_new - y, "fro") <= tol * max(1.0, np.linalg.norm(y, "fro")):
+        if np.linalg.norm(y_new - y, "fro") <= tol * max(1.0, float(np.linalg.norm(y, "fro"))):
             y = y_new
             break
         y = y_new

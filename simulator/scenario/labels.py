@@ -9,7 +9,8 @@ a :class:`Label`: the group it belongs to, the words, and the unit its values ar
 percentages, months, FTE).
 
 Only the standard library and the scenario model are imported, so the analyses
-(:mod:`simulator.analysis.sensitivity`, :mod:`simulator.analysis.sweep`) can label their rows cheaply.
+(:mod:`simulator.analysis.sensitivity`, :mod:`simulator.analysis.sweep`) can label their rows
+cheaply.
 """
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ def _cost(s: Scenario, name: str, parts: list[str]) -> Label:
         return Label("Cost lines", f"{name}: {field}".rstrip(": "), "number")
     when = f"once, in year {cost.year or 1}" if cost.timing == "once" else "per year"
     fields = {"amount": (f"{name}: amount, {when}", "money"),
-              "share": (f"{name}: share of {SHARE_OF.get(cost.share_of, 'its base')}, {when}",
+              "share": (f"{name}: share of {SHARE_OF.get(cost.share_of or '', 'its base')}, {when}",
                         "percent"),
               "growth": (f"{name}: growth, per year", "percent"),
               "year": (f"{name}: year paid", "years"),

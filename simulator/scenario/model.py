@@ -15,7 +15,7 @@ import typing
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import numpy as np
 from pydantic import (
@@ -31,11 +31,34 @@ from pydantic import (
 from simulator.distributions.base import UNCERTAIN_PARAMETER_HELP, Distribution, FieldError
 from simulator.distributions.registry import (
     FAMILIES,
-    AnyDistribution,
     uncertain_rate,
     uncertain_size,
 )
 from simulator.scenario.paths import apply_option, first_options
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
+    # registry.AnyDistribution is built at run time as a Union over the family table, which
+    # mypy cannot read as a type; to the checker it is the union of the families it holds.
+    from simulator.distributions.continuous import (
+        Beta,
+        Constant,
+        Normal,
+        Pert,
+        Triangular,
+        Uniform,
+    )
+    from simulator.distributions.counts import Bernoulli, NegativeBinomial, Poisson
+    from simulator.distributions.mixture import Mixture
+    from simulator.distributions.scaled import Gamma, Lognormal
+    from simulator.distributions.tables import Discrete, Empirical
+
+    AnyDistribution = (Constant | Uniform | Triangular | Pert | Normal | Lognormal | Beta
+                       | Gamma | Poisson | Bernoulli | NegativeBinomial | Discrete | Empirical
+                       | Mixture)
+else:
+    from simulator.distributions.registry import AnyDistribution
 
 
 def _mass_below(d: Distribution, x: float) -> float:
@@ -53,6 +76,35 @@ def _mass_below(d: Distribution, x: float) -> float:
 def quote(name: str) -> str:
     """A name as it appears in a parameter path: ``risks["Client data breach"]``."""
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@runtime_checkable
+class _CountLike(Protocol):
+    """What the count families whose rate may be uncertain (poisson, bernoulli,
+    negative_binomial) add to a distribution; recognised, as ever, by having these members.
+    """
+
+    RATE_FIELD: ClassVar[str]
+
+    def rate_key(self) -> str: ...
+
+    def rate_distribution(self) -> Distribution | None: ...
+
+    def draw_range(self, factor: float = 1.0) -> tuple[float, float]: ...
+
+
+class _ScaledLike(Protocol):
+    """A severity family whose size may be uncertain (lognormal mu, gamma scale)."""
+
+    SCALE_FIELD: ClassVar[str]
+
+
+def _number_default(value: float, **kwargs: Any) -> Any:
+    """``Field(value, ...)`` for a distribution field whose default is a bare number: pydantic
+    validates the default into a constant (validate_default), so the field always holds a
+    distribution. Typed Any because the default itself is not one yet.
+    """
+    return Field(value, **kwargs)
 
 
 NEGLIGIBLE = 1e-9
@@ -112,9 +164,10 @@ class Workforce(_Strict):
     offshore_fte: AnyDistribution = Field(description="provider staff for the same output (FTE)")
     offshore_cost_per_fte: AnyDistribution = Field(
         description="provider charge per FTE, currency per year")
-    onshore_cost_growth: AnyDistribution = Field(0.0, description="per year, 0.03 = 3%")
-    offshore_cost_growth: AnyDistribution = Field(0.0, description="per year, 0.03 = 3%")
-    ramp_up_months: AnyDistribution = Field(
+    onshore_cost_growth: AnyDistribution = _number_default(0.0, description="per year, 0.03 = 3%")
+    offshore_cost_growth: AnyDistribution = _number_default(0.0,
+                                                            description="per year, 0.03 = 3%")
+    ramp_up_months: AnyDistribution = _number_default(
         0.0, description="months during which both teams are paid")
     offshore_currency_share: float = Field(
         1.0, ge=0.0, le=1.0, allow_inf_nan=False,
@@ -143,8 +196,9 @@ class CostLine(_Strict):
         None, description="what a share is of, in the same year")
     share: AnyDistribution | None = Field(None, description="fraction of share_of, "
                                           "0.04 = 4%")
-    growth: AnyDistribution = Field(0.0, description="yearly escalation of an amount from its "
-                                    "first year, 0.03 = 3%; not applied to a share")
+    growth: AnyDistribution = _number_default(0.0, description="yearly escalation of an amount "
+                                              "from its first year, 0.03 = 3%; not applied to "
+                                              "a share")
     year: int | None = Field(None, ge=1, description="year of a one-off cost, default 1")
     start_year: int | None = Field(None, ge=1, description="first year of a yearly cost, "
                                    "default 1")
@@ -609,17 +663,20 @@ class Scenario(_Strict):
             if c.amount is not None:
                 out[f"{base}.amount"] = c.amount
             else:
+                assert c.share is not None  # validation: a cost line has an amount or a share
                 out[f"{base}.share"] = c.share
             out[f"{base}.growth"] = c.growth
-        for c in self.controls:
-            out[f"controls[{quote(c.name)}].cost"] = c.cost
+        for ctl in self.controls:
+            out[f"controls[{quote(ctl.name)}].cost"] = ctl.cost
         for r in self.risks:
             rate = uncertain_rate(r.frequency)
             if rate is not None:
-                out[f"risks[{quote(r.name)}].frequency.{r.frequency.rate_key()}"] = rate
+                freq = typing.cast(_CountLike, r.frequency)  # only counts have uncertain rates
+                out[f"risks[{quote(r.name)}].frequency.{freq.rate_key()}"] = rate
             size = uncertain_size(r.severity)
             if size is not None:
-                out[f"risks[{quote(r.name)}].severity.{r.severity.SCALE_FIELD}"] = size
+                sev = typing.cast(_ScaledLike, r.severity)  # only lognormal, gamma have sizes
+                out[f"risks[{quote(r.name)}].severity.{sev.SCALE_FIELD}"] = size
             for key in REENTRY_KEYS:
                 if getattr(r, key) is not None:
                     out[f"risks[{quote(r.name)}].{key}"] = getattr(r, key)
@@ -739,7 +796,11 @@ class Scenario(_Strict):
                                      f"{freq.describe()}")
                 if freq.dist == "bernoulli":
                     rate = uncertain_rate(freq)
-                    top = freq.p if rate is None else rate.support()[1]
+                    if rate is None:
+                        assert not isinstance(freq.p, Distribution)  # no rate drawn: a number
+                        top = freq.p
+                    else:
+                        top = rate.support()[1]
                     if top * e.frequency_factor > 1:
                         raise FieldError(f"{where}.frequency_factor", f"makes the yearly "
                                          f"probability up to {top * e.frequency_factor:g}, "
@@ -754,7 +815,7 @@ class Scenario(_Strict):
         wf = self.workforce
         for key in ("onshore_fte", "offshore_fte", "onshore_cost_per_fte",
                     "offshore_cost_per_fte", "ramp_up_months"):
-            d: Distribution = getattr(wf, key)
+            d: AnyDistribution = getattr(wf, key)
             if _mass_below(d, -1e-300) > NEGLIGIBLE:
                 raise FieldError(f"workforce.{key}", _negative(d, "truncate a normal with "
                                                                  "min = 0"))
@@ -843,7 +904,8 @@ class Scenario(_Strict):
         for i, r in enumerate(self.risks):
             factor = max(1.0, _frequency_factor(r.name, self.controls)) * self._raised(r.name)
             rate = uncertain_rate(r.frequency)
-            if rate is not None and r.frequency.rate_key() == "mean":
+            # only counts have uncertain rates
+            if rate is not None and typing.cast(_CountLike, r.frequency).rate_key() == "mean":
                 top = rate.draw_range()[1] * factor
                 if not top <= MAX_RATE:
                     raise FieldError(f"risks[{i}].frequency.mean", f"the rate's distribution "
@@ -901,13 +963,14 @@ class Scenario(_Strict):
                 terms.append((f"costs[{i}].amount", c.amount,
                               horizon * top(c.amount) * grown(c.growth)))
             else:
+                assert c.share is not None  # validation: a cost line has an amount or a share
                 terms.append((f"costs[{i}].share", c.share, horizon * top(c.share) * bills))
         terms += [(f"controls[{i}].cost", c.cost, horizon * top(c.cost))
                   for i, c in enumerate(self.controls)]
         for i, r in enumerate(self.risks):
             factor = max(1.0, _frequency_factor(r.name, self.controls)) * self._raised(r.name)
             freq = r.frequency
-            events = (freq.draw_range(factor)[1] if hasattr(freq, "rate_key") else
+            events = (freq.draw_range(factor)[1] if isinstance(freq, _CountLike) else
                       top(freq) * factor)
             scale = max([1.0] + [e.severity_factor for c in self.controls for e in c.effects
                                  if e.risk == r.name])
@@ -938,15 +1001,16 @@ class Scenario(_Strict):
                            f"{GROWTH_WARNING:.0%} a year (a fraction: 0.03 = 3%); "
                            f"{_did_you_mean(d)}")
         for i, r in enumerate(self.risks):
-            d = r.reentry_overrun
-            if d is not None and _mass_above(d, 1.0) > NEGLIGIBLE:
-                out.append(f"risks[{i}].reentry_overrun: {d.describe()} allows the onshore "
-                           "bill to more than double during re-entry (a fraction: 0.25 = "
-                           f"25% more); {_did_you_mean(d)}")
+            overrun = r.reentry_overrun
+            if overrun is not None and _mass_above(overrun, 1.0) > NEGLIGIBLE:
+                out.append(f"risks[{i}].reentry_overrun: {overrun.describe()} allows the "
+                           "onshore bill to more than double during re-entry (a fraction: "
+                           f"0.25 = 25% more); {_did_you_mean(overrun)}")
         return out
 
     @property
     def name(self) -> str:
+        """The scenario's name (``[scenario] name``)."""
         return self.scenario.name
 
     @property
@@ -957,14 +1021,15 @@ class Scenario(_Strict):
     @property
     def sha256(self) -> str:
         """SHA-256 of the scenario file's bytes (of the canonical JSON if built in Python)."""
-        return self._sha256 or hashlib.sha256(self.model_dump_json(by_alias=True).encode()).hexdigest()
+        return self._sha256 or hashlib.sha256(
+            self.model_dump_json(by_alias=True).encode()).hexdigest()
 
 
 def _canonical_input(path: str, rates: dict[str, Risk]) -> str:
     # `risks["X"].frequency` of a risk with an uncertain rate means that rate.
     risk = rates.get(path)
     if risk is not None and uncertain_rate(risk.frequency) is not None:
-        return f"{path}.{risk.frequency.rate_key()}"
+        return f"{path}.{typing.cast(_CountLike, risk.frequency).rate_key()}"  # a count
     return path
 
 
@@ -999,7 +1064,7 @@ _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
                            "\u2066\u2067\u2068\u2069")
 
 
-def _negative(d: Distribution, hint: str) -> str:
+def _negative(d: AnyDistribution, hint: str) -> str:
     """'must be >= 0 (got -10)' for a constant, else saying the distribution can go there."""
     if d.dist == "constant":
         return f"must be >= 0 (got {d.describe()})"
@@ -1026,7 +1091,7 @@ def _expected_count(freq: Distribution) -> float:
     scipy.stats, which validation must not import (0.6 s of every run's start-up).
     """
     levels = (np.arange(4096) + 0.5) / 4096
-    if hasattr(freq, "rate_distribution"):
+    if isinstance(freq, _CountLike):
         rate = freq.rate_distribution()
         if rate is None:
             return float(getattr(freq, freq.RATE_FIELD))
@@ -1213,17 +1278,21 @@ class ScenarioError(ValueError):
 
     @property
     def path(self) -> str:
+        """The file, or "<string>", "<dict>", "<distribution>" (same as ``source``)."""
         return self.source
 
     @property
     def line(self) -> int | None:
+        """The first problem's line in the file, if known."""
         return self.problems[0].line if self.problems else None
 
     @property
     def field(self) -> str:
+        """The first problem's field path ("" if none)."""
         return self.problems[0].path if self.problems else ""
 
     def format(self) -> str:
+        """Every problem on its own line, each prefixed with the source."""
         lines = [f"{self.source}: {p}" for p in self.problems]
         return "\n".join(lines)
 
@@ -1364,7 +1433,7 @@ def _path_str(loc: tuple) -> str:
     return out
 
 
-def _problem(err: dict[str, Any], text: str | None) -> Problem:
+def _problem(err: ErrorDetails, text: str | None) -> Problem:
     raw_loc = tuple(err["loc"])
     loc = _clean_loc(raw_loc)
     kind = err["type"]
@@ -1431,7 +1500,7 @@ _LIST_LIMIT_REASONS = {
 }
 
 
-def _too_long_message(section: str, err: dict[str, Any]) -> str:
+def _too_long_message(section: str, err: ErrorDetails) -> str:
     """Too many entries of a top-level list: the limit, and why there is one."""
     limit = (err.get("ctx") or {}).get("max_length")
     got = len(err["input"]) if isinstance(err.get("input"), list) else None

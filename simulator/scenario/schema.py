@@ -2,9 +2,9 @@
 
 * :func:`json_schema`: a JSON Schema (draft 7) of a scenario file, for editors that validate
   and complete TOML against one (``kposim schema``; see docs/vscode.md). It is pydantic's schema
-  of :class:`~simulator.scenario.model.Scenario`, reshaped for editors: a distribution is a number *or*
-  a table whose ``dist`` key picks the family, optional keys are absent rather than ``null``
-  (TOML has no null), and enums and descriptions sit where an editor shows them.
+  of :class:`~simulator.scenario.model.Scenario`, reshaped for editors: a distribution is a
+  number *or* a table whose ``dist`` key picks the family, optional keys are absent rather than
+  ``null`` (TOML has no null), and enums and descriptions sit where an editor shows them.
 * :func:`format_reference`: the Markdown reference ``docs/scenario-format.md``, generated from
   that schema (field types, defaults, bounds and descriptions) and the models' docstrings, so it
   cannot drift from the code. Regenerate it with ``python -m simulator.scenario.schema --write``.
@@ -71,7 +71,7 @@ def json_schema() -> dict[str, Any]:
                       {"$ref": RATE_REF,
                        "description": "an uncertain parameter, drawn once per trial"}]}
     # Lognormal: one parameter pair or the other. (Draft 4 style `not` rather than `false`.)
-    absent = {"not": {}}
+    absent: dict[str, Any] = {"not": {}}
     defs["Lognormal"]["oneOf"] = [
         {"required": ["mu", "sigma"],
          "properties": {"low": absent, "high": absent, "confidence": absent}},
@@ -116,7 +116,7 @@ def json_schema() -> dict[str, Any]:
                                 "description": "the family"}},
         "oneOf": [{"$ref": f"#/$defs/{cls.__name__}"} for cls in RATE_FAMILIES],
     }
-    out = {"$schema": DRAFT, "title": TITLE, "description": DESCRIPTION}
+    out: dict[str, Any] = {"$schema": DRAFT, "title": TITLE, "description": DESCRIPTION}
     out.update({k: v for k, v in top.items() if k not in ("title", "description")})
     out["$defs"] = dict(sorted(defs.items()))
     return out
@@ -249,8 +249,9 @@ def _type(schema: dict[str, Any], node: dict[str, Any], links: dict[str, str]) -
 def _allowed(node: dict[str, Any]) -> str:
     if _is_distribution(node):
         return "a number or any family"
-    if _rate_number(node) is not None:
-        return _allowed(_rate_number(node))
+    rate = _rate_number(node)
+    if rate is not None:
+        return _allowed(rate)
     parts = []
     if "enum" in node:
         parts.append(", ".join(f"`{_toml(v)}`" for v in node["enum"]))
@@ -343,7 +344,7 @@ Conventions:
 
 `kposim schema` prints the same format as a JSON Schema for editors: see
 [editing scenarios in VS Code](vscode.md).
-"""
+"""  # noqa: E501 (the generated page's own line breaks)
 
 
 def format_reference() -> str:
@@ -368,7 +369,7 @@ def format_reference() -> str:
                    f"{_cell(node.get('description', ''))} |")
     out.append("")
     done: set[str] = set()
-    for key, node in top.items():
+    for node in top.values():
         target = node.get("items", node)["$ref"][8:]
         out += _section(schema, target, headings[target], 2, links, done)
 
@@ -376,8 +377,8 @@ def format_reference() -> str:
     out += ["## Distributions", "",
             "Every distribution key takes one of these families, or a bare number (a "
             "constant). All are sampled by inverse CDF through the engine's own code; "
-            "`simulator.scenario.model.parse_distribution(...)` gives the same object in Python, with "
-            "`mean()`, `quantile()` and `sample()`.", "",
+            "`simulator.scenario.model.parse_distribution(...)` gives the same object in "
+            "Python, with `mean()`, `quantile()` and `sample()`.", "",
             "| family | parameters (`?`: optional) |", "|---|---|"]
     for dist, cls in FAMILIES.items():
         d = defs[cls.__name__]

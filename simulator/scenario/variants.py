@@ -16,7 +16,7 @@ A choice names options, each of which sets parameter paths (the syntax of
 A scenario file is read with the **first** option of every choice applied (so ``kposim run``
 simulates it); ``kposim optimize`` tries every combination of options (each with every
 portfolio of controls) on common random numbers. A resolved variant drops its ``choices``.
-"""
+"""  # noqa: E501 (a TOML inline table cannot be wrapped)
 from __future__ import annotations
 
 import copy

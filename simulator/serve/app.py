@@ -51,6 +51,8 @@ class ServeError(Exception):
 
 
 class BadRequest(Exception):
+    """A request the page should not have sent: the message and its HTTP status."""
+
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status

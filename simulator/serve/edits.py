@@ -1,7 +1,7 @@
 """What-if edits of a scenario: what the page may change, applied to the scenario's document.
 
-An edit names a target by its parameter path (:mod:`simulator.scenario.paths` syntax) and says what to
-do with it:
+An edit names a target by its parameter path (:mod:`simulator.scenario.paths` syntax) and says
+what to do with it:
 
 * ``scale``: multiply a distribution by ``1 + value / 100`` (every location and scale
   parameter: min, mode, max, mean, sd, low, high, a lognormal's median, a gamma's scale, a
@@ -28,7 +28,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, MutableMapping, MutableSequence, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from simulator import codes as C
 from simulator.distributions.base import FieldError
@@ -65,6 +65,10 @@ class Unsupported(ValueError):
 
 @dataclass(frozen=True)
 class Edit:
+    """One checked edit: ``op`` ("set", "scale", "shift", "enabled") of ``target`` with
+    ``value`` (a number, or a bool for "enabled").
+    """
+
     target: str
     op: str
     value: float | bool
@@ -105,6 +109,7 @@ class Target:
     params: list[dict[str, Any]] = field(default_factory=list)
 
     def spec(self) -> dict[str, Any]:
+        """The target as the page's JSON describes it (labels, quantiles, slider range)."""
         lo, hi = SHIFT_RANGE if self.slider == "shift" else SCALE_RANGE
         return {"target": self.target, "group": self.group, "label": self.label,
                 "words": self.words, "p5": self.p5, "p50": self.p50, "p95": self.p95,
@@ -118,7 +123,7 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
-def _is_finite_number(x: Any) -> bool:
+def _is_finite_number(x: Any) -> TypeGuard[float]:
     """A number a float can hold (JSON integers can be far larger)."""
     try:
         return _is_number(x) and math.isfinite(x)
@@ -334,7 +339,7 @@ class Editor:
             t.reason = "a share follows the growth of what it is a share of"
             self.targets[row.path] = t
             return
-        slider = "shift" if unit == "percent" else "scale"
+        slider: str | None = "shift" if unit == "percent" else "scale"
         try:
             probe = copy.deepcopy(node)
             shifted(probe, 0.01) if slider == "shift" else scaled(probe, 1.1)
@@ -382,7 +387,7 @@ class Editor:
         """The distributions in words, in each input's unit, of the inputs ``targets`` (or
         their parameters) name.
         """
-        units = content._units(scenario.scenario.currency)
+        units = content.units(scenario.scenario.currency)
         out = {}
         for target in dict.fromkeys(self.row_of.get(x, x) for x in targets):
             t = self.targets.get(target)
@@ -608,7 +613,7 @@ def _unit(s: Scenario, path: str) -> str:
         return "events"
     if path.endswith(".severity"):
         return "money"
-    return content._input_label(s, path)[2]
+    return content.input_label(s, path)[2]
 
 
 def _drop_correlations(doc: Any, controls: list[str]) -> None:

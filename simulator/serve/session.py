@@ -32,8 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -79,9 +78,11 @@ class RunStats:
 
     @classmethod
     def of(cls, result: SimulationResult) -> RunStats:
+        """The figures of a run that kept its trials."""
         src = result.statistics  # the same code as summary.json: same figures
         info = result.scenario.scenario
         gross = result.gross_wage_savings
+        assert gross is not None  # the page's runs keep their trials
         summary = {
             "scenario": info.name, "currency": info.currency, "trials": result.trials,
             "seed": result.seed, "horizon_years": info.horizon_years,
@@ -103,7 +104,17 @@ class RunStats:
 
     @property
     def net(self) -> np.ndarray:
-        return self.result.net_savings
+        """Net savings, trial by trial."""
+        net = self.result.net_savings
+        assert net is not None  # the page's runs keep their trials
+        return net
+
+    @property
+    def gross(self) -> np.ndarray:
+        """Gross wage savings, trial by trial."""
+        gross = self.result.gross_wage_savings
+        assert gross is not None  # the page's runs keep their trials
+        return gross
 
     def influence(self, key: str) -> np.ndarray:
         """Per-trial linearised term of figure ``key`` (constants left out)."""
@@ -148,14 +159,22 @@ def _paired(d: np.ndarray) -> tuple[float, float]:
     return float(d.mean()), (float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0)
 
 
-def paired_differences(base: RunStats, new: RunStats) -> dict[str, dict[str, float | None]]:
+class Difference(TypedDict):
+    """One key figure's paired difference from the baseline."""
+
+    diff: float
+    stderr: float | None  #: None where the run keeps no per-trial figure to pair
+    half: float | None  #: the 95% half-width
+
+
+def paired_differences(base: RunStats, new: RunStats) -> dict[str, Difference]:
     """Each key figure of ``new`` minus ``base`` (same seed and trials), with the standard
     error of the difference from the paired per-trial terms (None where the run keeps no
     per-trial figure to pair).
     """
     if base.net.size != new.net.size or base.result.seed != new.result.seed:
         raise ValueError("paired differences need two runs with the same seed and trials")
-    out: dict[str, dict[str, float | None]] = {}
+    out: dict[str, Difference] = {}
     bn, nn = base.summary["net_savings"], new.summary["net_savings"]
     out["mean"] = _entry(nn["mean"] - bn["mean"], _paired(new.net - base.net)[1])
     losses = (new.net < 0).astype(np.float64) - (base.net < 0).astype(np.float64)
@@ -165,8 +184,7 @@ def paired_differences(base: RunStats, new: RunStats) -> dict[str, dict[str, flo
         out[key] = _entry(nn[key] - bn[key], se)
     out["gross"] = _entry(new.summary["gross_wage_savings"]["mean"]
                           - base.summary["gross_wage_savings"]["mean"],
-                          _paired(new.result.gross_wage_savings
-                                  - base.result.gross_wage_savings)[1])
+                          _paired(new.gross - base.gross)[1])
     be, ne = base.summary.get("engagement"), new.summary.get("engagement")
     if be and ne:
         out["exit_share"] = _entry(ne["exit_share"] - be["exit_share"], None)
@@ -174,12 +192,12 @@ def paired_differences(base: RunStats, new: RunStats) -> dict[str, dict[str, flo
     return out
 
 
-def _entry(diff: float, se: float | None) -> dict[str, float | None]:
+def _entry(diff: float, se: float | None) -> Difference:
     return {"diff": float(diff), "stderr": se,
             "half": None if se is None else Z95 * se}
 
 
-def _diff_text(key: str, d: dict[str, float | None], currency: str) -> str:
+def _diff_text(key: str, d: Difference, currency: str) -> str:
     """"vs baseline: +$120K (±$3.2K paired)"; the ± is the 95% half-width."""
     diff, half = d["diff"], d["half"]
     if diff == 0 and not half:
@@ -199,6 +217,15 @@ def _diff_text(key: str, d: dict[str, float | None], currency: str) -> str:
     return "vs baseline: " + text
 
 
+@dataclass(frozen=True)
+class _Totals:
+    """A summary's figures the waterfall bridges (what :class:`ChartData` holds of them)."""
+
+    gross_mean: float
+    category_costs: dict[str, float]
+    mean: float
+
+
 def page_view(stats: RunStats, base: RunStats, diffs: dict[str, Any] | None) -> dict[str, Any]:
     """What the page draws for a run: the decision sentence, the key figures with their
     Monte Carlo errors and differences from the baseline, the S-curve and the waterfall.
@@ -216,8 +243,8 @@ def page_view(stats: RunStats, base: RunStats, diffs: dict[str, Any] | None) -> 
             item["vs"] = _diff_text(h.key, diffs[h.key], cur)
         figures.append(item)
     ns = s["net_savings"]
-    steps = bridge(SimpleNamespace(gross_mean=s["gross_wage_savings"]["mean"],
-                                   category_costs=s["categories"], mean=ns["mean"]))
+    steps = bridge(_Totals(gross_mean=s["gross_wage_savings"]["mean"],
+                           category_costs=s["categories"], mean=ns["mean"]))
     waterfall = [{"key": st.key, "label": st.label.replace("\n", " "), "bottom": st.bottom,
                   "height": st.height, "kind": st.kind,
                   "text": ("+" if st.kind != "total" and st.height > 0 else "")
@@ -416,6 +443,7 @@ class Runner:
         return future
 
     def queued(self, job: Callable[[], Any]) -> Future:
+        """Run ``job()`` after the jobs queued before it (never superseded); its future."""
         future: Future = Future()
         with self._cond:
             self._queue.append((job, future))
@@ -433,6 +461,7 @@ class Runner:
                     job, future = self._queue.pop(0)
                     ticket = None
                 else:
+                    assert self._latest is not None  # the wait above ends on one of the three
                     ticket, job, future = self._latest
                     self._latest = None
                 self.counts["started"] += ticket is not None
@@ -467,6 +496,7 @@ class Runner:
             future.set_exception(e)
 
     def close(self) -> None:
+        """Stop the runner: the waiting re-run is superseded, queued jobs cancelled."""
         with self._cond:
             self._closed = True
             if self._latest is not None:

@@ -269,7 +269,7 @@ def plot_compare_waterfalls(names: Sequence[str], data: Sequence[ChartData]) -> 
     rows = -(-k // cols)
     fig = Figure(figsize=(s.FIGSIZE[0], s.FIGSIZE[1] * (1 if rows == 1 else 0.85 * rows)),
                  layout="constrained", facecolor="white")
-    fig.get_layout_engine().set(w_pad=0.08, h_pad=0.1)
+    s.constrained(fig).set(w_pad=0.08, h_pad=0.1)
     axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, squeeze=False)).ravel()
     categories = [c for c in dict.fromkeys(c for d in data for c in d.category_costs)]
     levels = []

@@ -55,7 +55,8 @@ def _mark_lines(ax: Axes, d: ChartData, xlim: tuple[float, float]) -> int:
               for t, (_, _, _, bold) in zip(texts, marks, strict=False)]
     xs = [(x - xlim[0]) / span for _, x, _, _ in marks]
     rows = _label_rows(xs, widths)
-    for (name, x, ls, bold), text, frac, w, row in zip(marks, texts, xs, widths, rows, strict=False):
+    for (_, x, ls, bold), text, frac, w, row in zip(marks, texts, xs, widths, rows,
+                                                    strict=False):
         ax.axvline(x, color=s.TEXT if bold else s.MUTED, linestyle=ls,
                    linewidth=2.2 if bold else 1.4, zorder=3)
         frac = min(max(frac, w / 2), 1 - w / 2)  # keep the label inside the axes

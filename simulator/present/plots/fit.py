@@ -22,7 +22,7 @@ def plot_fit(report: FitReport, label: str = "value") -> Figure:
     fits; right: sample quantiles against the best fit's quantiles at (i - 0.5) / n.
     """
     fig = Figure(figsize=s.FIGSIZE, layout="constrained", facecolor="white")
-    fig.get_layout_engine().set(w_pad=0.12, h_pad=0.1)
+    s.constrained(fig).set(w_pad=0.12, h_pad=0.1)
     left, right = fig.subplots(1, 2, width_ratios=[1.6, 1.0])
     x = report.sample
     counts = report.kind == "counts"

@@ -1,9 +1,9 @@
 """Charts of what drives net savings: tornado, contribution to variance, tail drivers.
 
-They draw the dictionaries :func:`simulator.analysis.sensitivity.analyze` returns, never trials. Inputs
-are named by their plain labels (the assumptions table's, :mod:`simulator.scenario.labels`), wrapped
-over up to three lines rather than cut short; an analysis written before labels existed
-falls back to the parameter paths.
+They draw the dictionaries :func:`simulator.analysis.sensitivity.analyze` returns, never trials.
+Inputs are named by their plain labels (the assumptions table's,
+:mod:`simulator.scenario.labels`), wrapped over up to three lines rather than cut short; an
+analysis written before labels existed falls back to the parameter paths.
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import io
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from simulator.present.formatting import (  # noqa: F401 (the house style's text helpers)
     CURRENCY_SYMBOLS,
@@ -28,7 +28,10 @@ from simulator.present.formatting import (  # noqa: F401 (the house style's text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.backend_bases import RendererBase
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+    from matplotlib.text import Text
     from matplotlib.ticker import FuncFormatter
 
     from simulator.results.chartdata import ChartData
@@ -146,12 +149,45 @@ def figure() -> tuple[Figure, Axes]:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=FIGSIZE, layout="constrained", facecolor="white")
-    fig.get_layout_engine().set(w_pad=0.12, h_pad=0.1)  # inches around the plot
+    constrained(fig).set(w_pad=0.12, h_pad=0.1)  # inches around the plot
     ax = fig.add_subplot()
     return fig, ax
 
 
-def style_axes(ax: Axes, value_axis: str = "y") -> None:
+def constrained(fig: Figure) -> ConstrainedLayoutEngine:
+    """The layout engine of a figure made with ``layout="constrained"``."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    engine = fig.get_layout_engine()
+    assert isinstance(engine, ConstrainedLayoutEngine), "a constrained-layout figure"
+    return engine
+
+
+def figure_of(ax: Axes) -> Figure:
+    """The figure ``ax`` is drawn on (never a subfigure here)."""
+    from matplotlib.figure import Figure
+
+    fig = ax.get_figure()
+    assert isinstance(fig, Figure), "axes on a figure"
+    return fig
+
+
+class _PrivateFigure(Protocol):
+    """The private matplotlib figure method :func:`fit_titles` measures with."""
+
+    def _get_renderer(self) -> RendererBase: ...
+
+
+class _PrivateAxes(Protocol):
+    """The private matplotlib axes members :func:`fit_titles` reads and moves."""
+
+    _left_title: Text
+    _right_title: Text
+
+    def _set_title_offset_trans(self, title_offset_points: float) -> None: ...
+
+
+def style_axes(ax: Axes, value_axis: Literal["both", "x", "y"] = "y") -> None:
     """No top/right spines, a light grid on ``value_axis`` only, slide-sized tick labels."""
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -171,7 +207,7 @@ def _title_room(ax: Axes) -> float:
     labels = [t for t in ax.get_yticklabels() if t.get_text()]
     ticks = max((_text_width_in(t.get_text(), t.get_fontsize()) for t in labels), default=0.6)
     label = 0.35 if ax.get_ylabel() else 0.0
-    return ax.get_figure().get_figwidth() - ticks - label - 0.45
+    return figure_of(ax).get_figwidth() - ticks - label - 0.45
 
 
 def _may_overflow(ax: Axes, title: str) -> bool:
@@ -181,7 +217,7 @@ def _may_overflow(ax: Axes, title: str) -> bool:
     return _text_width_in(title, TITLE_SIZE, "bold") > _title_room(ax)
 
 
-def _text_width_in(text: str, size: float, weight: str = "normal") -> float:
+def _text_width_in(text: str, size: float | str, weight: int | str = "normal") -> float:
     """Width in inches of the longest line of ``text`` in the house font (no drawing)."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import text_to_path
@@ -192,7 +228,8 @@ def _text_width_in(text: str, size: float, weight: str = "normal") -> float:
                    for line in text.split("\n")) / 72.0
 
 
-def wrap_to_width(text: str, width_in: float, size: float, weight: str = "normal") -> str:
+def wrap_to_width(text: str, width_in: float, size: float | str,
+                  weight: int | str = "normal") -> str:
     """``text`` broken between words into lines no wider than ``width_in`` inches (measured
     with the font's advance widths, not guessed from a character count).
     """
@@ -244,14 +281,13 @@ def fit_titles(fig: Figure) -> bool:
     overflow once laid out). Returns whether any changed; the figure must then be drawn
     again for the new layout.
     """
-    from matplotlib.text import Text
-
-    renderer = fig._get_renderer()
+    renderer = cast(_PrivateFigure, fig)._get_renderer()
     right = fig.bbox.x1 - EDGE_IN * fig.dpi
     texts: list[tuple[Text, Axes | None]] = [(t, None) for t in (
         getattr(fig, "_suptitle", None), getattr(fig, "_supxlabel", None)) if t is not None]
     for ax in fig.axes:
-        texts += [(ax.title, None), (ax._left_title, None), (ax._right_title, None)]
+        private = cast(_PrivateAxes, ax)
+        texts += [(ax.title, None), (private._left_title, None), (private._right_title, None)]
         texts += [(c, ax) for c in ax.texts if c.get_gid() == "subtitle"]
     changed = False
     for text, subtitle_of in texts:
@@ -267,7 +303,7 @@ def fit_titles(fig: Figure) -> bool:
             text.set_text(wrapped)
             changed = True
             if subtitle_of is not None:  # make room above the axes for its lines
-                subtitle_of._set_title_offset_trans(_title_pad(wrapped))
+                cast(_PrivateAxes, subtitle_of)._set_title_offset_trans(_title_pad(wrapped))
     return changed
 
 

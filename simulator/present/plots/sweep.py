@@ -2,8 +2,9 @@
 break-even contour for two) and of a break-even search (the statistic against the parameter,
 with the root and its interval).
 
-They draw the dictionaries :func:`simulator.analysis.sweep.sweep` and :func:`simulator.analysis.sweep.breakeven`
-return. Parameters are named by their plain labels, values in their own unit (money, %, FTE).
+They draw the dictionaries :func:`simulator.analysis.sweep.sweep` and
+:func:`simulator.analysis.sweep.breakeven` return. Parameters are named by their plain labels,
+values in their own unit (money, %, FTE).
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Expected-value waterfall from gross wage savings, through each cost category, to net savings."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import NamedTuple, Protocol
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -23,10 +24,30 @@ class Step(NamedTuple):
 
     @property
     def end(self) -> float:
+        """Where the bar ends: ``bottom + height``."""
         return self.bottom + self.height
 
 
-def bridge(d: ChartData) -> list[Step]:
+class Totals(Protocol):
+    """What :func:`bridge` reads: a :class:`ChartData`, or any object with these figures."""
+
+    @property
+    def gross_mean(self) -> float:
+        """Mean gross wage savings."""
+        ...
+
+    @property
+    def category_costs(self) -> Mapping[str, float]:
+        """Mean cost per category, in bridge order (positive = money lost)."""
+        ...
+
+    @property
+    def mean(self) -> float:
+        """Mean net savings."""
+        ...
+
+
+def bridge(d: Totals) -> list[Step]:
     """Bars from ``d.gross_mean`` down (or up, for a negative cost) through ``d.category_costs``
     in order, to ``d.mean``. If the categories do not account for the whole difference (by more
     than 0.5% of the largest amount), a "Not itemised" step closes the bridge.

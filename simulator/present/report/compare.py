@@ -10,7 +10,7 @@ trail.
 It is built from what the comparison wrote, never from trials: ``comparison.json``, each
 option's ``options/<key>/summary.json``, ``chartdata.npz`` and scenario copy, and the chart
 files, so ``kposim report COMPARE_DIR`` rebuilds it without re-running anything
-(:func:`regenerate_comparison`).
+(:func:`simulator.output.report.regenerate_comparison`).
 """
 from __future__ import annotations
 
@@ -290,7 +290,7 @@ def _differences_section(cs: dict[str, Any]) -> str:
     for p in cs["pairs"]:
         ci = p.get("percentile_ci95", {})
 
-        def pct(k: str) -> str:
+        def pct(k: str, ci: dict[str, Any] = ci, p: dict[str, Any] = p) -> str:
             lo, hi = ci.get(k, (float("nan"), float("nan")))
             return f"{format_money(p[k], cur)} {format_error((hi - lo) / 2, cur)}"
 
@@ -405,7 +405,8 @@ def _provenance_section(cs: dict[str, Any], files: Sequence[str]) -> str:
              ("Common random numbers", str(prov.get("common_random_numbers", ""))),
              ("Run date (UTC)", str(prov.get("created", ""))),
              ("Software", f"numpy {prov.get('numpy', '?')}, numba {prov.get('numba', '?')}")]
-    for o, f, sc in zip(cs["options"], files, prov.get("scenarios", [{}] * len(files)), strict=False):
+    for o, f, sc in zip(cs["options"], files, prov.get("scenarios", [{}] * len(files)),
+                        strict=False):
         items.append((f"{o['name']}", f"{f} (from {o.get('source', '')}; SHA-256 "
                                       f"{sc.get('scenario_sha256', '')})"))
     dl = "\n".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items)
@@ -468,8 +469,6 @@ def render_compare_html(cs: dict[str, Any], summaries: Sequence[dict[str, Any]],
 # --- files --------------------------------------------------------------------------------------
 
 
-__all__ = ["COMPARE_CHART_TEXT", "OPTIONS_DIR", "category_rows", "chart_images",
-           "option_summary", "terminal_tables",
-           "compare_command", "compare_sentence", "dominance_sentence", "load_comparison",
-           "regenerate_comparison", "render_compare_html", "side_by_side",
-           "write_compare_html", "write_compare_pdf"]
+__all__ = ["COMPARE_CHART_TEXT", "OPTIONS_DIR", "category_rows", "option_summary",
+           "terminal_tables", "compare_command", "compare_sentence", "dominance_sentence",
+           "render_compare_html", "side_by_side"]

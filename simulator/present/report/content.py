@@ -1,8 +1,9 @@
 """What the decision report says, as plain strings and rows, shared by the HTML and PDF forms.
 
 Everything here is computed from the run's summary dictionary (``summary.json``), its
-:class:`~simulator.results.chartdata.ChartData` and the :class:`~simulator.scenario.model.Scenario`; never from
-trial arrays, so a report costs the same for a thousand trials or a billion.
+:class:`~simulator.results.chartdata.ChartData` and the
+:class:`~simulator.scenario.model.Scenario`; never from trial arrays, so a report costs the same
+for a thousand trials or a billion.
 """
 from __future__ import annotations
 
@@ -225,6 +226,8 @@ def tolerance_rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str, bo
 
 @dataclass(frozen=True)
 class ComponentRow:
+    """One cost line or risk in the components table, its figures already formatted."""
+
     name: str
     category: str
     mean: str
@@ -271,7 +274,7 @@ def _num(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
-def _units(cur: str) -> dict[str, Fmt]:
+def units(cur: str) -> dict[str, Fmt]:
     """Formatters of a distribution's parameters in words, by unit: values as typed, so
     money drops trailing zeros ("$30K", not "$30.0K").
     """
@@ -367,7 +370,7 @@ def in_words(d: Distribution, fmt: Fmt = _num) -> str:
     return words(d, fmt) if words is not None else d.describe()
 
 
-def _input_label(s: Scenario, path: str) -> tuple[str, str, str]:
+def input_label(s: Scenario, path: str) -> tuple[str, str, str]:
     """(group, label, unit) of a compiled input's parameter path (:func:`simulator.scenario.labels.
     label`, the one labelling source).
     """
@@ -463,14 +466,15 @@ def assumptions(s: Scenario, model: CompiledModel | None = None) -> list[Assumpt
     per event), each with its distribution in words and its P5, P50 and P95. ``model`` is
     the scenario compiled (the run's; compiled here if not given).
     """
-    units, figures = _units(s.scenario.currency), _figure_units(s.scenario.currency)
+    typed, figures = units(s.scenario.currency), _figure_units(s.scenario.currency)
     if s.fx is not None:  # amounts in the provider contract's currency
-        units["fxmoney"] = lambda v: format_money(v, s.fx.currency, trim=True)
-        figures["fxmoney"] = lambda v: format_money(v, s.fx.currency)
+        fx_currency = s.fx.currency
+        typed["fxmoney"] = lambda v: format_money(v, fx_currency, trim=True)
+        figures["fxmoney"] = lambda v: format_money(v, fx_currency)
     model = model if model is not None else compile_scenario(s)
     items: list[tuple[str, str, str, str, Distribution]] = []
     for path, dist in zip(model.input_names, model.input_dists, strict=False):
-        group, text, unit = _input_label(s, path)
+        group, text, unit = input_label(s, path)
         if unit == "money" and _in_provider_currency(s, path):
             unit = "fxmoney"
         items.append((path, group, text, unit, dist))
@@ -487,8 +491,9 @@ def assumptions(s: Scenario, model: CompiledModel | None = None) -> list[Assumpt
     for path, group, text, unit, dist in items:
         f = figures.get(unit, _num)
         # Parameters as typed (exact: "$30K"); quantiles as figures (three significant).
-        words = in_words(dist, units.get(unit, _num))
-        q = tuple(float(v) for v in dist.quantile([0.05, 0.5, 0.95]))
+        words = in_words(dist, typed.get(unit, _num))
+        p5, p50, p95 = (float(v) for v in dist.quantile([0.05, 0.5, 0.95]))
+        q = (p5, p50, p95)
         rows.append(Assumption(path, group, text, words, f(q[0]), f(q[1]), f(q[2]), unit, q))
     return rows
 

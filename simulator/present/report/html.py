@@ -283,7 +283,7 @@ def _decision_figures(svgs: Mapping[str, str | bytes],
         if stem == "frontier" and a.get("frontier"):
             cur, obj = a["currency"], a["objective"]
 
-            def fmt(v: float) -> str:
+            def fmt(v: float, obj: str = obj, cur: str = cur) -> str:
                 return format_percent(v) if obj == "prob_loss" else format_money(v, cur)
 
             rows = [[(_e(" + ".join([*r.get("choices", {}).values(), *r["controls"]])

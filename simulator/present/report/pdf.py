@@ -13,8 +13,9 @@ import logging
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 from matplotlib.backends.backend_pdf import PdfPages
@@ -28,6 +29,9 @@ from simulator.present.report import content as c
 from simulator.results.chartdata import ChartData
 from simulator.results.mcerror import Z95
 from simulator.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 PAGE_SIZE = (11.69, 8.27)  #: A4 landscape, inches
 MARGIN = 0.6  #: inches
@@ -190,6 +194,11 @@ def _summary_page(summary: dict[str, Any]) -> Figure:
     return p.fig
 
 
+def _later(make: Callable[..., Figure], *args: Any) -> Callable[[], Figure]:
+    """A chart page drawn only when the PDF reaches it: ``make(*args)`` on a page."""
+    return lambda: _chart_page(make(*args))
+
+
 def _chart_page(fig: Figure) -> Figure:
     """A chart figure enlarged to the page, with margins and room for the footer; a legend
     below the axes (a figure legend) moves up between the axes and the footer.
@@ -197,8 +206,8 @@ def _chart_page(fig: Figure) -> Figure:
     w, h = PAGE_SIZE
     fig.set_size_inches(w, h)
     bottom = 1.05 if fig.legends else 0.75  # inches
-    fig.get_layout_engine().set(rect=(MARGIN / w, bottom / h, 1 - 2 * MARGIN / w,
-                                      1 - (bottom + MARGIN) / h))
+    s.constrained(fig).set(rect=(MARGIN / w, bottom / h, 1 - 2 * MARGIN / w,
+                                 1 - (bottom + MARGIN) / h))
     for legend in fig.legends:
         legend.set_bbox_to_anchor((MARGIN / w, 0.5 / h, 1 - 2 * MARGIN / w, 0.5 / h),
                                   transform=fig.transFigure)
@@ -221,7 +230,7 @@ def _table_pages(title: str, note: str, columns: list[tuple[str, float, str]],
         p.table(columns, chunk, lines=lines)
         return p.fig
 
-    return [lambda i=i, chunk=chunk: page(i, chunk) for i, chunk in enumerate(chunks)]
+    return [partial(page, i, chunk) for i, chunk in enumerate(chunks)]
 
 
 def _cost_rows(summary: dict[str, Any]) -> list[list[str]]:
@@ -282,17 +291,18 @@ def plan(summary: dict[str, Any], chart_data: ChartData, scenario: Scenario,
 
     pages: list[Callable[[], Figure]] = [lambda: _summary_page(summary)]
     standard = [k for k in CHARTS if k != "convergence"]
-    pages += [lambda k=k: _chart_page(CHARTS[k](chart_data)) for k in standard]
+    pages += [_later(CHARTS[k], chart_data) for k in standard]
     if sensitivity:  # hook: tornado and drivers, only when a sensitivity analysis was run
-        pages += [lambda f=f: _chart_page(f(sensitivity)) for f in SENSITIVITY_CHARTS.values()]
+        pages += [_later(f, sensitivity) for f in SENSITIVITY_CHARTS.values()]
     if analyses:  # hook: sweep and break-even, only when written into the run's folder
         from simulator.present.plots.sweep import chart_for
 
-        pages += [lambda k=k: _chart_page(chart_for(k, analyses[k])) for k in analyses]
+        pages += [_later(chart_for, k, analyses[k]) for k in analyses]
     if decision:  # hook: frontier and value of information, only when they were run
         from simulator.present.report.decision import chart
 
-        pages += [lambda k=k: _chart_page(chart(k)(decision[k])) for k in decision]
+        pages += [_later(lambda stem, data: chart(stem)(data), k, decision[k])
+                  for k in decision]
     pages.append(lambda: _chart_page(CHARTS["convergence"](chart_data)))
     pages += _table_pages(
         "Where the money goes",
@@ -365,7 +375,7 @@ def _write_pages(path: Path, pages: list[Callable[[], Figure]], metadata: dict[s
     PDF; ``core_fonts``: set text in the PDF standard fonts, embedding none. Returns the
     number of pages.
     """
-    rc: dict[str, Any] = {"pdf.compression": 6}
+    rc: dict[RcKeyType, Any] = {"pdf.compression": 6}
     if core_fonts:
         rc.update({"pdf.use14corefonts": True, "axes.unicode_minus": False})
     fonts = logging.getLogger("matplotlib.font_manager")
@@ -457,7 +467,7 @@ def compare_plan(folder: Path, cs: dict[str, Any], summaries: list[dict[str, Any
     for stem, heading, caption in charts:
         png = Path(folder) / f"{stem}.png"
         if png.is_file():
-            pages.append(lambda png=png, h=heading, cap=caption: _image_page(png, h, cap))
+            pages.append(partial(_image_page, png, heading, caption))
     cats, values = category_rows(cs)
     rows = [["Gross wage savings"] + [s.format_money(o["gross_wage_savings"]["mean"], cur)
                                       for o in cs["options"]]]
@@ -469,7 +479,8 @@ def compare_plan(folder: Path, cs: dict[str, Any], summaries: list[dict[str, Any
                           "negative).", [("Category", 3.4, "left")]
                           + [(n, width, "right") for n in names], rows)
     tol = [[o["name"], *row[:4], "Pass" if row[4] else "Fail"]
-           for o, summ in zip(cs["options"], summaries, strict=False) for row in c.tolerance_rows(summ)]
+           for o, summ in zip(cs["options"], summaries, strict=False)
+           for row in c.tolerance_rows(summ)]
     if tol:
         pages += _table_pages("Risk tolerance, option by option", "", [
             ("Option", 2.0, "left"), ("Test", 3.6, "left"), ("Value", 1.1, "right"),
@@ -516,7 +527,8 @@ def write_compare_pdf(path: Path, folder: Path, cs: dict[str, Any],
     footer = {"scenario": names, "seed": cs["seed"], "trials": cs["trials"],
               "provenance": {"version": cs.get("provenance", {}).get("version", ""),
                              "created": cs.get("provenance", {}).get("created", "")}}
-    core = all(core_fonts_suffice(summ, None, sc) for summ, sc in zip(summaries, scenarios, strict=False))
+    core = all(core_fonts_suffice(summ, None, sc)
+               for summ, sc in zip(summaries, scenarios, strict=False))
     return _write_pages(path, pages, metadata, footer, core)
 
 
