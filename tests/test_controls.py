@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from simulator import ScenarioError, scenario_from_dict, simulate
-from simulator.engine.run import control_returns
 from simulator.engine.controls import without
+from simulator.engine.run import control_returns
 
 
 def doc(controls=(), tolerance=None, severity=100_000.0):

@@ -28,7 +28,7 @@ def test_invalid_file_is_refused_with_a_clear_message(path, tmp_path):
     res = CliRunner().invoke(main, ["run", str(path), "--out", str(out), "-n", "1000"])
     assert res.exit_code == 2
     assert "Traceback" not in res.output
-    lines = [l for l in res.output.splitlines() if l.strip()]
+    lines = [line for line in res.output.splitlines() if line.strip()]
     assert lines[0].startswith(f"error: {path}: ")
     assert expectation(path) in res.output
     assert not out.exists()

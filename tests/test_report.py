@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from simulator import load_scenario, simulate
-from simulator.engine.run import control_returns
 from simulator.cli import main
+from simulator.engine.run import control_returns
 from simulator.output.audit import load_trials
 from simulator.present.formatting import format_error, format_money
 from simulator.present.plots import CHARTS

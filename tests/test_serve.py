@@ -20,8 +20,8 @@ pytest.importorskip("tomlkit")
 from starlette.testclient import TestClient  # noqa: E402
 
 from simulator import load_scenario, simulate  # noqa: E402
-from simulator.engine.controls import without
 from simulator.cli import main  # noqa: E402
+from simulator.engine.controls import without
 from simulator.scenario.compiled import compile_scenario  # noqa: E402
 from simulator.serve import app as serve_app  # noqa: E402
 from simulator.serve.edits import Edit, EditError, Editor, Invalid  # noqa: E402

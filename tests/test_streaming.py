@@ -26,7 +26,7 @@ def test_streamed_run_keeps_no_trials(pair):
     _, streamed = pair
     assert not streamed.stored and streamed.net_savings is None
     with pytest.raises(ValueError, match="kept no trials"):
-        streamed.components
+        _ = streamed.components
 
 
 def test_streamed_moments_counts_and_extremes_match_exact(pair):
