@@ -37,9 +37,9 @@ class Axis:
     @classmethod
     def parse(cls, text: str) -> Axis:
         """``PATH=START:STOP:STEPS``, e.g. ``workforce.offshore_fte=18:26:5``."""
-        path, sep, rng = text.rpartition("=")
+        path, sep, span = text.rpartition("=")
         try:
-            start, stop, steps = rng.split(":")
+            start, stop, steps = span.split(":")
             axis = cls(path.strip(), float(start), float(stop), int(steps))
         except ValueError:
             raise PathError(f"--param {text!r}: expected PATH=START:STOP:STEPS, e.g. "
