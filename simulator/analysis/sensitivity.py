@@ -196,7 +196,31 @@ def drivers(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
 def analyze(scenario: Scenario, trials: int = 100_000, seed: int = DEFAULT_SEED,
             threads: int | None = None, backend: Backend | None = None,
             sampling: str = "mc") -> dict[str, Any]:
-    """Tornado, drivers and tail drivers together: the content of ``sensitivity.json``."""
+    """Tornado, drivers and tail drivers together: the content of ``sensitivity.json``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    trials : int
+        Trials per run; the tornado runs the scenario twice per input (P10 and P90).
+    seed : int
+        One seed for every run: common random numbers, so swings are free of sampling noise
+        between the runs.
+    threads : int, optional
+        Worker threads (default: all cores); never changes the results.
+    backend : Backend, optional
+        A Dask cluster (:func:`simulator.engine.cluster.connect`); same results.
+    sampling : str
+        Design of the per-trial inputs: "mc", "lhs" or "sobol".
+
+    Returns
+    -------
+    dict
+        ``scenario``, ``currency``, ``horizon_years``, ``sampling``, ``tornado`` (rows sorted
+        by swing of mean net savings, present value in the currency) and ``drivers`` (rank
+        correlations and tail drivers of each input).
+    """
     return {"scenario": scenario.name, "currency": scenario.scenario.currency,
             "horizon_years": scenario.scenario.horizon_years, "sampling": sampling,
             "tornado": tornado(scenario, trials, seed, threads, backend, sampling),

@@ -78,8 +78,32 @@ def point(scenario: Scenario, trials: int, seed: int, threads: int | None,
 def sweep(scenario: Scenario, axes: list[Axis], trials: int = 100_000, seed: int = DEFAULT_SEED,
           threads: int | None = None, backend: Backend | None = None,
           sampling: str = "mc") -> dict[str, Any]:
-    """Run a 1-D or 2-D grid; rows hold each point's parameter values and statistics. With a
-    ``backend`` (a Dask cluster) every grid point's tasks are submitted at once.
+    """Run a 1-D or 2-D grid; rows hold each point's parameter values and statistics.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    axes : list of Axis
+        One or two parameters, each a path and its grid (``Axis.parse("PATH=START:STOP:STEPS")``).
+    trials : int
+        Trials per grid point.
+    seed : int
+        One seed for every point (common random numbers: neighbouring points differ by the
+        parameter, not by sampling noise).
+    threads : int, optional
+        Worker threads (default: all cores); never changes the results.
+    backend : Backend, optional
+        A Dask cluster; every grid point's tasks are submitted at once. Same results.
+    sampling : str
+        Design of the per-trial inputs: "mc", "lhs" or "sobol".
+
+    Returns
+    -------
+    dict
+        The content of ``sweep.json``: the axes and one row per grid point with its parameter
+        values and statistics (mean net savings and its error, P(loss), percentiles; money in
+        the scenario's currency, present value).
     """
     if not 1 <= len(axes) <= 2:
         raise ValueError("a sweep takes one or two parameters")

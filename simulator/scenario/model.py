@@ -1307,7 +1307,23 @@ class ScenarioError(ValueError):
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file. Raises :class:`ScenarioError` on any problem."""
+    """Read and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A TOML scenario file (docs/scenario-format.md); at most 50 MB, a regular file.
+
+    Returns
+    -------
+    Scenario
+        The validated model, with its source path and the SHA-256 of the file's bytes.
+
+    Raises
+    ------
+    ScenarioError
+        On any problem: every one found, each with its line and field path.
+    """
     path = Path(path)
     src = str(path)
     try:
@@ -1365,7 +1381,27 @@ def read_regular_file(path: Path, limit: int, what: str) -> bytes:
 
 
 def parse_scenario(text: str, source: str = "<string>", sha256: str | None = None) -> Scenario:
-    """Validate a scenario given as TOML text."""
+    """Validate a scenario given as TOML text.
+
+    Parameters
+    ----------
+    text : str
+        The scenario as a file would hold it.
+    source : str
+        What error messages call it (a file name, or ``"<string>"``).
+    sha256 : str, optional
+        The hash to record in the results' provenance; default: that of ``text``.
+
+    Returns
+    -------
+    Scenario
+        The validated model, with the first option of each ``[[choices]]`` applied.
+
+    Raises
+    ------
+    ScenarioError
+        On any problem, each with its line and field path.
+    """
     depth, line = _deepest_nesting(text)
     if depth > MAX_NESTING:
         raise ScenarioError(source, [Problem(_key_at_line(text, line), f"arrays or inline "
@@ -1393,7 +1429,30 @@ def parse_scenario(text: str, source: str = "<string>", sha256: str | None = Non
 
 def scenario_from_dict(doc: dict[str, Any], source: str = "<dict>", sha256: str = "",
                        text: str | None = None) -> Scenario:
-    """Validate a scenario given as a (TOML-shaped) dict."""
+    """Validate a scenario given as a (TOML-shaped) dict.
+
+    Parameters
+    ----------
+    doc : dict
+        Keys and tables as in the file format (``{"scenario": {...}, "workforce": {...},
+        "risks": [...]}``); money in the scenario's currency.
+    source : str
+        What error messages call it.
+    sha256 : str
+        The hash to record in the results' provenance (empty: none).
+    text : str, optional
+        The TOML text ``doc`` was read from, so that problems carry line numbers.
+
+    Returns
+    -------
+    Scenario
+        The validated model.
+
+    Raises
+    ------
+    ScenarioError
+        On any problem, each with its field path.
+    """
     problems = _document_problems(doc, text)
     if problems:
         raise ScenarioError(source, problems)
@@ -1620,8 +1679,23 @@ def _top_level_line(lines: list[str], key: str) -> int | None:
 def parse_distribution(value: Any, source: str = "<distribution>") -> Distribution:
     """Validate one distribution given as a dict or a number (for use from Python).
 
-    Raises :class:`simulator.ScenarioError` (``source`` names it in the message), as a
-    scenario file with the same distribution would.
+    Parameters
+    ----------
+    value : dict or float
+        As a scenario file writes it: ``{"dist": "pert", "min": 1, "mode": 2, "max": 5}``, or
+        a bare number (a constant).
+    source : str
+        What the error message calls it.
+
+    Returns
+    -------
+    Distribution
+        The family's object: ``sample``, ``mean``, ``quantile``, ``cdf``, ``scipy()``.
+
+    Raises
+    ------
+    ScenarioError
+        As a scenario file with the same distribution would (``source`` names it).
     """
     problems = _document_problems(value, None)  # inf, nan, beyond int64, too deep
     if problems:
