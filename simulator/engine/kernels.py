@@ -1,13 +1,14 @@
-"""numba kernels: inverse-CDF sampling and the per-trial model arithmetic.
+"""numba kernels of the model: the per-trial arithmetic (wages, costs, event counts and
+losses, the engagement as a state) and the engine's own streams (SFC64 seeding, copula, Latin
+hypercube).
 
 Every kernel takes plain arrays; which distribution family, which parameters and which model
 structure apply is decided before a kernel runs (see :mod:`simulator.scenario.compiled`), so one
 set of compiled kernels serves every scenario and the numba cache makes later processes start
-quickly.
-
-Sampling is inverse-CDF throughout: a kernel maps uniforms ``u`` in [0, 1) to draws
-``x = F^-1(u)``. The uniforms come from per-input streams drawn outside the kernels, which is what
-lets correlation, Latin hypercube designs and common random numbers plug in later without
+quickly. Draws are inverse-CDF throughout, through :mod:`simulator.distributions.ppf` (imported
+here, so ``kernels.fill_ppf`` is the same function): a kernel maps uniforms ``u`` in [0, 1) to
+``x = F^-1(u)``, the uniforms coming from per-input streams drawn outside the kernels, which is
+what lets correlation, Latin hypercube designs and common random numbers plug in without
 touching the kernels.
 """
 from __future__ import annotations
