@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from simulator import ScenarioError
-from simulator.distributions.base import TABLE_CELLS
+from simulator.distributions.base import _TABLES, TABLE_CELLS, DataBuilder
 from simulator.scenario.model import parse_distribution as parse
 
 N = 400_000
@@ -358,3 +358,15 @@ def test_uniform_mean_is_scipys_to_the_bit_without_scipy(lo, hi):
 
     u = Uniform(dist="uniform", min=lo, max=hi)
     assert u.mean() == float(stats.uniform(loc=lo, scale=hi - lo).mean())
+
+
+def test_a_quantile_table_is_built_once_per_distribution():
+    pert = parse({"dist": "pert", "min": 1.0, "mode": 2.0, "max": 9.0})
+    first, second = DataBuilder(), DataBuilder()
+    pert.compile(first)
+    pert.compile(second)
+    assert _TABLES[pert.model_dump_json()] is not None
+    np.testing.assert_array_equal(first.array(), second.array())
+    other = DataBuilder()
+    parse({"dist": "pert", "min": 1.0, "mode": 3.0, "max": 9.0}).compile(other)
+    assert not np.array_equal(first.array(), other.array())  # another shape, another table

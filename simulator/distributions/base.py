@@ -297,8 +297,30 @@ def _finite(cdf: np.ndarray, values: np.ndarray | None,
     return K.DISCRETE, _params(data.add(np.concatenate(parts)), k, k, values is not None)
 
 
-def _tabulate(frozen: Frozen, data: DataBuilder) -> tuple[int, np.ndarray]:
-    """Compile a continuous distribution without a cheap closed-form quantile to a table."""
+_TABLES: dict[str, np.ndarray] = {}
+"""Quantile tables built in this process, by the distribution's JSON (see :func:`_tabulate`)."""
+_TABLES_MAX = 128  #: about 8.7 MB of tables at most
+
+
+def _tabulate(frozen: Frozen, data: DataBuilder, key: str | None = None) -> tuple[int, np.ndarray]:
+    """Compile a continuous distribution without a cheap closed-form quantile to a table.
+
+    ``key`` names the distribution exactly (its JSON): a table already built for the same key
+    is reused. Building one costs about 3 ms of ``betaincinv`` and the like, which every run
+    of a scenario would otherwise pay again (a sweep or a tornado compiles it many times).
+    """
+    table = _TABLES.get(key) if key is not None else None
+    if table is None:
+        table = _table(frozen)
+        if key is not None:
+            if len(_TABLES) >= _TABLES_MAX:
+                _TABLES.pop(next(iter(_TABLES)))
+            _TABLES[key] = table
+    return K.TABLE, _params(data.add(table), TABLE_CELLS, TABLE_TAIL_KNOTS, TABLE_END_CELLS)
+
+
+def _table(frozen: Frozen) -> np.ndarray:
+    """The knots of ``frozen``'s quantile table (read-only)."""
     n, t, m = TABLE_CELLS, TABLE_TAIL_KNOTS, TABLE_END_CELLS
     main = frozen.ppf(np.arange(n + 1) / n)
     tail = 2.0 ** (-np.arange(t + 1) / 2.0) * m / n
@@ -311,7 +333,8 @@ def _tabulate(frozen: Frozen, data: DataBuilder) -> tuple[int, np.ndarray]:
     if not np.all(np.isfinite(table)):
         table = np.nan_to_num(table, posinf=np.nanmax(table[np.isfinite(table)]),
                               neginf=np.nanmin(table[np.isfinite(table)]))
-    return K.TABLE, _params(data.add(table), n, t, m)
+    table.setflags(write=False)
+    return table
 
 
 def _mixture_quantile(cdf: Callable[[Any], Any], lo: np.ndarray, hi: np.ndarray,

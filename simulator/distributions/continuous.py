@@ -222,7 +222,7 @@ class Pert(_ThreePoint):
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         """A quantile table (the TABLE kernel)."""
-        return _tabulate(self.closed_form(), data)
+        return _tabulate(self.closed_form(), data, self.model_dump_json())
 
     def describe(self) -> str:
         """``pert(min=..., mode=..., max=...)``, with lambda when not the default."""
@@ -348,4 +348,4 @@ class Beta(Distribution):
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         """A quantile table (the TABLE kernel)."""
-        return _tabulate(self.closed_form(), data)
+        return _tabulate(self.closed_form(), data, self.model_dump_json())

@@ -118,7 +118,7 @@ class Mixture(Distribution):
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         """A quantile table (the TABLE kernel)."""
-        return _tabulate(self.scipy(), data)
+        return _tabulate(self.scipy(), data, self.model_dump_json())
 
     def warnings(self) -> list[str]:
         """The components' warnings, each with its index."""

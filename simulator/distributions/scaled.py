@@ -317,4 +317,4 @@ class Gamma(_Scaled):
                           lambda x: sp.gammainc(k, np.maximum(x, 0.0) / scale), 0.0, math.inf)
 
     def _compile_fixed(self, data: DataBuilder) -> tuple[int, np.ndarray]:
-        return _tabulate(self._closed_form_fixed(), data)
+        return _tabulate(self._closed_form_fixed(), data, self.model_dump_json())
