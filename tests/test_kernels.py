@@ -1,4 +1,6 @@
 """The numba kernels' building blocks against scipy's reference implementations."""
+import math
+
 import numpy as np
 import pytest
 from scipy import special, stats
@@ -6,6 +8,7 @@ from scipy import special, stats
 from simulator import codes
 from simulator.distributions.base import DataBuilder
 from simulator.engine import kernels as K
+from simulator.engine.sampling import stream, stream_state
 from simulator.scenario.model import parse_distribution as parse
 
 
@@ -50,17 +53,6 @@ def test_discrete_inversion_picks_values_by_cumulative_weight():
     code, p, table = compiled(d)
     got = [K.ppf(u, code, p, table) for u in (0.0, 0.2499, 0.25, 0.7499, 0.75, 0.9999)]
     assert got == [-1.0, -1.0, 2.0, 2.0, 5.0, 5.0]
-
-
-def test_event_losses_apply_event_and_year_caps_and_discounting():
-    counts = np.array([[2, 0], [1, 3]], dtype=np.int64)  # (years, trials)
-    severity = np.array([10.0, 90.0, 50.0, 20.0, 30.0, 40.0])  # year 1 trial 1, year 2 ...
-    out = np.empty(2)
-    disc = np.array([1.0, 0.5])
-    K.event_losses(counts, severity, 60.0, 80.0, disc, out)
-    # trial 0: year 1 events 10, 90->60 = 70; year 2: 50 -> 0.5 * 50
-    # trial 1: year 2 events 20, 30, 40 = 90 -> capped 80 -> 0.5 * 80
-    np.testing.assert_allclose(out, [70 + 25, 40])
 
 
 @pytest.mark.parametrize("code, params", [
@@ -297,23 +289,77 @@ def test_severity_uniforms_take_first_then_rest_in_event_order():
     np.testing.assert_array_equal(out, expected)
 
 
-@pytest.mark.parametrize("cap_event, cap_year", [(np.inf, np.inf), (0.7, 2.0)])
-def test_event_losses_sum_each_trials_events_in_order(cap_event, cap_year):
-    rng = np.random.default_rng(10)
-    counts = _random_counts(rng, (2, ODD))
-    severity = rng.random(int(counts.sum()))
-    disc = np.array([1.0, 0.9])
-    out = np.empty(ODD)
-    K.event_losses(counts, severity, cap_event, cap_year, disc, out)
-    expected, j = np.zeros(ODD), 0
-    for t in range(2):
-        for i in range(ODD):
+def _risk_losses(frequency, severity, n, *, disc=(1.0, 0.9), rate=None, rate_factor=1.0,
+                 size=None, size_mode=0, scale=1.0, cap_event=np.inf, cap_year=np.inf):
+    """K.risk_losses on three fixed streams: (out, events, streams used)."""
+    fc, fp, fdata = compiled(parse(frequency))
+    data = DataBuilder()
+    sc, sp = parse(severity).compile(data)
+    table = data.array()
+    if fc == codes.DISCRETE:  # both tables in one data array, as a compiled model has them
+        off = table.size
+        table = np.concatenate([table, fdata])
+        fp = fp.copy()
+        fp[0] += off
+    keys = (11, 12, 13)
+    states = [stream_state(5, 2, k) for k in keys]
+    out = np.empty(n)
+    scratch = [np.empty(64) for _ in range(3)]  # small: blocks must grow their own
+    events = K.risk_losses(n, *states, fc, fp, rate if rate is not None else np.zeros(n),
+                           codes.RATE_POISSON if rate is not None else -1, rate_factor, 0.0,
+                           sc, sp, table, scale, size if size is not None else np.zeros(n),
+                           size_mode, cap_event, cap_year, np.array(disc), out, *scratch)
+    return out, events, [stream(5, 2, k) for k in keys], (sc, sp, table)
+
+
+def _by_event(counts, first, rest, sev_ppf, disc, cap_event, cap_year, factor):
+    """Each trial's present value of losses, event by event, in plain Python."""
+    years, n = counts.shape
+    expected, m = np.zeros(n), 0
+    for t in range(years):
+        for i in range(n):
+            k = int(counts[t, i])
+            if not k:
+                continue
+            us = [first[t, i], *rest[m:m + k - 1]]
+            m += k - 1
             year = 0.0
-            for s in severity[j:j + counts[t, i]]:
-                year += min(s, cap_event)
-            j += counts[t, i]
-            if counts[t, i]:
-                expected[i] += disc[t] * min(year, cap_year)
+            for u in us:
+                year += min(sev_ppf(u) * factor[i], cap_event)
+            expected[i] += disc[t] * min(year, cap_year)
+    return expected
+
+
+@pytest.mark.parametrize("cap_event, cap_year", [(np.inf, np.inf), (60_000.0, 150_000.0)])
+def test_risk_losses_equal_the_event_by_event_arithmetic(cap_event, cap_year):
+    n, disc = 2 * K._EVENT_BLOCK + 300, (1.0, 0.9, 0.8)
+    out, events, (sc, sf, ss), (code, p, table) = _risk_losses(
+        {"dist": "poisson", "mean": 3.0}, {"dist": "pert", "min": 1e3, "mode": 5e3,
+                                           "max": 9e4}, n, disc=disc,
+        cap_event=cap_event, cap_year=cap_year)
+    counts = stats.poisson.ppf(sc.random((3, n)), 3.0).astype(np.int64)
+    first = sf.random((3, n))
+    rest = ss.random(int(counts.sum() - np.count_nonzero(counts)))
+    expected = _by_event(counts, first, rest, lambda u: K.ppf(u, code, p, table), disc,
+                         cap_event, cap_year, np.ones(n))
+    assert events == counts.sum()
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_risk_losses_use_each_trials_rate_size_and_the_scale():
+    n = K._EVENT_BLOCK + 5
+    rng = np.random.default_rng(3)
+    rate, size = rng.uniform(0.5, 4.0, n), rng.normal(0.0, 0.3, n)
+    out, events, (sc, sf, ss), (code, p, table) = _risk_losses(
+        {"dist": "poisson", "mean": 1.0}, {"dist": "lognormal", "mu": 9.0, "sigma": 1.0}, n,
+        rate=rate, rate_factor=1.5, size=size, size_mode=2, scale=0.5)
+    counts = stats.poisson.ppf(sc.random((2, n)), 1.5 * rate).astype(np.int64)
+    first = sf.random((2, n))
+    rest = ss.random(int(counts.sum() - np.count_nonzero(counts)))
+    # the kernel's order: the quantile, then the scale, then the trial's size factor
+    expected = _by_event(counts, first, rest, lambda u: K.ppf(u, code, p, table) * 0.5,
+                         (1.0, 0.9), np.inf, np.inf, [math.exp(x) for x in size])
+    assert events == counts.sum()
     np.testing.assert_array_equal(out, expected)
 
 

@@ -276,26 +276,59 @@ def severity_uniforms(counts: np.ndarray, first: np.ndarray, rest: np.ndarray,
                 j += 1
 
 
-@nb.njit(**_JIT)
-def event_losses(counts: np.ndarray, severity: np.ndarray, cap_event: float, cap_year: float,
-                 disc: np.ndarray, out: np.ndarray) -> None:
-    """Present value of one risk's losses per trial.
+_EVENT_BLOCK = 2048
+"""Trials per block of :func:`risk_losses`: a block's counts, uniforms and events (a few
+thousand) stay in L1/L2 cache, where the whole chunk's (65,536 trials, up to several hundred
+thousand events) streamed through L3 between the four passes of the unfused pipeline."""
 
-    counts: (years, n) events; severity: (counts.sum(),) loss per event, in the order of the
-    events year by year, trial by trial; disc: (years,) discount factors of the years the risk
-    is live. Each event loses min(severity, cap_event); each year's total is capped at cap_year.
-    Writes out (n,).
-    """
+
+@nb.njit(**_JIT)
+def _cells(counts: np.ndarray, cells: np.ndarray) -> int:
+    """Write the indices of ``counts`` (m,) with at least one event into ``cells`` (in order,
+    without a branch: see :func:`_event_cells`); returns how many."""
+    m = 0
+    for c in range(counts.shape[0]):
+        cells[m] = c
+        m += counts[c] != 0
+    return m
+
+
+@nb.njit(**_JIT)
+def _block_event_uniforms(counts: np.ndarray, cells: np.ndarray, n_cells: int,
+                          first: np.ndarray, rest: np.ndarray, out: np.ndarray) -> None:
+    """:func:`severity_uniforms` for one block of one year: the same uniforms in the same
+    order (a cell's first event takes ``first[c]``, later ones the next of ``rest``)."""
+    j = 0
+    m = 0
+    n_out = out.shape[0]
+    n_rest = rest.shape[0]
+    for q in range(n_cells):
+        c = cells[q]
+        k = counts[c]
+        out[j] = first[c]
+        if k <= _FIXED and j + _FIXED <= n_out and m + _FIXED - 1 <= n_rest:
+            for r in range(_FIXED - 1):
+                out[j + 1 + r] = rest[m + r]
+            j += k
+            m += k - 1
+        else:
+            j += 1
+            for _ in range(k - 1):
+                out[j] = rest[m]
+                m += 1
+                j += 1
+
+
+@nb.njit(**_JIT)
+def _block_losses(counts: np.ndarray, cells: np.ndarray, n_cells: int, severity: np.ndarray,
+                  cap_event: float, cap_year: float, d: float, out: np.ndarray) -> None:
+    """One year's losses of a block: add d * min(sum of min(S, cap_event), cap_year) to
+    ``out[c]`` of each cell with events, severities in event order."""
     j = 0
     n_sev = severity.shape[0]
-    n = counts.shape[1]
-    for i in range(n):
-        out[i] = 0.0
-    flat_counts = counts.reshape(-1)
-    for c in _event_cells(counts):
-        t = c // n
-        i = c - t * n
-        k = flat_counts[c]
+    for q in range(n_cells):
+        c = cells[q]
+        k = counts[c]
         year = 0.0
         if k <= _FIXED and j + _FIXED <= n_sev:
             # A fixed _FIXED terms, those past the k-th adding exactly 0.0: the same sum,
@@ -312,7 +345,78 @@ def event_losses(counts: np.ndarray, severity: np.ndarray, cap_event: float, cap
                 year += s if s < cap_event else cap_event
         if year > cap_year:
             year = cap_year
-        out[i] += disc[t] * year
+        out[c] += d * year
+
+
+@nb.njit(**_VEC)
+def risk_losses(n: int, count_state: np.ndarray, first_state: np.ndarray,
+                rest_state: np.ndarray, count_code: int, count_p: np.ndarray,
+                rate: np.ndarray, rate_family: int, rate_factor: float, rate_r: float,
+                sev_code: int, sev_p: np.ndarray, data: np.ndarray, sev_scale: float,
+                size: np.ndarray, size_mode: int, cap_event: float, cap_year: float,
+                disc: np.ndarray, out: np.ndarray, rest: np.ndarray, sev: np.ndarray,
+                sev_tmp: np.ndarray) -> int:
+    """One risk of the plain model, fused: its events' counts, severities and capped,
+    discounted losses per trial, block by block, without the chunk-sized arrays of uniforms,
+    counts and severities that separate passes need. Returns the number of events.
+
+    The numbers are those of :func:`event_counts` (or :func:`event_counts_at_rates` when
+    ``rate_family >= 0``: trial i's rate is ``rate_factor * rate[i]``), :func:`severity_uniforms`,
+    :func:`fill_ppf`, the scale and :func:`scale_events` (``size_mode`` 1: times ``size[i]``, 2:
+    times exp(size[i]), 0: none) run block by block, bit for bit: the three streams
+    (SFC64 states, advanced in place) are drawn in the same order, count and first-event
+    uniforms year by year and trial by trial, the others event by event. disc (years,): the
+    discount factors of the years the risk is live; out (n,) gets the present value. rest, sev
+    and sev_tmp: scratch for a block's events, of one size (fresh memory faults on every call,
+    serialising the threads; a block with more events than they hold allocates its own).
+    """
+    years = disc.shape[0]
+    bsize = _EVENT_BLOCK if n > _EVENT_BLOCK else n
+    u = np.empty(bsize)
+    first = np.empty(bsize)
+    tmp = np.empty(2 * bsize)
+    counts = np.empty(bsize, np.int64)
+    cells = np.empty(bsize, np.int64)
+    cap = sev.shape[0]
+    for i in range(n):
+        out[i] = 0.0
+    total = 0
+    for t in range(years):
+        d = disc[t]
+        for b in range(0, n, bsize):
+            m = min(bsize, n - b)
+            ub = u[:m]
+            cb = counts[:m]
+            sfc64_uniforms(count_state, ub)
+            if rate_family >= 0:
+                events = event_counts_at_rates(ub.reshape(1, m), rate_family, rate[b:b + m],
+                                               rate_factor, rate_r, cb.reshape(1, m))
+            else:
+                events = event_counts(ub.reshape(1, m), count_code, count_p, data,
+                                      cb.reshape(1, m), tmp)
+            fb = first[:m]
+            sfc64_uniforms(first_state, fb)  # drawn for every cell, as the unfused pass does
+            if events == 0:
+                continue
+            total += events
+            n_cells = _cells(cb, cells)
+            if events + _FIXED > cap:
+                cap = 2 * (events + _FIXED)
+                rest = np.empty(cap)
+                sev = np.empty(cap)
+                sev_tmp = np.empty(cap)
+            rb = rest[:events - n_cells]
+            sfc64_uniforms(rest_state, rb)
+            sb = sev[:events]
+            _block_event_uniforms(cb, cells, n_cells, fb, rb, sb)
+            fill_ppf(sb, sev_code, sev_p, data, sb, sev_tmp)
+            if sev_scale != 1.0:
+                for j in range(events):
+                    sb[j] *= sev_scale
+            if size_mode != 0:
+                scale_events(cb.reshape(1, m), size[b:b + m], size_mode == 2, sb)
+            _block_losses(cb, cells, n_cells, sb, cap_event, cap_year, d, out[b:b + m])
+    return total
 
 
 @nb.njit(**_JIT)
@@ -804,7 +908,7 @@ def event_losses_engaged(counts: np.ndarray, severity: np.ndarray, cap_event: fl
                          rec_out: np.ndarray) -> None:
     """Present value of one risk's losses and recoveries per trial.
 
-    counts (years, n), severity in event order as for :func:`event_losses`; disc (years,),
+    counts (years, n), severity in event order (:func:`severity_uniforms`); disc (years,),
     share (years, n) the share of each year under the engagement (a_t) and conv (years, n)
     the conversion of the risk's currency, for the years the risk is live. The year's loss
     G = min(sum min(S, cap_event), cap_year) goes to loss_out; the recovery layers (event
@@ -829,7 +933,7 @@ def event_losses_engaged(counts: np.ndarray, severity: np.ndarray, cap_event: fl
         year = 0.0
         rec_events = 0.0
         if event_layers == 0 and k <= _FIXED and j + _FIXED <= n_sev:
-            # As event_losses: a fixed _FIXED terms, those past the k-th adding 0.0 (the
+            # As _block_losses: a fixed _FIXED terms, those past the k-th adding 0.0 (the
             # same sum, without the mispredicted exit of a k-step loop).
             for r in range(_FIXED):
                 s = severity[j + r]

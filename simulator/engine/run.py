@@ -39,7 +39,7 @@ from simulator.diagnostics import ModelWarning
 from simulator.engine import kernels as K
 from simulator.engine.controls import control_return, without
 from simulator.engine.sampling import SAMPLING as SAMPLING  # re-exported
-from simulator.engine.sampling import engine_seed, sampling_design, uniforms
+from simulator.engine.sampling import engine_seed, sampling_design, stream_state, uniforms
 from simulator.engine.sampling import stream as stream  # re-exported
 from simulator.results.mcerror import Z95, batch_means
 from simulator.results.precision import Precision, Targets
@@ -84,11 +84,7 @@ class Workspace:
         self.design = np.empty((self.drawn.size, n))
         self.copula_u = np.empty((self.copula_rows.size, n))
         self.copula_z = np.empty((self.copula_rows.size, n))
-        self.u = np.empty(n)
         self.tmp = np.empty(2 * n)
-        self.u_counts = np.empty((years, n))
-        self.u_first = np.empty((years, n))
-        self.counts = np.empty((years, n), dtype=np.int64)
         self.severity = np.empty(4 * n)
         self.severity_rest = np.empty(4 * n)
         self.severity_tmp = np.empty(4 * n)
@@ -97,6 +93,7 @@ class Workspace:
         if model.engaged:
             e = _engagement(model)
             n_risks, horizon = len(model.risk_names), model.horizon
+            self.u_first = np.empty((years, n))  #: each (year, trial)'s first event's uniform
             self.u_all = np.empty((n_risks, horizon, n))  #: each risk's count uniforms
             self.counts_all = np.zeros((n_risks, horizon, n), dtype=np.int64)
             self.mult = np.ones((n_risks, n))  #: this year's raise multiplier of each risk
@@ -230,22 +227,21 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
 
     for r in range(len(model.risk_names)):
         first, last = int(model.risk_first[r]), int(model.risk_last[r])
-        # Year-major draws: a risk's first years draw the same numbers whatever the horizon.
-        u = ws.u_counts[:last - first + 1]
-        counts = ws.counts[:last - first + 1]
-        uniforms(seed, chunk, model.risk_freq_keys[r], u)
-        rate = int(model.risk_rate_input[r])
-        if rate >= 0:  # an uncertain rate: counts at each trial's drawn rate
-            total = K.event_counts_at_rates(u, int(model.risk_rate_family[r]), levels[rate],
-                                            float(model.risk_rate_factor[r]),
-                                            float(model.risk_rate_dispersion[r]), counts)
-        else:
-            total = K.event_counts(u, int(model.risk_freq_code[r]), model.risk_freq_params[r],
-                                   model.data, counts, ws.tmp)
-        severity = _severities(model, seed, chunk, ws, r, counts, total)
-        K.event_losses(counts, severity, float(model.risk_cap_event[r]),
-                       float(model.risk_cap_year[r]), model.discount[first:last + 1],
-                       ws.components[n_costs + r])
+        rate, size = int(model.risk_rate_input[r]), int(model.risk_size_input[r])
+        # One fused pass per risk (counts, severities, losses), drawing year-major: a risk's
+        # first years draw the same numbers whatever the horizon.
+        K.risk_losses(ws.n, stream_state(seed, chunk, model.risk_freq_keys[r]),
+                      stream_state(seed, chunk, model.risk_first_keys[r]),
+                      stream_state(seed, chunk, model.risk_sev_keys[r]),
+                      int(model.risk_freq_code[r]), model.risk_freq_params[r],
+                      levels[max(rate, 0)], int(model.risk_rate_family[r]) if rate >= 0 else -1,
+                      float(model.risk_rate_factor[r]), float(model.risk_rate_dispersion[r]),
+                      int(model.risk_sev_code[r]), model.risk_sev_params[r], model.data,
+                      float(model.risk_sev_scale[r]), levels[max(size, 0)],
+                      0 if size < 0 else (2 if model.risk_size_log[r] else 1),
+                      float(model.risk_cap_event[r]), float(model.risk_cap_year[r]),
+                      model.discount[first:last + 1], ws.components[n_costs + r],
+                      ws.severity_rest, ws.severity, ws.severity_tmp)
 
     K.net_and_risk_total(ws.values, n_costs)
 
