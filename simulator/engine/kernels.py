@@ -285,7 +285,8 @@ thousand events) streamed through L3 between the four passes of the unfused pipe
 @nb.njit(**_JIT)
 def _cells(counts: np.ndarray, cells: np.ndarray) -> int:
     """Write the indices of ``counts`` (m,) with at least one event into ``cells`` (in order,
-    without a branch: see :func:`_event_cells`); returns how many."""
+    without a branch: see :func:`_event_cells`); returns how many.
+    """
     m = 0
     for c in range(counts.shape[0]):
         cells[m] = c
@@ -297,7 +298,8 @@ def _cells(counts: np.ndarray, cells: np.ndarray) -> int:
 def _block_event_uniforms(counts: np.ndarray, cells: np.ndarray, n_cells: int,
                           first: np.ndarray, rest: np.ndarray, out: np.ndarray) -> None:
     """:func:`severity_uniforms` for one block of one year: the same uniforms in the same
-    order (a cell's first event takes ``first[c]``, later ones the next of ``rest``)."""
+    order (a cell's first event takes ``first[c]``, later ones the next of ``rest``).
+    """
     j = 0
     m = 0
     n_out = out.shape[0]
@@ -323,7 +325,8 @@ def _block_event_uniforms(counts: np.ndarray, cells: np.ndarray, n_cells: int,
 def _block_losses(counts: np.ndarray, cells: np.ndarray, n_cells: int, severity: np.ndarray,
                   cap_event: float, cap_year: float, d: float, out: np.ndarray) -> None:
     """One year's losses of a block: add d * min(sum of min(S, cap_event), cap_year) to
-    ``out[c]`` of each cell with events, severities in event order."""
+    ``out[c]`` of each cell with events, severities in event order.
+    """
     j = 0
     n_sev = severity.shape[0]
     for q in range(n_cells):
