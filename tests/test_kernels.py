@@ -272,20 +272,22 @@ def _random_counts(rng, shape):
     return counts
 
 
-def test_severity_uniforms_take_first_then_rest_in_event_order():
+def test_block_event_uniforms_take_first_then_rest_in_event_order():
     rng = np.random.default_rng(9)
-    counts = _random_counts(rng, (2, ODD))
-    first = rng.random(counts.shape)
+    counts = _random_counts(rng, (1, ODD))[0]
+    first = rng.random(ODD)
     rest = rng.random(int(counts.sum() - np.count_nonzero(counts)))
     out = np.empty(int(counts.sum()))
-    K.severity_uniforms(counts, first, rest, out)
+    cells = np.empty(ODD, dtype=np.int64)
+    n_cells = K._cells(counts, cells)
+    K._block_event_uniforms(counts, cells, n_cells, first, rest, out)
     expected, m = [], 0
-    for t in range(counts.shape[0]):
-        for i in range(counts.shape[1]):
-            if counts[t, i]:
-                expected.append(first[t, i])
-                expected.extend(rest[m:m + counts[t, i] - 1])
-                m += counts[t, i] - 1
+    for i in range(ODD):
+        if counts[i]:
+            expected.append(first[i])
+            expected.extend(rest[m:m + counts[i] - 1])
+            m += counts[i] - 1
+    assert n_cells == np.count_nonzero(counts)
     np.testing.assert_array_equal(out, expected)
 
 
@@ -304,11 +306,11 @@ def _risk_losses(frequency, severity, n, *, disc=(1.0, 0.9), rate=None, rate_fac
     keys = (11, 12, 13)
     states = [stream_state(5, 2, k) for k in keys]
     out = np.empty(n)
-    scratch = [np.empty(64) for _ in range(3)]  # small: blocks must grow their own
+    scratch = np.empty((3, 64))  # small: blocks must grow their own
     events = K.risk_losses(n, *states, fc, fp, rate if rate is not None else np.zeros(n),
                            codes.RATE_POISSON if rate is not None else -1, rate_factor, 0.0,
                            sc, sp, table, scale, size if size is not None else np.zeros(n),
-                           size_mode, cap_event, cap_year, np.array(disc), out, *scratch)
+                           size_mode, cap_event, cap_year, np.array(disc), out, scratch)
     return out, events, [stream(5, 2, k) for k in keys], (sc, sp, table)
 
 

@@ -20,6 +20,7 @@ import numba as nb
 import numpy as np
 
 from simulator.codes import (
+    CONSTANT,
     DISCRETE,
     RATE_BERNOULLI,
     RATE_POISSON,
@@ -225,28 +226,31 @@ def event_counts(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray,
 
 
 _FIXED = 8  # events per trial and year that the branch-free paths below handle
+_EVENT_BLOCK = 2048
+"""Trials per block of :func:`risk_losses`: a block's counts, uniforms and events (a few
+thousand) stay in L1/L2 cache, where the whole chunk's (65,536 trials, up to several hundred
+thousand events) streamed through L3 between the four passes of an unfused pipeline."""
 
 
 @nb.njit(**_JIT)
-def _event_cells(counts: np.ndarray) -> np.ndarray:
-    """Flat indices t * n + i of the (year, trial) cells with at least one event, in order.
-    Collected without a branch: for a rare risk, a loop that skips empty cells one by one
-    mispredicts on every few cells; the loops above then visit only the cells with events.
+def _cells(counts: np.ndarray, cells: np.ndarray) -> int:
+    """Write the indices of ``counts`` (m,) with at least one event into ``cells``, in order;
+    returns how many. Collected without a branch: for a rare risk, a loop that skips empty
+    cells one by one mispredicts on every few cells; the loops after it visit only the cells
+    with events.
     """
-    flat = counts.reshape(-1)
-    cells = np.empty(flat.shape[0], np.int64)
     m = 0
-    for c in range(flat.shape[0]):
+    for c in range(counts.shape[0]):
         cells[m] = c
-        m += flat[c] != 0
-    return cells[:m]
+        m += counts[c] != 0
+    return m
 
 
 @nb.njit(**_JIT)
-def severity_uniforms(counts: np.ndarray, first: np.ndarray, rest: np.ndarray,
-                      out: np.ndarray) -> None:
-    """Uniforms for every event, in event order (year by year, trial by trial): a trial's
-    first event in a year takes ``first[t, i]``, later ones the next of ``rest``.
+def _block_event_uniforms(counts: np.ndarray, cells: np.ndarray, n_cells: int,
+                          first: np.ndarray, rest: np.ndarray, out: np.ndarray) -> None:
+    """The uniforms of a block's events (one year), in event order, into ``out``: cell c's
+    first event takes ``first[c]``, later ones the next of ``rest``.
 
     Tying the first (for rare risks, almost every) event's draw to its (year, trial) keeps
     severities paired between two scenarios whose event counts differ elsewhere: common
@@ -256,11 +260,10 @@ def severity_uniforms(counts: np.ndarray, first: np.ndarray, rest: np.ndarray,
     m = 0
     n_out = out.shape[0]
     n_rest = rest.shape[0]
-    flat_first = first.reshape(-1)
-    flat_counts = counts.reshape(-1)
-    for c in _event_cells(counts):
-        k = flat_counts[c]
-        out[j] = flat_first[c]
+    for q in range(n_cells):
+        c = cells[q]
+        k = counts[c]
+        out[j] = first[c]
         if k <= _FIXED and j + _FIXED <= n_out and m + _FIXED - 1 <= n_rest:
             # Copy a fixed _FIXED - 1 uniforms whatever k is (later events overwrite the
             # surplus): a loop of k - 1 steps mispredicts its exit about once per trial.
@@ -276,49 +279,23 @@ def severity_uniforms(counts: np.ndarray, first: np.ndarray, rest: np.ndarray,
                 j += 1
 
 
-_EVENT_BLOCK = 2048
-"""Trials per block of :func:`risk_losses`: a block's counts, uniforms and events (a few
-thousand) stay in L1/L2 cache, where the whole chunk's (65,536 trials, up to several hundred
-thousand events) streamed through L3 between the four passes of the unfused pipeline."""
-
-
 @nb.njit(**_JIT)
-def _cells(counts: np.ndarray, cells: np.ndarray) -> int:
-    """Write the indices of ``counts`` (m,) with at least one event into ``cells`` (in order,
-    without a branch: see :func:`_event_cells`); returns how many.
+def _severities(counts: np.ndarray, cells: np.ndarray, n_cells: int, first: np.ndarray,
+                rest_state: np.ndarray, rest: np.ndarray, code: int, p: np.ndarray,
+                data: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> None:
+    """A block's severities in event order into ``out`` (its events): the quantiles of the
+    first-event uniforms ``first`` and the rest stream's next numbers (into scratch ``rest``).
+    A constant severity draws nothing: its streams serve no other number, so skipping them
+    changes no result, and a risk such as a fixed cost per staff departure costs a third.
     """
-    m = 0
-    for c in range(counts.shape[0]):
-        cells[m] = c
-        m += counts[c] != 0
-    return m
-
-
-@nb.njit(**_JIT)
-def _block_event_uniforms(counts: np.ndarray, cells: np.ndarray, n_cells: int,
-                          first: np.ndarray, rest: np.ndarray, out: np.ndarray) -> None:
-    """:func:`severity_uniforms` for one block of one year: the same uniforms in the same
-    order (a cell's first event takes ``first[c]``, later ones the next of ``rest``).
-    """
-    j = 0
-    m = 0
-    n_out = out.shape[0]
-    n_rest = rest.shape[0]
-    for q in range(n_cells):
-        c = cells[q]
-        k = counts[c]
-        out[j] = first[c]
-        if k <= _FIXED and j + _FIXED <= n_out and m + _FIXED - 1 <= n_rest:
-            for r in range(_FIXED - 1):
-                out[j + 1 + r] = rest[m + r]
-            j += k
-            m += k - 1
-        else:
-            j += 1
-            for _ in range(k - 1):
-                out[j] = rest[m]
-                m += 1
-                j += 1
+    if code == CONSTANT:
+        for j in range(out.shape[0]):
+            out[j] = p[0]
+        return
+    rb = rest[:out.shape[0] - n_cells]
+    sfc64_uniforms(rest_state, rb)
+    _block_event_uniforms(counts, cells, n_cells, first, rb, out)
+    fill_ppf(out, code, p, data, out, tmp)
 
 
 @nb.njit(**_JIT)
@@ -357,21 +334,21 @@ def risk_losses(n: int, count_state: np.ndarray, first_state: np.ndarray,
                 rate: np.ndarray, rate_family: int, rate_factor: float, rate_r: float,
                 sev_code: int, sev_p: np.ndarray, data: np.ndarray, sev_scale: float,
                 size: np.ndarray, size_mode: int, cap_event: float, cap_year: float,
-                disc: np.ndarray, out: np.ndarray, rest: np.ndarray, sev: np.ndarray,
-                sev_tmp: np.ndarray) -> int:
+                disc: np.ndarray, out: np.ndarray, scratch: np.ndarray) -> int:
     """One risk of the plain model, fused: its events' counts, severities and capped,
     discounted losses per trial, block by block, without the chunk-sized arrays of uniforms,
     counts and severities that separate passes need. Returns the number of events.
 
-    The numbers are those of :func:`event_counts` (or :func:`event_counts_at_rates` when
-    ``rate_family >= 0``: trial i's rate is ``rate_factor * rate[i]``), :func:`severity_uniforms`,
-    :func:`fill_ppf`, the scale and :func:`scale_events` (``size_mode`` 1: times ``size[i]``, 2:
-    times exp(size[i]), 0: none) run block by block, bit for bit: the three streams
-    (SFC64 states, advanced in place) are drawn in the same order, count and first-event
-    uniforms year by year and trial by trial, the others event by event. disc (years,): the
-    discount factors of the years the risk is live; out (n,) gets the present value. rest, sev
-    and sev_tmp: scratch for a block's events, of one size (fresh memory faults on every call,
-    serialising the threads; a block with more events than they hold allocates its own).
+    Block by block it runs :func:`event_counts` (or :func:`event_counts_at_rates` when
+    ``rate_family >= 0``: trial i's rate is ``rate_factor * rate[i]``), the event uniforms
+    (:func:`_block_event_uniforms`), :func:`fill_ppf`, the scale and :func:`scale_events`
+    (``size_mode`` 1: times ``size[i]``, 2: times exp(size[i]), 0: none). The three streams
+    (SFC64 states, advanced in place) are drawn in the order of the unfused passes it
+    replaced, count and first-event uniforms year by year and trial by trial, the others
+    event by event, so the results are theirs, bit for bit. disc (years,): the
+    discount factors of the years the risk is live; out (n,) gets the present value. scratch
+    (3 or more, size): a block's events (fresh memory faults on every call, serialising the
+    threads; a block with more events than it holds allocates its own).
     """
     years = disc.shape[0]
     bsize = _EVENT_BLOCK if n > _EVENT_BLOCK else n
@@ -380,7 +357,7 @@ def risk_losses(n: int, count_state: np.ndarray, first_state: np.ndarray,
     tmp = np.empty(2 * bsize)
     counts = np.empty(bsize, np.int64)
     cells = np.empty(bsize, np.int64)
-    cap = sev.shape[0]
+    cap = scratch.shape[1] - _FIXED
     for i in range(n):
         out[i] = 0.0
     total = 0
@@ -398,27 +375,25 @@ def risk_losses(n: int, count_state: np.ndarray, first_state: np.ndarray,
                 events = event_counts(ub.reshape(1, m), count_code, count_p, data,
                                       cb.reshape(1, m), tmp)
             fb = first[:m]
-            sfc64_uniforms(first_state, fb)  # drawn for every cell, as the unfused pass does
+            if sev_code != CONSTANT:  # a constant severity needs no uniforms (see below)
+                sfc64_uniforms(first_state, fb)  # drawn for every cell, events or not
             if events == 0:
                 continue
             total += events
             n_cells = _cells(cb, cells)
-            if events + _FIXED > cap:
-                cap = 2 * (events + _FIXED)
-                rest = np.empty(cap)
-                sev = np.empty(cap)
-                sev_tmp = np.empty(cap)
-            rb = rest[:events - n_cells]
-            sfc64_uniforms(rest_state, rb)
-            sb = sev[:events]
-            _block_event_uniforms(cb, cells, n_cells, fb, rb, sb)
-            fill_ppf(sb, sev_code, sev_p, data, sb, sev_tmp)
+            if events > cap:
+                cap = 2 * events
+                scratch = np.empty((3, cap + _FIXED))
+            sb = scratch[1, :events]
+            _severities(cb, cells, n_cells, fb, rest_state, scratch[0], sev_code, sev_p, data,
+                        sb, scratch[2])
             if sev_scale != 1.0:
                 for j in range(events):
                     sb[j] *= sev_scale
             if size_mode != 0:
                 scale_events(cb.reshape(1, m), size[b:b + m], size_mode == 2, sb)
-            _block_losses(cb, cells, n_cells, sb, cap_event, cap_year, d, out[b:b + m])
+            _block_losses(cb, cells, n_cells, scratch[1], cap_event, cap_year, d,
+                          out[b:b + m])
     return total
 
 
@@ -622,7 +597,7 @@ def scale_events(counts: np.ndarray, values: np.ndarray, log_scale: bool,
                  severity: np.ndarray) -> None:
     """Multiply every event's severity by its trial's factor: ``values[i]`` for trial i, or
     exp(values[i]) with ``log_scale`` (a lognormal's mu). Events are in event order, year by
-    year and trial by trial, as :func:`severity_uniforms` lays them out; counts (years, n).
+    year and trial by trial; counts (years, n).
     """
     idx = 0
     for t in range(counts.shape[0]):
@@ -904,35 +879,25 @@ def secondary_losses(severity: np.ndarray, occurs: np.ndarray, probability: floa
 
 
 @nb.njit(**_JIT)
-def event_losses_engaged(counts: np.ndarray, severity: np.ndarray, cap_event: float,
-                         cap_year: float, disc: np.ndarray, share: np.ndarray,
-                         conv: np.ndarray, rec_per: np.ndarray, rec_ded: np.ndarray,
-                         rec_share: np.ndarray, rec_limit: np.ndarray, loss_out: np.ndarray,
-                         rec_out: np.ndarray) -> None:
-    """Present value of one risk's losses and recoveries per trial.
-
-    counts (years, n), severity in event order (:func:`severity_uniforms`); disc (years,),
-    share (years, n) the share of each year under the engagement (a_t) and conv (years, n)
-    the conversion of the risk's currency, for the years the risk is live. The year's loss
-    G = min(sum min(S, cap_event), cap_year) goes to loss_out; the recovery layers (event
-    layers first, each on what the ones before left; see docs/model.md) to rec_out, both
-    weighted d_t a_t conv_t.
+def _block_losses_engaged(counts: np.ndarray, cells: np.ndarray, n_cells: int,
+                          severity: np.ndarray, cap_event: float, cap_year: float, d: float,
+                          share: np.ndarray, conv: np.ndarray, rec_per: np.ndarray,
+                          rec_ded: np.ndarray, rec_share: np.ndarray, rec_limit: np.ndarray,
+                          loss_out: np.ndarray, rec_out: np.ndarray) -> None:
+    """One year's losses and recoveries of a block (counts, share, conv, loss_out and rec_out
+    (m,)): the year's loss G = min(sum min(S, cap_event), cap_year) and what the recovery
+    layers take back of it (event layers first, each on what the ones before left; see
+    docs/model.md), both weighted d a_t conv_t and added to loss_out and rec_out.
     """
     j = 0
-    n = counts.shape[1]
     n_sev = severity.shape[0]
     n_layers = rec_per.shape[0]
     event_layers = 0
     for q in range(n_layers):
         event_layers += rec_per[q] == RECOVER_EVENT
-    for i in range(n):
-        loss_out[i] = 0.0
-        rec_out[i] = 0.0
-    flat_counts = counts.reshape(-1)
-    for c in _event_cells(counts):
-        t = c // n
-        i = c - t * n
-        k = flat_counts[c]
+    for p in range(n_cells):
+        i = cells[p]
+        k = counts[i]
         year = 0.0
         rec_events = 0.0
         if event_layers == 0 and k <= _FIXED and j + _FIXED <= n_sev:
@@ -964,9 +929,76 @@ def event_losses_engaged(counts: np.ndarray, severity: np.ndarray, cap_event: fl
             if rec_per[q] == RECOVER_YEAR:
                 got = rec_share[q] * max(0.0, x - rec_ded[q])
                 x -= min(got, rec_limit[q])
-        w = disc[t] * share[t, i] * conv[t, i]
+        w = d * share[i] * conv[i]
         loss_out[i] += w * year
         rec_out[i] += w * (year - x)
+
+
+@nb.njit(**_VEC)
+def risk_losses_engaged(counts: np.ndarray, first_state: np.ndarray, rest_state: np.ndarray,
+                        sev_code: int, sev_p: np.ndarray, data: np.ndarray, sev_scale: float,
+                        size: np.ndarray, size_mode: int, sec_prob: float,
+                        occurs_state: np.ndarray, extra_state: np.ndarray, sec_code: int,
+                        sec_p: np.ndarray, cap_event: float, cap_year: float,
+                        disc: np.ndarray, share: np.ndarray, conv: np.ndarray,
+                        rec_per: np.ndarray, rec_ded: np.ndarray, rec_share: np.ndarray,
+                        rec_limit: np.ndarray, loss_out: np.ndarray, rec_out: np.ndarray,
+                        scratch: np.ndarray) -> None:
+    """One risk of the model with an engagement (docs/model.md, "The deal as it unfolds"):
+    severities and the present value of losses and recoveries per trial, given its event
+    counts (years, n), block by block as :func:`risk_losses` does.
+
+    Each event's severity is the quantile of its uniform (a (year, trial)'s first event takes
+    the first-event stream's number of that cell, drawn for every cell; later ones the next
+    of the rest stream, in event order), times ``sev_scale``, times the trial's size factor
+    (``size_mode`` as in risk_losses); with ``sec_prob > 0``, plus ``sev_scale`` times a
+    secondary loss (quantile of the extra stream's next number) where the occurrence
+    stream's next number falls below ``sec_prob``. disc (years,), share and conv (years, n):
+    the years the risk is live. loss_out and rec_out (n,) get the present values; scratch
+    (5, size) holds a block's events (a block with more allocates its own).
+    """
+    years, n = counts.shape
+    bsize = _EVENT_BLOCK if n > _EVENT_BLOCK else n
+    first = np.empty(bsize)
+    cells = np.empty(bsize, np.int64)
+    cap = scratch.shape[1] - _FIXED
+    for i in range(n):
+        loss_out[i] = 0.0
+        rec_out[i] = 0.0
+    for t in range(years):
+        d = disc[t]
+        for b in range(0, n, bsize):
+            m = min(bsize, n - b)
+            cb = counts[t, b:b + m]
+            fb = first[:m]
+            if sev_code != CONSTANT:
+                sfc64_uniforms(first_state, fb)  # drawn for every cell, events or not
+            n_cells = _cells(cb, cells)
+            if n_cells == 0:
+                continue
+            events = 0
+            for q in range(n_cells):
+                events += cb[cells[q]]
+            if events > cap:
+                cap = 2 * events
+                scratch = np.empty((5, cap + _FIXED))
+            sev, tmp = scratch[1, :events], scratch[2]
+            _severities(cb, cells, n_cells, fb, rest_state, scratch[0], sev_code, sev_p, data,
+                        sev, tmp)
+            if sev_scale != 1.0:
+                for j in range(events):
+                    sev[j] *= sev_scale
+            if size_mode != 0:
+                scale_events(cb.reshape(1, m), size[b:b + m], size_mode == 2, sev)
+            if sec_prob > 0.0:
+                occurs, extra = scratch[3, :events], scratch[4, :events]
+                sfc64_uniforms(occurs_state, occurs)
+                sfc64_uniforms(extra_state, extra)
+                fill_ppf(extra, sec_code, sec_p, data, extra, tmp)
+                secondary_losses(sev, occurs, sec_prob, extra, sev_scale)
+            _block_losses_engaged(cb, cells, n_cells, scratch[1], cap_event, cap_year, d,
+                                  share[t, b:b + m], conv[t, b:b + m], rec_per, rec_ded,
+                                  rec_share, rec_limit, loss_out[b:b + m], rec_out[b:b + m])
 
 
 @nb.njit(**_VEC)

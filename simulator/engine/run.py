@@ -72,7 +72,7 @@ class Workspace:
 
     def __init__(self, model: CompiledModel, n: int) -> None:
         self.signature = Workspace.signature_of(model, n)
-        _, rows, n_inputs, self.n_costs, self.n_components, drawn, copula, years, _ = \
+        _, rows, n_inputs, self.n_costs, self.n_components, drawn, copula, _ = \
             self.signature
         self.n = n
         self.values = np.empty((rows, n))
@@ -85,15 +85,12 @@ class Workspace:
         self.copula_u = np.empty((self.copula_rows.size, n))
         self.copula_z = np.empty((self.copula_rows.size, n))
         self.tmp = np.empty(2 * n)
-        self.severity = np.empty(4 * n)
-        self.severity_rest = np.empty(4 * n)
-        self.severity_tmp = np.empty(4 * n)
+        self.events = np.empty((5, 4 * n))  #: a block's events (the risk kernels' scratch)
         self.constants_of: CompiledModel | None = None  # the model whose constants are filled
         self.engagement: np.ndarray | None = None
         if model.engaged:
             e = _engagement(model)
             n_risks, horizon = len(model.risk_names), model.horizon
-            self.u_first = np.empty((years, n))  #: each (year, trial)'s first event's uniform
             self.u_all = np.empty((n_risks, horizon, n))  #: each risk's count uniforms
             self.counts_all = np.zeros((n_risks, horizon, n), dtype=np.int64)
             self.mult = np.ones((n_risks, n))  #: this year's raise multiplier of each risk
@@ -117,7 +114,6 @@ class Workspace:
         uniforms ("drawn") are the random ones and the correlated ones, even when a sensitivity
         run holds one fixed, so that the others keep their numbers.
         """
-        years = int((model.risk_last - model.risk_first).max()) + 1 if len(model.risk_names) else 1
         drawn = np.union1d(model.random_inputs, model.copula_inputs)
         # The engaged path's scratch is shaped by risks, years and raise links: two models
         # with the same value rows can differ in them (a recovery row in place of a risk).
@@ -125,7 +121,7 @@ class Workspace:
                    if model.engaged else None)
         return (n, value_rows(model), len(model.input_names), len(model.cost_names),
                 len(model.component_names), tuple(drawn.tolist()),
-                tuple(model.copula_inputs.tolist()), years, engaged)
+                tuple(model.copula_inputs.tolist()), engaged)
 
     @property
     def nbytes(self) -> int:
@@ -146,17 +142,6 @@ class Workspace:
     def components(self) -> np.ndarray:
         """(C, n) each component's cost."""
         return self.values[FIRST_COMPONENT:FIRST_COMPONENT + self.n_components]
-
-    def severities(self, total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Scratch for ``total`` events: their severities, the uniforms of all but each
-        (year, trial)'s first event, and the quantile kernel's scratch. Grown, never shrunk,
-        so a chunk allocates only when it has more events than any before it.
-        """
-        if total > self.severity.size:
-            size = max(total, 2 * self.severity.size)
-            self.severity, self.severity_rest, self.severity_tmp = (
-                np.empty(size), np.empty(size), np.empty(size))
-        return self.severity[:total], self.severity_rest, self.severity_tmp[:total]
 
 
 class WorkspacePool:
@@ -240,8 +225,7 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
                       float(model.risk_sev_scale[r]), levels[max(size, 0)],
                       0 if size < 0 else (2 if model.risk_size_log[r] else 1),
                       float(model.risk_cap_event[r]), float(model.risk_cap_year[r]),
-                      model.discount[first:last + 1], ws.components[n_costs + r],
-                      ws.severity_rest, ws.severity, ws.severity_tmp)
+                      model.discount[first:last + 1], ws.components[n_costs + r], ws.events)
 
     K.net_and_risk_total(ws.values, n_costs)
 
@@ -267,26 +251,6 @@ def draw_inputs(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
         elif refill:
             levels[j] = model.input_params[j, 0]
     ws.constants_of = model
-
-
-def _severities(model: CompiledModel, seed: int, chunk: int, ws: Workspace, r: int,
-                counts: np.ndarray, total: int) -> np.ndarray:
-    """Risk ``r``'s loss per event, in event order, for ``counts`` (years, n) events."""
-    first, last = int(model.risk_first[r]), int(model.risk_last[r])
-    severity, rest, tmp = ws.severities(total)
-    first_u = ws.u_first[:last - first + 1]
-    uniforms(seed, chunk, model.risk_first_keys[r], first_u)
-    n_events_after_first = total - int(np.count_nonzero(counts))
-    rest = uniforms(seed, chunk, model.risk_sev_keys[r], rest[:n_events_after_first])
-    K.severity_uniforms(counts, first_u, rest, severity)
-    K.fill_ppf(severity, int(model.risk_sev_code[r]), model.risk_sev_params[r], model.data,
-               severity, tmp)
-    if model.risk_sev_scale[r] != 1.0:
-        severity *= model.risk_sev_scale[r]
-    size = int(model.risk_size_input[r])
-    if size >= 0:  # an uncertain severity size: each event scales with its trial's draw
-        K.scale_events(counts, ws.inputs[size], bool(model.risk_size_log[r]), severity)
-    return severity
 
 
 def _fx_path(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -> None:
@@ -383,27 +347,28 @@ def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -
     # 4. Each risk's losses and recoveries, weighted by the share of the year it counts.
     for r in range(n_risks):
         first, last = int(model.risk_first[r]), int(model.risk_last[r])
-        counts = ws.counts_all[r, :last - first + 1]
-        severity = _severities(model, seed, chunk, ws, r, counts, int(totals[r]))
-        if e.secondary_prob[r] > 0 and severity.size:
-            occurs = uniforms(seed, chunk, e.secondary_keys[r, 0], np.empty(severity.size))
-            extra = uniforms(seed, chunk, e.secondary_keys[r, 1], np.empty(severity.size))
-            K.fill_ppf(extra, int(e.secondary_code[r]), e.secondary_params[r], model.data,
-                       extra, np.empty(severity.size))
-            K.secondary_losses(severity, occurs, float(e.secondary_prob[r]), extra,
-                               float(model.risk_sev_scale[r]))
         lo, hi = int(e.layer_start[r]), int(e.layer_start[r + 1])
         loss, recovered = ws.components[n_costs + r], ws.loss_scratch[1]
         if e.recovery_row[r] >= 0:
             recovered = ws.components[e.recovery_row[r]]
-        K.event_losses_engaged(counts, severity, float(model.risk_cap_event[r]),
-                               float(model.risk_cap_year[r]), model.discount[first:last + 1],
-                               # an ending risk's own event counts in full: it has no
-                               # events after the exit, and before it a_t = 1
-                               (ws.ones if e.ends[r] else ws.share)[first:last + 1],
-                               (ws.conv if e.risk_fx[r] else ws.ones)[first:last + 1],
-                               e.layer_per[lo:hi], e.layer_deductible[lo:hi],
-                               e.layer_share[lo:hi], e.layer_limit[lo:hi], loss, recovered)
+        size = int(model.risk_size_input[r])
+        K.risk_losses_engaged(
+            ws.counts_all[r, :last - first + 1],
+            stream_state(seed, chunk, model.risk_first_keys[r]),
+            stream_state(seed, chunk, model.risk_sev_keys[r]),
+            int(model.risk_sev_code[r]), model.risk_sev_params[r], model.data,
+            float(model.risk_sev_scale[r]), levels[max(size, 0)],
+            0 if size < 0 else (2 if model.risk_size_log[r] else 1),
+            float(e.secondary_prob[r]), stream_state(seed, chunk, e.secondary_keys[r, 0]),
+            stream_state(seed, chunk, e.secondary_keys[r, 1]), int(e.secondary_code[r]),
+            e.secondary_params[r], float(model.risk_cap_event[r]),
+            float(model.risk_cap_year[r]), model.discount[first:last + 1],
+            # an ending risk's own event counts in full: it has no events after the exit,
+            # and before it a_t = 1
+            (ws.ones if e.ends[r] else ws.share)[first:last + 1],
+            (ws.conv if e.risk_fx[r] else ws.ones)[first:last + 1],
+            e.layer_per[lo:hi], e.layer_deductible[lo:hi], e.layer_share[lo:hi],
+            e.layer_limit[lo:hi], loss, recovered, ws.events)
         if e.inhouse[r]:  # avoided while the engagement runs: a saving, net of recoveries
             np.subtract(recovered, loss, out=loss)
         elif e.recovery_row[r] >= 0:
