@@ -365,6 +365,70 @@ def test_risk_losses_use_each_trials_rate_size_and_the_scale():
     np.testing.assert_array_equal(out, expected)
 
 
+def _quantile(u, code, p, table):
+    """The engine's quantile of one uniform: fill_ppf, whose arithmetic the scalar ppf
+    matches only to rounding for some families (the triangular)."""
+    out = np.empty(1)
+    K.fill_ppf(np.array([u]), code, p, table, out, np.empty(1))
+    return out[0]
+
+
+def _layers(x, per, layers):
+    """What the layers of kind ``per`` leave of x, applied in order (docs/model.md)."""
+    for kind, ded, share, limit in layers:
+        if kind == per:
+            x -= min(limit, share * max(0.0, x - ded))
+    return x
+
+
+def test_risk_losses_engaged_follow_the_documented_recoveries_event_by_event():
+    years, n = 2, K._EVENT_BLOCK + 9
+    rng = np.random.default_rng(4)
+    counts = rng.poisson(1.2, (years, n)).astype(np.int64)
+    share, conv = rng.uniform(0.2, 1.0, (years, n)), rng.uniform(0.9, 1.1, (years, n))
+    disc = np.array([1.0, 0.93])
+    layers = [(codes.RECOVER_EVENT, 2e4, 0.6, 3e4), (codes.RECOVER_YEAR, 1e4, 0.5, 5e4)]
+    per, ded, frac, limit = (np.array(c) for c in zip(*layers, strict=True))
+    sev = parse({"dist": "triangular", "min": 1e3, "mode": 2e4, "max": 9e4})
+    extra = parse({"dist": "uniform", "min": 0.0, "max": 5e3})
+    data = DataBuilder()
+    (code, p), (xcode, xp) = sev.compile(data), extra.compile(data)
+    table = data.array()
+    keys = (21, 22, 23, 24)
+    loss, rec = np.empty(n), np.empty(n)
+    cap_event, cap_year, scale, prob = 6e4, 1e5, 0.9, 0.3
+    K.risk_losses_engaged(counts, *(stream_state(5, 2, k) for k in keys[:2]), code, p, table,
+                          scale, np.zeros(n), 0, prob,
+                          *(stream_state(5, 2, k) for k in keys[2:]), xcode, xp, cap_event,
+                          cap_year, disc, share, conv, per.astype(np.int64), ded, frac, limit,
+                          loss, rec, np.empty((5, 64)))
+    first = stream(5, 2, keys[0]).random((years, n))
+    events = int(counts.sum())
+    rest = iter(stream(5, 2, keys[1]).random(events - np.count_nonzero(counts)))
+    occurs = iter(stream(5, 2, keys[2]).random(events))
+    more = iter(stream(5, 2, keys[3]).random(events))
+    want_loss, want_rec = np.zeros(n), np.zeros(n)
+    for t in range(years):
+        for i in range(n):
+            if not counts[t, i]:
+                continue
+            year = recovered = 0.0
+            for e in range(counts[t, i]):
+                s = _quantile(first[t, i] if e == 0 else next(rest), code, p, table) * scale
+                o, x = next(occurs), _quantile(next(more), xcode, xp, table)
+                s = s + scale * x if o < prob else s
+                s = min(s, cap_event)
+                year += s
+                recovered += s - _layers(s, codes.RECOVER_EVENT, layers)
+            year = min(year, cap_year)
+            left = _layers(year - min(recovered, year), codes.RECOVER_YEAR, layers)
+            w = disc[t] * share[t, i] * conv[t, i]
+            want_loss[i] += w * year
+            want_rec[i] += w * (year - left)
+    np.testing.assert_array_equal(loss, want_loss)
+    np.testing.assert_array_equal(rec, want_rec)
+
+
 @pytest.mark.parametrize("n_costs, n_risks", [(0, 0), (2, 0), (0, 1), (1, 3), (4, 5)])
 def test_net_and_risk_total_equal_the_numpy_row_sums_bit_for_bit(n_costs, n_risks):
     rng = np.random.default_rng(11)
