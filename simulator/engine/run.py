@@ -91,7 +91,7 @@ class Workspace:
         if model.engaged:
             e = _engagement(model)
             n_risks, horizon = len(model.risk_names), model.horizon
-            self.u_all = np.empty((n_risks, horizon, n))  #: each risk's count uniforms
+            self.u_year = np.empty(n)  #: one risk's count uniforms of one year
             self.counts_all = np.zeros((n_risks, horizon, n), dtype=np.int64)
             self.mult = np.ones((n_risks, n))  #: this year's raise multiplier of each risk
             self.until = np.empty((e.raise_source.size, n), dtype=np.int64)
@@ -290,11 +290,10 @@ def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -
     ws.until[:] = -1
     raised = np.zeros(n_risks, dtype=bool)
     raised[e.raise_target] = True
-    for r in range(n_risks):
-        first, last = int(model.risk_first[r]), int(model.risk_last[r])
-        uniforms(seed, chunk, model.risk_freq_keys[r], ws.u_all[r, :last - first + 1])
+    # Each risk's count stream, drawn a year at a time as the years come: year-major, as the
+    # plain model draws them, without a (risks, years, n) array of uniforms.
+    count_streams = [stream_state(seed, chunk, key) for key in model.risk_freq_keys]
     stops = ~e.inhouse
-    totals = np.zeros(n_risks, dtype=np.int64)
     for t in range(horizon):
         for r in np.flatnonzero(raised).tolist():
             ws.mult[r] = 1.0
@@ -306,8 +305,9 @@ def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -
             if not first <= t <= last:
                 continue
             rate = int(model.risk_rate_input[r])
-            totals[r] += K.counts_year(
-                ws.u_all[r, t - first], t, int(model.risk_freq_code[r]),
+            K.sfc64_uniforms(count_streams[r], ws.u_year)
+            K.counts_year(
+                ws.u_year, t, int(model.risk_freq_code[r]),
                 model.risk_freq_params[r], model.data, levels[max(rate, 0)], rate >= 0,
                 float(model.risk_rate_factor[r]), int(model.risk_rate_family[r]),
                 float(model.risk_rate_dispersion[r]), float(e.base_rate[r]), ws.mult[r],
@@ -315,10 +315,8 @@ def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -
         for r in np.flatnonzero(e.ends).tolist():
             first, last = int(model.risk_first[r]), int(model.risk_last[r])
             if first <= t <= last:
-                row = ws.counts_all[r, t - first]
-                before = int(row.sum())
-                K.exit_update(t, int(r), row, ws.end_idx, ws.exit_risk, horizon)
-                totals[r] += int(row.sum()) - before
+                K.exit_update(t, int(r), ws.counts_all[r, t - first], ws.end_idx, ws.exit_risk,
+                              horizon)
         for k in range(e.raise_source.size):
             src = int(e.raise_source[k])
             first, last = int(model.risk_first[src]), int(model.risk_last[src])
