@@ -19,7 +19,7 @@ from simulator.scenario.model import Scenario, load_scenario
 
 if TYPE_CHECKING:
     from simulator.engine.run import Backend
-    from simulator.scenario.compiled import CompiledModel
+    from simulator.scenario.compiled import Check, CompiledModel
 
 
 def load(path: Path | str, warn: bool = True) -> Scenario:
@@ -37,11 +37,27 @@ def compile_checked(s: Scenario, source: Path | str, strict: bool) -> CompiledMo
     """The compiled scenario; with ``strict``, a correlation matrix needing repair is an error
     naming ``source``.
     """
-    try:
+    with _naming(source):
         model: CompiledModel = lazy.compiled.compile_scenario(s, strict=strict)
+    return model
+
+
+def check_compiles(s: Scenario, source: Path | str, strict: bool) -> Check:
+    """What :func:`compile_checked` would warn about and refuse, without building the arrays
+    (``kposim validate``).
+    """
+    with _naming(source):
+        check: Check = lazy.compiled.check_scenario(s, strict=strict)
+    return check
+
+
+@contextlib.contextmanager
+def _naming(source: Path | str) -> Iterator[None]:
+    """A compiler's FieldError as bad input naming ``source`` and the field."""
+    try:
+        yield
     except FieldError as e:
         raise BadInput(f"{source}: {e.field}: {e}") from None
-    return model
 
 
 def refuse_repairs(scenarios: list[Scenario], sources: list[Path], strict: bool) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from simulator.cli import lazy
-from simulator.cli.common import compile_checked
+from simulator.cli.common import check_compiles
 from simulator.cli.errors import BadInput, one_line
 from simulator.cli.options import force_option, quiet_option, seed_option, strict_option
 from simulator.defaults import FIT_AMOUNT_FAMILIES, FIT_BOOTSTRAP, FIT_COUNT_FAMILIES
@@ -117,18 +117,17 @@ def validate(scenarios: tuple[str, ...], strict: bool) -> None:
     for path in scenarios:
         try:
             s = load_scenario(path)
-            model = compile_checked(s, Path(path), strict)
+            check = check_compiles(s, Path(path), strict)
         except (ScenarioError, BadInput) as e:
             text = e.one_line() if isinstance(e, ScenarioError) else e.format_message()
             click.echo(f"error: {one_line(text)}", err=True)
             failed.append(path)
             continue
-        for warning in [*s.semantic_warnings(), *model.warnings]:
+        for warning in [*s.semantic_warnings(), *check.warnings]:
             click.echo(f"warning: {path}: {warning}", err=True)
         click.echo(f"ok: {path}: {s.name!r}, {s.scenario.horizon_years} years, "
                    f"{len(s.costs)} cost lines, {len(s.risks)} risks"
-                   + (f", {len(model.copula_inputs)} correlated inputs"
-                      if len(model.copula_inputs) else ""))
+                   + (f", {check.correlated} correlated inputs" if check.correlated else ""))
     if failed:
         sys.exit(2)
 

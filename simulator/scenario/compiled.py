@@ -7,6 +7,7 @@ which cost line. The kernels then see only arrays, so a new scenario never trigg
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -250,6 +251,39 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
     """Compile a validated scenario to kernel arrays. ``strict``: refuse correlations that
     need repair (:class:`~simulator.distributions.base.FieldError`) instead of repairing them.
     """
+    return _compile(s, strict, _kernel_form)
+
+
+@dataclass(frozen=True)
+class Check:
+    """What compiling a scenario reports without its arrays (see :func:`check_scenario`)."""
+
+    warnings: tuple[str, ...]  #: as :attr:`CompiledModel.warnings`
+    correlated: int  #: how many inputs are correlated (``len(copula_inputs)``)
+
+
+def check_scenario(s: Scenario, strict: bool = False) -> Check:
+    """The warnings and errors :func:`compile_scenario` gives, without building the kernels'
+    parameters and quantile tables (``kposim validate``: the tables of the Manila scenario's
+    five PERTs are 50 ms of ``betaincinv``). Raises as :func:`compile_scenario`.
+    """
+    model = _compile(s, strict, _no_kernel_form)
+    return Check(warnings=model.warnings, correlated=len(model.copula_inputs))
+
+
+def _kernel_form(d: Distribution, data: DataBuilder) -> tuple[int, np.ndarray]:
+    return d.compile(data)
+
+
+def _no_kernel_form(d: Distribution, data: DataBuilder) -> tuple[int, np.ndarray]:
+    # A stand-in for check_scenario: its arrays are thrown away, only the warnings are kept.
+    return K.CONSTANT, np.zeros(K.N_PARAMS)
+
+
+def _compile(s: Scenario, strict: bool,
+             kernel_form: Callable[[Distribution, DataBuilder], tuple[int, np.ndarray]]
+             ) -> CompiledModel:
+    """:func:`compile_scenario`, each distribution's code and parameters from ``kernel_form``."""
     data = DataBuilder()
     names: list[str] = []
     dists: list[Distribution] = []
@@ -257,7 +291,7 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
     params: list[np.ndarray] = []
 
     def add_input(name: str, dist: Distribution) -> int:
-        code, p = dist.compile(data)
+        code, p = kernel_form(dist, data)
         names.append(name)
         dists.append(dist)
         codes.append(code)
@@ -319,7 +353,7 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
             severity = scaled.base()
             risk["sl"].append(scaled.LOG_SCALE)
         if rate is None:
-            fc, fp = frequency.compile(data)
+            fc, fp = kernel_form(frequency, data)
             risk["ri"].append(-1)
         else:
             # The rate is one more per-trial input; the counts are drawn at each trial's rate.
@@ -343,7 +377,7 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
                     f"{removed:.0%} of the mean loss per event ({r.severity.describe()}); a "
                     "cap bounds what the client can lose, not what it recovers (a vendor's "
                     "liability cap is a recovery limit)")
-        sc, sp = severity.compile(data)
+        sc, sp = kernel_form(severity, data)
         risk["fc"].append(fc)
         risk["fp"].append(fp)
         risk["sc"].append(sc)
@@ -384,7 +418,7 @@ def compile_scenario(s: Scenario, strict: bool = False) -> CompiledModel:
     engagement = None
     if uses_engagement(s):
         engagement = _engagement(s, data, risk["base"], risk["reentry"],
-                                 len(s.costs) + len(s.controls))
+                                 len(s.costs) + len(s.controls), kernel_form)
 
     return CompiledModel(
         horizon=horizon,
@@ -440,7 +474,9 @@ def uses_engagement(s: Scenario) -> bool:
 
 
 def _engagement(s: Scenario, data: DataBuilder, base_rate: list[float],
-                reentry: list[list[int]], n_costs: int) -> Engagement:
+                reentry: list[list[int]], n_costs: int,
+                kernel_form: Callable[[Distribution, DataBuilder], tuple[int, np.ndarray]]
+                ) -> Engagement:
     """The model-0.2 arrays of a scenario (component rows after the risks: each provider
     risk's recoveries, each ending risk's re-entry, then the savings lost to early exit).
     """
@@ -469,7 +505,7 @@ def _engagement(s: Scenario, data: DataBuilder, base_rate: list[float],
     fx_currency = s.fx.currency if s.fx is not None else None
     sec_code, sec_params = [], []
     for r in s.risks:
-        code, p = (r.secondary.severity.compile(data) if r.secondary is not None
+        code, p = (kernel_form(r.secondary.severity, data) if r.secondary is not None
                    else (K.CONSTANT, np.zeros(K.N_PARAMS)))
         sec_code.append(code)
         sec_params.append(p)

@@ -129,7 +129,10 @@ class Category(str, Enum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True)
+    # defer_build: the schema is built on first use, as one piece for Scenario (its parts are
+    # never validated alone by the commands), rather than once per model at import.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True,
+                              defer_build=True)
 
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
