@@ -334,7 +334,7 @@ def _by_event(counts, first, rest, sev_ppf, disc, cap_event, cap_year, factor):
 
 @pytest.mark.parametrize("cap_event, cap_year", [(np.inf, np.inf), (60_000.0, 150_000.0)])
 def test_risk_losses_equal_the_event_by_event_arithmetic(cap_event, cap_year):
-    n, disc = 2 * K._EVENT_BLOCK + 300, (1.0, 0.9, 0.8)
+    n, disc = 2 * K.EVENT_BLOCK + 300, (1.0, 0.9, 0.8)
     out, events, (sc, sf, ss), (code, p, table) = _risk_losses(
         {"dist": "poisson", "mean": 3.0}, {"dist": "pert", "min": 1e3, "mode": 5e3,
                                            "max": 9e4}, n, disc=disc,
@@ -349,7 +349,7 @@ def test_risk_losses_equal_the_event_by_event_arithmetic(cap_event, cap_year):
 
 
 def test_risk_losses_use_each_trials_rate_size_and_the_scale():
-    n = K._EVENT_BLOCK + 5
+    n = K.EVENT_BLOCK + 5
     rng = np.random.default_rng(3)
     rate, size = rng.uniform(0.5, 4.0, n), rng.normal(0.0, 0.3, n)
     out, events, (sc, sf, ss), (code, p, table) = _risk_losses(
@@ -382,7 +382,7 @@ def _layers(x, per, layers):
 
 
 def test_risk_losses_engaged_follow_the_documented_recoveries_event_by_event():
-    years, n = 2, K._EVENT_BLOCK + 9
+    years, n = 2, K.EVENT_BLOCK + 9
     rng = np.random.default_rng(4)
     counts = rng.poisson(1.2, (years, n)).astype(np.int64)
     share, conv = rng.uniform(0.2, 1.0, (years, n)), rng.uniform(0.9, 1.1, (years, n))

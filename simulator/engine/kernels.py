@@ -225,8 +225,10 @@ def event_counts(u: np.ndarray, code: int, p: np.ndarray, data: np.ndarray,
     return total
 
 
-_FIXED = 8  # events per trial and year that the branch-free paths below handle
-_EVENT_BLOCK = 2048
+FIXED_EVENTS = 8
+"""Events per trial and year that the branch-free paths below handle; scratch for a block's
+events needs this many slots past the last (they may be read, never used)."""
+EVENT_BLOCK = 2048
 """Trials per block of :func:`risk_losses`: a block's counts, uniforms and events (a few
 thousand) stay in L1/L2 cache, where the whole chunk's (65,536 trials, up to several hundred
 thousand events) streamed through L3 between the four passes of an unfused pipeline."""
@@ -264,10 +266,10 @@ def _block_event_uniforms(counts: np.ndarray, cells: np.ndarray, n_cells: int,
         c = cells[q]
         k = counts[c]
         out[j] = first[c]
-        if k <= _FIXED and j + _FIXED <= n_out and m + _FIXED - 1 <= n_rest:
-            # Copy a fixed _FIXED - 1 uniforms whatever k is (later events overwrite the
+        if k <= FIXED_EVENTS and j + FIXED_EVENTS <= n_out and m + FIXED_EVENTS - 1 <= n_rest:
+            # Copy a fixed FIXED_EVENTS - 1 uniforms whatever k is (later events overwrite the
             # surplus): a loop of k - 1 steps mispredicts its exit about once per trial.
-            for r in range(_FIXED - 1):
+            for r in range(FIXED_EVENTS - 1):
                 out[j + 1 + r] = rest[m + r]
             j += k
             m += k - 1
@@ -310,10 +312,10 @@ def _block_losses(counts: np.ndarray, cells: np.ndarray, n_cells: int, severity:
         c = cells[q]
         k = counts[c]
         year = 0.0
-        if k <= _FIXED and j + _FIXED <= n_sev:
-            # A fixed _FIXED terms, those past the k-th adding exactly 0.0: the same sum,
+        if k <= FIXED_EVENTS and j + FIXED_EVENTS <= n_sev:
+            # A fixed FIXED_EVENTS terms, those past the k-th adding exactly 0.0: the same sum,
             # in the same order, as a loop of k steps without its mispredicted exit.
-            for r in range(_FIXED):
+            for r in range(FIXED_EVENTS):
                 s = severity[j + r]
                 s = s if s < cap_event else cap_event
                 year += s if r < k else 0.0
@@ -351,13 +353,13 @@ def risk_losses(n: int, count_state: np.ndarray, first_state: np.ndarray,
     threads; a block with more events than it holds allocates its own).
     """
     years = disc.shape[0]
-    bsize = _EVENT_BLOCK if n > _EVENT_BLOCK else n
+    bsize = EVENT_BLOCK if n > EVENT_BLOCK else n
     u = np.empty(bsize)
     first = np.empty(bsize)
     tmp = np.empty(2 * bsize)
     counts = np.empty(bsize, np.int64)
     cells = np.empty(bsize, np.int64)
-    cap = scratch.shape[1] - _FIXED
+    cap = scratch.shape[1] - FIXED_EVENTS
     for i in range(n):
         out[i] = 0.0
     total = 0
@@ -383,7 +385,7 @@ def risk_losses(n: int, count_state: np.ndarray, first_state: np.ndarray,
             n_cells = _cells(cb, cells)
             if events > cap:
                 cap = 2 * events
-                scratch = np.empty((3, cap + _FIXED))
+                scratch = np.empty((3, cap + FIXED_EVENTS))
             sb = scratch[1, :events]
             _severities(cb, cells, n_cells, fb, rest_state, scratch[0], sev_code, sev_p, data,
                         sb, scratch[2])
@@ -900,10 +902,10 @@ def _block_losses_engaged(counts: np.ndarray, cells: np.ndarray, n_cells: int,
         k = counts[i]
         year = 0.0
         rec_events = 0.0
-        if event_layers == 0 and k <= _FIXED and j + _FIXED <= n_sev:
-            # As _block_losses: a fixed _FIXED terms, those past the k-th adding 0.0 (the
+        if event_layers == 0 and k <= FIXED_EVENTS and j + FIXED_EVENTS <= n_sev:
+            # As _block_losses: a fixed FIXED_EVENTS terms, those past the k-th adding 0.0 (the
             # same sum, without the mispredicted exit of a k-step loop).
-            for r in range(_FIXED):
+            for r in range(FIXED_EVENTS):
                 s = severity[j + r]
                 s = s if s < cap_event else cap_event
                 year += s if r < k else 0.0
@@ -958,10 +960,10 @@ def risk_losses_engaged(counts: np.ndarray, first_state: np.ndarray, rest_state:
     (5, size) holds a block's events (a block with more allocates its own).
     """
     years, n = counts.shape
-    bsize = _EVENT_BLOCK if n > _EVENT_BLOCK else n
+    bsize = EVENT_BLOCK if n > EVENT_BLOCK else n
     first = np.empty(bsize)
     cells = np.empty(bsize, np.int64)
-    cap = scratch.shape[1] - _FIXED
+    cap = scratch.shape[1] - FIXED_EVENTS
     for i in range(n):
         loss_out[i] = 0.0
         rec_out[i] = 0.0
@@ -981,7 +983,7 @@ def risk_losses_engaged(counts: np.ndarray, first_state: np.ndarray, rest_state:
                 events += cb[cells[q]]
             if events > cap:
                 cap = 2 * events
-                scratch = np.empty((5, cap + _FIXED))
+                scratch = np.empty((5, cap + FIXED_EVENTS))
             sev, tmp = scratch[1, :events], scratch[2]
             _severities(cb, cells, n_cells, fb, rest_state, scratch[0], sev_code, sev_p, data,
                         sev, tmp)

@@ -85,7 +85,9 @@ class Workspace:
         self.copula_u = np.empty((self.copula_rows.size, n))
         self.copula_z = np.empty((self.copula_rows.size, n))
         self.tmp = np.empty(2 * n)
-        self.events = np.empty((5, 4 * n))  #: a block's events (the risk kernels' scratch)
+        # A block's events (the risk kernels' scratch): room for 16 events a trial and year
+        # on average over a block; a block with more allocates its own.
+        self.events = np.empty((5, 16 * min(n, K.EVENT_BLOCK) + K.FIXED_EVENTS))
         self.constants_of: CompiledModel | None = None  # the model whose constants are filled
         self.engagement: np.ndarray | None = None
         if model.engaged:
