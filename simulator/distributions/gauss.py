@@ -124,11 +124,12 @@ def ndtri_near(p: Any) -> np.ndarray:
     z = -(s - (2.515517 + s * (0.802853 + s * 0.010328))
           / (1.0 + s * (1.432788 + s * (0.189269 + s * 0.001308))))
     erfc = np.frompyfunc(math.erfc, 1, 1)
-    for _ in range(3):
-        cdf = 0.5 * np.asarray(erfc(-z * SQRT1_2), dtype=float)
-        pdf = np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
-        step = (cdf - t) / pdf
-        z = z - step / (1.0 + 0.5 * z * step)
+    with np.errstate(all="ignore"):  # the levels 0, 1 and nan, replaced below
+        for _ in range(3):
+            cdf = 0.5 * np.asarray(erfc(-z * SQRT1_2), dtype=float)
+            pdf = np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+            step = (cdf - t) / pdf
+            z = z - step / (1.0 + 0.5 * z * step)
     z = np.where(inner, z, -np.inf)
     out = np.where(p > 0.5, -z, z)
     out = np.where((p < 0) | (p > 1) | np.isnan(p), np.nan, out)
