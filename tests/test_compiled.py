@@ -70,3 +70,34 @@ def test_check_builds_no_quantile_table(monkeypatch):
     check_scenario(s)
     with pytest.raises(AssertionError, match="built a quantile table"):
         compile_scenario(s)  # the same scenario does need tables
+
+
+@pytest.mark.parametrize("sigma", [0.3, 1.0, 2.574, 6.0])
+def test_cap_warning_share_is_the_exact_share_as_printed(sigma):
+    # Caps around the mean loss, including where the share is near a half or a rounding
+    # edge of the printed percentage (there the exact share decides).
+    from simulator.scenario.compiled import cap_removed_share, cap_warning_share
+    from simulator.scenario.model import parse_distribution
+
+    severity = parse_distribution({"dist": "lognormal", "mu": 12.2061, "sigma": sigma})
+    for cap in severity.quantile([0.01, 0.3, 0.5, 0.7, 0.9, 0.99]):
+        exact = cap_removed_share(severity, float(cap))
+        expected = f"{exact:.0%}" if exact > 0.5 else None
+        assert cap_warning_share(severity, float(cap)) == expected
+
+
+def test_cap_warning_share_at_a_half_is_the_exact_one():
+    # A cap that removes a half to within 1e-13: the scipy-free share cannot settle which side
+    # of a half it lies, so the exact one decides, as before.
+    from simulator.scenario.compiled import cap_removed_share, cap_warning_share
+    from simulator.scenario.model import parse_distribution
+
+    severity = parse_distribution({"dist": "lognormal", "mu": 12.2061, "sigma": 2.574})
+    lo, hi = 1e3, 1e8  # removes more than a half at lo, less at hi
+    for _ in range(80):
+        mid = (lo * hi) ** 0.5
+        lo, hi = (mid, hi) if cap_removed_share(severity, mid) > 0.5 else (lo, mid)
+    for cap in (lo, hi):
+        exact = cap_removed_share(severity, cap)
+        assert abs(exact - 0.5) < 1e-12
+        assert cap_warning_share(severity, cap) == (f"{exact:.0%}" if exact > 0.5 else None)

@@ -370,3 +370,130 @@ def test_a_quantile_table_is_built_once_per_distribution():
     other = DataBuilder()
     parse({"dist": "pert", "min": 1.0, "mode": 3.0, "max": 9.0}).compile(other)
     assert not np.array_equal(first.array(), other.array())  # another shape, another table
+
+
+# --- scipy-free normal functions and bounds (validation without scipy) ---------------------
+
+def test_ndtri_table_is_scipys_to_the_bit():
+    from scipy import special
+
+    from simulator.distributions import gauss
+
+    for level, z in gauss.NDTRI_AT.items():
+        assert z == float(special.ndtri(level))
+        assert gauss.ndtri(np.asarray(level)) == special.ndtri(level)
+        assert type(gauss.ndtri(level)) is type(special.ndtri(np.asarray(level)))
+    q = np.array([0.01, 0.95, 0.3])
+    np.testing.assert_array_equal(gauss.ndtri(q), special.ndtri(q))
+
+
+def test_ndtr_bounds_hold_scipys_ndtr():
+    from scipy import special
+
+    from simulator.distributions import gauss
+
+    rng = np.random.default_rng(5)
+    xs = np.concatenate([rng.normal(0, 3, 40_000), rng.uniform(-40, 40, 40_000),
+                         rng.uniform(-1.5, 1.5, 20_000), [0.0, -0.7071, 0.7071, 38.5, -38.5]])
+    for x in xs:
+        lo, hi = gauss.ndtr_bounds(float(x))
+        assert lo <= float(special.ndtr(x)) <= hi, x
+    assert gauss.ndtr_bounds(-math.inf) == (0.0, 0.0) == (float(special.ndtr(-np.inf)),) * 2
+    assert gauss.ndtr_bounds(math.inf) == (1.0, 1.0) == (float(special.ndtr(np.inf)),) * 2
+
+
+def test_ndtr_candidates_are_every_float_in_the_bounds():
+    from simulator.distributions import gauss
+
+    lo, hi = gauss.ndtr_bounds(-3.05)
+    c = gauss.ndtr_candidates(-3.05)
+    assert c[0] == lo and c[-1] >= hi and all(math.nextafter(a, 1) == b
+                                              for a, b in zip(c, c[1:], strict=False))
+    assert gauss.ndtr_candidates(-3.05, limit=3) is None
+
+
+def test_ndtri_near_is_within_its_bound_of_scipys():
+    from scipy import special
+
+    from simulator.distributions import gauss
+
+    rng = np.random.default_rng(6)
+    p = np.concatenate([rng.random(100_000), 10.0 ** rng.uniform(-300, 0, 20_000),
+                        1 - 10.0 ** rng.uniform(-16, 0, 20_000), [2.0 ** -53, 0.5]])
+    assert np.abs(gauss.ndtri_near(p) - special.ndtri(p)).max() <= gauss.NDTRI_ABS
+    np.testing.assert_array_equal(gauss.ndtri_near([0.0, 1.0, -0.1, 1.1, np.nan]),
+                                  [-np.inf, np.inf, np.nan, np.nan, np.nan])
+
+
+BOUNDED = [
+    {"dist": "normal", "mean": 136_600, "sd": 12_000, "min": 100_000},
+    {"dist": "normal", "mean": 5000, "sd": 3000, "min": 0},
+    {"dist": "normal", "mean": 0, "sd": 1, "min": 3},
+    {"dist": "normal", "mean": 10, "sd": 2, "max": 9},
+    {"dist": "normal", "mean": 10, "sd": 2, "max": 40},
+    {"dist": "normal", "mean": 1e308, "sd": 1e308, "min": 0},
+    {"dist": "normal", "mean": 10, "sd": 2},
+    {"dist": "normal", "mean": 10, "sd": 2, "min": 0, "max": 20},
+    {"dist": "lognormal", "low": 5_000, "high": 200_000},
+    {"dist": "lognormal", "mu": 10, "sigma": 50},
+    {"dist": "lognormal", "mu": {"dist": "normal", "mean": 10, "sd": 0.5}, "sigma": 1.0},
+    {"dist": "gamma", "shape": 2, "scale": {"dist": "uniform", "min": 1000, "max": 3000}},
+    {"dist": "pert", "min": 1, "mode": 3, "max": 10},
+] + [{"dist": "gamma", "shape": k, "scale": 0.5} for k in (1e-3, 0.05, 0.4, 2, 30, 1e4, 1e7)]
+
+
+@pytest.mark.parametrize("spec", BOUNDED, ids=lambda s: str(s))
+def test_draw_range_bounds_hold_the_exact_ends(spec):
+    d = parse(spec)
+    (a, b), (lo, hi) = d.draw_range_bounds(), d.draw_range()
+    assert a <= lo and hi <= b
+
+
+@pytest.mark.parametrize("family", ["poisson", "negative_binomial"])
+def test_count_draw_range_bounds_hold_scipys_extreme_quantile(family):
+    # The bound is a tail inequality; what it must hold is scipy's own quantile at 1 - 2^-53
+    # (through the closed forms), over rates from nearly 0 to the 1e6 limit and past it (a
+    # negative binomial's exact quantile is a slow search beyond a few thousand).
+    if family == "poisson":
+        cases = [({}, m) for m in np.geomspace(1e-6, 1e6, 60)] + [({}, 3e6)]
+    else:
+        cases = [({"dispersion": r}, m) for r in (0.2, 0.7, 5.0)
+                 for m in np.geomspace(1e-6, 3e3, 20)]
+    for extra, mean in cases:
+        d = parse({"dist": family, "mean": min(float(mean), 1e6), **extra})
+        factor = mean / 1e6 if mean > 1e6 else 1.0
+        assert d.draw_range_bounds(factor)[1] >= d.draw_range(factor)[1], (extra, mean)
+
+
+@pytest.mark.parametrize("spec", [{"dist": "normal", "mean": 110_000, "sd": 6_000},
+                                  {"dist": "normal", "mean": 0.03, "sd": 0.01},
+                                  {"dist": "lognormal", "low": 0.01, "high": 0.9}])
+def test_cdf_bounds_hold_the_cdf(spec):
+    d = parse(spec)
+    for x in (-1.0, -1e-300, 0.0, 0.02, 0.5, 1.0, 90_000.0, 130_000.0):
+        lo, hi = d.cdf_bounds(x)
+        assert lo <= float(d.cdf(x)) <= hi
+
+
+def test_truncation_window_check_is_scipys():
+    from scipy import special
+
+    from simulator.distributions.continuous import _window_empty
+
+    ndtr = special.ndtr
+    for a in np.concatenate([np.linspace(6.9, 7.2, 301), [-np.inf, -3.0, 0.0, 30.0]]):
+        for width in (0.01, 0.5, np.inf if a > -np.inf else 1.0):
+            b = a + width
+            assert _window_empty(a, b) == bool(ndtr(b) - ndtr(a) < 1e-12
+                                               and ndtr(-a) - ndtr(-b) < 1e-12), (a, b)
+            assert _window_empty(-b, -a) == bool(ndtr(-a) - ndtr(-b) < 1e-12
+                                                 and ndtr(b) - ndtr(a) < 1e-12), (a, b)
+
+
+def test_lognormal_quantile_near_is_within_its_bound():
+    d = parse({"dist": "lognormal", "mu": 12.2061, "sigma": 2.574})
+    u = np.concatenate([np.linspace(0.0, 0.99, 1001), 1 - np.logspace(-2, -15, 201)])
+    near, rel = d.quantile_near(u)
+    exact = d.quantile(u)
+    assert np.all(np.abs(near - exact) <= rel * exact)
+    assert parse(SIZED).quantile_near(u) is None

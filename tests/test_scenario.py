@@ -145,3 +145,30 @@ def test_distribution_as_an_ordinary_parameter_says_where_it_is_supported():
 def test_uncertain_size_outside_a_severity_is_refused():
     _refused({"offshore_cost_per_fte": {"dist": "lognormal", "sigma": 0.1, "mu": UNIFORM}},
              r"workforce.offshore_cost_per_fte: .*uncertain parameter")
+
+
+SCIPY_FREE = ["scenarios/*.toml", "tests/data/minimal.toml", "tests/data/engaged.toml"]
+
+
+@pytest.mark.parametrize("pattern", SCIPY_FREE)
+def test_loading_and_checking_a_scenario_does_not_import_scipy(pattern):
+    # kposim validate: scipy.special alone is 0.18 s to import, a third of the command. The
+    # kitchen sink still needs it (a truncated normal's extreme draw is not settled without
+    # scipy's own ndtr), and so do the magnitude errors that print exact extreme draws.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, glob\n"
+            "from simulator import load_scenario\n"
+            "from simulator.scenario.compiled import check_scenario\n"
+            f"files = sorted(glob.glob({pattern!r}))\n"
+            "assert files\n"
+            "for f in files:\n"
+            "    s = load_scenario(f)\n"
+            "    check_scenario(s)\n"
+            "    s.semantic_warnings()\n"
+            "    assert 'scipy' not in sys.modules, f\n")
+    root = Path(__file__).resolve().parent.parent
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert res.returncode == 0, res.stderr

@@ -23,6 +23,7 @@ from simulator.distributions.base import (
     _special,
     _tabulate,
 )
+from simulator.distributions.gauss import EXTREME_U, ndtr_bounds, ndtr_candidates, ndtri
 
 PERT_LAMBDA = 4.0
 """A PERT's default ``lambda``: the weight of the mode."""
@@ -247,13 +248,11 @@ class Normal(Distribution):
 
     @model_validator(mode="after")
     def _check(self) -> Normal:
-        ndtr = _special().ndtr  # scipy.stats.norm's cdf (and sf(x) = ndtr(-x)), bit for bit
-
         lo, hi = self._bounds()
         if not lo < hi:
             raise FieldError("max", f"must be greater than min (got min={lo:g}, max={hi:g})")
         a, b = (lo - self.mean_) / self.sd, (hi - self.mean_) / self.sd
-        if ndtr(b) - ndtr(a) < 1e-12 and ndtr(-a) - ndtr(-b) < 1e-12:
+        if _window_empty(a, b):
             raise FieldError("min", "the truncation interval [min, max] lies more than 7 sd "
                              "from the mean: almost no probability is left in it")
         return self
@@ -291,18 +290,53 @@ class Normal(Distribution):
         m, sd = self.mean_, self.sd
         lo, hi = self._bounds()
         if self.min is None and self.max is None:
-            return ClosedForm(lambda q: sp.ndtri(q) * sd + m, lambda x: sp.ndtr((x - m) / sd),
+            return ClosedForm(lambda q: ndtri(q) * sd + m, lambda x: sp.ndtr((x - m) / sd),
                               lo, hi)
         ua, width, sign = self._window()
 
         def ppf(q: np.ndarray) -> np.ndarray:
-            return m + sign * sd * sp.ndtri(ua + (q if sign > 0 else 1.0 - q) * width)
+            return m + sign * sd * ndtri(ua + (q if sign > 0 else 1.0 - q) * width)
 
         def cdf(x: np.ndarray) -> np.ndarray:
             p = (sp.ndtr(sign * (x - m) / sd) - ua) / width
             return np.clip(p if sign > 0 else 1.0 - p, 0.0, 1.0)
 
         return ClosedForm(ppf, cdf, lo, hi)
+
+    def support(self) -> tuple[float, float]:
+        """(min, max), each infinite where not given."""
+        return self._bounds()
+
+    def cdf_bounds(self, x: float) -> tuple[float, float] | None:
+        """Without truncation, ``ndtr((x - mean) / sd)`` within the error of
+        :func:`~simulator.distributions.gauss.ndtr_bounds`; None with truncation.
+        """
+        if self.min is not None or self.max is not None:
+            return None
+        return ndtr_bounds((x - self.mean_) / self.sd)
+
+    def draw_range_bounds(self) -> tuple[float, float]:
+        """The ends exactly where they need no scipy (a finite bound, or no truncation);
+        an infinite end of a truncated normal bounded from every value its window's cdf can
+        have (see :func:`_extreme_bound`).
+        """
+        lo, hi = self._bounds()
+        if (self.min is None) == (self.max is None):
+            return self.draw_range()
+        m, sd = self.mean_, self.sd
+        a, b = (lo - m) / sd, (hi - m) / sd
+        sign = 1.0
+        if a > 0.0:  # as _window: the mirror image, from the lower tail
+            a, b, sign = -b, -a, -1.0
+        ua, ub = ndtr_candidates(a), ndtr_candidates(b)
+        if ua is None or ub is None:
+            return -math.inf, math.inf
+        ends = ua, ub
+        if not math.isfinite(lo):
+            lo = m - sd * _extreme_bound(ends, EXTREME_U, sign)
+        if not math.isfinite(hi):
+            hi = m + sd * _extreme_bound(ends, 1.0 - EXTREME_U, sign)
+        return lo, hi
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         """The NORMAL kernel: mean, sd and the truncation window."""
@@ -315,6 +349,47 @@ class Normal(Distribution):
         s += "" if self.min is None else f", min={self.min:g}"
         s += "" if self.max is None else f", max={self.max:g}"
         return s + ")"
+
+
+def _window_empty(a: float, b: float) -> bool:
+    """Whether ``ndtr(b) - ndtr(a) < 1e-12 and ndtr(-a) - ndtr(-b) < 1e-12`` with scipy's
+    ndtr (scipy.stats.norm's cdf, and sf(x) = ndtr(-x)), from bounds on it where they settle
+    it, else from scipy's.
+    """
+    def below(x: float, y: float) -> bool | None:  # fl(ndtr(x) - ndtr(y)) < 1e-12, if known
+        xl, xh = ndtr_bounds(x)
+        yl, yh = ndtr_bounds(y)
+        if xh - yl < 1e-12:  # rounding is monotone: fl(x - y) lies in [xl - yh, xh - yl]
+            return True
+        if xl - yh >= 1e-12:
+            return False
+        return None
+
+    first, second = below(b, a), below(-a, -b)
+    if first is False or second is False:
+        return False
+    if first and second:
+        return True
+    ndtr = _special().ndtr
+    return bool(ndtr(b) - ndtr(a) < 1e-12 and ndtr(-a) - ndtr(-b) < 1e-12)
+
+
+def _extreme_bound(ends: tuple[list[float], list[float]], q: float, sign: float) -> float:
+    """A bound on ``sign * ndtri(ua + level * (ub - ua))``, as :meth:`Normal.closed_form`'s
+    quantile at ``q`` takes it (level q, or 1 - q in the mirror image), over every (ua, ub)
+    in ``ends``: |ndtri(p)| <= sqrt(-2 log(min(p, 1 - p))) (as Phi(-x) <= exp(-x^2 / 2) / 2);
+    infinite where a level rounds to 0 or 1, where the quantile is infinite.
+    """
+    level = q if sign > 0 else 1.0 - q
+    worst = 0.0
+    for ua in ends[0]:
+        for ub in ends[1]:
+            p = ua + level * (ub - ua)
+            t = min(p, 1.0 - p)
+            if not t > 0.0:
+                return math.inf
+            worst = max(worst, math.sqrt(-2.0 * math.log(t)) * (1.0 + 1e-9))
+    return worst
 
 
 class Beta(Distribution):

@@ -24,7 +24,7 @@ from simulator.distributions.base import (
     _sample_size,
     _special,
 )
-from simulator.distributions.scaled import Gamma, _Scaled
+from simulator.distributions.scaled import TAIL_S, Gamma, _Scaled
 
 
 def _count_table(frozen: Any, data: DataBuilder) -> tuple[int, np.ndarray]:
@@ -36,6 +36,14 @@ def _count_table(frozen: Any, data: DataBuilder) -> tuple[int, np.ndarray]:
     while frozen.sf(kmax) > 1e-18:
         kmax = int(kmax * 1.05) + 2
     return _finite(frozen.cdf(np.arange(kmax + 1)), None, data)
+
+
+def _bernstein(mu: float) -> float:
+    """A whole count above the quantile at 1 - 2^-53 of a Poisson count of mean ``mu``:
+    Bernstein's P(X > mu + sqrt(2 mu s) + s / 3) <= e^-s at s = TAIL_S, with room for
+    scipy's rounding of the cdf near 1 (tested against scipy's quantile).
+    """
+    return math.ceil((mu + math.sqrt(2.0 * mu * TAIL_S) + TAIL_S / 3.0) * (1.0 + 1e-6)) + 1.0
 
 
 class _Count(Distribution):
@@ -145,8 +153,6 @@ class _Count(Distribution):
 
     def support(self) -> tuple[float, float]:
         """0 to infinity (to 1 for a bernoulli)."""
-        if self.rate_distribution() is None:
-            return super().support()
         return (0.0, 1.0) if self.RATE_KEY == "p" else (0.0, math.inf)
 
     def sample(self, size: int | tuple[int, ...],
@@ -176,6 +182,25 @@ class _Count(Distribution):
         if not math.isfinite(top):
             return 0.0, math.inf
         return Distribution.draw_range(self.at_rate(top))
+
+    def draw_range_bounds(self, factor: float = 1.0) -> tuple[float, float]:
+        """Bounds on :meth:`draw_range` (the count at the top of the bounds of the rate's
+        range; a count's quantile grows with its rate), without scipy.
+        """
+        rate = self.rate_distribution()
+        top = (rate.draw_range_bounds()[1] if rate is not None else
+               float(getattr(self, self.RATE_FIELD))) * factor
+        if top <= 0:
+            return 0.0, 0.0
+        if self.RATE_KEY == "p":
+            return 0.0, 1.0
+        if not math.isfinite(top):
+            return 0.0, math.inf
+        return 0.0, self.at_rate(top)._extreme_count_bound()
+
+    def _extreme_count_bound(self) -> float:
+        """A count above this family's (fixed-rate) quantile at 1 - 2^-53."""
+        raise NotImplementedError
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         """The kernel code and parameters; TypeError with an uncertain rate (the scenario
@@ -290,6 +315,10 @@ class Poisson(_Count):
 
     def _compile_fixed(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         return _count_table(self.closed_form(), data)
+
+    def _extreme_count_bound(self) -> float:
+        # Bernstein: P(X > mu + sqrt(2 mu s) + s / 3) <= e^-s for a Poisson count (TAIL_S).
+        return _bernstein(self.fixed_mean())
 
     def _sample_at(self, rates: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return rng.poisson(rates)
@@ -446,6 +475,13 @@ class NegativeBinomial(_Count):
 
     def _compile_fixed(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         return _count_table(self.closed_form(), data)
+
+    def _extreme_count_bound(self) -> float:
+        # A Poisson count at a Gamma(r, mean / r) rate: the rate stays below the gamma's
+        # sub-gamma bound but for e^-s, the count below the Poisson's at that rate but for
+        # e^-s (2 e^-TAIL_S in all).
+        r, mean = self.dispersion, self.fixed_mean()
+        return _bernstein(mean / r * (r + math.sqrt(2.0 * r * TAIL_S) + TAIL_S) * (1.0 + 1e-6))
 
     def _sample_at(self, rates: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         r = self.dispersion

@@ -26,6 +26,11 @@ from simulator.distributions.base import (
     _special,
     _tabulate,
 )
+from simulator.distributions.gauss import NDTRI_ABS, ndtr_bounds, ndtri, ndtri_near
+
+TAIL_S = 40.0
+"""s in the tail bounds P(X > bound) <= e^-s of :meth:`Gamma.draw_range_bounds` and the
+counts': e^-40 = 4e-18, below the 1.1e-16 (2^-53) of the engine's most extreme uniform."""
 
 
 class _Scaled(Distribution):
@@ -144,6 +149,25 @@ class _Scaled(Distribution):
             f = self.factors(np.array(d.draw_range()))
         return float(lo * f.min()), float(hi * f.max())
 
+    def draw_range_bounds(self) -> tuple[float, float]:
+        """As :meth:`draw_range`, from the bounds of the base's and the size's ranges (the
+        base and the factors are not negative, and the factors grow with the size).
+        """
+        d = self.scale_distribution()
+        if d is None:
+            return self._draw_range_bounds_fixed()
+        lo, hi = self.base().draw_range_bounds()
+        with np.errstate(all="ignore"):
+            f = self.factors(np.array(d.draw_range_bounds()))
+        return float(lo * f.min()), float(hi * f.max())
+
+    def _draw_range_bounds_fixed(self) -> tuple[float, float]:
+        return super().draw_range_bounds()
+
+    def support(self) -> tuple[float, float]:
+        """0 to infinity (with a fixed size or not)."""
+        return 0.0, math.inf
+
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         """The kernel code and parameters; TypeError with an uncertain size (the scenario
         compiler compiles :meth:`base` and a factor per trial instead).
@@ -233,9 +257,8 @@ class Lognormal(_Scaled):
             return self.mu, self.sigma
         if self.low is None or self.high is None:  # the validator has ruled this out
             raise TypeError("a lognormal needs mu and sigma or low and high")
-        # scipy.stats.norm.ppf is this function, bit for bit.
-        z = float(_special().ndtri(0.5 + (0.9 if self.confidence is None else
-                                          self.confidence) / 2))
+        # scipy.stats.norm.ppf is this function, bit for bit (a table at the usual levels).
+        z = float(ndtri(0.5 + (0.9 if self.confidence is None else self.confidence) / 2))
         lo, hi = math.log(self.low), math.log(self.high)
         return (lo + hi) / 2, (hi - lo) / (2 * z)
 
@@ -255,7 +278,31 @@ class Lognormal(_Scaled):
                 return np.where(x > 0, sp.ndtr(np.log(np.maximum(x, 1e-300) / scale) / sigma),
                                 0.0)
 
-        return ClosedForm(lambda q: np.exp(sigma * sp.ndtri(q)) * scale, cdf, 0.0, math.inf)
+        return ClosedForm(lambda q: np.exp(sigma * ndtri(q)) * scale, cdf, 0.0, math.inf)
+
+    def quantile_near(self, q: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """With a fixed mu, e^(mu + sigma z) from :func:`~simulator.distributions.gauss.
+        ndtri_near`'s z: within sigma * NDTRI_ABS (and exp's rounding) relatively.
+        """
+        if self.scale_distribution() is not None:
+            return None
+        mu, sigma = self.log_params()
+        with np.errstate(over="ignore"):
+            x = np.exp(sigma * ndtri_near(q)) * math.exp(mu)
+        return x, sigma * NDTRI_ABS * 1.01 + 1e-15
+
+    def cdf_bounds(self, x: float) -> tuple[float, float] | None:
+        """With a fixed mu, ``ndtr(log(x / e^mu) / sigma)`` (0 at x <= 0) within the error
+        of :func:`~simulator.distributions.gauss.ndtr_bounds`; None with an uncertain mu.
+        """
+        if self.scale_distribution() is not None:
+            return None
+        if not x > 0:
+            return 0.0, 0.0
+        mu, sigma = self.log_params()
+        # as the closed form's cdf computes its argument, numpy's log included
+        z = float(np.log(np.maximum(np.asarray(x, dtype=float), 1e-300) / math.exp(mu)) / sigma)
+        return ndtr_bounds(z)
 
     def _compile_fixed(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         return K.LOGNORMAL, _params(*self.log_params())
@@ -318,3 +365,10 @@ class Gamma(_Scaled):
 
     def _compile_fixed(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         return _tabulate(self._closed_form_fixed(), data, self.model_dump_json())
+
+    def _draw_range_bounds_fixed(self) -> tuple[float, float]:
+        # Gamma(k, theta) is sub-gamma (variance k theta^2, scale theta): P(X > theta (k +
+        # sqrt(2 k s) + s)) <= e^-s, far beyond the quantile at 1 - 2^-53 for s = TAIL_S;
+        # the factor allows for gammaincinv's rounding.
+        k, theta = self.shape, self.fixed_scale()
+        return 0.0, theta * (k + math.sqrt(2.0 * k * TAIL_S) + TAIL_S) * (1.0 + 1e-6)

@@ -201,13 +201,44 @@ def cap_removed_share(severity: Distribution, cap: float) -> float:
     (where a heavy tail keeps much of its mean). From the family's closed-form quantile, so
     compiling a scenario still needs no scipy.stats.
     """
+    u = _cap_levels()
+    return _removed_share(np.asarray(severity.quantile(u), dtype=np.float64), u, cap)
+
+
+def _cap_levels() -> np.ndarray:
     body = np.linspace(0.0, 0.99, 10_001)
     tail = 1.0 - np.logspace(-2, -15, 2_001)
-    u = np.concatenate([body, tail[1:]])
-    x = np.nan_to_num(np.asarray(severity.quantile(u), dtype=np.float64), posinf=0.0)
+    return np.concatenate([body, tail[1:]])
+
+
+def _removed_share(x: np.ndarray, u: np.ndarray, cap: float) -> float:
+    """:func:`cap_removed_share` from the quantiles ``x`` at levels ``u``."""
+    x = np.nan_to_num(x, posinf=0.0)
     mean = float(np.trapezoid(x, u))
     capped = float(np.trapezoid(np.minimum(x, cap), u))
     return max(0.0, 1.0 - capped / mean) if mean > 0 else 0.0
+
+
+def cap_warning_share(severity: Distribution, cap: float) -> str | None:
+    """The share of the mean loss per event a cap removes as its warning prints it ("74%"),
+    or None when it removes at most half (no warning): as :func:`cap_removed_share` gives
+    it, from the family's scipy-free quantiles (:meth:`~Distribution.quantile_near`) where
+    their error bound settles both, else from :func:`cap_removed_share` itself.
+    """
+    u = _cap_levels()
+    near = severity.quantile_near(u)
+    if near is not None and np.all(np.isfinite(near[0])) and near[0].max() < 1e300:
+        # Each quantile within a share rel of the exact one, so the two trapezoid sums of
+        # positive terms are within rel (and their own rounding, under 1e-12 over 12,000
+        # terms), and 1 - capped / mean within twice that.
+        share = _removed_share(near[0], u, cap)
+        err = 4.0 * (near[1] + 1e-12) + 1e-15
+        if share + err <= 0.5:
+            return None
+        if share - err > 0.5 and f"{share - err:.0%}" == f"{share + err:.0%}":
+            return f"{share - err:.0%}"
+    removed = cap_removed_share(severity, cap)
+    return f"{removed:.0%}" if removed > 0.5 else None
 
 
 def rate_factor(r: Risk, controls: list[Control]) -> float:
@@ -370,11 +401,11 @@ def _compile(s: Scenario, strict: bool,
             risk.setdefault("warn", []).extend(f"{base}.severity: {w}"
                                                for w in r.severity.warnings())
         elif r.cap_per_event is not None:
-            removed = cap_removed_share(r.severity, r.cap_per_event)
-            if removed > 0.5:
+            removed = cap_warning_share(r.severity, r.cap_per_event)
+            if removed is not None:
                 risk.setdefault("warn", []).append(
                     f"{base}.cap_per_event: the cap of {r.cap_per_event:,.0f} removes "
-                    f"{removed:.0%} of the mean loss per event ({r.severity.describe()}); a "
+                    f"{removed} of the mean loss per event ({r.severity.describe()}); a "
                     "cap bounds what the client can lose, not what it recovers (a vendor's "
                     "liability cap is a recovery limit)")
         sc, sp = kernel_form(severity, data)

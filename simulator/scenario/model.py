@@ -61,16 +61,21 @@ else:
     from simulator.distributions.registry import AnyDistribution
 
 
-def _mass_below(d: Distribution, x: float) -> float:
-    """P(d <= x), zero without a look at the cdf when the support starts above x.
+def _can_go_below(d: Distribution, x: float) -> bool:
+    """Whether P(d <= x) > NEGLIGIBLE: no when the support starts above x, else from bounds on
+    the cdf where they settle it (:meth:`~Distribution.cdf_bounds`, without scipy), else
+    from the cdf.
 
     Used to refuse inputs that can go where they make no sense (a negative wage) while
     accepting, say, a normal wage 15 standard deviations above zero, as the format's own
     examples do.
     """
     if d.support()[0] > x:
-        return 0.0
-    return float(d.cdf(x))
+        return False
+    bounds = d.cdf_bounds(x)
+    if bounds is not None and (bounds[1] <= NEGLIGIBLE or bounds[0] > NEGLIGIBLE):
+        return bounds[0] > NEGLIGIBLE
+    return float(d.cdf(x)) > NEGLIGIBLE
 
 
 def quote(name: str) -> str:
@@ -91,6 +96,8 @@ class _CountLike(Protocol):
     def rate_distribution(self) -> Distribution | None: ...
 
     def draw_range(self, factor: float = 1.0) -> tuple[float, float]: ...
+
+    def draw_range_bounds(self, factor: float = 1.0) -> tuple[float, float]: ...
 
 
 class _ScaledLike(Protocol):
@@ -365,7 +372,7 @@ class Risk(_Strict):
                              f"numbers), got {self.frequency.describe()}")
         if self.frequency.support()[0] < 0:
             raise FieldError("frequency", "event counts cannot be negative")
-        if _mass_below(self.severity, -1e-300) > NEGLIGIBLE:
+        if _can_go_below(self.severity, -1e-300):
             raise FieldError("severity", f"a loss per event must be >= 0, but "
                              f"{self.severity.describe()} can be negative (truncate it with "
                              f"min = 0, or use lognormal, gamma, pert or triangular)")
@@ -379,13 +386,13 @@ class Risk(_Strict):
                                      "whose first event ends the engagement)")
         for key in ("reentry_cost", "reentry_ramp_months", "reentry_overrun"):
             d = getattr(self, key)
-            if d is not None and _mass_below(d, -1e-300) > NEGLIGIBLE:
+            if d is not None and _can_go_below(d, -1e-300):
                 raise FieldError(key, f"must be >= 0, but {d.describe()} can be negative")
         if self.recovery is not None and self.recoveries:
             raise FieldError("recoveries", "give one layer as recovery or several as "
                              "recoveries, not both")
         if self.secondary is not None and \
-                _mass_below(self.secondary.severity, -1e-300) > NEGLIGIBLE:
+                _can_go_below(self.secondary.severity, -1e-300):
             raise FieldError("secondary.severity", f"a loss must be >= 0, but "
                              f"{self.secondary.severity.describe()} can be negative")
         return self
@@ -784,7 +791,7 @@ class Scenario(_Strict):
                     [x.name for x in self.controls].count(c.name) > 1:
                 raise FieldError(f"controls[{i}].name", f"duplicate name {c.name!r}; cost "
                                  "lines, risks and controls need unique names")
-            if _mass_below(c.cost, -1e-300) > NEGLIGIBLE:
+            if _can_go_below(c.cost, -1e-300):
                 raise FieldError(f"controls[{i}].cost", f"must be >= 0, but {c.cost.describe()} "
                                  "can be negative")
             for j, e in enumerate(c.effects):
@@ -819,22 +826,22 @@ class Scenario(_Strict):
         for key in ("onshore_fte", "offshore_fte", "onshore_cost_per_fte",
                     "offshore_cost_per_fte", "ramp_up_months"):
             d: AnyDistribution = getattr(wf, key)
-            if _mass_below(d, -1e-300) > NEGLIGIBLE:
+            if _can_go_below(d, -1e-300):
                 raise FieldError(f"workforce.{key}", _negative(d, "truncate a normal with "
                                                                  "min = 0"))
         for key in ("onshore_cost_growth", "offshore_cost_growth"):
             d = getattr(wf, key)
-            if _mass_below(d, -1.0) > NEGLIGIBLE:
+            if _can_go_below(d, -1.0):
                 raise FieldError(f"workforce.{key}", f"must be > -1 (a fall of 100% or more), "
                                  f"but {d.describe()} can reach it")
         for i, c in enumerate(self.costs):
-            if c.amount is not None and _mass_below(c.amount, -1e-300) > NEGLIGIBLE:
+            if c.amount is not None and _can_go_below(c.amount, -1e-300):
                 raise FieldError(f"costs[{i}].amount", _negative(c.amount, "truncate it with "
                                                                  "min = 0"))
-            if c.share is not None and _mass_below(c.share, -1e-300) > NEGLIGIBLE:
+            if c.share is not None and _can_go_below(c.share, -1e-300):
                 raise FieldError(f"costs[{i}].share", _negative(c.share, "a share lies in "
                                                                 "[0, 1]"))
-            if _mass_below(c.growth, -1.0) > NEGLIGIBLE:
+            if _can_go_below(c.growth, -1.0):
                 raise FieldError(f"costs[{i}].growth", f"must be > -1 (a fall of 100% or "
                                  f"more), but {c.growth.describe()} can reach it")
 
@@ -880,7 +887,7 @@ class Scenario(_Strict):
         if wf.onshore_fte.support()[1] <= 0 and wf.offshore_fte.support()[1] <= 0:
             raise FieldError("workforce.offshore_fte", "onshore_fte and offshore_fte are both "
                              "0: there is no work to move; at least one must be positive")
-        if _mass_above(wf.ramp_up_months, months) > NEGLIGIBLE:
+        if _can_go_above(wf.ramp_up_months, months):
             raise FieldError("workforce.ramp_up_months", f"must lie within the horizon (at most "
                              f"{months} months for {self.scenario.horizon_years} years), but "
                              f"{wf.ramp_up_months.describe()} can exceed it")
@@ -892,12 +899,12 @@ class Scenario(_Strict):
 
     def _check_growth_and_shares(self) -> None:
         for where, d in self._growth_places():
-            if _mass_above(d, MAX_GROWTH) > NEGLIGIBLE:
+            if _can_go_above(d, MAX_GROWTH):
                 raise FieldError(where, f"a growth rate must lie in (-1, {MAX_GROWTH:g}] per "
                                  f"year (a fraction: 0.03 = 3%), but {d.describe()} can exceed "
                                  f"{MAX_GROWTH:g}; {_did_you_mean(d)}")
         for i, c in enumerate(self.costs):
-            if c.share is not None and _mass_above(c.share, 1.0) > NEGLIGIBLE:
+            if c.share is not None and _can_go_above(c.share, 1.0):
                 raise FieldError(f"costs[{i}].share", f"a share must lie in [0, 1] (a fraction "
                                  f"of {c.share_of}: 0.04 = 4%), but {c.share.describe()} can "
                                  f"exceed 1; {_did_you_mean(c.share)}")
@@ -909,7 +916,10 @@ class Scenario(_Strict):
             rate = uncertain_rate(r.frequency)
             # only counts have uncertain rates
             if rate is not None and typing.cast(_CountLike, r.frequency).rate_key() == "mean":
-                top = rate.draw_range()[1] * factor
+                # the exact top (scipy's extreme quantile) only where its bound is too high
+                top = rate.draw_range_bounds()[1] * factor
+                if not top <= MAX_RATE:
+                    top = rate.draw_range()[1] * factor
                 if not top <= MAX_RATE:
                     raise FieldError(f"risks[{i}].frequency.mean", f"the rate's distribution "
                                      f"{rate.describe()} reaches {top:.3g} events a year at its "
@@ -917,6 +927,9 @@ class Scenario(_Strict):
                                      "(narrow it, or use a bounded distribution: pert, "
                                      "uniform, a normal with max)")
             years = (r.end_year or horizon) - (r.start_year or 1) + 1
+            if rate is not None and \
+                    _expected_bound(rate) * factor * years <= MAX_EVENTS_PER_TRIAL:
+                continue
             expected = _expected_count(r.frequency) * factor * years
             if not expected <= MAX_EVENTS_PER_TRIAL:
                 raise FieldError(f"risks[{i}].frequency", f"expects {expected:,.0f} events per "
@@ -930,6 +943,9 @@ class Scenario(_Strict):
         """Refuse inputs whose most extreme draws could take a trial's totals past
         MAX_TRIAL_AMOUNT, where statistics (sums of squares) and charts stop being finite.
         """
+        # Bounds first (no scipy): the exact extreme quantiles only when they do not settle it.
+        if sum(bound for _, _, bound in self._magnitude_terms(bounds=True)) <= MAX_TRIAL_AMOUNT:
+            return
         terms = self._magnitude_terms()
         total = sum(bound for _, _, bound in terms)
         if total <= MAX_TRIAL_AMOUNT:
@@ -944,15 +960,21 @@ class Scenario(_Strict):
                          f"{MAX_TRIAL_AMOUNT:.0e} that statistics and charts hold in double "
                          f"precision. Narrow it{cap}")
 
-    def _magnitude_terms(self) -> list[tuple[str, Distribution, float]]:
-        """(field, its distribution, bound on its contribution to a trial's total) per input."""
+    def _magnitude_terms(self, bounds: bool = False) -> list[tuple[str, Distribution, float]]:
+        """(field, its distribution, bound on its contribution to a trial's total) per input;
+        with ``bounds``, each no less than the exact one (from
+        :meth:`~Distribution.draw_range_bounds`: every step below grows with the ends).
+        """
         horizon, wf = self.scenario.horizon_years, self.workforce
 
+        def ends(d: Distribution) -> tuple[float, float]:
+            return d.draw_range_bounds() if bounds else d.draw_range()
+
         def top(d: Distribution) -> float:
-            return max(abs(x) for x in d.draw_range())
+            return max(abs(x) for x in ends(d))
 
         def grown(g: Distribution) -> float:
-            return (1.0 + max(g.draw_range()[1], 0.0)) ** horizon
+            return (1.0 + max(ends(g)[1], 0.0)) ** horizon
 
         terms, bills = [], 0.0
         for side in ("onshore", "offshore"):
@@ -973,8 +995,9 @@ class Scenario(_Strict):
         for i, r in enumerate(self.risks):
             factor = max(1.0, _frequency_factor(r.name, self.controls)) * self._raised(r.name)
             freq = r.frequency
-            events = (freq.draw_range(factor)[1] if isinstance(freq, _CountLike) else
-                      top(freq) * factor)
+            events = (top(freq) * factor if not isinstance(freq, _CountLike) else
+                      freq.draw_range_bounds(factor)[1] if bounds else
+                      freq.draw_range(factor)[1])
             scale = max([1.0] + [e.severity_factor for c in self.controls for e in c.effects
                                  if e.risk == r.name])
             secondary = top(r.secondary.severity) if r.secondary is not None else 0.0
@@ -999,13 +1022,13 @@ class Scenario(_Strict):
         """
         out = []
         for where, d in self._growth_places():
-            if _mass_above(d, GROWTH_WARNING) > NEGLIGIBLE:
+            if _can_go_above(d, GROWTH_WARNING):
                 out.append(f"{where}: {d.describe()} allows growth above "
                            f"{GROWTH_WARNING:.0%} a year (a fraction: 0.03 = 3%); "
                            f"{_did_you_mean(d)}")
         for i, r in enumerate(self.risks):
             overrun = r.reentry_overrun
-            if overrun is not None and _mass_above(overrun, 1.0) > NEGLIGIBLE:
+            if overrun is not None and _can_go_above(overrun, 1.0):
                 out.append(f"risks[{i}].reentry_overrun: {overrun.describe()} allows the "
                            "onshore bill to more than double during re-entry (a fraction: "
                            f"0.25 = 25% more); {_did_you_mean(overrun)}")
@@ -1074,11 +1097,16 @@ def _negative(d: AnyDistribution, hint: str) -> str:
     return f"must be >= 0, but {d.describe()} can be negative ({hint})"
 
 
-def _mass_above(d: Distribution, x: float) -> float:
-    """P(d > x), zero without a look at the cdf when the support ends at or below x."""
+def _can_go_above(d: Distribution, x: float) -> bool:
+    """Whether P(d > x) = 1 - cdf(x) > NEGLIGIBLE, as :func:`_can_go_below` decides it
+    (1 - c, rounded, only grows as c falls).
+    """
     if d.support()[1] <= x:
-        return 0.0
-    return 1.0 - float(d.cdf(x))
+        return False
+    bounds = d.cdf_bounds(x)
+    if bounds is not None and (1.0 - bounds[0] <= NEGLIGIBLE or 1.0 - bounds[1] > NEGLIGIBLE):
+        return 1.0 - bounds[1] > NEGLIGIBLE
+    return 1.0 - float(d.cdf(x)) > NEGLIGIBLE
 
 
 def _did_you_mean(d: Distribution) -> str:
@@ -1101,6 +1129,15 @@ def _expected_count(freq: Distribution) -> float:
         freq = rate
     with np.errstate(all="ignore"):
         return float(np.mean(freq.quantile(levels)))
+
+
+def _expected_bound(rate: Distribution) -> float:
+    """A bound on :func:`_expected_count` of a count whose rate has distribution ``rate``
+    (not negative): the average of its quantiles at 4096 levels is at most the quantile at
+    the top level, below the top of :meth:`~Distribution.draw_range_bounds` (with room for
+    rounding). Without scipy where the bounds need none.
+    """
+    return rate.draw_range_bounds()[1] * (1.0 + 1e-6)
 
 
 def _frequency_factor(risk: str, controls: list[Control]) -> float:
