@@ -172,31 +172,36 @@ class _Count(Distribution):
         """As :meth:`Distribution.draw_range`, with the rate times ``factor`` (a control's
         frequency factor); an uncertain rate at the top of its own range.
         """
-        rate = self.rate_distribution()
-        top = (rate.draw_range()[1] if rate is not None else
-               float(getattr(self, self.RATE_FIELD))) * factor
-        if top <= 0:
-            return 0.0, 0.0
-        if self.RATE_KEY == "p":
-            return 0.0, 1.0
-        if not math.isfinite(top):
-            return 0.0, math.inf
-        return Distribution.draw_range(self.at_rate(top))
+        top = self._top_rate(factor, bounds=False)
+        return self._range_at_top(top) or Distribution.draw_range(self.at_rate(top))
 
     def draw_range_bounds(self, factor: float = 1.0) -> tuple[float, float]:
         """Bounds on :meth:`draw_range` (the count at the top of the bounds of the rate's
         range; a count's quantile grows with its rate), without scipy.
         """
+        top = self._top_rate(factor, bounds=True)
+        return self._range_at_top(top) or (0.0, self.at_rate(top)._extreme_count_bound())
+
+    def _top_rate(self, factor: float, bounds: bool) -> float:
+        """The largest rate times ``factor``: a fixed rate, or the top of an uncertain rate's
+        draw range (of its scipy-free bounds with ``bounds``).
+        """
         rate = self.rate_distribution()
-        top = (rate.draw_range_bounds()[1] if rate is not None else
-               float(getattr(self, self.RATE_FIELD))) * factor
+        if rate is None:
+            return float(getattr(self, self.RATE_FIELD)) * factor
+        return (rate.draw_range_bounds() if bounds else rate.draw_range())[1] * factor
+
+    def _range_at_top(self, top: float) -> tuple[float, float] | None:
+        """The draw range where the top rate alone decides it (none, a probability, an
+        infinite rate), else None.
+        """
         if top <= 0:
             return 0.0, 0.0
         if self.RATE_KEY == "p":
             return 0.0, 1.0
         if not math.isfinite(top):
             return 0.0, math.inf
-        return 0.0, self.at_rate(top)._extreme_count_bound()
+        return None
 
     def _extreme_count_bound(self) -> float:
         """A count above this family's (fixed-rate) quantile at 1 - 2^-53."""
