@@ -48,6 +48,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
             tr.write_line(f"light model {n:,}: engine {a['trials_per_s'] / 1e6:.2f}M/s, numpy "
                           f"{b['trials_per_s'] / 1e6:.2f}M/s, "
                           f"{a['trials_per_s'] / b['trials_per_s']:.2f}x")
+    for n in sizes:
+        a, b = RESULTS.get(("engine + summary", n)), RESULTS.get(("numpy + statistics", n))
+        if a and b:
+            tr.write_line(f"with statistics {n:,}: engine + summary {a['trials_per_s'] / 1e6:.2f}"
+                          f"M/s, numpy + statistics {b['trials_per_s'] / 1e6:.2f}M/s, "
+                          f"{a['trials_per_s'] / b['trials_per_s']:.2f}x")
     for (impl, n), r in sorted(RESULTS.items()):
         if impl.startswith("scenario "):
             tr.write_line(f"{impl[9:]} {n:,}: {r['trials_per_s'] / 1e6:.2f}M/s, "

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import RESULTS
-from numpy_baseline import simulate_light, simulate_reference
+from numpy_baseline import simulate_light, simulate_reference, statistics
 
 from simulator import load_scenario, simulate
 
@@ -60,6 +60,24 @@ def test_engine_all_threads(benchmark, reference, trials):
 def test_numpy_baseline(benchmark, trials):
     benchmark.group = f"{trials:,} trials"
     _measure(benchmark, "numpy baseline", trials, lambda: simulate_reference(trials, seed=1))
+
+
+@pytest.mark.parametrize("trials", SIZES[:2])
+def test_engine_with_statistics(benchmark, reference, trials):
+    """The run and its summary (every statistic kposim reports, each with its error), as a
+    Python user gets them: ``simulate(...).summary()``."""
+    benchmark.group = f"{trials:,} trials, with statistics"
+    _measure(benchmark, "engine + summary", trials,
+             lambda: simulate(reference, trials=trials, seed=1, threads=THREADS).summary())
+
+
+@pytest.mark.parametrize("trials", SIZES[:2])
+def test_numpy_baseline_with_statistics(benchmark, trials):
+    """The numpy model and the headline statistics on its stored trials
+    (``numpy_baseline.statistics``: mean, sd, P5, P50, P95, P(loss), CVaR 5%)."""
+    benchmark.group = f"{trials:,} trials, with statistics"
+    _measure(benchmark, "numpy + statistics", trials,
+             lambda: statistics(simulate_reference(trials, seed=1)))
 
 
 def test_light_model_engine(benchmark, light):

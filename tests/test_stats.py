@@ -149,3 +149,18 @@ def test_sorted_exceedance_curve_equals_the_unsorted_one():
         t, p = sorted_exceedance_curve(np.sort(x))
         t0, p0 = exceedance_curve(x)
         assert np.array_equal(t, t0) and np.array_equal(p, p0)
+
+
+def test_a_summary_on_all_cores_equals_the_serial_one(monkeypatch):
+    from pathlib import Path
+
+    import simulator.results.stats as stats_module
+    from simulator import load_scenario, simulate
+
+    s = load_scenario(Path(__file__).parent / "data" / "engaged.toml")
+    result = simulate(s, trials=100_000, seed=3, controls=False)
+    serial = stats_module.summarize(result)
+    monkeypatch.setattr(stats_module, "PARALLEL_TRIALS", 0)
+    parallel = stats_module.summarize(simulate(s, trials=100_000, seed=3, controls=False))
+    serial.pop("provenance"), parallel.pop("provenance")
+    assert parallel == serial

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -34,6 +36,11 @@ PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 CATEGORY_ORDER = ("transition", "governance", "communication", "quality", "breach",
                   "attrition", "regulatory", "ip", "exit", "other", "controls",
                   "savings_lost_to_early_exit", "recoveries", "in-house_risks_avoided")
+
+
+PARALLEL_TRIALS = 2_000_000
+"""From this many trials a summary computes its rows' bands on all cores at once (below it,
+starting the threads costs about what they save)."""
 
 
 def expected_shortfall(x: np.ndarray, alpha: float = 0.05, presorted: bool = False) -> float:
@@ -301,6 +308,24 @@ class _Exact:
         if v in self.rows.loss_rows:
             self._curves[v] = sorted_exceedance_curve(xs)
 
+    def prefetch(self, rows: list[int]) -> None:
+        """Compute the bands of ``rows`` (and sort net savings) on every core at once.
+
+        Each row is a sort and a few passes over its trials, mostly in numpy calls that
+        release the GIL, and the rows are independent: on two cores a 10M-trial summary took
+        about half the time. Each row's figures are computed exactly as :meth:`band` computes
+        them, so they are the same, bit for bit; at most one sorted copy per worker is held.
+        """
+        todo = [v for v in rows if v not in self._bands]
+        workers = min(os.cpu_count() or 1, len(todo) + 1)
+        if workers < 2 or self.kept.net_savings.size < PARALLEL_TRIALS:
+            return
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            jobs = [pool.submit(self.ordered, NET)]
+            jobs += [pool.submit(self._read_sorted, v) for v in todo]
+            for job in jobs:
+                job.result()
+
     def full(self, v: int) -> NetSavings:
         """Every headline figure of row ``v`` with its percentiles' intervals (a fresh copy)."""
         if v not in self._full:
@@ -485,6 +510,9 @@ def summarize(result: RunRecord) -> Summary:
     """
     info = result.scenario.scenario
     src = _source(result)
+    if isinstance(src, _Exact):
+        n_components = len(result.model.component_names)
+        src.prefetch([GROSS, *(Rows.component(i) for i in range(n_components))])
     components = {}
     for i, (name, cat) in enumerate(zip(result.model.component_names,
                                         result.model.component_categories, strict=True)):
@@ -598,6 +626,9 @@ def chart_data(result: RunRecord, bins: int = 120, quantiles: int = 1001) -> Cha
     """Reduce a result to the small :class:`ChartData` every chart is drawn from."""
     info = result.scenario.scenario
     src = _source(result)
+    if isinstance(src, _Exact):
+        n_components = len(result.model.component_names)
+        src.prefetch([GROSS, *(Rows.component(i) for i in range(n_components))])
     d = src.full(NET)
     levels = np.linspace(0.0, 1.0, quantiles)
     qv = src.quantiles(NET, levels)
