@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -321,7 +321,7 @@ class _Exact:
         if workers < 2 or self.kept.net_savings.size < PARALLEL_TRIALS:
             return
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            jobs = [pool.submit(self.ordered, NET)]
+            jobs: list[Future[Any]] = [pool.submit(self.ordered, NET)]
             jobs += [pool.submit(self._read_sorted, v) for v in todo]
             for job in jobs:
                 job.result()
