@@ -332,14 +332,16 @@ def _by_event(counts, first, rest, sev_ppf, disc, cap_event, cap_year, factor):
     return expected
 
 
+# A mean of 0.3 takes the blocks of mostly single events (two terms a cell), 3 the others.
+@pytest.mark.parametrize("mean", [0.3, 3.0])
 @pytest.mark.parametrize("cap_event, cap_year", [(np.inf, np.inf), (60_000.0, 150_000.0)])
-def test_risk_losses_equal_the_event_by_event_arithmetic(cap_event, cap_year):
+def test_risk_losses_equal_the_event_by_event_arithmetic(cap_event, cap_year, mean):
     n, disc = 2 * K.EVENT_BLOCK + 300, (1.0, 0.9, 0.8)
     out, events, (sc, sf, ss), (code, p, table) = _risk_losses(
-        {"dist": "poisson", "mean": 3.0}, {"dist": "pert", "min": 1e3, "mode": 5e3,
-                                           "max": 9e4}, n, disc=disc,
+        {"dist": "poisson", "mean": mean}, {"dist": "pert", "min": 1e3, "mode": 5e3,
+                                            "max": 9e4}, n, disc=disc,
         cap_event=cap_event, cap_year=cap_year)
-    counts = stats.poisson.ppf(sc.random((3, n)), 3.0).astype(np.int64)
+    counts = stats.poisson.ppf(sc.random((3, n)), mean).astype(np.int64)
     first = sf.random((3, n))
     rest = ss.random(int(counts.sum() - np.count_nonzero(counts)))
     expected = _by_event(counts, first, rest, lambda u: K.ppf(u, code, p, table), disc,
