@@ -42,18 +42,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
     tr.section("kposim throughput (reference scenario, then the light model)")
     sizes = sorted({t for _, t in RESULTS})
     impls = ["engine, 1 thread", "engine, all threads", "numpy baseline"]
-    for n in sizes:
-        a, b = RESULTS.get(("light, all threads", n)), RESULTS.get(("light numpy", n))
-        if a and b:
-            tr.write_line(f"light model {n:,}: engine {a['trials_per_s'] / 1e6:.2f}M/s, numpy "
-                          f"{b['trials_per_s'] / 1e6:.2f}M/s, "
-                          f"{a['trials_per_s'] / b['trials_per_s']:.2f}x")
-    for n in sizes:
-        a, b = RESULTS.get(("engine + summary", n)), RESULTS.get(("numpy + statistics", n))
-        if a and b:
-            tr.write_line(f"with statistics {n:,}: engine + summary {a['trials_per_s'] / 1e6:.2f}"
-                          f"M/s, numpy + statistics {b['trials_per_s'] / 1e6:.2f}M/s, "
-                          f"{a['trials_per_s'] / b['trials_per_s']:.2f}x")
+    pairs = [("light model", "light, all threads", "light numpy"),
+             ("with statistics", "engine + summary", "numpy + statistics")]
+    for label, engine, numpy in pairs:
+        for n in sizes:
+            a, b = RESULTS.get((engine, n)), RESULTS.get((numpy, n))
+            if a and b:
+                tr.write_line(f"{label} {n:,}: {engine} {a['trials_per_s'] / 1e6:.2f}M/s, "
+                              f"{numpy} {b['trials_per_s'] / 1e6:.2f}M/s, "
+                              f"{a['trials_per_s'] / b['trials_per_s']:.2f}x")
     for (impl, n), r in sorted(RESULTS.items()):
         if impl.startswith("scenario "):
             tr.write_line(f"{impl[9:]} {n:,}: {r['trials_per_s'] / 1e6:.2f}M/s, "

@@ -301,26 +301,19 @@ def _severities(counts: np.ndarray, cells: np.ndarray, n_cells: int, first: np.n
 
 
 @nb.njit(**_JIT)
-def _total_events(counts: np.ndarray, cells: np.ndarray, n_cells: int) -> int:
-    """Events in the cells ``cells[:n_cells]`` of ``counts``."""
-    events = 0
-    for q in range(n_cells):
-        events += counts[cells[q]]
-    return events
-
-
-@nb.njit(**_JIT)
-def _block_losses(counts: np.ndarray, cells: np.ndarray, n_cells: int, severity: np.ndarray,
-                  cap_event: float, cap_year: float, d: float, out: np.ndarray) -> None:
-    """One year's losses of a block: add d * min(sum of min(S, cap_event), cap_year) to
-    ``out[c]`` of each cell with events, severities in event order.
+def _block_losses(counts: np.ndarray, cells: np.ndarray, n_cells: int, events: int,
+                  severity: np.ndarray, cap_event: float, cap_year: float, d: float,
+                  out: np.ndarray) -> None:
+    """One year's losses of a block (``events`` in its ``n_cells`` cells with any): add
+    d * min(sum of min(S, cap_event), cap_year) to ``out[c]`` of each cell with events,
+    severities in event order.
     """
     j = 0
     n_sev = severity.shape[0]
     # A block of mostly single events (a rare risk) sums two terms a cell, not FIXED_EVENTS:
     # the terms are a chain of dependent additions, eight of them cost more than the rest of
     # a cell's work, and whether k <= 2 is then a well-predicted branch.
-    short = _total_events(counts, cells, n_cells) * 4 <= n_cells * 5
+    short = events * 4 <= n_cells * 5
     for q in range(n_cells):
         c = cells[q]
         k = counts[c]
@@ -414,7 +407,7 @@ def risk_losses(n: int, count_state: np.ndarray, first_state: np.ndarray,
                     sb[j] *= sev_scale
             if size_mode != 0:
                 scale_events(cb.reshape(1, m), size[b:b + m], size_mode == 2, sb)
-            _block_losses(cb, cells, n_cells, scratch[1], cap_event, cap_year, d,
+            _block_losses(cb, cells, n_cells, events, scratch[1], cap_event, cap_year, d,
                           out[b:b + m])
     return total
 
@@ -998,7 +991,9 @@ def risk_losses_engaged(counts: np.ndarray, first_state: np.ndarray, rest_state:
             n_cells = _cells(cb, cells)
             if n_cells == 0:
                 continue
-            events = _total_events(cb, cells, n_cells)
+            events = 0
+            for q in range(n_cells):
+                events += cb[cells[q]]
             if events > cap:
                 cap = 2 * events
                 scratch = np.empty((5, cap + FIXED_EVENTS))

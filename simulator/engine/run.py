@@ -199,6 +199,15 @@ def _engagement(model: CompiledModel) -> Engagement:
     return model.engagement
 
 
+def _size_mode(model: CompiledModel, r: int) -> int:
+    """How risk ``r``'s severities scale with a drawn size input, as the risk kernels take it:
+    0 not at all, 1 times the input, 2 times exp(input) (a lognormal's mu).
+    """
+    if model.risk_size_input[r] < 0:
+        return 0
+    return 2 if model.risk_size_log[r] else 1
+
+
 def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
               sampling: str = "mc") -> None:
     """Simulate one chunk of ``ws.n`` trials into ``ws.values`` and ``ws.inputs``."""
@@ -208,8 +217,7 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
         return
     levels = ws.inputs
     n_costs = ws.n_costs
-    used = np.concatenate([model.workforce, model.cost_input, model.cost_growth])
-    if np.all(model.input_codes[used] == C.CONSTANT):
+    if model.constant_wages:
         # Every trial's wages and costs are the same numbers: compute one trial's, the same
         # arithmetic, and copy it (a model of risks alone spent 7% of its time here).
         gross, costs = np.empty(1), np.empty((n_costs, 1))
@@ -236,7 +244,7 @@ def run_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace,
                       float(model.risk_rate_factor[r]), float(model.risk_rate_dispersion[r]),
                       int(model.risk_sev_code[r]), model.risk_sev_params[r], model.data,
                       float(model.risk_sev_scale[r]), levels[max(size, 0)],
-                      0 if size < 0 else (2 if model.risk_size_log[r] else 1),
+                      _size_mode(model, r),
                       float(model.risk_cap_event[r]), float(model.risk_cap_year[r]),
                       model.discount[first:last + 1], ws.components[n_costs + r], ws.events)
 
@@ -369,7 +377,7 @@ def _engaged_chunk(model: CompiledModel, seed: int, chunk: int, ws: Workspace) -
             stream_state(seed, chunk, model.risk_sev_keys[r]),
             int(model.risk_sev_code[r]), model.risk_sev_params[r], model.data,
             float(model.risk_sev_scale[r]), levels[max(size, 0)],
-            0 if size < 0 else (2 if model.risk_size_log[r] else 1),
+            _size_mode(model, r),
             float(e.secondary_prob[r]), stream_state(seed, chunk, e.secondary_keys[r, 0]),
             stream_state(seed, chunk, e.secondary_keys[r, 1]), int(e.secondary_code[r]),
             e.secondary_params[r], float(model.risk_cap_event[r]),

@@ -80,10 +80,7 @@ def uniforms(seed: int, chunk: int, key: int, out: np.ndarray) -> np.ndarray:
     """Fill ``out`` with the first ``out.size`` uniforms of :func:`stream`: the same numbers,
     seeded and drawn by numba kernels (``chunk`` and ``key`` are below 2^32).
     """
-    entropy = np.array((*_run_entropy(seed), chunk, int(key)), dtype=np.uint64)
-    state = np.empty(4, dtype=np.uint64)
-    K.sfc64_seed(entropy, state)
-    K.sfc64_uniforms(state, out.reshape(-1))
+    K.sfc64_uniforms(stream_state(seed, chunk, key), out.reshape(-1))
     return out
 
 

@@ -193,6 +193,14 @@ class CompiledModel:
         """Indices of inputs that need random draws (not constants)."""
         return np.flatnonzero(self.input_codes != K.CONSTANT)
 
+    @property
+    def constant_wages(self) -> bool:
+        """Whether every workforce input and every cost line's input and growth is a
+        constant, so that every trial's wage savings and costs are the same numbers.
+        """
+        used = np.concatenate([self.workforce, self.cost_input, self.cost_growth])
+        return bool(np.all(self.input_codes[used] == K.CONSTANT))
+
 
 def cap_removed_share(severity: Distribution, cap: float) -> float:
     """Share of a severity's mean that a per-event cap removes: 1 - E[min(S, cap)] / E[S],
