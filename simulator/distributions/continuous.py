@@ -23,7 +23,13 @@ from simulator.distributions.base import (
     _special,
     _tabulate,
 )
-from simulator.distributions.gauss import EXTREME_U, ndtr_bounds, ndtr_candidates, ndtri
+from simulator.distributions.gauss import (
+    EXTREME_U,
+    ndtr,
+    ndtr_bounds,
+    ndtr_candidates,
+    ndtri,
+)
 
 PERT_LAMBDA = 4.0
 """A PERT's default ``lambda``: the weight of the mode."""
@@ -273,7 +279,6 @@ class Normal(Distribution):
 
     def _window(self) -> tuple[float, float, float]:
         """(ua, width, sign): draws are mean + sign * sd * Phi^-1(ua + u * width)."""
-        ndtr = _special().ndtr
         lo, hi = self._bounds()
         a, b = (lo - self.mean_) / self.sd, (hi - self.mean_) / self.sd
         sign = 1.0
@@ -370,7 +375,6 @@ def _window_empty(a: float, b: float) -> bool:
         return False
     if first and second:
         return True
-    ndtr = _special().ndtr
     return bool(ndtr(b) - ndtr(a) < 1e-12 and ndtr(-a) - ndtr(-b) < 1e-12)
 
 
