@@ -13,6 +13,7 @@ from simulator.results.stats import (
     mean_and_band,
     percentile_ci,
     prob_below,
+    sample_std,
     sorted_exceedance_curve,
     sorted_histogram,
     sorted_quantiles,
@@ -119,6 +120,17 @@ def _samples():
     yield rng.lognormal(10.0, 2.0, 99_999) * (rng.random(99_999) < 0.1)
     yield np.round(rng.normal(5.0, 3.0, 50_000))  # many ties
     yield np.zeros(7)
+
+
+def test_sample_std_is_numpys_bit_for_bit():
+    """Sizes on both sides of its leaf and of numpy's pairwise blocks."""
+    rng = np.random.default_rng(5)
+    for n in [2, 3, 8, 9, 127, 128, 129, 16_384, 16_385, 99_999, 1 << 20, 2_345_678]:
+        x = rng.lognormal(3.0, 2.0, n) - 30.0
+        assert sample_std(x) == x.std(ddof=1), n
+    for x in _samples():
+        if x.size > 1:
+            assert sample_std(x) == x.std(ddof=1)
 
 
 def test_sorted_quantiles_equal_numpys_bit_for_bit():

@@ -17,6 +17,7 @@ import numpy as np
 from simulator.results.chartdata import ChartData
 from simulator.results.mcerror import Z95, batch_means, running_batch_half_widths
 from simulator.results.rows import GROSS, NET, Rows
+from simulator.results.select import interpolate, quantile_ranks, quantiles
 from simulator.results.streaming import OVER_SUM, UNDER_SUM
 from simulator.results.summary import (
     Band,
@@ -38,7 +39,7 @@ CATEGORY_ORDER = ("transition", "governance", "communication", "quality", "breac
                   "savings_lost_to_early_exit", "recoveries", "in-house_risks_avoided")
 
 
-PARALLEL_TRIALS = 2_000_000
+PARALLEL_TRIALS = 250_000
 """From this many trials a summary computes its rows' bands on all cores at once (below it,
 starting the threads costs about what they save)."""
 
@@ -100,7 +101,7 @@ def describe(x: np.ndarray, ordered: np.ndarray | None = None) -> Headline:
     x = np.asarray(x, dtype=np.float64)
     n = x.size
     mean = float(x.mean())
-    std = float(x.std(ddof=1)) if n > 1 else 0.0
+    std = sample_std(x) if n > 1 else 0.0
     stderr = std / math.sqrt(n)
     xs = x if ordered is None else ordered
     pcts = (np.percentile(x, PERCENTILES) if ordered is None
@@ -130,14 +131,42 @@ def headline(mean: float, std: float, stderr: float, n: int, pcts: np.ndarray, l
 def mean_and_band(x: np.ndarray, ordered: np.ndarray | None = None) -> Band:
     """Mean with stderr, and the 5th and 95th percentiles (units of ``x``).
 
-    ``ordered``, if given, is ``np.sort(x)``: the percentiles are read off it (the same
-    values); the mean and spread still sum ``x`` in trial order.
+    ``ordered``, if given, is ``np.sort(x)``: the percentiles are read off it; else they are
+    selected from ``x`` (:func:`~simulator.results.select.quantiles`). Either way they are
+    ``np.percentile(x, (5, 95))``, bit for bit; the mean and spread sum ``x`` in trial order.
     """
     x = np.asarray(x, dtype=np.float64)
-    p5, p95 = (np.percentile(x, (5, 95)) if ordered is None
-               else sorted_quantiles(ordered, np.array([0.05, 0.95])))
-    stderr = float(x.std(ddof=1)) / math.sqrt(x.size) if x.size > 1 else 0.0
+    levels = np.array([0.05, 0.95])
+    p5, p95 = quantiles(x, levels) if ordered is None else sorted_quantiles(ordered, levels)
+    stderr = sample_std(x) / math.sqrt(x.size) if x.size > 1 else 0.0
     return Band(mean=float(x.mean()), stderr=stderr, p5=float(p5), p95=float(p95))
+
+
+_LEAF = 1 << 14  #: values squared at a time by :func:`sample_std`
+
+
+def sample_std(x: np.ndarray) -> float:
+    """``x.std(ddof=1)`` (n >= 2 values), bit for bit, without its temporary copy of ``x``
+    (80 MB at 10M trials, whose first touch costs more than the arithmetic): numpy sums
+    the squared deviations pairwise, halving at multiples of 8, so summing them leaf by
+    leaf of the same halving, each leaf squared in a small buffer, adds the same numbers
+    in the same order.
+    """
+    n = x.size
+    mean = np.add.reduce(x) / n
+    buf = np.empty(min(n, _LEAF))
+
+    def squares(lo: int, m: int) -> float:
+        if m <= _LEAF:
+            b = buf[:m]
+            np.subtract(x[lo:lo + m], mean, out=b)
+            np.multiply(b, b, out=b)
+            return float(np.add.reduce(b))
+        half = m // 2
+        half -= half % 8
+        return squares(lo, half) + squares(lo + half, m - half)
+
+    return float(np.sqrt(squares(0, n) / (n - 1)))
 
 
 def sorted_quantiles(xs: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -158,21 +187,8 @@ def sorted_quantiles(xs: np.ndarray, q: np.ndarray) -> np.ndarray:
         neighbours, numpy's two-sided interpolation), without the copy and partition of n
         values ``np.quantile`` makes on every call (milliseconds at a million trials).
     """
-    q = np.asarray(q, dtype=np.float64)
-    n = xs.size
-    virtual = (n - 1) * q
-    below = np.floor(virtual).astype(np.intp)
-    above = below + 1
-    # numpy's conventions at the ends: index -1 (the largest value) from the last one on,
-    # and its gamma measured from that -1 (a zero difference makes the result the same).
-    top = virtual >= n - 1
-    below[top] = above[top] = -1
-    gamma = virtual - below
-    a, b = xs[below], xs[above]
-    diff = b - a
-    out = a + diff * gamma
-    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
-    return out
+    below, above, gamma = quantile_ranks(xs.size, q)
+    return interpolate(xs[below], xs[above], gamma)
 
 
 def sorted_histogram(xs: np.ndarray, bins: int, lo: float, hi: float) -> np.ndarray:
@@ -261,14 +277,15 @@ def percentile_ci(x: np.ndarray, percentiles=PERCENTILES,
 class _Exact:
     """Statistics of a run that kept its trials: computed from the arrays.
 
-    Every order statistic is read off a sorted copy (numpy's vectorised sort of a million
-    values costs less than one ``np.quantile`` partition of them), and each row is sorted at
-    most once. Net savings stay sorted (percentiles, their intervals, the tail mean, the
-    quantile grid and the histogram are all read off them). Other rows are asked for a few
-    figures only (a band; a risk's loss exceedance curve): those are read off the sorted copy
-    together and kept, and the copy dropped, so a run that stores its trials never holds
-    them twice. The figures equal what ``np.quantile``, ``np.histogram`` and
-    :func:`exceedance_curve` give on the trials, bit for bit.
+    Net savings are sorted once and kept (percentiles, their intervals, the tail mean, the
+    quantile grid and the histogram are all read off them: numpy's vectorised sort of a
+    million values costs less than one ``np.quantile`` partition of them). Other rows are
+    asked for a few figures only: a band, read off a sorted copy for a loss row (a risk or
+    their total), together with its loss exceedance curve, and the copy dropped; for any
+    other row, its two percentiles are selected from the trials
+    (:mod:`~simulator.results.select`: about a third of a sort's time, and no copy). So a
+    run that stores its trials never holds them twice. The figures equal what ``np.quantile``,
+    ``np.histogram`` and :func:`exceedance_curve` give on the trials, bit for bit.
     """
 
     def __init__(self, result: RunRecord) -> None:
@@ -298,23 +315,28 @@ class _Exact:
             self._sorted_net = np.sort(self.kept.net_savings)
         return self._sorted_net
 
-    def _read_sorted(self, v: int) -> None:
-        """Sort row ``v`` once and keep its band and, for a loss row (a risk or their
-        total), its exceedance curve: summary and chart data each ask for one of them.
+    def _read_row(self, v: int) -> None:
+        """Keep row ``v``'s band and, for a loss row (a risk or their total), its exceedance
+        curve: summary and chart data each ask for one of them. Net savings and loss rows are
+        read off a sorted copy (a curve is 200 binary searches in it, where counting the
+        trials above each threshold would cost twice the sort), other rows without one.
         """
         x = self.row(v)
-        xs = self.ordered(v)
-        self._bands[v] = mean_and_band(x, xs)
-        if v in self.rows.loss_rows:
-            self._curves[v] = sorted_exceedance_curve(xs)
+        if v == NET or v in self.rows.loss_rows:
+            xs = self.ordered(v)
+            self._bands[v] = mean_and_band(x, xs)
+            if v != NET:
+                self._curves[v] = sorted_exceedance_curve(xs)
+        else:
+            self._bands[v] = mean_and_band(x)
 
     def prefetch(self, rows: list[int]) -> None:
         """Compute the bands of ``rows`` (and sort net savings) on every core at once.
 
-        Each row is a sort and a few passes over its trials, mostly in numpy calls that
-        release the GIL, and the rows are independent: on two cores a 10M-trial summary took
-        about half the time. Each row's figures are computed exactly as :meth:`band` computes
-        them, so they are the same, bit for bit; at most one sorted copy per worker is held.
+        Each row is a few passes over its trials (net savings: a sort), in numpy calls and
+        kernels that release the GIL, and the rows are independent: on two cores a 10M-trial
+        summary took about half the time. Each row's figures are computed exactly as
+        :meth:`band` computes them, so they are the same, bit for bit.
         """
         todo = [v for v in rows if v not in self._bands]
         workers = min(os.cpu_count() or 1, len(todo) + 1)
@@ -322,7 +344,7 @@ class _Exact:
             return
         with ThreadPoolExecutor(max_workers=workers) as pool:
             jobs: list[Future[Any]] = [pool.submit(self.ordered, NET)]
-            jobs += [pool.submit(self._read_sorted, v) for v in todo]
+            jobs += [pool.submit(self._read_row, v) for v in todo]
             for job in jobs:
                 job.result()
 
@@ -336,7 +358,7 @@ class _Exact:
 
     def band(self, v: int) -> Band:
         if v not in self._bands:
-            self._read_sorted(v)
+            self._read_row(v)
         return Band(**self._bands[v])
 
     def mean(self, v: int) -> float:
@@ -356,7 +378,7 @@ class _Exact:
         if v not in self.rows.loss_rows:
             return exceedance_curve(self.row(v))
         if v not in self._curves:
-            self._read_sorted(v)
+            self._read_row(v)
         t, p = self._curves[v]
         return t.copy(), p.copy()
 
@@ -494,6 +516,16 @@ def _design_stderr(result: RunRecord, figures: NetSavings) -> NetSavings:
     return figures
 
 
+def _prefetched_rows(result: RunRecord, curves: bool) -> list[int]:
+    """The rows whose figures a summary reads: gross wage savings and every component
+    (bands); with ``curves``, chart data's too: the total of the risks (its exceedance curve).
+    """
+    rows = Rows.of(result.model)
+    n_components = len(result.model.component_names)
+    return ([GROSS, *(Rows.component(i) for i in range(n_components))]
+            + ([rows.risk_total] if curves and rows.has_risks else []))
+
+
 def summarize(result: RunRecord) -> Summary:
     """The dictionary written to ``summary.json`` (keys: :class:`~simulator.results.summary.
     Summary`). Money: present value over the horizon, in the scenario's currency.
@@ -511,8 +543,7 @@ def summarize(result: RunRecord) -> Summary:
     info = result.scenario.scenario
     src = _source(result)
     if isinstance(src, _Exact):
-        n_components = len(result.model.component_names)
-        src.prefetch([GROSS, *(Rows.component(i) for i in range(n_components))])
+        src.prefetch(_prefetched_rows(result, curves=False))
     components = {}
     for i, (name, cat) in enumerate(zip(result.model.component_names,
                                         result.model.component_categories, strict=True)):
@@ -627,8 +658,7 @@ def chart_data(result: RunRecord, bins: int = 120, quantiles: int = 1001) -> Cha
     info = result.scenario.scenario
     src = _source(result)
     if isinstance(src, _Exact):
-        n_components = len(result.model.component_names)
-        src.prefetch([GROSS, *(Rows.component(i) for i in range(n_components))])
+        src.prefetch(_prefetched_rows(result, curves=True))
     d = src.full(NET)
     levels = np.linspace(0.0, 1.0, quantiles)
     qv = src.quantiles(NET, levels)
