@@ -122,6 +122,32 @@ def test_png_is_at_least_150_dpi(data, tmp_path):
     assert width / FIGSIZE[0] >= 150 and height / FIGSIZE[1] >= 150
 
 
+@pytest.mark.parametrize("stem", ["loss_exceedance", "waterfall"])
+def test_png_has_the_pixels_savefig_gives(data, tmp_path, stem):
+    """save() lays a PNG out and draws it once, and stores it as RGB: the same image as
+    matplotlib's own savefig, which draws twice and stores RGBA."""
+    from PIL import Image
+
+    png = save(CHARTS[stem](data), tmp_path, stem, formats=("png",))[0]
+    CHARTS[stem](data).savefig(tmp_path / "ref.png", dpi=150, facecolor="white")
+    ours, ref = Image.open(png), Image.open(tmp_path / "ref.png")
+    assert ours.mode == "RGB" and ours.info["dpi"] == pytest.approx((150, 150), abs=0.1)
+    np.testing.assert_array_equal(np.asarray(ours), np.asarray(ref.convert("RGB")))
+
+
+def test_png_bytes_keeps_transparency():
+    import io
+
+    from PIL import Image
+
+    from simulator.present.plots.style import png_bytes
+
+    rgba = np.random.default_rng(0).integers(0, 256, (7, 5, 4), dtype=np.uint8)
+    image = Image.open(io.BytesIO(png_bytes(rgba, 150, {"Software": "x"})))
+    assert image.mode == "RGBA" and image.info["Software"] == "x"
+    np.testing.assert_array_equal(np.asarray(image), rgba)
+
+
 def test_write_charts_writes_the_standard_charts(data, tmp_path):
     written = write_charts(data, tmp_path / "new_dir", formats=("png",))
     assert set(written) == {"net_savings_distribution", "s_curve", "waterfall",
