@@ -135,6 +135,30 @@ def test_png_has_the_pixels_savefig_gives(data, tmp_path, stem):
     np.testing.assert_array_equal(np.asarray(ours), np.asarray(ref.convert("RGB")))
 
 
+def test_titles_are_pinned_only_where_matplotlib_would_not_move_them(data, tmp_path):
+    """_pin_titles() spares matplotlib's title placement where it would leave the titles at
+    the top of the axes; never above x ticks on top or beside an offset text ("1e7")."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from simulator.present.plots.style import _pin_titles, figure, titles
+
+    def pinned(setup) -> bool:
+        fig, ax = figure()
+        ax.plot([0, 1], [5e7, 5.0001e7])  # the default formatter shows an offset here
+        setup(ax)
+        titles(ax, "A title", "a subtitle")
+        FigureCanvasAgg(fig)
+        return _pin_titles(fig) == [ax]
+
+    assert pinned(lambda ax: ax.yaxis.set_major_formatter(money_formatter("USD")))
+    assert not pinned(lambda ax: None)
+    assert not pinned(lambda ax: (ax.yaxis.set_major_formatter(money_formatter("USD")),
+                                  ax.xaxis.tick_top()))
+    fig = plot_waterfall(data)
+    save(fig, tmp_path, "w", formats=("png",))
+    assert fig.axes[0]._autotitlepos is True  # switched back on after drawing
+
+
 def test_png_bytes_keeps_transparency():
     import io
 
