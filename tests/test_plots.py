@@ -159,6 +159,38 @@ def test_titles_are_pinned_only_where_matplotlib_would_not_move_them(data, tmp_p
     assert fig.axes[0]._autotitlepos is True  # switched back on after drawing
 
 
+@pytest.mark.parametrize("limits", [((3e3, 2e7), (8e-4, 130.0)), ((1.0, 1e4), (0.2, 7.0))])
+def test_minor_tick_marks_look_like_matplotlibs_minor_ticks(limits):
+    """minor_tick_marks() draws one line of marks where matplotlib would draw a Tick apiece:
+    the same pixels, on log axes of several spans (major ticks on some decades only), but
+    where a mark meets the other axis (drawn after it now, before it then): a shade or two."""
+    import io
+
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    from simulator.present.plots.style import figure, style_axes
+    from simulator.present.plots.ticks import minor_tick_marks
+
+    def png(marks: bool) -> np.ndarray:
+        fig, ax = figure()
+        style_axes(ax, "y")
+        ax.plot([1, 10, 1e6], [100, 1, 1e-3])
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(*limits[0])
+        ax.set_ylim(*limits[1])
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        for axis in (ax.xaxis, ax.yaxis):
+            minor_tick_marks(axis) if marks else axis.set_minor_formatter(NullFormatter())
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100)
+        return mpimg.imread(io.BytesIO(buf.getvalue()))
+
+    ours, theirs = png(True), png(False)
+    assert np.abs(ours - theirs).max() <= 2 / 255 + 1e-6
+    assert (ours != theirs).any(axis=2).sum() <= 3
+
+
 def test_png_bytes_keeps_transparency():
     import io
 
