@@ -216,10 +216,11 @@ def _title_room(ax: Axes) -> float:
     # The labels ax.get_yticklabels() would give, without making a Tick for each (slow):
     # the formatter's text at every major tick location, in the first tick's font size.
     axis = ax.yaxis
-    first = axis.majorTicks[0].label1
+    first = axis.majorTicks[0]
     formatter: Any = axis.get_major_formatter()  # given an array, as matplotlib gives it
-    labels = formatter.format_ticks(axis.get_majorticklocs()) if first.get_visible() else []
-    size = first.get_fontsize()
+    shown = first.label1.get_visible() or first.label2.get_visible()
+    labels = formatter.format_ticks(axis.get_majorticklocs()) if shown else []
+    size = first.label1.get_fontsize()
     ticks = max((_text_width_in(t, size) for t in labels if t), default=0.6)
     label = 0.35 if ax.get_ylabel() else 0.0
     return figure_of(ax).get_figwidth() - ticks - label - 0.45
@@ -434,7 +435,7 @@ def quiet_warnings():  # noqa: ANN201 - a context manager
     return quiet()
 
 
-#: zlib level of PNG charts: level 3 takes about half the time of level 6 for files some 10%
+#: zlib level of PNG charts: level 3 takes about half the time of level 6, for files 10-20%
 #: larger; the pixels are the same.
 PNG_LEVEL = 3
 
