@@ -411,6 +411,38 @@ def test_titles_are_broken_between_words_only_when_too_wide_for_the_figure():
     assert all(_text_width_in(line, TITLE_SIZE, "bold") <= room for line in lines)
 
 
+def test_wrapping_by_bisection_breaks_where_word_by_word_filling_does():
+    """wrap_to_width() finds each line's words by bisection: the same lines as adding words
+    one at a time while they fit (empty words from doubled spaces included)."""
+    import random
+
+    from simulator.present.plots.style import _text_width_in, wrap_to_width
+
+    def word_by_word(text: str, width: float, size: float, weight: str) -> str:
+        lines = []
+        for paragraph in text.split("\n"):
+            line = ""
+            for word in paragraph.split(" "):
+                trial = f"{line} {word}" if line else word
+                if line and _text_width_in(trial, size, weight) > width:
+                    lines.append(line)
+                    line = word
+                else:
+                    line = trial
+            lines.append(line)
+        return "\n".join(lines)
+
+    rng = random.Random(1)
+    vocab = ["a", "risk", "events", "$1.04M;", "1", "in", "100", "", "supercalifragilistic",
+             "W", "Kraków", "·"]
+    for _ in range(60):
+        text = " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 20)))
+        text = text.replace(" in ", "\nin ", 1) if rng.random() < 0.3 else text
+        width = rng.uniform(0.2, 6.0)
+        size, weight = rng.choice([(15.0, "bold"), (11.0, "normal")])
+        assert wrap_to_width(text, width, size, weight) == word_by_word(text, width, size, weight)
+
+
 def test_jobs_run_in_the_drawing_process_give_their_results_in_order():
     """In a new process (forking needs one without other threads, which pytest may have);
     the process must also exit promptly, drawing process and all."""

@@ -249,17 +249,31 @@ def wrap_to_width(text: str, width_in: float, size: float | str,
     """``text`` broken between words into lines no wider than ``width_in`` inches (measured
     with the font's advance widths, not guessed from a character count).
     """
+    def joined(words: list[str]) -> str:
+        line = ""
+        for word in words:
+            line = f"{line} {word}" if line else word
+        return line
+
+    def fits(words: list[str]) -> bool:  # the last word may join the line of the others
+        return not joined(words[:-1]) or _text_width_in(joined(words), size, weight) <= width_in
+
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        line = ""
-        for word in paragraph.split(" "):
-            trial = f"{line} {word}" if line else word
-            if line and _text_width_in(trial, size, weight) > width_in:
-                lines.append(line)
-                line = word
-            else:
-                line = trial
-        lines.append(line)
+        words = paragraph.split(" ")
+        start = 0
+        while start < len(words):  # a paragraph has one word at least, if empty
+            # The most words from ``start`` that fit, one at least: a line only grows wider
+            # word by word, so bisection finds them in a few measurements, not one a word.
+            low, high = start + 1, len(words)
+            while low < high:
+                middle = (low + high + 1) // 2
+                if fits(words[start:middle]):
+                    low = middle
+                else:
+                    high = middle - 1
+            lines.append(joined(words[start:low]))
+            start = low
     return "\n".join(lines)
 
 
