@@ -122,6 +122,88 @@ def test_png_is_at_least_150_dpi(data, tmp_path):
     assert width / FIGSIZE[0] >= 150 and height / FIGSIZE[1] >= 150
 
 
+@pytest.mark.parametrize("stem", ["loss_exceedance", "waterfall"])
+def test_png_has_the_pixels_savefig_gives(data, tmp_path, stem):
+    """save() lays a PNG out and draws it once, and stores it as RGB: the same image as
+    matplotlib's own savefig, which draws twice and stores RGBA."""
+    from PIL import Image
+
+    png = save(CHARTS[stem](data), tmp_path, stem, formats=("png",))[0]
+    CHARTS[stem](data).savefig(tmp_path / "ref.png", dpi=150, facecolor="white")
+    ours, ref = Image.open(png), Image.open(tmp_path / "ref.png")
+    assert ours.mode == "RGB" and ours.info["dpi"] == pytest.approx((150, 150), abs=0.1)
+    np.testing.assert_array_equal(np.asarray(ours), np.asarray(ref.convert("RGB")))
+
+
+def test_titles_are_pinned_only_where_matplotlib_would_not_move_them(data, tmp_path):
+    """_pin_titles() spares matplotlib's title placement where it would leave the titles at
+    the top of the axes; never above x ticks on top or beside an offset text ("1e7")."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from simulator.present.plots.style import _pin_titles, figure, titles
+
+    def pinned(setup) -> bool:
+        fig, ax = figure()
+        ax.plot([0, 1], [5e7, 5.0001e7])  # the default formatter shows an offset here
+        setup(ax)
+        titles(ax, "A title", "a subtitle")
+        FigureCanvasAgg(fig)
+        return _pin_titles(fig) == [ax]
+
+    assert pinned(lambda ax: ax.yaxis.set_major_formatter(money_formatter("USD")))
+    assert not pinned(lambda ax: None)
+    assert not pinned(lambda ax: (ax.yaxis.set_major_formatter(money_formatter("USD")),
+                                  ax.xaxis.tick_top()))
+    fig = plot_waterfall(data)
+    save(fig, tmp_path, "w", formats=("png",))
+    assert fig.axes[0]._autotitlepos is True  # switched back on after drawing
+
+
+@pytest.mark.parametrize("limits", [((3e3, 2e7), (8e-4, 130.0)), ((1.0, 1e4), (0.2, 7.0))])
+def test_minor_tick_marks_look_like_matplotlibs_minor_ticks(limits):
+    """minor_tick_marks() draws one line of marks where matplotlib would draw a Tick apiece:
+    the same pixels, on log axes of several spans (major ticks on some decades only), but
+    where a mark meets the other axis (drawn after it now, before it then): a shade or two."""
+    import io
+
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    from simulator.present.plots.style import figure, style_axes
+    from simulator.present.plots.ticks import minor_tick_marks
+
+    def png(marks: bool) -> np.ndarray:
+        fig, ax = figure()
+        style_axes(ax, "y")
+        ax.plot([1, 10, 1e6], [100, 1, 1e-3])
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(*limits[0])
+        ax.set_ylim(*limits[1])
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        for axis in (ax.xaxis, ax.yaxis):
+            minor_tick_marks(axis) if marks else axis.set_minor_formatter(NullFormatter())
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100)
+        return mpimg.imread(io.BytesIO(buf.getvalue()))
+
+    ours, theirs = png(True), png(False)
+    assert np.abs(ours - theirs).max() <= 2 / 255 + 1e-6
+    assert (ours != theirs).any(axis=2).sum() <= 3
+
+
+def test_png_bytes_keeps_transparency():
+    import io
+
+    from PIL import Image
+
+    from simulator.present.plots.style import png_bytes
+
+    rgba = np.random.default_rng(0).integers(0, 256, (7, 5, 4), dtype=np.uint8)
+    image = Image.open(io.BytesIO(png_bytes(rgba, 150, {"Software": "x"})))
+    assert image.mode == "RGBA" and image.info["Software"] == "x"
+    np.testing.assert_array_equal(np.asarray(image), rgba)
+
+
 def test_write_charts_writes_the_standard_charts(data, tmp_path):
     written = write_charts(data, tmp_path / "new_dir", formats=("png",))
     assert set(written) == {"net_savings_distribution", "s_curve", "waterfall",
@@ -327,6 +409,38 @@ def test_titles_are_broken_between_words_only_when_too_wide_for_the_figure():
     lines = drawn(long).split("\n")
     assert len(lines) == 2 and " ".join(lines) == long
     assert all(_text_width_in(line, TITLE_SIZE, "bold") <= room for line in lines)
+
+
+def test_wrapping_by_bisection_breaks_where_word_by_word_filling_does():
+    """wrap_to_width() finds each line's words by bisection: the same lines as adding words
+    one at a time while they fit (empty words from doubled spaces included)."""
+    import random
+
+    from simulator.present.plots.style import _text_width_in, wrap_to_width
+
+    def word_by_word(text: str, width: float, size: float, weight: str) -> str:
+        lines = []
+        for paragraph in text.split("\n"):
+            line = ""
+            for word in paragraph.split(" "):
+                trial = f"{line} {word}" if line else word
+                if line and _text_width_in(trial, size, weight) > width:
+                    lines.append(line)
+                    line = word
+                else:
+                    line = trial
+            lines.append(line)
+        return "\n".join(lines)
+
+    rng = random.Random(1)
+    vocab = ["a", "risk", "events", "$1.04M;", "1", "in", "100", "", "supercalifragilistic",
+             "W", "Kraków", "·"]
+    for _ in range(60):
+        text = " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 20)))
+        text = text.replace(" in ", "\nin ", 1) if rng.random() < 0.3 else text
+        width = rng.uniform(0.2, 6.0)
+        size, weight = rng.choice([(15.0, "bold"), (11.0, "normal")])
+        assert wrap_to_width(text, width, size, weight) == word_by_word(text, width, size, weight)
 
 
 def test_jobs_run_in_the_drawing_process_give_their_results_in_order():

@@ -324,9 +324,10 @@ def plot_compare_exceedance(names: Sequence[str], data: Sequence[ChartData]) -> 
     """The loss exceedance of all risk events of each option, overlaid on log-log axes (the
     chance that the risk events cost more than x over the horizon).
     """
-    from matplotlib.ticker import LogLocator, NullFormatter
+    from matplotlib.ticker import LogLocator
 
     from simulator.present.plots.exceedance import ALL_RISKS, _positive, _threshold_at
+    from simulator.present.plots.ticks import minor_tick_marks
 
     fig, ax = s.figure()
     s.style_axes(ax, "y")
@@ -354,10 +355,10 @@ def plot_compare_exceedance(names: Sequence[str], data: Sequence[ChartData]) -> 
     ax.set_ylim(min(floors) / 1.5, 130.0)
     ax.xaxis.set_major_locator(LogLocator(base=10))
     ax.xaxis.set_major_formatter(s.money_formatter(data[0].currency))
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    minor_tick_marks(ax.xaxis)
     ax.yaxis.set_major_locator(LogLocator(base=10))
     ax.yaxis.set_major_formatter(s.log_percent_formatter())
-    ax.yaxis.set_minor_formatter(NullFormatter())
+    minor_tick_marks(ax.yaxis)
     s.axis_labels(ax, "Loss from risk events over the horizon (present value, log scale)",
                   "Chance of losing more (log scale)")
     ax.legend(loc="lower left", frameon=True, facecolor="white", edgecolor="none",

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogLocator, NullFormatter
+from matplotlib.ticker import LogLocator
 
 from simulator.present.plots import style as s
+from simulator.present.plots.ticks import minor_tick_marks
 from simulator.results.chartdata import ChartData
 
 
@@ -32,7 +33,7 @@ def plot_convergence(d: ChartData) -> Figure:
         # Ticks at 1, 2 and 5 of each decade, all labelled alike (100K, 200K, 500K): the log
         # axis's own minor labels would read 2x10^5, in a different style (and as mathtext).
         ax.xaxis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
-        ax.xaxis.set_minor_formatter(NullFormatter())
+        minor_tick_marks(ax.xaxis)
     ax.xaxis.set_major_formatter(s.count_formatter())
     # The band is narrow relative to the mean: ticks need more digits than elsewhere.
     ax.yaxis.set_major_formatter(s.money_formatter(d.currency, decimals=4))

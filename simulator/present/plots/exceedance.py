@@ -6,9 +6,10 @@ import math
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogLocator, NullFormatter
+from matplotlib.ticker import LogLocator
 
 from simulator.present.plots import style as s
+from simulator.present.plots.ticks import minor_tick_marks
 from simulator.results.chartdata import ChartData
 
 ALL_RISKS = "All risk events"
@@ -77,7 +78,7 @@ def plot_loss_exceedance(d: ChartData) -> Figure:
     subs = (1.0,) if decades > 3 else (1.0, 2.0, 5.0)
     ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
     ax.xaxis.set_major_formatter(s.money_formatter(d.currency))
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    minor_tick_marks(ax.xaxis)
     # Down to the rarest probability a trial can show (one trial), at most a decade below
     # the smallest drawn, never below 1 in 100,000.
     p_min = min(float(c[1].min()) for c in curves.values())
@@ -85,7 +86,7 @@ def plot_loss_exceedance(d: ChartData) -> Figure:
     ax.set_ylim(floor / 1.5, 130.0)
     ax.yaxis.set_major_locator(LogLocator(base=10))
     ax.yaxis.set_major_formatter(s.log_percent_formatter())
-    ax.yaxis.set_minor_formatter(NullFormatter())
+    minor_tick_marks(ax.yaxis)
     s.axis_labels(ax, f"Loss from risk events over {horizon} (present value, log scale)",
                   "Chance of losing more (log scale)")
     ax.legend(loc="lower left", frameon=True, facecolor="white", edgecolor="none",
