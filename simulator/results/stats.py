@@ -280,11 +280,11 @@ class _Exact:
     Net savings are sorted once and kept (percentiles, their intervals, the tail mean, the
     quantile grid and the histogram are all read off them: numpy's vectorised sort of a
     million values costs less than one ``np.quantile`` partition of them). Other rows are
-    asked for a few figures only: a band, read off a sorted copy for a loss row (a risk or
-    their total), together with its loss exceedance curve, and the copy dropped; for any
-    other row, its two percentiles are selected from the trials
-    (:mod:`~simulator.results.select`: about a third of a sort's time, and no copy). So a
-    run that stores its trials never holds them twice. The figures equal what ``np.quantile``,
+    asked for a few figures only: a band, whose two percentiles are selected from the trials
+    (:mod:`~simulator.results.select`: about a third of a sort's time, and no copy), and for
+    a loss row (a risk or their total) a loss exceedance curve, read off a sorted copy (the
+    band with it, if not known yet) and the copy dropped. So a run that stores its trials
+    never holds them twice. The figures equal what ``np.quantile``,
     ``np.histogram`` and :func:`exceedance_curve` give on the trials, bit for bit.
     """
 
@@ -315,36 +315,43 @@ class _Exact:
             self._sorted_net = np.sort(self.kept.net_savings)
         return self._sorted_net
 
-    def _read_row(self, v: int) -> None:
-        """Keep row ``v``'s band and, for a loss row (a risk or their total), its exceedance
-        curve: summary and chart data each ask for one of them. Net savings and loss rows are
-        read off a sorted copy (a curve is 200 binary searches in it, where counting the
-        trials above each threshold would cost twice the sort), other rows without one.
+    def _read_row(self, v: int, curve: bool) -> None:
+        """Keep row ``v``'s band and, with ``curve`` for a loss row (a risk or their total),
+        its exceedance curve. Net savings, and a loss row whose curve is asked for, are read
+        off a sorted copy (a curve is 200 binary searches in it, where counting the trials
+        above each threshold would cost twice the sort), the band with it; other rows' bands
+        without one (a summary asks for no curve: chart data does).
         """
         x = self.row(v)
-        if v == NET or v in self.rows.loss_rows:
+        if v == NET or (curve and v in self.rows.loss_rows):
             xs = self.ordered(v)
-            self._bands[v] = mean_and_band(x, xs)
+            if v not in self._bands:
+                self._bands[v] = mean_and_band(x, xs)
             if v != NET:
                 self._curves[v] = sorted_exceedance_curve(xs)
-        else:
+        elif v not in self._bands:
             self._bands[v] = mean_and_band(x)
 
-    def prefetch(self, rows: list[int]) -> None:
-        """Compute the bands of ``rows`` (and sort net savings) on every core at once.
+    def _needs(self, v: int, curve: bool) -> bool:
+        return v not in self._bands or (curve and v in self.rows.loss_rows
+                                        and v not in self._curves)
 
-        Each row is a few passes over its trials (net savings: a sort), in numpy calls and
-        kernels that release the GIL, and the rows are independent: on two cores a 10M-trial
-        summary took about half the time. Each row's figures are computed exactly as
-        :meth:`band` computes them, so they are the same, bit for bit.
+    def prefetch(self, rows: list[int], curves: bool) -> None:
+        """Compute the bands of ``rows`` (and, with ``curves``, the loss rows' exceedance
+        curves; and sort net savings) on every core at once.
+
+        Each row is a few passes over its trials or a sort, in numpy calls and kernels that
+        release the GIL, and the rows are independent: on two cores a 10M-trial summary took
+        about half the time. Each row's figures are computed exactly as :meth:`band` and
+        :meth:`exceedance` compute them, so they are the same, bit for bit.
         """
-        todo = [v for v in rows if v not in self._bands]
+        todo = [v for v in rows if self._needs(v, curves)]
         workers = min(os.cpu_count() or 1, len(todo) + 1)
         if workers < 2 or self.kept.net_savings.size < PARALLEL_TRIALS:
             return
         with ThreadPoolExecutor(max_workers=workers) as pool:
             jobs: list[Future[Any]] = [pool.submit(self.ordered, NET)]
-            jobs += [pool.submit(self._read_row, v) for v in todo]
+            jobs += [pool.submit(self._read_row, v, curves) for v in todo]
             for job in jobs:
                 job.result()
 
@@ -358,7 +365,7 @@ class _Exact:
 
     def band(self, v: int) -> Band:
         if v not in self._bands:
-            self._read_row(v)
+            self._read_row(v, curve=False)
         return Band(**self._bands[v])
 
     def mean(self, v: int) -> float:
@@ -378,7 +385,7 @@ class _Exact:
         if v not in self.rows.loss_rows:
             return exceedance_curve(self.row(v))
         if v not in self._curves:
-            self._read_row(v)
+            self._read_row(v, curve=True)
         t, p = self._curves[v]
         return t.copy(), p.copy()
 
@@ -543,7 +550,7 @@ def summarize(result: RunRecord) -> Summary:
     info = result.scenario.scenario
     src = _source(result)
     if isinstance(src, _Exact):
-        src.prefetch(_prefetched_rows(result, curves=False))
+        src.prefetch(_prefetched_rows(result, curves=False), curves=False)
     components = {}
     for i, (name, cat) in enumerate(zip(result.model.component_names,
                                         result.model.component_categories, strict=True)):
@@ -658,7 +665,7 @@ def chart_data(result: RunRecord, bins: int = 120, quantiles: int = 1001) -> Cha
     info = result.scenario.scenario
     src = _source(result)
     if isinstance(src, _Exact):
-        src.prefetch(_prefetched_rows(result, curves=True))
+        src.prefetch(_prefetched_rows(result, curves=True), curves=True)
     d = src.full(NET)
     levels = np.linspace(0.0, 1.0, quantiles)
     qv = src.quantiles(NET, levels)
