@@ -312,6 +312,18 @@ def test_a_neutral_model_term_gives_the_plain_kernels_results_bit_for_bit():
     np.testing.assert_array_equal(a.risk_losses, b.risk_losses)
 
 
+
+def test_risk_losses_sum_the_risk_rows_as_numpy_does():
+    """Manila's risk rows are not contiguous (a recovery row sits among them): the total is
+    numpy's sum over them, bit for bit."""
+    from pathlib import Path
+
+    s = load_scenario(Path(__file__).parents[1] / "scenarios" / "manila_financial_research.toml")
+    r = simulate(s, trials=20_000, seed=5, controls=False)
+    rows = r.model.risk_total_rows
+    assert rows.size > 1 and np.any(np.diff(rows) > 1)
+    np.testing.assert_array_equal(r.risk_losses, r.kept.component_totals[rows].sum(axis=0))
+
 def full_model():
     risks = [exit_risk(0.1, exit_timing="uniform", reentry_cost={"dist": "uniform", "min": 0,
                                                                   "max": 1e5},

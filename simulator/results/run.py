@@ -178,12 +178,15 @@ class RunRecord:
     def risk_losses(self) -> np.ndarray:
         """(trials,) total loss from all risk events per trial (only when trials are kept)."""
         totals = self.kept.component_totals
-        rows = self.model.risk_total_rows
-        if rows.size and np.array_equal(rows, np.arange(rows[0], rows[0] + rows.size)):
-            return totals[rows[0]:rows[0] + rows.size].sum(axis=0)
-        if not rows.size:
+        rows = self.model.risk_total_rows.tolist()
+        if not rows:
             return np.zeros(self.trials)
-        return totals[rows].sum(axis=0)
+        # Row by row, as numpy sums a (rows, n) array over its first axis (the same numbers,
+        # bit for bit), without first copying the rows into one.
+        total = totals[rows[0]].copy()
+        for r in rows[1:]:
+            total += totals[r]
+        return total
 
     def _require_trials(self) -> None:
         self.kept  # noqa: B018 - raises the clear error
