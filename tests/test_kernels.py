@@ -18,11 +18,19 @@ def test_norm_ppf_matches_scipy_ndtri_to_machine_precision():
     np.testing.assert_allclose(got, special.ndtri(u), rtol=1e-13, atol=1e-15)
 
 
-def test_norm_ppf_is_symmetric_and_infinite_at_the_ends():
+def test_norm_ppf_is_symmetric():
     assert K.norm_ppf(0.5) == 0.0
     assert K.norm_ppf(0.975) == pytest.approx(-K.norm_ppf(0.025), rel=1e-15)
-    assert K.norm_ppf(0.0) == -np.inf
-    assert K.norm_ppf(1.0) == np.inf
+
+
+def test_norm_ppf_takes_an_exact_0_or_1_as_the_most_extreme_uniform():
+    """A stream gives 0.0 once in 2^53 draws: a finite draw, within the range validation
+    allows for (the quantiles at EXTREME_U and 1 - EXTREME_U), never an infinite one."""
+    from simulator.distributions.gauss import EXTREME_U
+
+    assert K.norm_ppf(0.0) == K.norm_ppf(EXTREME_U) == pytest.approx(special.ndtri(EXTREME_U))
+    assert K.norm_ppf(1.0) == -K.norm_ppf(0.0)
+    assert K.ppf(0.0, *compiled(parse({"dist": "lognormal", "mu": 1.0, "sigma": 2.0}))) > 0.0
 
 
 def compiled(d) -> tuple[int, np.ndarray, np.ndarray]:
@@ -175,7 +183,7 @@ def test_norm_ppf_into_is_the_scalar_quantile_bit_for_bit_and_accurate_in_the_ta
     K.norm_ppf_into(u, out)
     np.testing.assert_array_equal(out, [K.norm_ppf(p) for p in u])
     np.testing.assert_allclose(out[:-4], special.ndtri(u[:-4]), rtol=1e-13, atol=1e-15)
-    assert out[-4] == -np.inf and out[-3] == 0.0
+    assert out[-4] == K.norm_ppf(2.0 ** -53) and out[-3] == 0.0
 
 
 @pytest.mark.parametrize("spec", [

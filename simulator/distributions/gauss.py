@@ -26,7 +26,10 @@ SQRT1_2 = 0.7071067811865476
 """1 / sqrt(2), rounded as C's ``M_SQRT1_2`` is."""
 
 EXTREME_U = 2.0 ** -53
-"""The most extreme uniform (from either end) the engine's streams and designs give."""
+"""The most extreme uniform (from either end) a draw can take: the streams give multiples of
+2^-53 in [0, 1 - 2^-53], and the kernels' normal quantile takes an exact 0 (once in 2^53
+draws) as 2^-53 (:func:`simulator.distributions.ppf.norm_ppf`); a table's lowest knot serves
+u = 0 as well."""
 
 NDTRI_AT: dict[float, float] = {
     EXTREME_U: -8.209536151601387,

@@ -51,7 +51,11 @@ def _norm_tail(p: float) -> float:
     q = p - 0.5
     r = min(p, 1.0 - p)
     if r <= 0.0:
-        return math.copysign(math.inf, q)
+        # p is exactly 0 or 1 only where a uniform is: the streams give 0.0 once in 2^53
+        # draws, and a window [ua, 1) can round up to 1. It counts as the most extreme
+        # uniform validation allows for (EXTREME_U = 2^-53), not as an infinite draw that
+        # would stop the run.
+        r = 1.1102230246251565e-16
     r = math.sqrt(-math.log(r))
     if r <= 5.0:
         r -= 1.6
