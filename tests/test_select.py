@@ -33,7 +33,8 @@ def test_order_statistics_are_the_sorted_values(name):
     rng = np.random.default_rng(1)
     ranks = np.unique(np.concatenate([rng.integers(0, n, 30), [0, n - 1, n // 2, n // 20,
                                                                 n // 20 + 1]]) % n)
-    got = order_statistics(x, ranks.astype(np.int64))
+    got, found = order_statistics(x, ranks.astype(np.int64))
+    assert found
     np.testing.assert_array_equal(got, np.sort(x)[ranks])
 
 
@@ -43,13 +44,23 @@ def test_quantiles_equal_numpys_bit_for_bit(name):
     assert np.array_equal(quantiles(x, LEVELS), np.quantile(x, LEVELS))
 
 
+def test_values_over_600_orders_of_magnitude_give_up_and_fall_back_to_numpy():
+    """Equal bins would narrow such values a few orders of magnitude at a time: the search
+    says it gave up, and quantiles() asks np.quantile instead."""
+    x = 10.0 ** np.random.default_rng(8).uniform(-300.0, 300.0, 3 * GATHER_MAX)
+    _, found = order_statistics(x, np.array([x.size // 20]))
+    assert not found
+    assert np.array_equal(quantiles(x, LEVELS), np.quantile(x, LEVELS))
+
+
 def test_a_rank_out_of_range_is_an_error():
     with pytest.raises(ValueError, match="ranks"):
         order_statistics(np.arange(5.0), np.array([0, 5]))
 
 
 def test_no_ranks_no_values():
-    assert order_statistics(np.arange(5.0), np.empty(0, np.int64)).size == 0
+    values, found = order_statistics(np.arange(5.0), np.empty(0, np.int64))
+    assert found and values.size == 0
 
 
 def test_the_array_is_left_as_it_was():

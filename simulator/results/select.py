@@ -22,6 +22,12 @@ BINS = 4_096
 """Bins a pass counts into: few enough to stay in the first-level cache's neighbourhood."""
 GATHER_MAX = 1 << 16
 """The most values gathered and sorted from one bin before it is narrowed instead."""
+SLOW_NARROWINGS = 2
+"""After this many narrowings that did not halve the values in range, the search gives up
+(:func:`order_statistics` says so and :func:`quantiles` asks ``np.quantile``): values spread
+over hundreds of orders of magnitude would otherwise be narrowed a 4,096th of the range at
+a time, two passes each. Money amounts need at most one such narrowing (a heavy tail's
+bottom bin)."""
 
 
 @nb.njit(nogil=True, cache=True)
@@ -78,15 +84,17 @@ def _narrow(x: np.ndarray, a: float, b: float, j: int) -> tuple[float, int, floa
 
 
 @nb.njit(nogil=True, cache=True)
-def order_statistics(x: np.ndarray, ranks: np.ndarray) -> np.ndarray:
-    """``np.sort(x)[ranks]`` without sorting ``x``.
+def order_statistics(x: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``np.sort(x)[ranks]`` without sorting ``x``, and whether it was found: False where
+    the values are spread too unevenly for counting to pay (:data:`SLOW_NARROWINGS`); sort
+    or partition then.
 
     ``x``: shape (n,), finite values (NaN has no rank). ``ranks``: increasing integers in
     [0, n). Returns float64 values, shape of ``ranks``, each one of ``x``'s own values.
     """
     out = np.empty(ranks.size)
     if ranks.size == 0:
-        return out
+        return out, True
     for i in range(ranks.size):
         if not 0 <= ranks[i] < x.size or (i > 0 and ranks[i] < ranks[i - 1]):
             raise ValueError("ranks must be increasing, each in [0, n)")
@@ -106,6 +114,7 @@ def order_statistics(x: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     known_from = 0
     for i in range(ranks.size):
         k = ranks[i]
+        slow = 0  # narrowings for rank k that did not halve the values in range
         if known_from <= k < known_from + known.size:
             out[i] = known[k - known_from]
             continue
@@ -127,6 +136,10 @@ def order_statistics(x: np.ndarray, ranks: np.ndarray) -> np.ndarray:
                 j += 1
             m = counts[j]
             if m > GATHER_MAX:  # too many to sort: narrow to this bin's values, less ties
+                if 2 * m > inside:
+                    slow += 1
+                    if slow > SLOW_NARROWINGS:
+                        return out, False
                 least, run, next_up, most = _narrow(x, a, b, j)
                 if k < at + run:
                     known, known_from = np.full(min(run, GATHER_MAX), least), at
@@ -149,7 +162,7 @@ def order_statistics(x: np.ndarray, ranks: np.ndarray) -> np.ndarray:
             known, known_from = gathered, at
             out[i] = gathered[k - at]
             break
-    return out
+    return out, True
 
 
 def quantile_ranks(n: int, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -185,7 +198,9 @@ def quantiles(x: np.ndarray, q: np.ndarray) -> np.ndarray:
     below, above, gamma = quantile_ranks(n, q)
     # Rank -1 is numpy's "the largest value".
     wanted = np.unique(np.concatenate([below, above]) % n)
-    values = order_statistics(x, wanted.astype(np.int64))
+    values, found = order_statistics(x, wanted.astype(np.int64))
+    if not found:
+        return np.quantile(x, q)
     at = dict(zip(wanted.tolist(), values.tolist(), strict=True))
     a = np.array([at[r % n] for r in below.ravel().tolist()]).reshape(below.shape)
     b = np.array([at[r % n] for r in above.ravel().tolist()]).reshape(above.shape)
