@@ -8,8 +8,10 @@ counts the values in each of :data:`BINS` equal bins of it, then, for each asked
 that gathers the values of the bin holding it and sorts those few. A bin too full to gather
 (values crowded in one bin) is narrowed to the range of its own values and counted again;
 a run of equal values at the bottom of a range (a loss row's zeros) is set aside first, as
-it would crowd every narrower bin too. The values returned are the array's own, so they equal ``np.sort(x)[ranks]`` bit for
-bit; :func:`quantiles` turns them into ``np.quantile``'s figures, bit for bit as well.
+it would crowd every narrower bin too. Values spread so unevenly that narrowing does not
+pay are left to numpy (:data:`SLOW_NARROWINGS`). The values returned are the array's own,
+so they equal ``np.sort(x)[ranks]`` bit for bit; :func:`quantiles` turns them into
+``np.quantile``'s figures, bit for bit as well.
 """
 from __future__ import annotations
 
@@ -181,7 +183,7 @@ def quantile_ranks(n: int, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def interpolate(a: np.ndarray, b: np.ndarray, gamma: np.ndarray) -> np.ndarray:
-    """numpy's two-sided linear interpolation between neighbours ``a`` and ``b``."""
+    """The two-sided linear interpolation numpy uses between neighbours ``a`` and ``b``."""
     diff = b - a
     out = a + diff * gamma
     np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
