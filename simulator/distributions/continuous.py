@@ -23,13 +23,7 @@ from simulator.distributions.base import (
     _special,
     _tabulate,
 )
-from simulator.distributions.gauss import (
-    EXTREME_U,
-    ndtr,
-    ndtr_bounds,
-    ndtr_candidates,
-    ndtri,
-)
+from simulator.distributions.gauss import EXTREME_U, ndtr, ndtri
 
 PERT_LAMBDA = 4.0
 """A PERT's default ``lambda``: the weight of the mode."""
@@ -313,17 +307,18 @@ class Normal(Distribution):
         return self._bounds()
 
     def cdf_bounds(self, x: float) -> tuple[float, float] | None:
-        """Without truncation, ``ndtr((x - mean) / sd)`` within the error of
-        :func:`~simulator.distributions.gauss.ndtr_bounds`; None with truncation.
+        """Without truncation, ``ndtr((x - mean) / sd)`` exactly (both ends of the interval;
+        :func:`~simulator.distributions.gauss.ndtr`); None with truncation.
         """
         if self.min is not None or self.max is not None:
             return None
-        return ndtr_bounds((x - self.mean_) / self.sd)
+        p = ndtr((x - self.mean_) / self.sd)
+        return p, p
 
     def draw_range_bounds(self) -> tuple[float, float]:
         """The ends exactly where they need no scipy (a finite bound, or no truncation);
-        an infinite end of a truncated normal bounded from every value its window's cdf can
-        have (see :func:`_extreme_bound`).
+        an infinite end of a truncated normal bounded from its window's cdf values (see
+        :func:`_extreme_bound`).
         """
         lo, hi = self._bounds()
         if (self.min is None) == (self.max is None):
@@ -333,14 +328,11 @@ class Normal(Distribution):
         sign = 1.0
         if a > 0.0:  # as _window: the mirror image, from the lower tail
             a, b, sign = -b, -a, -1.0
-        ua, ub = ndtr_candidates(a), ndtr_candidates(b)
-        if ua is None or ub is None:
-            return -math.inf, math.inf
-        ends = ua, ub
+        ua, ub = ndtr(a), ndtr(b)
         if not math.isfinite(lo):
-            lo = m - sd * _extreme_bound(ends, EXTREME_U, sign)
+            lo = m - sd * _extreme_bound(ua, ub, EXTREME_U, sign)
         if not math.isfinite(hi):
-            hi = m + sd * _extreme_bound(ends, 1.0 - EXTREME_U, sign)
+            hi = m + sd * _extreme_bound(ua, ub, 1.0 - EXTREME_U, sign)
         return lo, hi
 
     def compile(self, data: DataBuilder) -> tuple[int, np.ndarray]:
@@ -358,42 +350,24 @@ class Normal(Distribution):
 
 def _window_empty(a: float, b: float) -> bool:
     """Whether ``ndtr(b) - ndtr(a) < 1e-12 and ndtr(-a) - ndtr(-b) < 1e-12`` with scipy's
-    ndtr (scipy.stats.norm's cdf, and sf(x) = ndtr(-x)), from bounds on it where they settle
-    it, else from scipy's.
+    ndtr (scipy.stats.norm's cdf, and sf(x) = ndtr(-x)): a window too narrow to sample.
     """
-    def below(x: float, y: float) -> bool | None:  # fl(ndtr(x) - ndtr(y)) < 1e-12, if known
-        xl, xh = ndtr_bounds(x)
-        yl, yh = ndtr_bounds(y)
-        if xh - yl < 1e-12:  # rounding is monotone: fl(x - y) lies in [xl - yh, xh - yl]
-            return True
-        if xl - yh >= 1e-12:
-            return False
-        return None
-
-    first, second = below(b, a), below(-a, -b)
-    if first is False or second is False:
-        return False
-    if first and second:
-        return True
     return bool(ndtr(b) - ndtr(a) < 1e-12 and ndtr(-a) - ndtr(-b) < 1e-12)
 
 
-def _extreme_bound(ends: tuple[list[float], list[float]], q: float, sign: float) -> float:
+def _extreme_bound(ua: float, ub: float, q: float, sign: float) -> float:
     """A bound on ``sign * ndtri(ua + level * (ub - ua))``, as :meth:`Normal.closed_form`'s
-    quantile at ``q`` takes it (level q, or 1 - q in the mirror image), over every (ua, ub)
-    in ``ends``: |ndtri(p)| <= sqrt(-2 log(min(p, 1 - p))) (as Phi(-x) <= exp(-x^2 / 2) / 2);
-    infinite where a level rounds to 0 or 1, where the quantile is infinite.
+    quantile at ``q`` takes it (level q, or 1 - q in the mirror image), for the window's cdf
+    values ``ua`` and ``ub``: |ndtri(p)| <= sqrt(-2 log(min(p, 1 - p))) (as
+    Phi(-x) <= exp(-x^2 / 2) / 2); infinite where the level rounds to 0 or 1, where the
+    quantile is infinite.
     """
     level = q if sign > 0 else 1.0 - q
-    worst = 0.0
-    for ua in ends[0]:
-        for ub in ends[1]:
-            p = ua + level * (ub - ua)
-            t = min(p, 1.0 - p)
-            if not t > 0.0:
-                return math.inf
-            worst = max(worst, math.sqrt(-2.0 * math.log(t)) * (1.0 + 1e-9))
-    return worst
+    p = ua + level * (ub - ua)
+    t = min(p, 1.0 - p)
+    if not t > 0.0:
+        return math.inf
+    return math.sqrt(-2.0 * math.log(t)) * (1.0 + 1e-9)
 
 
 class Beta(Distribution):

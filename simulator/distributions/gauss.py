@@ -10,10 +10,9 @@ Two kinds of function, kept apart:
   validation asks for (the engine's most extreme uniforms, the central ranges of a
   lognormal given as low/high), and scipy's function at any other level. Kernel parameters
   may depend on it.
-- :func:`ndtr_near`, :func:`ndtr_candidates` and :func:`ndtri_near` are close, not exact:
-  :mod:`math`'s erf and erfc in the same formula as scipy's. A check uses them only to
-  decide what it can decide with their error bounds (:data:`NDTR_ULPS`,
-  :data:`NDTRI_ABS`) and asks scipy otherwise, so what it reports stays the same.
+- :func:`ndtri_near` is close, not exact (Halley steps over :mod:`math`'s erfc). A check
+  uses it only to decide what it can decide with its error bound (:data:`NDTRI_ABS`) and
+  asks scipy otherwise, so what it reports stays the same.
 """
 from __future__ import annotations
 
@@ -42,17 +41,6 @@ NDTRI_AT: dict[float, float] = {
     0.995: 2.5758293035489004,  # 0.99
 }
 """``scipy.special.ndtri`` at the levels validation asks for, bit for bit (tested)."""
-
-NDTR_ULPS = 16
-"""With :data:`NDTR_ULPS_X2`, how far :func:`ndtr_near` may be from ``scipy.special.ndtr``:
-(NDTR_ULPS + NDTR_ULPS_X2 a^2) units in the last place at ``a``. Both are the same formula
-over erf and erfc, and scipy's erfc takes exp(-a^2 / 2) of a rounded square, so the two
-drift apart as a^2 grows; over millions of points in [-37, 37] they differ by at most 10
-ulps below |a| = 3 and by under 0.5 a^2 ulps beyond (tested)."""
-NDTR_ULPS_X2 = 2
-
-NDTR_FLOOR = 1e-300
-"""Below this, where scipy's erfc gives up and returns 0, :func:`ndtr_bounds` reaches 0."""
 
 NDTRI_ABS = 1e-12
 """How far :func:`ndtri_near` may be from ``scipy.special.ndtri`` (an absolute bound; tested)."""
@@ -143,46 +131,6 @@ def ndtr(a: float) -> float:
         return 0.5 + 0.5 * _erf(x)
     y = 0.5 * _erfc(z)
     return 1.0 - y if x > 0 else y
-
-
-def ndtr_near(a: float) -> float:
-    """The standard normal's cdf at ``a``, within :data:`NDTR_ULPS` ulps of
-    ``scipy.special.ndtr`` (scipy's formula over :func:`math.erf` and :func:`math.erfc`).
-    """
-    if math.isnan(a):
-        return math.nan
-    x = a * SQRT1_2
-    z = abs(x)
-    if z < SQRT1_2:
-        return 0.5 + 0.5 * math.erf(x)
-    y = 0.5 * math.erfc(z)
-    return 1.0 - y if x > 0 else y
-
-
-def ndtr_bounds(a: float) -> tuple[float, float]:
-    """An interval that holds ``scipy.special.ndtr(a)``: :func:`ndtr_near` give or take
-    (NDTR_ULPS + NDTR_ULPS_X2 a^2) ulps and :data:`NDTR_FLOOR`; exact at +-inf.
-    """
-    y = ndtr_near(a)
-    if math.isinf(a) or math.isnan(a):
-        return y, y
-    d = (NDTR_ULPS + NDTR_ULPS_X2 * a * a) * math.ulp(y) + NDTR_FLOOR
-    return max(0.0, y - d), min(1.0, y + d)
-
-
-def ndtr_candidates(a: float, limit: int = 4096) -> list[float] | None:
-    """Every float that ``scipy.special.ndtr(a)`` can be (those in :func:`ndtr_bounds`), or
-    None when there are more than ``limit``.
-    """
-    lo, hi = ndtr_bounds(a)
-    if math.isnan(lo) or (hi - lo) / math.ulp(max(abs(lo), abs(hi))) > 2 * limit:
-        return None
-    out = [lo]
-    while out[-1] < hi:
-        out.append(math.nextafter(out[-1], math.inf))
-        if len(out) > limit:
-            return None
-    return out
 
 
 def ndtri_near(p: Any) -> np.ndarray:

@@ -26,7 +26,7 @@ from simulator.distributions.base import (
     _special,
     _tabulate,
 )
-from simulator.distributions.gauss import NDTRI_ABS, ndtr_bounds, ndtri, ndtri_near
+from simulator.distributions.gauss import NDTRI_ABS, ndtr, ndtri, ndtri_near
 
 TAIL_S = 40.0
 """s in the tail bounds P(X > bound) <= e^-s of :meth:`Gamma.draw_range_bounds` and the
@@ -292,8 +292,8 @@ class Lognormal(_Scaled):
         return x, sigma * NDTRI_ABS * 1.01 + 1e-15
 
     def cdf_bounds(self, x: float) -> tuple[float, float] | None:
-        """With a fixed mu, ``ndtr(log(x / e^mu) / sigma)`` (0 at x <= 0) within the error
-        of :func:`~simulator.distributions.gauss.ndtr_bounds`; None with an uncertain mu.
+        """With a fixed mu, ``ndtr(log(x / e^mu) / sigma)`` (0 at x <= 0) exactly (both ends of
+        the interval; :func:`~simulator.distributions.gauss.ndtr`); None with an uncertain mu.
         """
         if self.scale_distribution() is not None:
             return None
@@ -302,7 +302,8 @@ class Lognormal(_Scaled):
         mu, sigma = self.log_params()
         # as the closed form's cdf computes its argument, numpy's log included
         z = float(np.log(np.maximum(np.asarray(x, dtype=float), 1e-300) / math.exp(mu)) / sigma)
-        return ndtr_bounds(z)
+        p = ndtr(z)
+        return p, p
 
     def _compile_fixed(self, data: DataBuilder) -> tuple[int, np.ndarray]:
         return K.LOGNORMAL, _params(*self.log_params())
