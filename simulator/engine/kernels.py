@@ -284,20 +284,28 @@ def _block_event_uniforms(counts: np.ndarray, cells: np.ndarray, n_cells: int,
 @nb.njit(**_JIT)
 def _severities(counts: np.ndarray, cells: np.ndarray, n_cells: int, first: np.ndarray,
                 rest_state: np.ndarray, rest: np.ndarray, code: int, p: np.ndarray,
-                data: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> None:
+                data: np.ndarray, scale: float, size: np.ndarray, size_mode: int,
+                out: np.ndarray, tmp: np.ndarray) -> None:
     """A block's severities in event order into ``out`` (its events): the quantiles of the
-    first-event uniforms ``first`` and the rest stream's next numbers (into scratch ``rest``).
-    A constant severity draws nothing: its streams serve no other number, so skipping them
-    changes no result, and a risk such as a fixed cost per staff departure costs a third.
+    first-event uniforms ``first`` and the rest stream's next numbers (into scratch ``rest``),
+    times ``scale``, times the trial's size factor (``size_mode`` 1: ``size[i]``, 2:
+    exp(size[i]), 0: none). A constant severity draws nothing: its streams serve no other
+    number, so skipping them changes no result, and a risk such as a fixed cost per staff
+    departure costs a third.
     """
     if code == CONSTANT:
         for j in range(out.shape[0]):
             out[j] = p[0]
-        return
-    rb = rest[:out.shape[0] - n_cells]
-    sfc64_uniforms(rest_state, rb)
-    _block_event_uniforms(counts, cells, n_cells, first, rb, out)
-    fill_ppf(out, code, p, data, out, tmp)
+    else:
+        rb = rest[:out.shape[0] - n_cells]
+        sfc64_uniforms(rest_state, rb)
+        _block_event_uniforms(counts, cells, n_cells, first, rb, out)
+        fill_ppf(out, code, p, data, out, tmp)
+    if scale != 1.0:
+        for j in range(out.shape[0]):
+            out[j] *= scale
+    if size_mode != 0:
+        scale_events(counts.reshape(1, counts.shape[0]), size, size_mode == 2, out)
 
 
 @nb.njit(**_JIT)
@@ -399,14 +407,8 @@ def risk_losses(n: int, count_state: np.ndarray, first_state: np.ndarray,
             if events > cap:
                 cap = 2 * events
                 scratch = np.empty((3, cap + FIXED_EVENTS))
-            sb = scratch[1, :events]
             _severities(cb, cells, n_cells, fb, rest_state, scratch[0], sev_code, sev_p, data,
-                        sb, scratch[2])
-            if sev_scale != 1.0:
-                for j in range(events):
-                    sb[j] *= sev_scale
-            if size_mode != 0:
-                scale_events(cb.reshape(1, m), size[b:b + m], size_mode == 2, sb)
+                        sev_scale, size[b:b + m], size_mode, scratch[1, :events], scratch[2])
             _block_losses(cb, cells, n_cells, events, scratch[1], cap_event, cap_year, d,
                           out[b:b + m])
     return total
@@ -637,9 +639,9 @@ def scale_events(counts: np.ndarray, values: np.ndarray, log_scale: bool,
 def counts_year(u: np.ndarray, t: int, code: int, p: np.ndarray, data: np.ndarray,
                 rate: np.ndarray, use_rate: bool, factor: float, family: int, r: float,
                 base: float, mult: np.ndarray, use_mult: bool, end_idx: np.ndarray,
-                stops: bool, out: np.ndarray) -> int:
+                stops: bool, out: np.ndarray) -> None:
     """One risk's events in year ``t`` (0-based) for every trial, from uniforms u (n,) into
-    out (n,); returns the total.
+    out (n,).
 
     The count is the same inversion as :func:`event_counts` / :func:`event_counts_at_rates`
     (so a year that is not raised draws exactly what the plain model draws); in a raised
@@ -647,7 +649,6 @@ def counts_year(u: np.ndarray, t: int, code: int, p: np.ndarray, data: np.ndarra
     rate, times ``mult[i]``; a bernoulli p capped at 1). A risk that ``stops`` at an exit has
     no events in the years after the trial's exit year ``end_idx[i]``.
     """
-    total = 0
     is_table = code == DISCRETE and p[3] == 0.0
     off, k_out, g = int(p[0]), int(p[1]), int(p[2])
     for i in range(u.shape[0]):
@@ -677,8 +678,6 @@ def counts_year(u: np.ndarray, t: int, code: int, p: np.ndarray, data: np.ndarra
         else:
             k = int(ppf(x, code, p, data))
         out[i] = k
-        total += k
-    return total
 
 
 @nb.njit(**_JIT)
@@ -999,12 +998,7 @@ def risk_losses_engaged(counts: np.ndarray, first_state: np.ndarray, rest_state:
                 scratch = np.empty((5, cap + FIXED_EVENTS))
             sev, tmp = scratch[1, :events], scratch[2]
             _severities(cb, cells, n_cells, fb, rest_state, scratch[0], sev_code, sev_p, data,
-                        sev, tmp)
-            if sev_scale != 1.0:
-                for j in range(events):
-                    sev[j] *= sev_scale
-            if size_mode != 0:
-                scale_events(cb.reshape(1, m), size[b:b + m], size_mode == 2, sev)
+                        sev_scale, size[b:b + m], size_mode, sev, tmp)
             if sec_prob > 0.0:
                 occurs, extra = scratch[3, :events], scratch[4, :events]
                 sfc64_uniforms(occurs_state, occurs)
