@@ -203,7 +203,6 @@ def quantiles(x: np.ndarray, q: np.ndarray) -> np.ndarray:
     values, found = order_statistics(x, wanted.astype(np.int64))
     if not found:
         return np.quantile(x, q)
-    at = dict(zip(wanted.tolist(), values.tolist(), strict=True))
-    a = np.array([at[r % n] for r in below.ravel().tolist()]).reshape(below.shape)
-    b = np.array([at[r % n] for r in above.ravel().tolist()]).reshape(above.shape)
-    return interpolate(a, b, gamma)
+    # values[j] is the wanted[j]-th smallest: look each neighbour's rank up in wanted.
+    return interpolate(values[np.searchsorted(wanted, below % n)],
+                       values[np.searchsorted(wanted, above % n)], gamma)

@@ -17,7 +17,7 @@ import numpy as np
 from simulator.results.chartdata import ChartData
 from simulator.results.mcerror import Z95, batch_means, running_batch_half_widths
 from simulator.results.rows import GROSS, NET, Rows
-from simulator.results.select import interpolate, quantile_ranks, quantiles
+from simulator.results import select
 from simulator.results.streaming import OVER_SUM, UNDER_SUM
 from simulator.results.summary import (
     Band,
@@ -137,7 +137,8 @@ def mean_and_band(x: np.ndarray, ordered: np.ndarray | None = None) -> Band:
     """
     x = np.asarray(x, dtype=np.float64)
     levels = np.array([0.05, 0.95])
-    p5, p95 = quantiles(x, levels) if ordered is None else sorted_quantiles(ordered, levels)
+    p5, p95 = (select.quantiles(x, levels) if ordered is None
+               else sorted_quantiles(ordered, levels))
     stderr = sample_std(x) / math.sqrt(x.size) if x.size > 1 else 0.0
     return Band(mean=float(x.mean()), stderr=stderr, p5=float(p5), p95=float(p95))
 
@@ -187,8 +188,8 @@ def sorted_quantiles(xs: np.ndarray, q: np.ndarray) -> np.ndarray:
         neighbours, numpy's two-sided interpolation), without the copy and partition of n
         values ``np.quantile`` makes on every call (milliseconds at a million trials).
     """
-    below, above, gamma = quantile_ranks(xs.size, q)
-    return interpolate(xs[below], xs[above], gamma)
+    below, above, gamma = select.quantile_ranks(xs.size, q)
+    return select.interpolate(xs[below], xs[above], gamma)
 
 
 def sorted_histogram(xs: np.ndarray, bins: int, lo: float, hi: float) -> np.ndarray:
@@ -336,15 +337,19 @@ class _Exact:
         return v not in self._bands or (curve and v in self.rows.loss_rows
                                         and v not in self._curves)
 
-    def prefetch(self, rows: list[int], curves: bool) -> None:
-        """Compute the bands of ``rows`` (and, with ``curves``, the loss rows' exceedance
-        curves; and sort net savings) on every core at once.
+    def prefetch(self, curves: bool) -> None:
+        """Compute what a summary reads (gross wage savings' and every component's band),
+        with ``curves`` what chart data reads too (the loss rows' exceedance curves, the risk
+        total's among them), and sort net savings, on every core at once.
 
         Each row is a few passes over its trials or a sort, in numpy calls and kernels that
         release the GIL, and the rows are independent: on two cores a 10M-trial summary took
         about half the time. Each row's figures are computed exactly as :meth:`band` and
         :meth:`exceedance` compute them, so they are the same, bit for bit.
         """
+        rows = [GROSS, *(Rows.component(i) for i in range(len(self.r.model.component_names)))]
+        if curves and self.rows.has_risks:
+            rows.append(self.rows.risk_total)
         todo = [v for v in rows if self._needs(v, curves)]
         workers = min(os.cpu_count() or 1, len(todo) + 1)
         if workers < 2 or self.kept.net_savings.size < PARALLEL_TRIALS:
@@ -523,16 +528,6 @@ def _design_stderr(result: RunRecord, figures: NetSavings) -> NetSavings:
     return figures
 
 
-def _prefetched_rows(result: RunRecord, curves: bool) -> list[int]:
-    """The rows whose figures a summary reads: gross wage savings and every component
-    (bands); with ``curves``, chart data's too: the total of the risks (its exceedance curve).
-    """
-    rows = Rows.of(result.model)
-    n_components = len(result.model.component_names)
-    return ([GROSS, *(Rows.component(i) for i in range(n_components))]
-            + ([rows.risk_total] if curves and rows.has_risks else []))
-
-
 def summarize(result: RunRecord) -> Summary:
     """The dictionary written to ``summary.json`` (keys: :class:`~simulator.results.summary.
     Summary`). Money: present value over the horizon, in the scenario's currency.
@@ -550,7 +545,7 @@ def summarize(result: RunRecord) -> Summary:
     info = result.scenario.scenario
     src = _source(result)
     if isinstance(src, _Exact):
-        src.prefetch(_prefetched_rows(result, curves=False), curves=False)
+        src.prefetch(curves=False)
     components = {}
     for i, (name, cat) in enumerate(zip(result.model.component_names,
                                         result.model.component_categories, strict=True)):
@@ -665,7 +660,7 @@ def chart_data(result: RunRecord, bins: int = 120, quantiles: int = 1001) -> Cha
     info = result.scenario.scenario
     src = _source(result)
     if isinstance(src, _Exact):
-        src.prefetch(_prefetched_rows(result, curves=True), curves=True)
+        src.prefetch(curves=True)
     d = src.full(NET)
     levels = np.linspace(0.0, 1.0, quantiles)
     qv = src.quantiles(NET, levels)
