@@ -579,8 +579,6 @@ def svg_text(fig: Any) -> str:
     """
     import matplotlib as mpl
 
-    from simulator.present.plots.style import draw_fitted, quiet_warnings
-
     buf = io.StringIO()
 
     def write() -> None:
